@@ -1,0 +1,245 @@
+// Package cli is the command tree of the soomcare binary. Main is the whole
+// program: tests call it in-process or build the binary and run it.
+package cli
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/soomcare/soomcare/config"
+	"github.com/soomcare/soomcare/engine"
+	"github.com/soomcare/soomcare/mysql"
+)
+
+// Exit codes.
+const (
+	ExitOK       = 0
+	ExitFailure  = 1 // the command ran and failed (dependency down, bad data)
+	ExitUsage    = 2 // bad flags, arguments or configuration
+	ExitNotBuilt = 3 // the command exists but this build does not provide it yet
+)
+
+// Version is set at build time with -ldflags "-X github.com/soomcare/soomcare/cli.Version=…".
+var Version = "dev"
+
+// usageError marks errors that are the caller's fault (exit 2).
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+var errNotBuilt = errors.New("not available in this build yet")
+
+// env is what every command receives: streams, environment, and the lazily
+// loaded configuration.
+type env struct {
+	stdout, stderr io.Writer
+	environ        []string
+	configPath     string
+}
+
+// Main runs the program with args (without the program name) and returns the
+// process exit code. Errors are printed as one line on stderr.
+func Main(ctx context.Context, args []string, stdout, stderr io.Writer, environ []string) int {
+	e := &env{stdout: stdout, stderr: stderr, environ: environ}
+	root := newRoot(e)
+	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return ExitOK
+	}
+	fmt.Fprintln(stderr, "soomcare: "+strings.Join(strings.Fields(err.Error()), " "))
+	var ue usageError
+	switch {
+	case errors.As(err, &ue), config.IsConfigError(err), isCobraUsage(err):
+		return ExitUsage
+	case errors.Is(err, errNotBuilt):
+		return ExitNotBuilt
+	default:
+		return ExitFailure
+	}
+}
+
+func isCobraUsage(err error) bool {
+	msg := err.Error()
+	for _, p := range []string{"unknown command", "unknown flag", "unknown shorthand flag", "accepts ", "requires at least", "invalid argument", "flag needs an argument", "requires exactly"} {
+		if strings.Contains(msg, p) {
+			return true
+		}
+	}
+	return false
+}
+
+func newRoot(e *env) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "soomcare",
+		Short: "숨케어 (SoomCare) platform: API server, CDC worker, search index and schema tools",
+		Long: `soomcare is the one binary of the 숨케어 asthma self-care backend.
+
+MySQL is the source of truth. The CDC worker (soomcare cdc) streams the binlog into Korean (nori)
+search indices; the API (soomcare serve) answers the app; editors rebuild indices (soomcare reindex).
+
+Configuration: built-in defaults, then the YAML file given by --config (or SOOMCARE_CONFIG),
+then SOOMCARE_* environment variables (search.engine -> SOOMCARE_SEARCH_ENGINE).
+Every key is documented in config.example.yaml.
+
+Exit codes: 0 ok, 1 failure, 2 bad usage or configuration, 3 command not in this build yet.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		CompletionOptions: cobra.CompletionOptions{
+			DisableDefaultCmd: true,
+		},
+	}
+	root.PersistentFlags().StringVar(&e.configPath, "config", "", "YAML configuration file (default: $SOOMCARE_CONFIG, else built-in defaults)")
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.AddCommand(
+		newServeCmd(e),
+		newMigrateCmd(e),
+		newVersionCmd(e),
+		notBuilt("cdc", "Stream MySQL binlog changes into the search indices", "the CDC worker (issue #4)"),
+		notBuilt("reindex", "Rebuild a search index from MySQL and swap its alias", "index lifecycle and reindex (issue #3)"),
+		notBuilt("seed", "Load the deterministic demo corpus into MySQL", "the demo corpus (issue #3)"),
+	)
+	return root
+}
+
+// notBuilt declares a command whose implementation has not landed yet, so that
+// `--help` lists the whole product and running it says exactly what is missing.
+func notBuilt(use, short, what string) *cobra.Command {
+	return &cobra.Command{
+		Use:   use,
+		Short: short + " (not in this build yet)",
+		Long:  short + ".\n\nThis build does not provide it yet: " + what + ". Running it exits with code 3.",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return fmt.Errorf("%s: %w: %s", use, errNotBuilt, what)
+		},
+	}
+}
+
+// config loads the configuration once per command.
+func (e *env) config() (*config.Config, error) {
+	path := e.configPath
+	if path == "" {
+		for _, kv := range e.environ {
+			if v, ok := strings.CutPrefix(kv, "SOOMCARE_CONFIG="); ok {
+				path = v
+			}
+		}
+	}
+	return config.Load(path, e.environ)
+}
+
+func (e *env) logger(c *config.Config) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(c.Log.Level))
+	opts := &slog.HandlerOptions{Level: level}
+	if c.Log.Format == "json" {
+		return slog.New(slog.NewJSONHandler(e.stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(e.stderr, opts))
+}
+
+// openMySQL opens the pool and waits for the server up to startup.wait_timeout.
+func openMySQL(ctx context.Context, c *config.Config) (*sql.DB, error) {
+	db, err := mysql.Open(ctx, c.MySQL.DSN, mysql.Options{
+		MaxOpenConns:    c.MySQL.MaxOpenConns,
+		MaxIdleConns:    c.MySQL.MaxIdleConns,
+		ConnMaxLifetime: c.MySQL.ConnMaxLifetime,
+	})
+	if err != nil {
+		return nil, usageError{fmt.Errorf("mysql.dsn: %w", err)}
+	}
+	where := "MySQL"
+	if d, err := mysql.ParseDSN(c.MySQL.DSN); err == nil {
+		where = "MySQL at " + d.Addr
+	}
+	err = waitFor(ctx, c.Startup.WaitTimeout, c.MySQL.ConnectTimeout, where, func(ctx context.Context) error {
+		return mysql.Ping(ctx, db)
+	})
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// openEngine builds the search client and waits for the engine.
+func openEngine(ctx context.Context, c *config.Config) (*engine.Client, error) {
+	es, err := engine.New(c.Search)
+	if err != nil {
+		return nil, err
+	}
+	where := fmt.Sprintf("search engine (%s) at %s", es.Kind, strings.Join(es.Addresses, ","))
+	err = waitFor(ctx, c.Startup.WaitTimeout, c.Search.RequestTimeout, where, func(ctx context.Context) error {
+		_, err := es.Info(ctx)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return es, nil
+}
+
+// waitFor retries check until it succeeds or total elapses (0: one attempt).
+// Each attempt is bounded by per. A wrong-product answer is not retried.
+func waitFor(ctx context.Context, total, per time.Duration, what string, check func(context.Context) error) error {
+	deadline := time.Now().Add(total)
+	for {
+		actx, cancel := context.WithTimeout(ctx, per)
+		err := check(actx)
+		cancel()
+		if err == nil {
+			return nil
+		}
+		if errors.Is(err, engine.ErrWrongProduct) {
+			return err
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s is unreachable (waited %s, startup.wait_timeout): %w", what, total, err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}
+
+func newVersionCmd(e *env) *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the build version",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			goVersion, rev := "", ""
+			if bi, ok := debug.ReadBuildInfo(); ok {
+				goVersion = bi.GoVersion
+				for _, s := range bi.Settings {
+					if s.Key == "vcs.revision" {
+						rev = s.Value
+					}
+				}
+			}
+			fmt.Fprintf(e.stdout, "soomcare %s (%s", Version, goVersion)
+			if rev != "" {
+				fmt.Fprintf(e.stdout, ", commit %.12s", rev)
+			}
+			fmt.Fprintln(e.stdout, ")")
+			return nil
+		},
+	}
+}

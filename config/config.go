@@ -1,0 +1,393 @@
+// Package config loads the platform's configuration: built-in defaults, an
+// optional YAML file, then SOOMCARE_* environment variables (SOOMCARE_MYSQL_DSN
+// overrides mysql.dsn; a dot becomes an underscore). Every key is documented in
+// config.example.yaml at the repository root.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	gomysql "github.com/go-sql-driver/mysql"
+	"github.com/go-viper/mapstructure/v2"
+	"github.com/spf13/viper"
+)
+
+// EnvPrefix is the prefix of environment overrides.
+const EnvPrefix = "SOOMCARE"
+
+// Engine kinds.
+const (
+	EngineElasticsearch = "elasticsearch"
+	EngineOpenSearch    = "opensearch"
+)
+
+// Analysis profiles.
+const (
+	ProfileNori  = "nori"  // Korean morphological analysis; needs the analysis-nori plugin
+	ProfileBasic = "basic" // only what every engine ships (standard analyzer)
+)
+
+// Config is the whole configuration. Field tags are the keys of the YAML file.
+type Config struct {
+	Log     Log     `mapstructure:"log"`
+	HTTP    HTTP    `mapstructure:"http"`
+	MySQL   MySQL   `mapstructure:"mysql"`
+	Search  Search  `mapstructure:"search"`
+	CDC     CDC     `mapstructure:"cdc"`
+	Startup Startup `mapstructure:"startup"`
+}
+
+// Log configures log/slog.
+type Log struct {
+	Level  string `mapstructure:"level"`  // debug | info | warn | error
+	Format string `mapstructure:"format"` // text | json
+}
+
+// HTTP configures the API server.
+type HTTP struct {
+	Addr            string        `mapstructure:"addr"`
+	ReadTimeout     time.Duration `mapstructure:"read_timeout"`
+	WriteTimeout    time.Duration `mapstructure:"write_timeout"`
+	ShutdownTimeout time.Duration `mapstructure:"shutdown_timeout"`
+	MaxBodyBytes    int64         `mapstructure:"max_body_bytes"`
+}
+
+// MySQL configures the source-of-truth database.
+type MySQL struct {
+	DSN             string        `mapstructure:"dsn"` // go-sql-driver DSN: user:pass@tcp(host:port)/db
+	MaxOpenConns    int           `mapstructure:"max_open_conns"`
+	MaxIdleConns    int           `mapstructure:"max_idle_conns"`
+	ConnMaxLifetime time.Duration `mapstructure:"conn_max_lifetime"`
+	ConnectTimeout  time.Duration `mapstructure:"connect_timeout"`
+}
+
+// Search configures the search engine.
+type Search struct {
+	Engine          string        `mapstructure:"engine"` // elasticsearch | opensearch
+	Addresses       []string      `mapstructure:"addresses"`
+	Username        string        `mapstructure:"username"`
+	Password        string        `mapstructure:"password"`
+	APIKey          string        `mapstructure:"api_key"`
+	TLS             TLS           `mapstructure:"tls"`
+	RequestTimeout  time.Duration `mapstructure:"request_timeout"`
+	MaxRetries      int           `mapstructure:"max_retries"`
+	AnalysisProfile string        `mapstructure:"analysis_profile"` // nori | basic
+	IndexPrefix     string        `mapstructure:"index_prefix"`
+}
+
+// TLS configures the connection to the search engine.
+type TLS struct {
+	CAFile             string `mapstructure:"ca_file"`
+	InsecureSkipVerify bool   `mapstructure:"insecure_skip_verify"`
+}
+
+// CDC configures the binlog worker.
+type CDC struct {
+	ServerID      uint32        `mapstructure:"server_id"`
+	Tables        []string      `mapstructure:"tables"`
+	MetricsAddr   string        `mapstructure:"metrics_addr"`
+	FlushInterval time.Duration `mapstructure:"flush_interval"`
+	BatchSize     int           `mapstructure:"batch_size"`
+}
+
+// Startup configures how long commands wait for their dependencies.
+type Startup struct {
+	WaitTimeout time.Duration `mapstructure:"wait_timeout"`
+}
+
+// defaults holds every key with its default value; it is also the list of
+// keys that exist (Keys), so a key can never be documented but unknown.
+func defaults() map[string]any {
+	return map[string]any{
+		"log.level":                       "info",
+		"log.format":                      "text",
+		"http.addr":                       "127.0.0.1:8080",
+		"http.read_timeout":               "10s",
+		"http.write_timeout":              "15s",
+		"http.shutdown_timeout":           "10s",
+		"http.max_body_bytes":             1 << 20,
+		"mysql.dsn":                       "soomcare:soomcare@tcp(127.0.0.1:3306)/soomcare",
+		"mysql.max_open_conns":            20,
+		"mysql.max_idle_conns":            10,
+		"mysql.conn_max_lifetime":         "5m",
+		"mysql.connect_timeout":           "5s",
+		"search.engine":                   EngineElasticsearch,
+		"search.addresses":                []string{"http://127.0.0.1:9200"},
+		"search.username":                 "",
+		"search.password":                 "",
+		"search.api_key":                  "",
+		"search.tls.ca_file":              "",
+		"search.tls.insecure_skip_verify": false,
+		"search.request_timeout":          "10s",
+		"search.max_retries":              3,
+		"search.analysis_profile":         ProfileNori,
+		"search.index_prefix":             "soomcare",
+		"cdc.server_id":                   1001,
+		"cdc.tables":                      []string{"users", "contents", "posts", "comments", "post_likes"},
+		"cdc.metrics_addr":                "127.0.0.1:9102",
+		"cdc.flush_interval":              "500ms",
+		"cdc.batch_size":                  1000,
+		"startup.wait_timeout":            "30s",
+	}
+}
+
+// Keys returns every configuration key in dotted form, sorted.
+func Keys() []string {
+	d := defaults()
+	keys := make([]string, 0, len(d))
+	for k := range d {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// EnvName returns the environment variable that overrides key.
+func EnvName(key string) string {
+	return EnvPrefix + "_" + strings.ToUpper(strings.ReplaceAll(key, ".", "_"))
+}
+
+// Error is a configuration problem that names the key and why.
+type Error struct {
+	Key    string
+	Reason string
+}
+
+func (e *Error) Error() string {
+	if e.Key == "" {
+		return "config: " + e.Reason
+	}
+	return fmt.Sprintf("config: %s: %s", e.Key, e.Reason)
+}
+
+// Load reads the configuration. path may be empty (defaults and environment
+// only). environ is the process environment (os.Environ()); tests pass their own.
+func Load(path string, environ []string) (*Config, error) {
+	v := viper.New()
+	for k, val := range defaults() {
+		v.SetDefault(k, val)
+	}
+	if path != "" {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, &Error{Reason: fmt.Sprintf("cannot read config file: %v", err)}
+		}
+		defer f.Close()
+		v.SetConfigType("yaml")
+		if err := v.ReadConfig(f); err != nil {
+			return nil, &Error{Reason: fmt.Sprintf("%s is not valid YAML: %s", path, oneLine(err))}
+		}
+		if err := checkKnown(v.AllKeys()); err != nil {
+			return nil, err
+		}
+	}
+	if err := applyEnv(v, environ); err != nil {
+		return nil, err
+	}
+	var c Config
+	hook := mapstructure.ComposeDecodeHookFunc(
+		mapstructure.StringToTimeDurationHookFunc(),
+		mapstructure.StringToSliceHookFunc(","),
+	)
+	if err := v.Unmarshal(&c, viper.DecodeHook(hook)); err != nil {
+		return nil, &Error{Reason: oneLine(err)}
+	}
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// checkKnown rejects keys that are not configuration keys (typos).
+func checkKnown(keys []string) error {
+	known := defaults()
+	for _, k := range keys {
+		if _, ok := known[k]; !ok {
+			return &Error{Key: k, Reason: "unknown key (see config.example.yaml for the keys)"}
+		}
+	}
+	return nil
+}
+
+// applyEnv maps SOOMCARE_* variables onto keys; an unknown SOOMCARE_ variable is
+// an error so a typo in a deployment never silently falls back to a default.
+func applyEnv(v *viper.Viper, environ []string) error {
+	byEnv := map[string]string{}
+	for _, k := range Keys() {
+		byEnv[EnvName(k)] = k
+	}
+	for _, kv := range environ {
+		name, val, ok := strings.Cut(kv, "=")
+		if !ok || !strings.HasPrefix(name, EnvPrefix+"_") {
+			continue
+		}
+		key, known := byEnv[name]
+		if !known {
+			if isToolEnv(name) {
+				continue
+			}
+			return &Error{Key: name, Reason: "unknown environment variable (want SOOMCARE_<KEY> for a key in config.example.yaml)"}
+		}
+		v.Set(key, val)
+	}
+	return nil
+}
+
+// isToolEnv reports variables with the prefix that belong to tooling, not to
+// the configuration (test harness, scripts).
+func isToolEnv(name string) bool {
+	for _, p := range []string{"SOOMCARE_TEST_", "SOOMCARE_INTEGRATION", "SOOMCARE_CACHE_DIR", "SOOMCARE_TESTENV_", "SOOMCARE_JAVA", "SOOMCARE_OPENSEARCH_VERSION", "SOOMCARE_ELASTICSEARCH_VERSION", "SOOMCARE_LUCENE_VERSION", "SOOMCARE_CONFIG"} {
+		if strings.HasPrefix(name, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// Validate checks every value and returns the first problem, naming the key.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, &Error{Key: key, Reason: fmt.Sprintf(format, args...)})
+	}
+	oneOf := func(key, got string, allowed ...string) {
+		for _, a := range allowed {
+			if got == a {
+				return
+			}
+		}
+		bad(key, "must be one of %s (got %q)", strings.Join(allowed, ", "), got)
+	}
+	positive := func(key string, d time.Duration) {
+		if d <= 0 {
+			bad(key, "must be a positive duration such as 5s (got %s)", d)
+		}
+	}
+
+	oneOf("log.level", c.Log.Level, "debug", "info", "warn", "error")
+	oneOf("log.format", c.Log.Format, "text", "json")
+
+	if _, _, err := net.SplitHostPort(c.HTTP.Addr); err != nil {
+		bad("http.addr", "must be host:port (got %q)", c.HTTP.Addr)
+	}
+	positive("http.read_timeout", c.HTTP.ReadTimeout)
+	positive("http.write_timeout", c.HTTP.WriteTimeout)
+	positive("http.shutdown_timeout", c.HTTP.ShutdownTimeout)
+	if c.HTTP.MaxBodyBytes < 1024 {
+		bad("http.max_body_bytes", "must be at least 1024 (got %d)", c.HTTP.MaxBodyBytes)
+	}
+
+	if c.MySQL.DSN == "" {
+		bad("mysql.dsn", "must not be empty")
+	} else if _, err := gomysql.ParseDSN(c.MySQL.DSN); err != nil {
+		bad("mysql.dsn", "is not a valid DSN such as user:pass@tcp(127.0.0.1:3306)/soomcare: %v", err)
+	}
+	if c.MySQL.MaxOpenConns < 1 {
+		bad("mysql.max_open_conns", "must be at least 1 (got %d)", c.MySQL.MaxOpenConns)
+	}
+	if c.MySQL.MaxIdleConns < 0 || c.MySQL.MaxIdleConns > c.MySQL.MaxOpenConns {
+		bad("mysql.max_idle_conns", "must be between 0 and mysql.max_open_conns (got %d)", c.MySQL.MaxIdleConns)
+	}
+	positive("mysql.conn_max_lifetime", c.MySQL.ConnMaxLifetime)
+	positive("mysql.connect_timeout", c.MySQL.ConnectTimeout)
+
+	oneOf("search.engine", c.Search.Engine, EngineElasticsearch, EngineOpenSearch)
+	if len(c.Search.Addresses) == 0 {
+		bad("search.addresses", "must list at least one address such as http://127.0.0.1:9200")
+	}
+	for _, a := range c.Search.Addresses {
+		u, err := url.Parse(strings.TrimSpace(a))
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad("search.addresses", "%q is not an http(s) URL such as http://127.0.0.1:9200", a)
+		}
+	}
+	if c.Search.APIKey != "" && c.Search.Username != "" {
+		bad("search.api_key", "set either search.api_key or search.username/password, not both")
+	}
+	if c.Search.Password != "" && c.Search.Username == "" {
+		bad("search.password", "is set but search.username is empty")
+	}
+	if c.Search.TLS.CAFile != "" {
+		if _, err := os.Stat(c.Search.TLS.CAFile); err != nil {
+			bad("search.tls.ca_file", "cannot be read: %v", err)
+		}
+	}
+	positive("search.request_timeout", c.Search.RequestTimeout)
+	if c.Search.MaxRetries < 0 || c.Search.MaxRetries > 10 {
+		bad("search.max_retries", "must be between 0 and 10 (got %d)", c.Search.MaxRetries)
+	}
+	oneOf("search.analysis_profile", c.Search.AnalysisProfile, ProfileNori, ProfileBasic)
+	if !validIndexPrefix(c.Search.IndexPrefix) {
+		bad("search.index_prefix", "must be 1-40 lower-case letters, digits, '-' or '_', starting with a letter (got %q)", c.Search.IndexPrefix)
+	}
+
+	if c.CDC.ServerID == 0 {
+		bad("cdc.server_id", "must be a non-zero replication server id unique among the source's replicas")
+	}
+	if len(c.CDC.Tables) == 0 {
+		bad("cdc.tables", "must list at least one table")
+	}
+	if _, _, err := net.SplitHostPort(c.CDC.MetricsAddr); err != nil {
+		bad("cdc.metrics_addr", "must be host:port (got %q)", c.CDC.MetricsAddr)
+	}
+	positive("cdc.flush_interval", c.CDC.FlushInterval)
+	if c.CDC.BatchSize < 1 || c.CDC.BatchSize > 50000 {
+		bad("cdc.batch_size", "must be between 1 and 50000 (got %d)", c.CDC.BatchSize)
+	}
+	if c.Startup.WaitTimeout < 0 {
+		bad("startup.wait_timeout", "must not be negative (got %s)", c.Startup.WaitTimeout)
+	}
+	if len(errs) > 0 {
+		return errs[0]
+	}
+	return nil
+}
+
+func validIndexPrefix(s string) bool {
+	if len(s) == 0 || len(s) > 40 || s[0] < 'a' || s[0] > 'z' {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// Masked returns a copy safe to log: secrets replaced, DSN password hidden.
+func (c Config) Masked() Config {
+	mask := func(s string) string {
+		if s == "" {
+			return ""
+		}
+		return "****"
+	}
+	c.Search.Password = mask(c.Search.Password)
+	c.Search.APIKey = mask(c.Search.APIKey)
+	if d, err := gomysql.ParseDSN(c.MySQL.DSN); err == nil && d.Passwd != "" {
+		d.Passwd = "****"
+		c.MySQL.DSN = d.FormatDSN()
+	}
+	return c
+}
+
+// IsConfigError reports whether err is a configuration problem.
+func IsConfigError(err error) bool {
+	var e *Error
+	return errors.As(err, &e)
+}
+
+func oneLine(err error) string {
+	return strings.Join(strings.Fields(err.Error()), " ")
+}
+
+// Kind returns the engine kind in canonical form.
+func (s Search) Kind() string { return strings.ToLower(strings.TrimSpace(s.Engine)) }

@@ -1,0 +1,162 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func writeFile(t *testing.T, body string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "soomcare.yaml")
+	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestLoadDefaults(t *testing.T) {
+	c, err := Load("", nil)
+	if err != nil {
+		t.Fatalf("defaults must be valid: %v", err)
+	}
+	if c.Search.Engine != EngineElasticsearch || c.Search.AnalysisProfile != ProfileNori {
+		t.Errorf("engine/profile defaults = %q/%q", c.Search.Engine, c.Search.AnalysisProfile)
+	}
+	if c.HTTP.ReadTimeout != 10*time.Second {
+		t.Errorf("http.read_timeout = %s", c.HTTP.ReadTimeout)
+	}
+}
+
+func TestLoadFileThenEnv(t *testing.T) {
+	p := writeFile(t, `
+search:
+  engine: opensearch
+  addresses: [http://a:9200, http://b:9200]
+  tls:
+    insecure_skip_verify: true
+http:
+  addr: 0.0.0.0:9000
+`)
+	c, err := Load(p, []string{
+		"SOOMCARE_HTTP_ADDR=127.0.0.1:7000",
+		"SOOMCARE_SEARCH_REQUEST_TIMEOUT=3s",
+		"SOOMCARE_CDC_TABLES=users,posts",
+		"PATH=/usr/bin",
+		"SOOMCARE_TEST_MYSQL_DSN=ignored-tooling-variable",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Search.Engine != EngineOpenSearch || len(c.Search.Addresses) != 2 || !c.Search.TLS.InsecureSkipVerify {
+		t.Errorf("file values not applied: %+v", c.Search)
+	}
+	if c.HTTP.Addr != "127.0.0.1:7000" {
+		t.Errorf("env must override the file: http.addr = %q", c.HTTP.Addr)
+	}
+	if c.Search.RequestTimeout != 3*time.Second {
+		t.Errorf("search.request_timeout = %s", c.Search.RequestTimeout)
+	}
+	if strings.Join(c.CDC.Tables, "|") != "users|posts" {
+		t.Errorf("cdc.tables from a comma list = %q", c.CDC.Tables)
+	}
+}
+
+func TestLoadErrorsNameTheKey(t *testing.T) {
+	tests := []struct {
+		name    string
+		file    string
+		env     []string
+		wantKey string
+		want    string
+	}{
+		{"unknown engine", "", []string{"SOOMCARE_SEARCH_ENGINE=solr"}, "search.engine", "must be one of elasticsearch, opensearch"},
+		{"bad address", "search:\n  addresses: [\"localhost:9200\"]\n", nil, "search.addresses", "not an http(s) URL"},
+		{"unknown profile", "", []string{"SOOMCARE_SEARCH_ANALYSIS_PROFILE=klingon"}, "search.analysis_profile", "must be one of nori, basic"},
+		{"bad duration", "", []string{"SOOMCARE_HTTP_READ_TIMEOUT=soon"}, "", "invalid duration"},
+		{"negative timeout", "http:\n  write_timeout: -1s\n", nil, "http.write_timeout", "positive duration"},
+		{"bad dsn", "", []string{"SOOMCARE_MYSQL_DSN=not a dsn"}, "mysql.dsn", "not a valid DSN"},
+		{"unknown file key", "serch:\n  engine: opensearch\n", nil, "serch.engine", "unknown key"},
+		{"unknown env", "", []string{"SOOMCARE_SEARCH_ENGIN=opensearch"}, "SOOMCARE_SEARCH_ENGIN", "unknown environment variable"},
+		{"malformed yaml", "search: [engine: :\n", nil, "", "not valid YAML"},
+		{"password without user", "", []string{"SOOMCARE_SEARCH_PASSWORD=x"}, "search.password", "search.username is empty"},
+		{"bad prefix", "", []string{"SOOMCARE_SEARCH_INDEX_PREFIX=Upper"}, "search.index_prefix", "lower-case"},
+		{"zero server id", "", []string{"SOOMCARE_CDC_SERVER_ID=0"}, "cdc.server_id", "non-zero"},
+		{"idle above open", "", []string{"SOOMCARE_MYSQL_MAX_OPEN_CONNS=2", "SOOMCARE_MYSQL_MAX_IDLE_CONNS=5"}, "mysql.max_idle_conns", "between 0"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := ""
+			if tt.file != "" {
+				path = writeFile(t, tt.file)
+			}
+			_, err := Load(path, tt.env)
+			if err == nil {
+				t.Fatal("want an error")
+			}
+			if !IsConfigError(err) {
+				t.Errorf("error is not a *config.Error: %T %v", err, err)
+			}
+			msg := err.Error()
+			if !strings.Contains(msg, tt.want) || (tt.wantKey != "" && !strings.Contains(msg, tt.wantKey)) {
+				t.Errorf("error %q should name %q and say %q", msg, tt.wantKey, tt.want)
+			}
+			if strings.Contains(msg, "\n") {
+				t.Errorf("error must be one line: %q", msg)
+			}
+		})
+	}
+}
+
+func TestMissingFile(t *testing.T) {
+	_, err := Load(filepath.Join(t.TempDir(), "nope.yaml"), nil)
+	if err == nil || !strings.Contains(err.Error(), "cannot read config file") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestMaskedHidesSecrets(t *testing.T) {
+	c, err := Load("", []string{
+		"SOOMCARE_MYSQL_DSN=app:s3cret@tcp(db:3306)/soomcare",
+		"SOOMCARE_SEARCH_USERNAME=elastic",
+		"SOOMCARE_SEARCH_PASSWORD=hunter2",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := c.Masked()
+	for _, s := range []string{m.MySQL.DSN, m.Search.Password} {
+		if strings.Contains(s, "s3cret") || strings.Contains(s, "hunter2") {
+			t.Errorf("secret leaked: %q", s)
+		}
+	}
+	if c.Search.Password != "hunter2" {
+		t.Error("Masked must not change the original")
+	}
+}
+
+// The example file documents every key and nothing else.
+func TestExampleFileDocumentsEveryKey(t *testing.T) {
+	p := filepath.Join("..", "config.example.yaml")
+	if _, err := Load(p, nil); err != nil {
+		t.Fatalf("config.example.yaml must load: %v", err)
+	}
+	body, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range Keys() {
+		leaf := k[strings.LastIndex(k, ".")+1:]
+		if !strings.Contains(string(body), leaf+":") {
+			t.Errorf("config.example.yaml does not document %s", k)
+		}
+	}
+}
+
+func TestEnvName(t *testing.T) {
+	if got := EnvName("search.tls.ca_file"); got != "SOOMCARE_SEARCH_TLS_CA_FILE" {
+		t.Errorf("EnvName = %q", got)
+	}
+}

@@ -1,0 +1,311 @@
+// Package engine connects to the search engine (Elasticsearch or OpenSearch)
+// through the go-elasticsearch v8 client.
+//
+// OpenSearch: go-elasticsearch refuses any server whose first successful
+// response lacks the `X-Elastic-Product: Elasticsearch` header, which OpenSearch
+// never sends. With search.engine=opensearch — and only then — the client's HTTP
+// transport adds that header to responses that lack it, so the client accepts
+// the server it was explicitly told about. The APIs this platform uses (index
+// lifecycle, _bulk, _search, _analyze, aliases) are wire-compatible. The REST
+// compatibility mode of the client (ELASTIC_CLIENT_APIVERSIONING) is forced off
+// for OpenSearch, whose servers reject the vendor media type.
+package engine
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/elastic/go-elasticsearch/v8"
+	"github.com/elastic/go-elasticsearch/v8/esapi"
+	"github.com/soomcare/soomcare/config"
+)
+
+// Client is a configured go-elasticsearch client plus what it was told about
+// the engine.
+type Client struct {
+	ES        *elasticsearch.Client
+	Kind      string // config.EngineElasticsearch or config.EngineOpenSearch
+	Addresses []string
+}
+
+// ErrUnavailable wraps every failure to reach the engine (connection refused,
+// timeout, 5xx); callers map it to 503.
+var ErrUnavailable = errors.New("search engine unavailable")
+
+// ErrWrongProduct means the server is not the kind the configuration names.
+var ErrWrongProduct = errors.New("search engine is not the configured kind")
+
+// New builds a client from the search configuration. It does not contact the
+// engine.
+func New(cfg config.Search) (*Client, error) {
+	base := &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		MaxIdleConnsPerHost:   64,
+		IdleConnTimeout:       90 * time.Second,
+		ResponseHeaderTimeout: cfg.RequestTimeout,
+		TLSHandshakeTimeout:   5 * time.Second,
+	}
+	if cfg.TLS.InsecureSkipVerify {
+		base.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // explicit operator choice, documented
+	}
+	var rt http.RoundTripper = base
+	if cfg.Kind() == config.EngineOpenSearch {
+		rt = productHeader{next: base}
+		// The compatibility media type is Elasticsearch-only; OpenSearch rejects it.
+		if v := os.Getenv("ELASTIC_CLIENT_APIVERSIONING"); v == "true" || v == "1" {
+			return nil, errors.New("engine: ELASTIC_CLIENT_APIVERSIONING=true cannot be used with search.engine=opensearch")
+		}
+	}
+	esCfg := elasticsearch.Config{
+		Addresses:     trimAll(cfg.Addresses),
+		Username:      cfg.Username,
+		Password:      cfg.Password,
+		APIKey:        cfg.APIKey,
+		Transport:     rt,
+		MaxRetries:    cfg.MaxRetries,
+		RetryOnStatus: []int{502, 503, 504},
+		RetryBackoff:  backoff,
+	}
+	if cfg.TLS.CAFile != "" {
+		pem, err := os.ReadFile(cfg.TLS.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("engine: read search.tls.ca_file: %w", err)
+		}
+		esCfg.CACert = pem
+	}
+	if cfg.MaxRetries == 0 {
+		esCfg.DisableRetry = true
+	}
+	es, err := elasticsearch.NewClient(esCfg)
+	if err != nil {
+		return nil, fmt.Errorf("engine: new client: %w", err)
+	}
+	return &Client{ES: es, Kind: cfg.Kind(), Addresses: esCfg.Addresses}, nil
+}
+
+// backoff is exponential with full jitter, capped at 5 s.
+func backoff(attempt int) time.Duration {
+	d := 100 * time.Millisecond << min(attempt, 6)
+	if d > 5*time.Second {
+		d = 5 * time.Second
+	}
+	return time.Duration(rand.Int64N(int64(d)) + 1)
+}
+
+func trimAll(in []string) []string {
+	out := make([]string, 0, len(in))
+	for _, s := range in {
+		out = append(out, strings.TrimRight(strings.TrimSpace(s), "/"))
+	}
+	return out
+}
+
+// productHeader marks OpenSearch responses so the client's product check passes.
+type productHeader struct{ next http.RoundTripper }
+
+func (p productHeader) RoundTrip(req *http.Request) (*http.Response, error) {
+	res, err := p.next.RoundTrip(req)
+	if err == nil && res.Header.Get("X-Elastic-Product") == "" {
+		res.Header.Set("X-Elastic-Product", "Elasticsearch")
+	}
+	return res, err
+}
+
+// Info describes the engine.
+type Info struct {
+	Distribution string `json:"distribution"` // elasticsearch | opensearch
+	Version      string `json:"version"`
+	ClusterName  string `json:"cluster_name"`
+	NodeName     string `json:"node_name"`
+}
+
+// Info returns the cluster's identity. It uses GET / and, on distributions
+// without the root endpoint (the Elasticsearch integ-test zip lacks the
+// rest-root module and answers 405), the local node's info instead.
+func (c *Client) Info(ctx context.Context) (Info, error) {
+	res, err := c.ES.Info(c.ES.Info.WithContext(ctx))
+	if err != nil {
+		return Info{}, c.wrap(err)
+	}
+	defer drain(res)
+	if res.StatusCode == http.StatusMethodNotAllowed || res.StatusCode == http.StatusNotFound {
+		return c.nodeInfo(ctx)
+	}
+	if err := CheckStatus(res); err != nil {
+		return Info{}, err
+	}
+	var body struct {
+		Name        string `json:"name"`
+		ClusterName string `json:"cluster_name"`
+		Version     struct {
+			Number       string `json:"number"`
+			Distribution string `json:"distribution"`
+		} `json:"version"`
+	}
+	if err := json.NewDecoder(res.Body).Decode(&body); err != nil {
+		return Info{}, fmt.Errorf("engine: decode info: %w", err)
+	}
+	dist := body.Version.Distribution
+	if dist == "" {
+		dist = config.EngineElasticsearch
+	}
+	return Info{Distribution: dist, Version: body.Version.Number, ClusterName: body.ClusterName, NodeName: body.Name}, nil
+}
+
+func (c *Client) nodeInfo(ctx context.Context) (Info, error) {
+	res, err := c.ES.Nodes.Info(c.ES.Nodes.Info.WithContext(ctx), c.ES.Nodes.Info.WithNodeID("_local"),
+		c.ES.Nodes.Info.WithFilterPath("cluster_name", "nodes.*.name", "nodes.*.version"))
+	if err != nil {
+		return Info{}, c.wrap(err)
+	}
+	defer drain(res)
+	if err := CheckStatus(res); err != nil {
+		return Info{}, err
+	}
+	var body struct {
+		ClusterName string `json:"cluster_name"`
+		Nodes       map[string]struct {
+			Name    string `json:"name"`
+			Version string `json:"version"`
+		} `json:"nodes"`
+	}
+	if err := json.NewDecoder(res.Body).Decode(&body); err != nil {
+		return Info{}, fmt.Errorf("engine: decode node info: %w", err)
+	}
+	info := Info{Distribution: c.Kind, ClusterName: body.ClusterName}
+	for _, n := range body.Nodes {
+		info.NodeName, info.Version = n.Name, n.Version
+	}
+	return info, nil
+}
+
+// Ping checks that the cluster answers and is at least yellow.
+func (c *Client) Ping(ctx context.Context) error {
+	res, err := c.ES.Cluster.Health(c.ES.Cluster.Health.WithContext(ctx))
+	if err != nil {
+		return c.wrap(err)
+	}
+	defer drain(res)
+	if err := CheckStatus(res); err != nil {
+		return err
+	}
+	var body struct {
+		Status string `json:"status"`
+	}
+	if err := json.NewDecoder(res.Body).Decode(&body); err != nil {
+		return fmt.Errorf("engine: decode health: %w", err)
+	}
+	if body.Status == "red" {
+		return fmt.Errorf("%w: cluster health is red", ErrUnavailable)
+	}
+	return nil
+}
+
+// Plugins lists the names of the installed plugins and modules of every node.
+func (c *Client) Plugins(ctx context.Context) ([]string, error) {
+	res, err := c.ES.Nodes.Info(c.ES.Nodes.Info.WithContext(ctx), c.ES.Nodes.Info.WithMetric("plugins"),
+		c.ES.Nodes.Info.WithFilterPath("nodes.*.plugins.name", "nodes.*.modules.name"))
+	if err != nil {
+		return nil, c.wrap(err)
+	}
+	defer drain(res)
+	if err := CheckStatus(res); err != nil {
+		return nil, err
+	}
+	var body struct {
+		Nodes map[string]struct {
+			Plugins []struct{ Name string } `json:"plugins"`
+			Modules []struct{ Name string } `json:"modules"`
+		} `json:"nodes"`
+	}
+	if err := json.NewDecoder(res.Body).Decode(&body); err != nil {
+		return nil, fmt.Errorf("engine: decode plugins: %w", err)
+	}
+	seen := map[string]bool{}
+	var names []string
+	for _, n := range body.Nodes {
+		for _, p := range append(n.Plugins, n.Modules...) {
+			if !seen[p.Name] {
+				seen[p.Name] = true
+				names = append(names, p.Name)
+			}
+		}
+	}
+	return names, nil
+}
+
+// wrap classifies a transport-level error.
+func (c *Client) wrap(err error) error {
+	if strings.Contains(err.Error(), "not Elasticsearch") {
+		return fmt.Errorf("%w: the server at %s is not Elasticsearch; if it is OpenSearch set search.engine: opensearch", ErrWrongProduct, strings.Join(c.Addresses, ","))
+	}
+	if errors.Is(err, context.Canceled) {
+		return err
+	}
+	return fmt.Errorf("%w: %s at %s: %w", ErrUnavailable, c.Kind, strings.Join(c.Addresses, ","), err)
+}
+
+// StatusError is a non-2xx answer from the engine.
+type StatusError struct {
+	Status int
+	Type   string // the engine's error.type, when present
+	Reason string
+}
+
+func (e *StatusError) Error() string {
+	if e.Type != "" {
+		return fmt.Sprintf("engine: HTTP %d: %s: %s", e.Status, e.Type, e.Reason)
+	}
+	return fmt.Sprintf("engine: HTTP %d: %s", e.Status, e.Reason)
+}
+
+// Unwrap lets errors.Is(err, ErrUnavailable) hold for 429 and 5xx.
+func (e *StatusError) Unwrap() error {
+	if e.Status == http.StatusTooManyRequests || e.Status >= 500 {
+		return ErrUnavailable
+	}
+	return nil
+}
+
+// CheckStatus turns a non-2xx response into a *StatusError; it reads the body
+// of an error response and leaves a 2xx response untouched.
+func CheckStatus(res *esapi.Response) error {
+	if !res.IsError() {
+		return nil
+	}
+	raw, _ := io.ReadAll(io.LimitReader(res.Body, 64<<10))
+	var body struct {
+		Error json.RawMessage `json:"error"`
+	}
+	se := &StatusError{Status: res.StatusCode, Reason: strings.TrimSpace(string(raw))}
+	if json.Unmarshal(raw, &body) == nil && len(body.Error) > 0 {
+		var detail struct {
+			Type   string `json:"type"`
+			Reason string `json:"reason"`
+		}
+		if json.Unmarshal(body.Error, &detail) == nil && detail.Type != "" {
+			se.Type, se.Reason = detail.Type, detail.Reason
+		} else {
+			se.Reason = strings.Trim(string(body.Error), `"`)
+		}
+	}
+	return se
+}
+
+func drain(res *esapi.Response) {
+	if res != nil && res.Body != nil {
+		_, _ = io.Copy(io.Discard, io.LimitReader(res.Body, 1<<20))
+		res.Body.Close()
+	}
+}

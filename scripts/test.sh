@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# The test command (README): vet, unit tests, then real engines (MariaDB with binlog ROW, OpenSearch
+# with nori, Elasticsearch) and the integration tests on both engines, then teardown.
+#
+#   scripts/test.sh                  everything
+#   SOOMCARE_KEEP_ENGINES=1 scripts/test.sh   leave the engines running afterwards (faster reruns)
+#   SOOMCARE_TEST_SHORT=1 scripts/test.sh     vet + unit tests only, no engines
+set -euo pipefail
+cd "$(dirname "$0")/.."
+start=$(date +%s)
+step() { printf '\n== %s (%ss)\n' "$*" "$(($(date +%s) - start))"; }
+
+step "toolchain"
+go version
+go mod download
+
+step "gofmt + go vet"
+unformatted="$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))"
+if [ -n "$unformatted" ]; then
+	echo "gofmt needed on:"
+	echo "$unformatted"
+	exit 1
+fi
+go vet ./...
+
+step "unit tests (no services)"
+go test -count=1 ./...
+
+[ "${SOOMCARE_TEST_SHORT:-}" = 1 ] && exit 0
+
+step "engines up"
+if [ "${SOOMCARE_KEEP_ENGINES:-}" != 1 ]; then
+	trap 'bash scripts/testenv.sh down' EXIT
+fi
+bash scripts/testenv.sh up
+eval "$(bash scripts/testenv.sh env)"
+
+step "integration tests (MariaDB, OpenSearch+nori, Elasticsearch)"
+go test -count=1 -timeout 20m ./...
+
+step "disruptive integration tests (stop/start engines, one at a time)"
+SOOMCARE_TEST_DISRUPTIVE=1 go test -count=1 -p 1 -timeout 20m -run 'Disruptive' ./...
+
+step "done"

@@ -1,0 +1,386 @@
+#!/usr/bin/env bash
+# Real engines for tests and the local stack, on a machine without Docker.
+#
+#   scripts/testenv.sh up [mariadb|opensearch|elasticsearch ...]   install (cached), start, wait until healthy
+#   scripts/testenv.sh down                                         stop everything and delete the data
+#   scripts/testenv.sh stop|start NAME                              stop or start one engine, keeping its data
+#   scripts/testenv.sh status                                       one line per engine
+#   scripts/testenv.sh env                                          export lines for tests (eval "$(… env)")
+#
+# What it runs (see README "How engines are obtained"):
+#   mariadb        Debian's mariadb-server as a private instance: own datadir, loopback port,
+#                  binlog ROW + FULL row image, server_id 1, GTID (MariaDB's are always on).
+#   opensearch     org.opensearch.distribution.integ-test-zip:opensearch (Maven Central) on Temurin 25,
+#                  with the official analysis-nori plugin jar + lucene-analysis-nori assembled as a plugin.
+#   elasticsearch  org.elasticsearch.distribution.integ-test-zip:elasticsearch (Maven Central) on Java 17,
+#                  security off. It has no nori and no analysis-common: the `basic` analysis profile.
+#
+# Idempotent: downloads are cached in $SOOMCARE_CACHE_DIR, an engine that already answers is left alone.
+set -euo pipefail
+
+OS_VERSION="${SOOMCARE_OPENSEARCH_VERSION:-3.8.0}"
+ES_VERSION="${SOOMCARE_ELASTICSEARCH_VERSION:-8.19.7}"
+LUCENE_NORI_VERSION="${SOOMCARE_LUCENE_VERSION:-10.5.0}"
+# root's home is private and the engines run as an unprivileged user: root caches under /var/cache
+if [ "$(id -u)" = 0 ]; then DEFAULT_CACHE=/var/cache/soomcare; else DEFAULT_CACHE="$HOME/.cache/soomcare"; fi
+CACHE_DIR="${SOOMCARE_CACHE_DIR:-$DEFAULT_CACHE}"
+RUN_DIR="${SOOMCARE_TESTENV_DIR:-/tmp/soomcare-testenv}"
+MYSQL_PORT="${SOOMCARE_TEST_MYSQL_PORT:-13306}"
+OS_PORT="${SOOMCARE_TEST_OPENSEARCH_PORT:-19200}"
+ES_PORT="${SOOMCARE_TEST_ELASTICSEARCH_PORT:-19201}"
+HEAP="${SOOMCARE_TEST_ENGINE_HEAP:-768m}"
+START_TIMEOUT="${SOOMCARE_TEST_START_TIMEOUT:-180}"
+ENGINE_USER=soomcare-engine
+JAVA17="${SOOMCARE_JAVA17_HOME:-}"
+JAVA25="${SOOMCARE_JAVA25_HOME:-}"
+
+log() { printf '[testenv] %s\n' "$*" >&2; }
+die() {
+	printf '[testenv] ERROR: %s\n' "$*" >&2
+	exit 1
+}
+
+find_jdk() { # $1 = major version; prints a JAVA_HOME
+	local d
+	for d in /usr/lib/jvm/*; do
+		[ -x "$d/bin/java" ] || continue
+		if "$d/bin/java" -version 2>&1 | head -1 | grep -Eq "version \"$1[.\"]"; then
+			echo "$d"
+			return 0
+		fi
+	done
+	return 1
+}
+
+runas() { # engines refuse to run as root: prefix for running as the unprivileged engine user
+	if [ "$(id -u)" = 0 ]; then
+		echo runuser -u "$ENGINE_USER" --
+	fi
+}
+
+need_tools() { # install what this script uses when a fresh machine lacks it
+	local missing=() t
+	for t in unzip:unzip curl:curl mvn:maven setsid:util-linux runuser:util-linux; do
+		command -v "${t%%:*}" >/dev/null 2>&1 || missing+=("${t#*:}")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	[ "$(id -u)" = 0 ] || die "missing tools (${missing[*]}); install them: apt-get install ${missing[*]}"
+	log "installing ${missing[*]} from Debian"
+	apt-get update -qq >/dev/null
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+ensure_user() {
+	[ "$(id -u)" = 0 ] || return 0
+	id "$ENGINE_USER" >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin "$ENGINE_USER"
+}
+
+mvn_fetch() { # $1 = groupId:artifactId:version[:packaging]; $2 = file name expected in cache
+	local art="$1" file="$CACHE_DIR/dl/$2"
+	[ -s "$file" ] && return 0
+	mkdir -p "$CACHE_DIR/dl"
+	log "downloading $art from Maven Central (cached in $CACHE_DIR/dl)"
+	if ! mvn -q -B dependency:copy -Dartifact="$art" -DoutputDirectory="$CACHE_DIR/dl" >"$CACHE_DIR/dl/mvn.log" 2>&1; then
+		tail -20 "$CACHE_DIR/dl/mvn.log" >&2
+		die "mvn could not fetch $art"
+	fi
+	[ -s "$file" ] || die "mvn fetched $art but $file is missing"
+}
+
+wait_http() { # $1 name, $2 url, $3 log file
+	local i
+	for ((i = 0; i < START_TIMEOUT; i++)); do
+		if curl -fsS -m 2 "$2" >/dev/null 2>&1; then
+			log "$1 is up on $2 after ${i}s"
+			return 0
+		fi
+		if [ -f "$RUN_DIR/$1.pid" ] && ! kill -0 "$(cat "$RUN_DIR/$1.pid")" 2>/dev/null; then
+			break
+		fi
+		sleep 1
+	done
+	log "$1 did not become healthy within ${START_TIMEOUT}s; last lines of $3:"
+	tail -40 "$3" >&2 || true
+	die "$1 failed to start"
+}
+
+# ---------------------------------------------------------------- MariaDB
+mariadb_bin() { command -v mariadbd || command -v mysqld || ls /usr/sbin/mariadbd 2>/dev/null; }
+
+install_mariadb() {
+	if [ -z "$(mariadb_bin)" ]; then
+		[ "$(id -u)" = 0 ] || die "mariadb-server is not installed and we are not root: apt-get install mariadb-server"
+		log "installing mariadb-server from Debian"
+		apt-get update -qq >/dev/null
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mariadb-server mariadb-client >/dev/null
+	fi
+}
+
+mysql_up() { mariadb-admin --protocol=tcp -h127.0.0.1 -P"$MYSQL_PORT" -usoomcare -psoomcare ping >/dev/null 2>&1; }
+
+start_mariadb() {
+	install_mariadb
+	if mysql_up; then
+		log "mariadb already up on 127.0.0.1:$MYSQL_PORT"
+		return 0
+	fi
+	local dir="$RUN_DIR/mariadb" owner=mysql
+	[ "$(id -u)" = 0 ] || owner="$(id -un)"
+	mkdir -p "$dir"
+	cat >"$dir/my.cnf" <<EOF
+[mariadbd]
+datadir=$dir/data
+socket=$dir/mysqld.sock
+pid-file=$dir/mysqld.pid
+port=$MYSQL_PORT
+bind-address=127.0.0.1
+user=$owner
+server_id=1
+log_bin=$dir/data/binlog
+binlog_format=ROW
+binlog_row_image=FULL
+binlog_expire_logs_seconds=86400
+log_slave_updates=ON
+gtid_strict_mode=ON
+character_set_server=utf8mb4
+collation_server=utf8mb4_unicode_ci
+innodb_buffer_pool_size=256M
+innodb_flush_log_at_trx_commit=2
+sync_binlog=0
+max_connections=300
+skip_name_resolve=ON
+EOF
+	local fresh=0
+	if [ ! -d "$dir/data/mysql" ]; then
+		fresh=1
+		mkdir -p "$dir/data"
+		chown -R "$owner" "$dir"
+		log "initialising MariaDB datadir $dir/data"
+		mariadb-install-db --defaults-file="$dir/my.cnf" --auth-root-authentication-method=normal >"$dir/install.log" 2>&1 ||
+			{
+				tail -20 "$dir/install.log" >&2
+				die "mariadb-install-db failed"
+			}
+	fi
+	chown -R "$owner" "$dir"
+	setsid "$(mariadb_bin)" --defaults-file="$dir/my.cnf" >"$dir/mariadb.log" 2>&1 &
+	echo $! >"$RUN_DIR/mariadb.pid"
+	local i
+	for ((i = 0; i < 60; i++)); do
+		mariadb-admin --socket="$dir/mysqld.sock" -uroot ping >/dev/null 2>&1 && break
+		kill -0 "$(cat "$RUN_DIR/mariadb.pid")" 2>/dev/null || break
+		sleep 1
+	done
+	if ! mariadb-admin --socket="$dir/mysqld.sock" -uroot ping >/dev/null 2>&1; then
+		tail -40 "$dir/mariadb.log" >&2
+		die "mariadb failed to start"
+	fi
+	if [ "$fresh" = 1 ] || ! mysql_up; then
+		mariadb --socket="$dir/mysqld.sock" -uroot <<'EOF'
+CREATE USER IF NOT EXISTS 'soomcare'@'127.0.0.1' IDENTIFIED BY 'soomcare';
+CREATE USER IF NOT EXISTS 'soomcare'@'localhost' IDENTIFIED BY 'soomcare';
+GRANT ALL PRIVILEGES ON *.* TO 'soomcare'@'127.0.0.1' WITH GRANT OPTION;
+GRANT ALL PRIVILEGES ON *.* TO 'soomcare'@'localhost' WITH GRANT OPTION;
+CREATE DATABASE IF NOT EXISTS soomcare CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
+EOF
+	fi
+	log "mariadb is up on 127.0.0.1:$MYSQL_PORT (binlog $(mariadb --socket="$dir/mysqld.sock" -uroot -N -e 'select @@binlog_format'))"
+}
+
+# ---------------------------------------------------------------- OpenSearch
+install_opensearch() {
+	local home="$CACHE_DIR/opensearch-$OS_VERSION"
+	if [ -f "$home/.soomcare-ready" ]; then
+		echo "$home"
+		return 0
+	fi
+	mvn_fetch "org.opensearch.distribution.integ-test-zip:opensearch:$OS_VERSION:zip" "opensearch-$OS_VERSION.zip"
+	# analysis-nori is published as the plugin's jar; the zip is not on Maven Central for current versions.
+	mvn_fetch "org.opensearch.plugin:analysis-nori:$OS_VERSION" "analysis-nori-$OS_VERSION.jar"
+	mvn_fetch "org.apache.lucene:lucene-analysis-nori:$LUCENE_NORI_VERSION" "lucene-analysis-nori-$LUCENE_NORI_VERSION.jar"
+	rm -rf "$home" "$home.tmp"
+	mkdir -p "$home.tmp"
+	unzip -q "$CACHE_DIR/dl/opensearch-$OS_VERSION.zip" -d "$home.tmp"
+	mv "$home.tmp/opensearch-$OS_VERSION" "$home"
+	rmdir "$home.tmp"
+	local lucene
+	lucene="$(basename "$(ls "$home"/lib/lucene-core-*.jar)" .jar)"
+	[ "${lucene#lucene-core-}" = "$LUCENE_NORI_VERSION" ] ||
+		die "OpenSearch $OS_VERSION ships $lucene but lucene-analysis-nori is $LUCENE_NORI_VERSION; set SOOMCARE_LUCENE_VERSION"
+	mkdir -p "$home/plugins/analysis-nori"
+	cp "$CACHE_DIR/dl/analysis-nori-$OS_VERSION.jar" "$CACHE_DIR/dl/lucene-analysis-nori-$LUCENE_NORI_VERSION.jar" "$home/plugins/analysis-nori/"
+	local java_version
+	java_version="$(sed -n 's/^java.version=//p' "$home/modules/analysis-common/plugin-descriptor.properties")"
+	cat >"$home/plugins/analysis-nori/plugin-descriptor.properties" <<EOF
+description=The Korean (nori) Analysis plugin integrates Lucene nori analysis module into opensearch.
+version=$OS_VERSION
+name=analysis-nori
+classname=org.opensearch.plugin.analysis.nori.AnalysisNoriPlugin
+java.version=$java_version
+opensearch.version=$OS_VERSION
+custom.foldername=
+extended.plugins=
+has.native.controller=false
+EOF
+	touch "$home/.soomcare-ready"
+	echo "$home"
+}
+
+start_opensearch() {
+	if curl -fsS -m 2 "http://127.0.0.1:$OS_PORT" >/dev/null 2>&1; then
+		log "opensearch already up on $OS_PORT"
+		return 0
+	fi
+	ensure_user
+	local home dir="$RUN_DIR/opensearch" jh
+	home="$(install_opensearch)"
+	jh="${JAVA25:-$(find_jdk 25 || find_jdk 21 || true)}"
+	[ -n "$jh" ] || die "OpenSearch $OS_VERSION needs Java 21+; none found under /usr/lib/jvm (set SOOMCARE_JAVA25_HOME)"
+	mkdir -p "$dir/data" "$dir/logs" "$dir/config"
+	cp -r "$home/config/." "$dir/config/"
+	# the launcher runs from the (read-only) engine home: point relative log/dump paths at the run dir
+	sed -i -e "s#logs/#$dir/logs/#g" -e "s#HeapDumpPath=data#HeapDumpPath=$dir/data#" "$dir/config/jvm.options"
+	chmod -R a+rX "$CACHE_DIR" 2>/dev/null || true
+	[ "$(id -u)" = 0 ] && chown -R "$ENGINE_USER" "$dir"
+	log "starting opensearch $OS_VERSION on 127.0.0.1:$OS_PORT (JAVA_HOME=$jh)"
+	# jvm.options names gc.log and heap dumps relative to the working directory
+	cd "$dir"
+	setsid $(runas) env -i PATH="$PATH" HOME="$dir" JAVA_HOME="$jh" OPENSEARCH_PATH_CONF="$dir/config" \
+		OPENSEARCH_JAVA_OPTS="-Xms$HEAP -Xmx$HEAP" \
+		"$home/bin/opensearch" -E cluster.name=soomcare-test -E node.name=os1 -E discovery.type=single-node \
+		-E network.host=127.0.0.1 -E http.port="$OS_PORT" -E transport.port=$((OS_PORT + 100)) \
+		-E path.data="$dir/data" -E path.logs="$dir/logs" \
+		-E cluster.routing.allocation.disk.threshold_enabled=false >"$dir/stdout.log" 2>&1 &
+	echo $! >"$RUN_DIR/opensearch.pid"
+	wait_http opensearch "http://127.0.0.1:$OS_PORT/_cluster/health?wait_for_status=yellow&timeout=1s" "$dir/stdout.log"
+}
+
+# ---------------------------------------------------------------- Elasticsearch
+install_elasticsearch() {
+	local home="$CACHE_DIR/elasticsearch-$ES_VERSION"
+	if [ -f "$home/.soomcare-ready" ]; then
+		echo "$home"
+		return 0
+	fi
+	mvn_fetch "org.elasticsearch.distribution.integ-test-zip:elasticsearch:$ES_VERSION:zip" "elasticsearch-$ES_VERSION.zip"
+	rm -rf "$home" "$home.tmp"
+	mkdir -p "$home.tmp"
+	unzip -q "$CACHE_DIR/dl/elasticsearch-$ES_VERSION.zip" -d "$home.tmp"
+	mv "$home.tmp/elasticsearch-$ES_VERSION" "$home"
+	rmdir "$home.tmp"
+	touch "$home/.soomcare-ready"
+	echo "$home"
+}
+
+start_elasticsearch() {
+	if curl -fsS -m 2 "http://127.0.0.1:$ES_PORT/_cluster/health" >/dev/null 2>&1; then
+		log "elasticsearch already up on $ES_PORT"
+		return 0
+	fi
+	ensure_user
+	local home dir="$RUN_DIR/elasticsearch" jh
+	home="$(install_elasticsearch)"
+	jh="${JAVA17:-$(find_jdk 17 || find_jdk 21 || true)}"
+	[ -n "$jh" ] || die "Elasticsearch $ES_VERSION needs Java 17+; none found under /usr/lib/jvm (set SOOMCARE_JAVA17_HOME)"
+	mkdir -p "$dir/data" "$dir/logs" "$dir/config"
+	cp -r "$home/config/." "$dir/config/"
+	# the launcher runs from the (read-only) engine home: point relative log/dump paths at the run dir
+	sed -i -e "s#logs/#$dir/logs/#g" -e "s#HeapDumpPath=data#HeapDumpPath=$dir/data#" "$dir/config/jvm.options"
+	chmod -R a+rX "$CACHE_DIR" 2>/dev/null || true
+	[ "$(id -u)" = 0 ] && chown -R "$ENGINE_USER" "$dir"
+	log "starting elasticsearch $ES_VERSION on 127.0.0.1:$ES_PORT (ES_JAVA_HOME=$jh)"
+	cd "$dir"
+	setsid $(runas) env -i PATH="$PATH" HOME="$dir" ES_JAVA_HOME="$jh" ES_PATH_CONF="$dir/config" \
+		ES_JAVA_OPTS="-Xms$HEAP -Xmx$HEAP" \
+		"$home/bin/elasticsearch" -E cluster.name=soomcare-test -E node.name=es1 -E discovery.type=single-node \
+		-E network.host=127.0.0.1 -E http.port="$ES_PORT" -E transport.port=$((ES_PORT + 100)) \
+		-E path.data="$dir/data" -E path.logs="$dir/logs" -E xpack.security.enabled=false \
+		-E cluster.routing.allocation.disk.threshold_enabled=false >"$dir/stdout.log" 2>&1 &
+	echo $! >"$RUN_DIR/elasticsearch.pid"
+	wait_http elasticsearch "http://127.0.0.1:$ES_PORT/_cluster/health?wait_for_status=yellow&timeout=1s" "$dir/stdout.log"
+}
+
+# ---------------------------------------------------------------- control
+stop_one() {
+	local name="$1" pidf="$RUN_DIR/$1.pid" pid i
+	[ -f "$pidf" ] || return 0
+	pid="$(cat "$pidf")"
+	if kill -0 "$pid" 2>/dev/null; then
+		log "stopping $name (pid $pid)"
+		# each engine runs in its own session (setsid): signal the whole group, launcher and JVMs alike
+		kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+		for ((i = 0; i < 60; i++)); do
+			kill -0 -- "-$pid" 2>/dev/null || break
+			sleep 0.5
+		done
+		kill -KILL -- "-$pid" 2>/dev/null || true
+	fi
+	rm -f "$pidf"
+}
+
+start_one() {
+	case "$1" in
+	mariadb | mysql) start_mariadb ;;
+	opensearch) start_opensearch ;;
+	elasticsearch) start_elasticsearch ;;
+	*) die "unknown engine '$1' (want mariadb, opensearch or elasticsearch)" ;;
+	esac
+}
+
+print_env() {
+	cat <<EOF
+export SOOMCARE_INTEGRATION=1
+export SOOMCARE_TEST_MYSQL_DSN='soomcare:soomcare@tcp(127.0.0.1:$MYSQL_PORT)/'
+export SOOMCARE_TEST_OPENSEARCH_URL='http://127.0.0.1:$OS_PORT'
+export SOOMCARE_TEST_ELASTICSEARCH_URL='http://127.0.0.1:$ES_PORT'
+export SOOMCARE_TEST_CTL='$(cd "$(dirname "$0")" && pwd)/$(basename "$0")'
+EOF
+}
+
+status() {
+	local rc=0
+	if mysql_up; then echo "mariadb        up    127.0.0.1:$MYSQL_PORT"; else
+		echo "mariadb        down"
+		rc=1
+	fi
+	if curl -fsS -m 2 "http://127.0.0.1:$OS_PORT" >/dev/null 2>&1; then echo "opensearch     up    http://127.0.0.1:$OS_PORT"; else
+		echo "opensearch     down"
+		rc=1
+	fi
+	if curl -fsS -m 2 "http://127.0.0.1:$ES_PORT/_cluster/health" >/dev/null 2>&1; then echo "elasticsearch  up    http://127.0.0.1:$ES_PORT"; else
+		echo "elasticsearch  down"
+		rc=1
+	fi
+	return $rc
+}
+
+cmd="${1:-}"
+shift || true
+mkdir -p "$RUN_DIR"
+chmod 755 "$RUN_DIR"
+case "$cmd" in
+up)
+	need_tools
+	[ $# -gt 0 ] || set -- mariadb opensearch elasticsearch
+	for e in "$@"; do start_one "$e"; done
+	;;
+start)
+	[ $# -gt 0 ] || die "start needs an engine name"
+	need_tools
+	for e in "$@"; do start_one "$e"; done
+	;;
+stop)
+	[ $# -gt 0 ] || die "stop needs an engine name"
+	for e in "$@"; do stop_one "$e"; done
+	;;
+down)
+	for e in elasticsearch opensearch mariadb; do stop_one "$e"; done
+	rm -rf "$RUN_DIR"
+	;;
+status) status ;;
+env) print_env ;;
+*)
+	sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'
+	[ -z "$cmd" ] || [ "$cmd" = help ] || [ "$cmd" = -h ] || [ "$cmd" = --help ] || exit 2
+	;;
+esac

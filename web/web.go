@@ -1,0 +1,136 @@
+// Package web holds what every HTTP handler shares: the one JSON error
+// envelope with stable codes, the mapping from error to status, and the Gin
+// middleware that guarantees no request ever answers with a stack trace or a
+// non-JSON error.
+package web
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"strconv"
+
+	"github.com/gin-gonic/gin"
+)
+
+// Stable error codes. Clients switch on these; never rename one.
+const (
+	CodeBadRequest       = "bad_request"
+	CodeNotFound         = "not_found"
+	CodeMethodNotAllowed = "method_not_allowed"
+	CodeBodyTooLarge     = "body_too_large"
+	CodeUnauthorized     = "unauthorized"
+	CodeForbidden        = "forbidden"
+	CodeConflict         = "conflict"
+	CodeRateLimited      = "rate_limited"
+	CodeUnavailable      = "unavailable"
+	CodeInternal         = "internal"
+)
+
+var statusByCode = map[string]int{
+	CodeBadRequest:       http.StatusBadRequest,
+	CodeNotFound:         http.StatusNotFound,
+	CodeMethodNotAllowed: http.StatusMethodNotAllowed,
+	CodeBodyTooLarge:     http.StatusRequestEntityTooLarge,
+	CodeUnauthorized:     http.StatusUnauthorized,
+	CodeForbidden:        http.StatusForbidden,
+	CodeConflict:         http.StatusConflict,
+	CodeRateLimited:      http.StatusTooManyRequests,
+	CodeUnavailable:      http.StatusServiceUnavailable,
+	CodeInternal:         http.StatusInternalServerError,
+}
+
+// Error is an error meant for the client: a stable code and a message that is
+// safe to show (it may be Korean where the app shows it).
+type Error struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	Status  int    `json:"-"` // overrides the code's status when non-zero (e.g. a 422-like subcode)
+	Err     error  `json:"-"` // internal cause, logged, never sent
+}
+
+func (e *Error) Error() string {
+	if e.Err != nil {
+		return e.Code + ": " + e.Message + ": " + e.Err.Error()
+	}
+	return e.Code + ": " + e.Message
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Errorf-style constructors for the common cases.
+func BadRequest(code, msg string) *Error {
+	return &Error{Code: code, Message: msg, Status: http.StatusBadRequest}
+}
+
+// Unavailable is a 503 whose cause is logged.
+func Unavailable(msg string, cause error) *Error {
+	return &Error{Code: CodeUnavailable, Message: msg, Err: cause}
+}
+
+// StatusOf returns the HTTP status for an error envelope.
+func StatusOf(e *Error) int {
+	if e.Status != 0 {
+		return e.Status
+	}
+	if s, ok := statusByCode[e.Code]; ok {
+		return s
+	}
+	return http.StatusInternalServerError
+}
+
+// Fail writes err as the JSON envelope and aborts the chain. Errors that are
+// not *Error become 500 "internal" with a generic message; the cause is logged.
+func Fail(c *gin.Context, logger *slog.Logger, err error) {
+	var e *Error
+	if !errors.As(err, &e) {
+		e = &Error{Code: CodeInternal, Message: "일시적인 오류가 발생했습니다. 잠시 후 다시 시도해 주세요.", Err: err}
+	}
+	status := StatusOf(e)
+	if status >= 500 {
+		logger.ErrorContext(c.Request.Context(), "request failed", "path", c.FullPath(), "code", e.Code, "err", err)
+	}
+	c.AbortWithStatusJSON(status, e)
+}
+
+// Recovery turns a panic into a 500 envelope; the stack goes to the log only.
+func Recovery(logger *slog.Logger) gin.HandlerFunc {
+	return gin.CustomRecoveryWithWriter(nil, func(c *gin.Context, rec any) {
+		logger.ErrorContext(c.Request.Context(), "panic", "path", c.Request.URL.Path, "panic", rec)
+		c.AbortWithStatusJSON(http.StatusInternalServerError, &Error{Code: CodeInternal, Message: "일시적인 오류가 발생했습니다."})
+	})
+}
+
+// LimitBody caps request bodies; a larger declared body is refused at once, a
+// larger streamed body fails while reading with http.MaxBytesError.
+func LimitBody(max int64) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if c.Request.ContentLength > max {
+			c.AbortWithStatusJSON(http.StatusRequestEntityTooLarge, &Error{Code: CodeBodyTooLarge, Message: "요청 본문은 " + strconv.FormatInt(max, 10) + "바이트를 넘을 수 없습니다."})
+			return
+		}
+		if c.Request.Body != nil {
+			c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, max)
+		}
+		c.Next()
+	}
+}
+
+// NotFound and MethodNotAllowed answer unknown routes with the envelope.
+func NotFound(c *gin.Context) {
+	c.AbortWithStatusJSON(http.StatusNotFound, &Error{Code: CodeNotFound, Message: "요청한 경로를 찾을 수 없습니다."})
+}
+
+func MethodNotAllowed(c *gin.Context) {
+	c.AbortWithStatusJSON(http.StatusMethodNotAllowed, &Error{Code: CodeMethodNotAllowed, Message: "허용되지 않는 메서드입니다."})
+}
+
+// AccessLog logs one line per request.
+func AccessLog(logger *slog.Logger) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		c.Next()
+		logger.LogAttrs(c.Request.Context(), slog.LevelDebug, "http",
+			slog.String("method", c.Request.Method), slog.String("path", c.Request.URL.Path),
+			slog.Int("status", c.Writer.Status()))
+	}
+}
