@@ -1,0 +1,198 @@
+// Package analyzers holds the Korean analysis data of the search indices as
+// text files embedded in the binary: the nori user dictionary of asthma terms
+// (userdict_ko.txt), the search-side synonyms (synonyms_ko.txt) and the
+// nori_part_of_speech stop tags (stoptags_ko.txt). Package mappings injects
+// them into the index settings, so the data lives in one place.
+//
+// The files are data, edited by people: run `go test ./analyzers` after an
+// edit; [Validate] catches what Elasticsearch or nori would reject or silently
+// mangle.
+package analyzers
+
+import (
+	_ "embed"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"unicode"
+)
+
+var (
+	//go:embed userdict_ko.txt
+	userDictionaryFile string
+	//go:embed synonyms_ko.txt
+	synonymsFile string
+	//go:embed stoptags_ko.txt
+	stopTagsFile string
+)
+
+// UserDictionary returns the nori user dictionary rules, one entry a string
+// ("천식", "소아천식 소아 천식"), ready for the tokenizer's
+// user_dictionary_rules: comments and blank lines dropped, white space
+// trimmed and single-spaced.
+func UserDictionary() []string { return lines(userDictionaryFile) }
+
+// Synonyms returns the Solr-format synonym rules ("흡입기, 인헤일러, inhaler")
+// for a synonym_graph filter's synonyms, comments and blank lines dropped.
+func Synonyms() []string { return lines(synonymsFile) }
+
+// StopTags returns the nori_part_of_speech stop tags (detailed POS tags).
+func StopTags() []string { return lines(stopTagsFile) }
+
+// Validate checks the embedded files, see [ValidateRules].
+func Validate() error { return ValidateRules(UserDictionary(), Synonyms(), StopTags()) }
+
+// Problems reported by ValidateRules, matched with errors.Is.
+var (
+	// ErrMalformed: an entry or rule that does not parse, or a dictionary
+	// segmentation that does not spell its surface form.
+	ErrMalformed = errors.New("malformed entry")
+	// ErrDuplicate: a dictionary surface form, synonym term or stop tag listed
+	// twice (compared case-insensitively).
+	ErrDuplicate = errors.New("duplicate entry")
+	// ErrNotInDictionary: a Korean synonym word missing from the dictionary, so
+	// nori may split it and the synonym would not match.
+	ErrNotInDictionary = errors.New("synonym word not in user dictionary")
+	// ErrStopTag: a stop tag nori does not know, or one that would drop content
+	// words (nouns, foreign words, numbers).
+	ErrStopTag = errors.New("bad stop tag")
+)
+
+// posTags are the detailed tags of Lucene 10's org.apache.lucene.analysis.ko.POS.Tag.
+const posTags = "EP EF EC ETN ETM IC JKS JKC JKG JKO JKB JKV JKQ JX JC MAG MAJ MM " +
+	"NNG NNP NNB NNBC NP NR SF SH SL SN SP SSC SSO SC SY SE VA VCN VCP VV VX " +
+	"XPN XR XSA XSN XSV UNKNOWN UNA NA VSV"
+
+// contentTags must never be stop tags: dropping them loses the words people
+// search for.
+const contentTags = "NNG NNP NNB NNBC NP NR SL SH SN XR"
+
+// ValidateRules checks a user dictionary, synonym rules and stop tags as
+// UserDictionary, Synonyms and StopTags return them. It reports every problem
+// found, joined, each wrapping one of ErrMalformed, ErrDuplicate,
+// ErrNotInDictionary or ErrStopTag; nil means the rules are fine.
+//
+// Dictionary entries are Hangul syllables only, optionally followed by two or
+// more segments that concatenate to the entry. Synonym rules are
+// comma-separated equivalence groups of two or more lower-case terms without
+// "=>", each term in one group only, and every word of a term that contains
+// Hangul must be a dictionary entry.
+func ValidateRules(dictionary, synonyms, stopTags []string) error {
+	var errs []error
+	fail := func(kind error, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%w: "+format, append([]any{kind}, args...)...))
+	}
+
+	words := make(map[string]int, len(dictionary)) // lower-cased surface → entry number
+	for i, entry := range dictionary {
+		n := i + 1
+		fields := strings.Fields(entry)
+		if len(fields) == 0 {
+			fail(ErrMalformed, "dictionary entry %d is empty", n)
+			continue
+		}
+		surface := fields[0]
+		if !allHangul(surface) {
+			fail(ErrMalformed, "dictionary entry %d %q: surface form must be Hangul syllables only", n, entry)
+		}
+		switch segments := fields[1:]; {
+		case len(segments) == 1:
+			fail(ErrMalformed, "dictionary entry %d %q: a segmentation needs at least two segments", n, entry)
+		case len(segments) > 1 && strings.Join(segments, "") != surface:
+			fail(ErrMalformed, "dictionary entry %d %q: segments do not spell %q", n, entry, surface)
+		}
+		key := strings.ToLower(surface)
+		if first, ok := words[key]; ok {
+			fail(ErrDuplicate, "dictionary entry %d %q repeats entry %d", n, surface, first)
+			continue
+		}
+		words[key] = n
+	}
+
+	terms := make(map[string]int, len(synonyms)*3) // term → rule number
+	for i, rule := range synonyms {
+		n := i + 1
+		if strings.Contains(rule, "=>") {
+			fail(ErrMalformed, "synonym rule %d %q: only equivalence groups, no =>", n, rule)
+			continue
+		}
+		parts := strings.Split(rule, ",")
+		if len(parts) < 2 {
+			fail(ErrMalformed, "synonym rule %d %q: a group needs at least two terms", n, rule)
+		}
+		for _, part := range parts {
+			term := strings.Join(strings.Fields(part), " ")
+			switch {
+			case term == "":
+				fail(ErrMalformed, "synonym rule %d %q: empty term", n, rule)
+				continue
+			case term != strings.ToLower(term):
+				fail(ErrMalformed, "synonym rule %d: term %q must be lower case", n, term)
+			case strings.ContainsAny(term, `\#`):
+				fail(ErrMalformed, "synonym rule %d: term %q has an escape or comment character", n, term)
+			}
+			if first, ok := terms[term]; ok {
+				fail(ErrDuplicate, "synonym rule %d: term %q already in rule %d", n, term, first)
+			} else {
+				terms[term] = n
+			}
+			for _, w := range strings.Fields(term) {
+				if hasHangul(w) {
+					if _, ok := words[strings.ToLower(w)]; !ok {
+						fail(ErrNotInDictionary, "synonym rule %d: %q", n, w)
+					}
+				}
+			}
+		}
+	}
+
+	known := strings.Fields(posTags)
+	content := strings.Fields(contentTags)
+	seenTags := make(map[string]bool, len(stopTags))
+	for _, tag := range stopTags {
+		switch {
+		case !slices.Contains(known, tag):
+			fail(ErrStopTag, "%q is not a detailed nori POS tag", tag)
+		case slices.Contains(content, tag):
+			fail(ErrStopTag, "%q would drop content words", tag)
+		}
+		if seenTags[strings.ToUpper(tag)] {
+			fail(ErrDuplicate, "stop tag %q listed twice", tag)
+		}
+		seenTags[strings.ToUpper(tag)] = true
+	}
+	return errors.Join(errs...)
+}
+
+// lines returns the non-empty lines of a data file that are not comments
+// (first non-space rune '#'), trimmed, inner white space single-spaced.
+func lines(file string) []string {
+	var out []string
+	for line := range strings.Lines(file) {
+		line = strings.Join(strings.Fields(line), " ")
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		out = append(out, line)
+	}
+	return out
+}
+
+func allHangul(s string) bool {
+	for _, r := range s {
+		if r < 0xAC00 || r > 0xD7A3 {
+			return false
+		}
+	}
+	return s != ""
+}
+
+func hasHangul(s string) bool {
+	for _, r := range s {
+		if unicode.Is(unicode.Hangul, r) {
+			return true
+		}
+	}
+	return false
+}

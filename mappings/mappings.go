@@ -1,0 +1,145 @@
+// Package mappings holds the create-index bodies (settings and mappings) of the
+// search indices contents, posts and users as JSON files embedded in the
+// binary, and renders them with the analysis data of package analyzers
+// injected, so the user dictionary, synonyms and stop tags live in one place.
+//
+// Two analysis profiles share the same field layout and analyzer names, so
+// query builders never care which one an index was built with:
+//
+//   - nori (the default): Korean analysis for production; needs the
+//     analysis-nori plugin and the analysis-common module (mapping char filter,
+//     ngram/edge_ngram, synonym_graph), both present in every regular
+//     Elasticsearch or OpenSearch distribution with nori installed.
+//   - basic: only what a bare Elasticsearch has (the integ-test distribution
+//     without analysis-common): standard/whitespace/keyword tokenizers and the
+//     lowercase filter. Same fields, no Korean morphology, no n-grams, no
+//     synonyms; for client and index-lifecycle tests, not for search quality.
+//
+// The engines have no ICU here, so the indexer NFC-normalises text in Go before
+// indexing (a decomposed 천식 would otherwise not match), and fills the chosung,
+// qwerty and suggest fields with package hangul (see each mapping's _meta).
+package mappings
+
+import (
+	"bytes"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+
+	"github.com/soomcare/soomcare/analyzers"
+)
+
+//go:embed *.json
+var files embed.FS
+
+// Index names (the aliases the API searches) and analysis profiles.
+const (
+	Contents = "contents"
+	Posts    = "posts"
+	Users    = "users"
+
+	ProfileNori  = "nori"
+	ProfileBasic = "basic"
+)
+
+// Errors of Index and Mapping, matched with errors.Is.
+var (
+	ErrUnknownIndex   = errors.New("mappings: unknown index")
+	ErrUnknownProfile = errors.New("mappings: unknown analysis profile")
+)
+
+// Placeholders in the settings files, each a JSON string replaced by a JSON
+// array of the analyzers data.
+const (
+	placeholderUserDictionary = `"__USER_DICTIONARY__"`
+	placeholderSynonyms       = `"__SYNONYMS__"`
+	placeholderStopTags       = `"__STOP_TAGS__"`
+)
+
+var leftoverPlaceholder = regexp.MustCompile(`"__[A-Z_]+__"`)
+
+// Names returns the index names, in a fixed order.
+func Names() []string { return []string{Contents, Posts, Users} }
+
+// Profiles returns the analysis profiles; the first is the default.
+func Profiles() []string { return []string{ProfileNori, ProfileBasic} }
+
+// Index returns the complete create-index body, {"settings":…,"mappings":…},
+// of index name under an analysis profile ("" means nori), as compact JSON.
+// It fails with ErrUnknownIndex or ErrUnknownProfile.
+func Index(name, profile string) ([]byte, error) {
+	mapping, err := Mapping(name)
+	if err != nil {
+		return nil, err
+	}
+	settings, err := Settings(profile)
+	if err != nil {
+		return nil, err
+	}
+	var body bytes.Buffer
+	body.WriteString(`{"settings":`)
+	body.Write(settings)
+	body.WriteString(`,"mappings":`)
+	body.Write(mapping)
+	body.WriteString(`}`)
+	return body.Bytes(), nil
+}
+
+// Mapping returns the mappings object of index name (the body of a PUT
+// _mapping), as compact JSON. It fails with ErrUnknownIndex.
+func Mapping(name string) ([]byte, error) {
+	if !slices.Contains(Names(), name) {
+		return nil, fmt.Errorf("%w %q (known: %v)", ErrUnknownIndex, name, Names())
+	}
+	return load(name + ".json")
+}
+
+// Settings returns the index settings of an analysis profile ("" means nori)
+// with the user dictionary, synonyms and stop tags injected, as compact JSON.
+// It fails with ErrUnknownProfile.
+func Settings(profile string) ([]byte, error) {
+	if profile == "" {
+		profile = ProfileNori
+	}
+	if !slices.Contains(Profiles(), profile) {
+		return nil, fmt.Errorf("%w %q (known: %v)", ErrUnknownProfile, profile, Profiles())
+	}
+	raw, err := files.ReadFile("settings_" + profile + ".json")
+	if err != nil {
+		return nil, fmt.Errorf("mappings: %w", err)
+	}
+	for placeholder, values := range map[string][]string{
+		placeholderUserDictionary: analyzers.UserDictionary(),
+		placeholderSynonyms:       analyzers.Synonyms(),
+		placeholderStopTags:       analyzers.StopTags(),
+	} {
+		list, err := json.Marshal(values)
+		if err != nil {
+			return nil, fmt.Errorf("mappings: %w", err)
+		}
+		raw = bytes.ReplaceAll(raw, []byte(placeholder), list)
+	}
+	if p := leftoverPlaceholder.Find(raw); p != nil {
+		return nil, fmt.Errorf("mappings: settings_%s.json: unknown placeholder %s", profile, p)
+	}
+	return compact("settings_"+profile+".json", raw)
+}
+
+func load(file string) ([]byte, error) {
+	raw, err := files.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("mappings: %w", err)
+	}
+	return compact(file, raw)
+}
+
+func compact(file string, raw []byte) ([]byte, error) {
+	var out bytes.Buffer
+	if err := json.Compact(&out, raw); err != nil {
+		return nil, fmt.Errorf("mappings: %s: %w", file, err)
+	}
+	return out.Bytes(), nil
+}
