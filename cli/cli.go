@@ -22,10 +22,9 @@ import (
 
 // Exit codes.
 const (
-	ExitOK       = 0
-	ExitFailure  = 1 // the command ran and failed (dependency down, bad data)
-	ExitUsage    = 2 // bad flags, arguments or configuration
-	ExitNotBuilt = 3 // the command exists but this build does not provide it yet
+	ExitOK      = 0
+	ExitFailure = 1 // the command ran and failed (dependency down, bad data)
+	ExitUsage   = 2 // bad flags, arguments or configuration
 )
 
 // Version is set at build time with -ldflags "-X github.com/soomcare/soomcare/cli.Version=…".
@@ -36,8 +35,6 @@ type usageError struct{ err error }
 
 func (e usageError) Error() string { return e.err.Error() }
 func (e usageError) Unwrap() error { return e.err }
-
-var errNotBuilt = errors.New("not available in this build yet")
 
 // env is what every command receives: streams, environment, and the lazily
 // loaded configuration.
@@ -61,11 +58,12 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer, environ 
 	}
 	fmt.Fprintln(stderr, "soomcare: "+strings.Join(strings.Fields(err.Error()), " "))
 	var ue usageError
+	var ec exitCoder
 	switch {
+	case errors.As(err, &ec):
+		return ec.ExitCode()
 	case errors.As(err, &ue), config.IsConfigError(err), isCobraUsage(err):
 		return ExitUsage
-	case errors.Is(err, errNotBuilt):
-		return ExitNotBuilt
 	default:
 		return ExitFailure
 	}
@@ -94,7 +92,7 @@ Configuration: built-in defaults, then the YAML file given by --config (or SOOMC
 then SOOMCARE_* environment variables (search.engine -> SOOMCARE_SEARCH_ENGINE).
 Every key is documented in config.example.yaml.
 
-Exit codes: 0 ok, 1 failure, 2 bad usage or configuration, 3 command not in this build yet.`,
+Exit codes: 0 ok, 1 failure, 2 bad usage or configuration; soomcare cdc adds 4 and 5 (see its help).`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		CompletionOptions: cobra.CompletionOptions{
@@ -107,24 +105,13 @@ Exit codes: 0 ok, 1 failure, 2 bad usage or configuration, 3 command not in this
 		newServeCmd(e),
 		newMigrateCmd(e),
 		newVersionCmd(e),
-		notBuilt("cdc", "Stream MySQL binlog changes into the search indices", "the CDC worker (issue #4)"),
-		notBuilt("reindex", "Rebuild a search index from MySQL and swap its alias", "index lifecycle and reindex (issue #3)"),
-		notBuilt("seed", "Load the deterministic demo corpus into MySQL", "the demo corpus (issue #3)"),
+		newCDCCmd(e),
+		newVerifyCmd(e),
+		newReindexCmd(e),
+		newAnalyzeCmd(e),
+		newSeedCmd(e),
 	)
 	return root
-}
-
-// notBuilt declares a command whose implementation has not landed yet, so that
-// `--help` lists the whole product and running it says exactly what is missing.
-func notBuilt(use, short, what string) *cobra.Command {
-	return &cobra.Command{
-		Use:   use,
-		Short: short + " (not in this build yet)",
-		Long:  short + ".\n\nThis build does not provide it yet: " + what + ". Running it exits with code 3.",
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return fmt.Errorf("%s: %w: %s", use, errNotBuilt, what)
-		},
-	}
 }
 
 // config loads the configuration once per command.

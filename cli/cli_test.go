@@ -38,7 +38,10 @@ func TestBadConfigExitsWithOneLine(t *testing.T) {
 		{"migrate without subcommand", nil, []string{"migrate"}, ExitUsage, "needs a subcommand"},
 		{"unknown flag", nil, []string{"serve", "--bogus"}, ExitUsage, "unknown flag"},
 		{"unknown command", nil, []string{"frobnicate"}, ExitUsage, "unknown command"},
-		{"not built yet", nil, []string{"cdc"}, ExitNotBuilt, "not available in this build yet"},
+		{"reindex unknown index", nil, []string{"reindex", "comments"}, ExitUsage, `unknown index "comments"`},
+		{"reindex without index", nil, []string{"reindex"}, ExitUsage, "needs one index name"},
+		{"analyze without text", nil, []string{"analyze"}, ExitUsage, "needs the text"},
+		{"cdc unknown table", []string{"SOOMCARE_MYSQL_DSN=u:p@tcp(127.0.0.1:1)/db", "SOOMCARE_STARTUP_WAIT_TIMEOUT=0s", "SOOMCARE_MYSQL_CONNECT_TIMEOUT=1s"}, []string{"cdc", "status"}, ExitFailure, "MySQL at 127.0.0.1:1 is unreachable"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

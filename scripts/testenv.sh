@@ -139,6 +139,7 @@ server_id=1
 log_bin=$dir/data/binlog
 binlog_format=ROW
 binlog_row_image=FULL
+binlog_row_metadata=FULL
 binlog_expire_logs_seconds=86400
 log_slave_updates=ON
 gtid_strict_mode=ON

@@ -1,0 +1,352 @@
+package cdc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"slices"
+	"time"
+
+	"github.com/soomcare/soomcare/indexer"
+	"github.com/soomcare/soomcare/mappings"
+)
+
+// The applier is the one goroutine that owns batching, writing and the
+// checkpoint. Invariant 1: the checkpoint is saved only after the engine
+// acknowledged (or the dead-letter table recorded) every document of every
+// event before it.
+
+// Writer is what the applier needs of the bulk writer.
+type Writer interface {
+	Write(ctx context.Context, ops []indexer.Op) (indexer.Result, error)
+}
+
+// Reader re-reads rows by primary key (indexer.Source).
+type Reader interface {
+	ByIDs(ctx context.Context, name string, ids []uint64) ([]indexer.Doc, error)
+}
+
+// Fanout lists the documents that denormalise a user (posts and contents).
+type Fanout interface {
+	IDsByUser(ctx context.Context, index string, userIDs []uint64, after uint64, limit int) ([]uint64, error)
+}
+
+type applier struct {
+	reader   Reader
+	fanout   Fanout
+	writer   Writer
+	store    *Store
+	aliasOf  func(index string) string
+	logger   *slog.Logger
+	metrics  *Metrics
+	batch    int
+	interval time.Duration
+	now      func() time.Time
+
+	state    State
+	pending  map[string]map[uint64]int64 // index → id → newest version seen
+	users    map[uint64]int64            // users whose posts/contents need the new nickname
+	nPending int
+	events   int64
+	beat     time.Time // newest heartbeat waiting for a flush
+	lastPos  indexer.Position
+	lastGTID string
+	posDirty bool
+	lastSave time.Time
+}
+
+func newApplier(a applier, st State) *applier {
+	a.state = st
+	a.lastPos = st.Position
+	a.pending = map[string]map[uint64]int64{}
+	a.users = map[uint64]int64{}
+	if a.now == nil {
+		a.now = time.Now
+	}
+	return &a
+}
+
+// run consumes items until the stream ends. On ctx cancellation it drains
+// what the handler already queued, flushes, saves, and returns nil.
+func (a *applier) run(ctx context.Context, in <-chan item, streamErr <-chan error) error {
+	ticker := time.NewTicker(a.interval)
+	defer ticker.Stop()
+	for {
+		select {
+		case it := <-in:
+			if err := a.take(ctx, it); err != nil {
+				return err
+			}
+		case <-ticker.C:
+			if err := a.maybeFlush(ctx, true); err != nil {
+				return err
+			}
+		case err := <-streamErr:
+			a.drain(in)
+			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+			defer cancel()
+			if ferr := a.flushAndSave(fctx); ferr != nil {
+				return errors.Join(err, ferr)
+			}
+			return err
+		case <-ctx.Done():
+			a.drain(in)
+			// Shutdown: the final flush and save must not be cut short by the
+			// cancellation that asked for them; give them a bounded budget.
+			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+			defer cancel()
+			return a.flushAndSave(fctx)
+		}
+	}
+}
+
+func (a *applier) drain(in <-chan item) {
+	for {
+		select {
+		case it := <-in:
+			a.add(it)
+		default:
+			return
+		}
+	}
+}
+
+func (a *applier) take(ctx context.Context, it item) error {
+	a.add(it)
+	if it.kind == itemPos && it.force {
+		return a.flushAndSave(ctx)
+	}
+	return a.maybeFlush(ctx, false)
+}
+
+func (a *applier) add(it item) {
+	switch it.kind {
+	case itemRows:
+		a.events += int64(len(it.keys))
+		for _, k := range it.keys {
+			m := a.pending[k.index]
+			if m == nil {
+				m = map[uint64]int64{}
+				a.pending[k.index] = m
+			}
+			if _, seen := m[k.id]; !seen {
+				a.nPending++
+			}
+			m[k.id] = max(m[k.id], it.version)
+			if k.fanout {
+				a.users[k.id] = max(a.users[k.id], it.version)
+			}
+		}
+	case itemPos:
+		a.lastPos, a.lastGTID, a.posDirty = it.pos, it.gtid, true
+	case itemBeat:
+		if it.beatAt.After(a.beat) {
+			a.beat = it.beatAt
+		}
+	}
+}
+
+// maybeFlush flushes a full batch, or on tick anything pending; on tick it
+// also saves a position that moved without work (idle tables, heartbeats).
+func (a *applier) maybeFlush(ctx context.Context, tick bool) error {
+	if a.nPending >= a.batch || (tick && a.nPending > 0) {
+		return a.flushAndSave(ctx)
+	}
+	if tick {
+		if !a.beat.IsZero() {
+			a.metrics.LagSeconds.Set(a.now().Sub(a.beat).Seconds())
+			a.beat = time.Time{}
+		}
+		if a.posDirty && a.now().Sub(a.lastSave) >= time.Second {
+			return a.save(ctx)
+		}
+	}
+	return nil
+}
+
+// flushAndSave writes everything pending (retrying until it succeeds or ctx
+// ends) and then saves the newest position seen.
+func (a *applier) flushAndSave(ctx context.Context) error {
+	if err := a.flush(ctx); err != nil {
+		return err
+	}
+	if a.posDirty {
+		return a.save(ctx)
+	}
+	return nil
+}
+
+func (a *applier) save(ctx context.Context) error {
+	st := a.state
+	st.Phase = PhaseStreaming
+	st.Position = a.lastPos
+	st.GTIDSet = a.lastGTID
+	if err := retry(ctx, a.logger, a.metrics, "save checkpoint", func() error { return a.store.Save(ctx, st) }); err != nil {
+		return err
+	}
+	a.state = st
+	a.posDirty = false
+	a.lastSave = a.now()
+	a.metrics.Checkpoints.Inc()
+	return nil
+}
+
+func (a *applier) flush(ctx context.Context) error {
+	if a.nPending == 0 {
+		return nil
+	}
+	start := a.now()
+	ops, err := a.collect(ctx)
+	if err != nil {
+		return err
+	}
+	var res indexer.Result
+	err = retry(ctx, a.logger, a.metrics, "bulk write", func() error {
+		var werr error
+		res, werr = a.writer.Write(ctx, ops)
+		if werr == nil {
+			// Items the engine could not take *now* (429/5xx after the writer's
+			// own retries) are an outage, not a bad document: retry the batch
+			// (re-applying acknowledged items is harmless) instead of dead-lettering.
+			for _, f := range res.Failed {
+				if f.Temporary() {
+					return fmt.Errorf("engine refused %d documents for now, e.g. %s/%s: %s", len(res.Failed), f.Op.Index, f.Op.ID, f.Type)
+				}
+			}
+		}
+		return werr
+	})
+	if err != nil {
+		return err
+	}
+	if len(res.Failed) > 0 {
+		dl := make([]DeadLetter, len(res.Failed))
+		for i, f := range res.Failed {
+			dl[i] = DeadLetter{Index: f.Op.Index, DocID: f.Op.ID, Action: string(f.Op.Action), Version: f.Op.Version,
+				Status: f.Status, Type: f.Type, Reason: f.Reason}
+			a.logger.Error("document rejected; recorded as a dead letter", "index", f.Op.Index, "id", f.Op.ID, "type", f.Type, "reason", f.Reason)
+		}
+		if err := retry(ctx, a.logger, a.metrics, "record dead letters", func() error { return a.store.RecordDeadLetters(ctx, dl) }); err != nil {
+			return err
+		}
+		a.metrics.DeadLetters.Add(float64(len(dl)))
+	}
+	for _, op := range ops {
+		a.metrics.Docs.WithLabelValues(op.Index, string(op.Action)).Inc()
+	}
+	a.metrics.Conflicts.Add(float64(res.Conflicts))
+	a.metrics.BulkSeconds.Observe(a.now().Sub(start).Seconds())
+	a.state.EventsApplied += a.events
+	a.state.DocsWritten += int64(len(ops))
+	a.state.Conflicts += int64(res.Conflicts)
+	if !a.beat.IsZero() {
+		a.metrics.LagSeconds.Set(a.now().Sub(a.beat).Seconds())
+		a.beat = time.Time{}
+	}
+	a.pending = map[string]map[uint64]int64{}
+	a.users = map[uint64]int64{}
+	a.nPending, a.events = 0, 0
+	return nil
+}
+
+// collect re-reads every pending key (and the fan-out of changed users) and
+// turns it into index or delete operations carrying the event's version.
+func (a *applier) collect(ctx context.Context) ([]indexer.Op, error) {
+	// Fan-out: posts and contents written by a changed user carry the nickname.
+	if len(a.users) > 0 {
+		users := make([]uint64, 0, len(a.users))
+		for id := range a.users {
+			users = append(users, id)
+		}
+		slices.Sort(users)
+		for _, index := range []string{mappings.Posts, mappings.Contents} {
+			for i := 0; i < len(users); i += 500 {
+				chunk := users[i:min(i+500, len(users))]
+				var after uint64
+				for {
+					var ids []uint64
+					err := retry(ctx, a.logger, a.metrics, "fan-out query", func() error {
+						var qerr error
+						ids, qerr = a.fanout.IDsByUser(ctx, index, chunk, after, 1000)
+						return qerr
+					})
+					if err != nil {
+						return nil, err
+					}
+					if len(ids) == 0 {
+						break
+					}
+					v := int64(0)
+					for _, u := range chunk {
+						v = max(v, a.users[u])
+					}
+					m := a.pending[index]
+					if m == nil {
+						m = map[uint64]int64{}
+						a.pending[index] = m
+					}
+					for _, id := range ids {
+						m[id] = max(m[id], v)
+					}
+					after = ids[len(ids)-1]
+				}
+			}
+		}
+	}
+	var ops []indexer.Op
+	for index, byID := range a.pending {
+		ids := make([]uint64, 0, len(byID))
+		for id := range byID {
+			ids = append(ids, id)
+		}
+		slices.Sort(ids)
+		alias := a.aliasOf(index)
+		for i := 0; i < len(ids); i += 1000 {
+			chunk := ids[i:min(i+1000, len(ids))]
+			var docs []indexer.Doc
+			err := retry(ctx, a.logger, a.metrics, "read rows", func() error {
+				var rerr error
+				docs, rerr = a.reader.ByIDs(ctx, index, chunk)
+				return rerr
+			})
+			if err != nil {
+				return nil, err
+			}
+			for _, d := range docs {
+				op := indexer.Op{Index: alias, ID: indexer.DocID(d.ID), Version: byID[d.ID]}
+				if d.Doc != nil {
+					op.Action, op.Doc = indexer.ActionIndex, d.Doc
+				} else {
+					op.Action = indexer.ActionDelete
+				}
+				ops = append(ops, op)
+			}
+		}
+	}
+	return ops, nil
+}
+
+// retry runs f until it succeeds, with exponential backoff and full jitter
+// capped at 30 s, logging each failure. Only ctx ends it early.
+func retry(ctx context.Context, logger *slog.Logger, m *Metrics, what string, f func() error) error {
+	for attempt := 0; ; attempt++ {
+		err := f()
+		if err == nil {
+			return nil
+		}
+		if ctx.Err() != nil {
+			return fmt.Errorf("%s: %w (stopped while retrying: %v)", what, ctx.Err(), err)
+		}
+		d := min(30*time.Second, 200*time.Millisecond<<min(attempt, 8))
+		d = time.Duration(rand.Int64N(int64(d))) + 50*time.Millisecond
+		logger.Warn("retrying", "what", what, "attempt", attempt+1, "in", d.Round(time.Millisecond), "err", err)
+		m.Retries.Inc()
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%s: %w (last error: %v)", what, ctx.Err(), err)
+		case <-time.After(d):
+		}
+	}
+}

@@ -1,0 +1,267 @@
+package cdc
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"fmt"
+	mrand "math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/soomcare/soomcare/indexer"
+	"github.com/soomcare/soomcare/internal/testdb"
+	"github.com/soomcare/soomcare/internal/testenv"
+)
+
+// These tests run the real binary, so a crash is a real SIGKILL.
+
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "soomcare")
+	out, err := exec.Command("go", "build", "-o", bin, "../cmd/soomcare").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+type proc struct {
+	cmd *exec.Cmd
+	log *lockedBuffer
+}
+
+func startProc(t *testing.T, bin string, env []string) *proc {
+	t.Helper()
+	cmd := exec.Command(bin, "cdc")
+	cmd.Env = append(os.Environ(), env...)
+	log := &lockedBuffer{}
+	cmd.Stdout, cmd.Stderr = log, log
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+			cmd.Wait()
+		}
+	})
+	return &proc{cmd: cmd, log: log}
+}
+
+func (p *proc) waitLog(t *testing.T, s string, timeout time.Duration) time.Duration {
+	t.Helper()
+	start := time.Now()
+	for !strings.Contains(p.log.String(), s) {
+		if time.Since(start) > timeout {
+			t.Fatalf("no %q in the worker's log within %s:\n%s", s, timeout, tail(p.log.String()))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return time.Since(start)
+}
+
+func tail(s string) string {
+	lines := strings.Split(s, "\n")
+	return strings.Join(lines[max(0, len(lines)-30):], "\n")
+}
+
+func procEnv(dsn, prefix string) []string {
+	return []string{
+		"SOOMCARE_MYSQL_DSN=" + dsn,
+		"SOOMCARE_SEARCH_ENGINE=opensearch",
+		"SOOMCARE_SEARCH_ADDRESSES=" + os.Getenv(testenv.EnvOpenSearchURL),
+		"SOOMCARE_SEARCH_INDEX_PREFIX=" + prefix,
+		fmt.Sprintf("SOOMCARE_CDC_SERVER_ID=%d", 2000+mrand.Uint32N(1_000_000)),
+		"SOOMCARE_CDC_METRICS_ADDR=127.0.0.1:0",
+		"SOOMCARE_CDC_FLUSH_INTERVAL=100ms",
+		"SOOMCARE_STARTUP_WAIT_TIMEOUT=10s",
+	}
+}
+
+// writers change posts, comments, likes and nicknames until stop is closed.
+func writers(t *testing.T, db *sql.DB, n int, stop <-chan struct{}) (wait func() int64) {
+	var wg sync.WaitGroup
+	var count atomic.Int64
+	for w := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := mrand.New(mrand.NewPCG(uint64(w), 7))
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				var err error
+				post := 1 + r.IntN(300)
+				switch r.IntN(8) {
+				case 0, 1:
+					_, err = db.Exec(`INSERT INTO posts (user_id, category, title, body) VALUES (?, '자유', ?, '천식 일기')`, 1+r.IntN(20), fmt.Sprintf("새 글 %d-%d", w, i))
+				case 2, 3:
+					_, err = db.Exec(`UPDATE posts SET title = ?, body = CONCAT(body, '.') WHERE id = ?`, fmt.Sprintf("고친 제목 %d-%d", w, i), post)
+				case 4:
+					_, err = db.Exec(`UPDATE posts SET deleted_at = IF(deleted_at IS NULL, NOW(6), NULL) WHERE id = ?`, post)
+				case 5:
+					_, err = db.Exec(`UPDATE users SET nickname = ? WHERE id = ?`, fmt.Sprintf("별명%d_%d", w, i), 1+r.IntN(20))
+				case 6:
+					var tx *sql.Tx
+					if tx, err = db.Begin(); err == nil {
+						if _, err = tx.Exec(`INSERT INTO comments (post_id, user_id, body) SELECT id, 1, '응원해요' FROM posts WHERE id = ?`, post); err == nil {
+							_, err = tx.Exec(`UPDATE posts SET comment_count = comment_count + 1 WHERE id = ?`, post)
+						}
+						if err == nil {
+							err = tx.Commit()
+						} else {
+							tx.Rollback()
+						}
+					}
+				case 7:
+					_, err = db.Exec(`DELETE FROM posts WHERE id = ? AND NOT EXISTS (SELECT 1 FROM comments c WHERE c.post_id = posts.id)`, post)
+				}
+				// duplicate key, FK restrict and deadlock victims are the database doing its job
+				if err != nil && !strings.Contains(err.Error(), "1062") && !strings.Contains(err.Error(), "1451") && !strings.Contains(err.Error(), "1213") {
+					t.Errorf("writer: %v", err)
+					return
+				}
+				count.Add(1)
+				time.Sleep(time.Duration(r.IntN(3)) * time.Millisecond)
+			}
+		}()
+	}
+	return func() int64 { wg.Wait(); return count.Load() }
+}
+
+func seedRows(t *testing.T, db *sql.DB) {
+	t.Helper()
+	for u := 1; u <= 20; u++ {
+		mustExec(t, db, `INSERT INTO users (id, nickname, bio) VALUES (?, ?, '천식과 함께')`, u, fmt.Sprintf("사용자%d", u))
+	}
+	for p := 1; p <= 300; p++ {
+		mustExec(t, db, `INSERT INTO posts (id, user_id, category, title, body) VALUES (?, ?, '질문', ?, '흡입기 질문')`, p, 1+p%20, fmt.Sprintf("글 %d", p))
+	}
+}
+
+func waitCaughtUp(t *testing.T, db *sql.DB, timeout time.Duration) {
+	t.Helper()
+	ctx := context.Background()
+	target, err := indexer.CurrentPosition(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := NewStore(db, "default")
+	deadline := time.Now().Add(timeout)
+	for {
+		st, err := store.Load(ctx)
+		if err == nil && st.Phase == PhaseStreaming && !before(st.Position, target) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not caught up within %s: state %+v (err %v), target %s", timeout, st, err, target)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// SIGKILL at random moments, ten times, under concurrent writes: the final
+// index equals MySQL exactly.
+func TestIntegrationCDCCrashLoop(t *testing.T) {
+	eng := testEngines(t)[0]
+	bin := buildBinary(t)
+	db, dsn := testdb.New(t)
+	seedRows(t, db)
+	p := newPipeline(t, db, dsn, eng)
+	prefix := strings.TrimSuffix(p.life.Alias("x"), "-x")
+	env := procEnv(dsn, prefix)
+
+	stop := make(chan struct{})
+	wait := writers(t, db, 3, stop)
+	r := mrand.New(mrand.NewPCG(42, 42))
+	for i := range 10 {
+		w := startProc(t, bin, env)
+		time.Sleep(time.Duration(300+r.IntN(2200)) * time.Millisecond)
+		w.cmd.Process.Signal(syscall.SIGKILL)
+		w.cmd.Wait()
+		t.Logf("kill %d after %s", i+1, w.cmd.ProcessState)
+	}
+	close(stop)
+	writes := wait()
+
+	final := startProc(t, bin, env)
+	final.waitLog(t, "msg=streaming", 90*time.Second)
+	waitCaughtUp(t, db, 90*time.Second)
+	final.cmd.Process.Signal(syscall.SIGTERM)
+	if err := final.cmd.Wait(); err != nil {
+		t.Fatalf("SIGTERM: %v\n%s", err, tail(final.log.String()))
+	}
+	if !strings.Contains(final.log.String(), "stopped; checkpoint saved") {
+		t.Errorf("SIGTERM did not save the checkpoint:\n%s", tail(final.log.String()))
+	}
+	for _, n := range []string{"posts", "users", "contents"} {
+		p.life.Refresh(context.Background(), p.life.Alias(n))
+	}
+	t.Logf("%d writes across 10 SIGKILLs", writes)
+	p.assertEqual()
+}
+
+// A second worker waits for the lock and takes over within seconds when the
+// first dies.
+func TestIntegrationCDCTakeover(t *testing.T) {
+	eng := testEngines(t)[0]
+	bin := buildBinary(t)
+	db, dsn := testdb.New(t)
+	seedRows(t, db)
+	p := newPipeline(t, db, dsn, eng)
+	prefix := strings.TrimSuffix(p.life.Alias("x"), "-x")
+
+	a := startProc(t, bin, procEnv(dsn, prefix))
+	a.waitLog(t, "msg=streaming", 60*time.Second)
+	b := startProc(t, bin, procEnv(dsn, prefix))
+	b.waitLog(t, "waiting to take over", 20*time.Second)
+	if strings.Contains(b.log.String(), "lock acquired") {
+		t.Fatal("two workers active at once")
+	}
+	killed := time.Now()
+	a.cmd.Process.Signal(syscall.SIGKILL)
+	a.cmd.Wait()
+	b.waitLog(t, "lock acquired", 20*time.Second)
+	took := time.Since(killed)
+	t.Logf("takeover %s after SIGKILL", took.Round(time.Millisecond))
+	if took > 5*time.Second {
+		t.Errorf("takeover took %s", took)
+	}
+	mustExec(t, db, `UPDATE posts SET title = '인계 후 수정' WHERE id = 7`)
+	b.waitLog(t, "msg=streaming", 30*time.Second)
+	waitCaughtUp(t, db, 30*time.Second)
+	b.cmd.Process.Signal(syscall.SIGTERM)
+	if err := b.cmd.Wait(); err != nil {
+		t.Fatalf("SIGTERM: %v", err)
+	}
+	p.life.Refresh(context.Background(), p.life.Alias("posts"))
+	p.assertEqual()
+}

@@ -1,0 +1,53 @@
+package cdc
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Metrics are the worker's Prometheus series, on a registry of its own.
+type Metrics struct {
+	Registry    *prometheus.Registry
+	Events      *prometheus.CounterVec // row events by table and operation
+	Docs        *prometheus.CounterVec // documents written by index and action
+	Conflicts   prometheus.Counter
+	DeadLetters prometheus.Counter
+	Retries     prometheus.Counter
+	BulkSeconds prometheus.Histogram
+	LagSeconds  prometheus.Gauge
+	Checkpoints prometheus.Counter
+}
+
+// NewMetrics registers the series on a new registry.
+func NewMetrics() *Metrics {
+	m := &Metrics{
+		Registry: prometheus.NewRegistry(),
+		Events: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "soomcare_cdc_events_total", Help: "Binlog row events received, by table and operation.",
+		}, []string{"table", "op"}),
+		Docs: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "soomcare_cdc_documents_total", Help: "Documents acknowledged by the engine, by index and action.",
+		}, []string{"index", "action"}),
+		Conflicts: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "soomcare_cdc_version_conflicts_total", Help: "Writes the engine skipped because a newer version was already indexed (replays).",
+		}),
+		DeadLetters: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "soomcare_cdc_dead_letters_total", Help: "Documents the engine rejected, recorded in cdc_dead_letters.",
+		}),
+		Retries: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "soomcare_cdc_retries_total", Help: "Flush attempts retried after an engine or MySQL failure.",
+		}),
+		BulkSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "soomcare_cdc_bulk_seconds", Help: "Latency of one flush (read rows, _bulk, acknowledge).",
+			Buckets: prometheus.ExponentialBuckets(0.002, 2, 14),
+		}),
+		LagSeconds: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "soomcare_cdc_lag_seconds", Help: "Seconds from the latest heartbeat write to its acknowledgement (visible while idle).",
+		}),
+		Checkpoints: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "soomcare_cdc_checkpoints_total", Help: "Checkpoints saved.",
+		}),
+	}
+	m.Registry.MustRegister(m.Events, m.Docs, m.Conflicts, m.DeadLetters, m.Retries, m.BulkSeconds, m.LagSeconds, m.Checkpoints,
+		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+	return m
+}

@@ -1,0 +1,431 @@
+// Package cdc streams MySQL's binlog into the search indices: `soomcare cdc`.
+//
+// One worker is active per pipeline (a MySQL named lock). Without a
+// checkpoint it snapshots every index (indexer.Reindexer, resumable page by
+// page) from a recorded binlog position, then streams from that position with
+// go-mysql's canal. Events name documents; the applier re-reads those rows by
+// primary key, so every write carries the row's current state and the
+// version of the event that caused it (external_gte): replays and reordering
+// can never leave an older state behind. The checkpoint is saved only after
+// the engine acknowledged everything before it.
+package cdc
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/go-mysql-org/go-mysql/canal"
+	gomysql "github.com/go-mysql-org/go-mysql/mysql"
+	mysqldrv "github.com/go-sql-driver/mysql"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/soomcare/soomcare/engine"
+	"github.com/soomcare/soomcare/indexer"
+	"github.com/soomcare/soomcare/mappings"
+)
+
+// ErrBinlogPurged means the saved position is no longer on the server.
+var ErrBinlogPurged = errors.New("the saved binlog position is no longer on the MySQL server (purged)")
+
+// ErrLockLost means another worker may have taken over.
+var ErrLockLost = errors.New("lost the single-worker lock")
+
+// Config is what a worker needs to know.
+type Config struct {
+	Name              string // pipeline name (cdc_state.name), default "default"
+	DSN               string // the source database (go-sql-driver DSN with the schema)
+	ServerID          uint32
+	Tables            []string
+	BatchSize         int
+	FlushInterval     time.Duration
+	HeartbeatInterval time.Duration
+	Profile           string // analysis profile for snapshot indices
+	MetricsAddr       string // "" disables the metrics server
+}
+
+// Worker is one CDC pipeline.
+type Worker struct {
+	cfg     Config
+	db      *sql.DB
+	es      *engine.Client
+	life    *indexer.Lifecycle
+	writer  Writer
+	store   *Store
+	src     *indexer.Source
+	logger  *slog.Logger
+	metrics *Metrics
+}
+
+// New wires a worker. writer is usually an *indexer.BulkWriter.
+func New(cfg Config, db *sql.DB, es *engine.Client, life *indexer.Lifecycle, writer Writer, logger *slog.Logger) (*Worker, error) {
+	if cfg.Name == "" {
+		cfg.Name = "default"
+	}
+	if cfg.BatchSize <= 0 {
+		cfg.BatchSize = 1000
+	}
+	if cfg.FlushInterval <= 0 {
+		cfg.FlushInterval = 500 * time.Millisecond
+	}
+	if cfg.HeartbeatInterval <= 0 {
+		cfg.HeartbeatInterval = time.Second
+	}
+	known := watchedTables()
+	for _, t := range cfg.Tables {
+		if _, ok := known[t]; !ok {
+			return nil, fmt.Errorf("cdc.tables: %q is not a table the CDC indexes (known: users, contents, posts, comments, post_likes)", t)
+		}
+	}
+	return &Worker{cfg: cfg, db: db, es: es, life: life, writer: writer, store: NewStore(db, cfg.Name),
+		src: indexer.NewSource(db), logger: logger, metrics: NewMetrics()}, nil
+}
+
+// Metrics exposes the worker's series (tests read them).
+func (w *Worker) Metrics() *Metrics { return w.metrics }
+
+// Store exposes the checkpoint store (status, reset).
+func (w *Worker) Store() *Store { return w.store }
+
+// indices returns the logical indices fed by the watched tables.
+func (w *Worker) indices() []string {
+	known := watchedTables()
+	var out []string
+	for _, name := range mappings.Names() {
+		for _, t := range w.cfg.Tables {
+			if known[t].index == name && !slices.Contains(out, name) {
+				out = append(out, name)
+			}
+		}
+	}
+	return out
+}
+
+// Run takes the lock, snapshots if needed, and streams until ctx ends (nil)
+// or a fatal error: ErrBinlogPurged, ErrTableDropped, ErrLockLost.
+func (w *Worker) Run(ctx context.Context) error {
+	dsn, err := mysqldrv.ParseDSN(w.cfg.DSN)
+	if err != nil {
+		return fmt.Errorf("cdc dsn: %w", err)
+	}
+	// One lock per source database and pipeline (MySQL caps lock names at 64 characters).
+	lockName := "soomcare-cdc:" + dsn.DBName + ":" + w.cfg.Name
+	if len(lockName) > 64 {
+		lockName = lockName[:64]
+	}
+	lock, err := AcquireLock(ctx, w.db, lockName, time.Second, func() {
+		w.logger.Info("another cdc worker holds the lock; waiting to take over", "pipeline", w.cfg.Name)
+	})
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return err
+	}
+	defer lock.Release()
+	w.logger.Info("lock acquired; this worker is active", "pipeline", w.cfg.Name)
+
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	go w.watchLock(ctx, lock, cancel)
+	if w.cfg.MetricsAddr != "" {
+		stop, err := w.serveMetrics(w.cfg.MetricsAddr)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
+
+	st, err := w.store.Load(ctx)
+	if errors.Is(err, ErrNoState) {
+		st = State{Phase: PhaseSnapshot}
+	} else if err != nil {
+		return err
+	}
+	if st.Phase == PhaseSnapshot {
+		if st, err = w.snapshot(ctx, st); err != nil {
+			return w.cause(ctx, err)
+		}
+	}
+	go w.heartbeat(ctx)
+	for attempt := 0; ; attempt++ {
+		if err := w.checkPosition(ctx, st.Position); err != nil {
+			return err
+		}
+		err := w.stream(ctx, st)
+		if ctx.Err() != nil {
+			return w.cause(ctx, nil)
+		}
+		if errors.Is(err, ErrBinlogPurged) || errors.Is(err, ErrTableDropped) {
+			return err
+		}
+		d := min(30*time.Second, time.Second<<min(attempt, 5))
+		w.logger.Warn("binlog stream stopped; restarting from the last checkpoint", "err", err, "in", d)
+		w.metrics.Retries.Inc()
+		select {
+		case <-ctx.Done():
+			return w.cause(ctx, nil)
+		case <-time.After(d):
+		}
+		if st, err = w.store.Load(ctx); err != nil {
+			return w.cause(ctx, err)
+		}
+	}
+}
+
+// cause turns a cancellation by the lock watchdog into ErrLockLost.
+func (w *Worker) cause(ctx context.Context, err error) error {
+	if c := context.Cause(ctx); c != nil && errors.Is(c, ErrLockLost) {
+		return c
+	}
+	if ctx.Err() != nil {
+		return nil
+	}
+	return err
+}
+
+func (w *Worker) watchLock(ctx context.Context, lock *Lock, cancel context.CancelCauseFunc) {
+	t := time.NewTicker(2 * time.Second)
+	defer t.Stop()
+	failures := 0
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		cctx, c := context.WithTimeout(ctx, 2*time.Second)
+		err := lock.Held(cctx)
+		c()
+		if err == nil {
+			failures = 0
+			continue
+		}
+		if failures++; failures >= 3 {
+			cancel(fmt.Errorf("%w: %v", ErrLockLost, err))
+			return
+		}
+	}
+}
+
+func (w *Worker) heartbeat(ctx context.Context) {
+	t := time.NewTicker(w.cfg.HeartbeatInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := w.store.Beat(ctx, time.Now()); err != nil && ctx.Err() == nil {
+				w.logger.Warn("heartbeat write failed", "err", err)
+			}
+		}
+	}
+}
+
+// checkPosition fails with ErrBinlogPurged when the file is gone.
+func (w *Worker) checkPosition(ctx context.Context, p indexer.Position) error {
+	files, err := BinlogFiles(ctx, w.db)
+	if err != nil {
+		return err
+	}
+	if !slices.Contains(files, p.File) {
+		return fmt.Errorf("%w: checkpoint %s, server has %s…%s. Nothing was skipped: run 'soomcare cdc reset' and start the worker again to snapshot MySQL into fresh indices and stream from there",
+			ErrBinlogPurged, p, first(files), last(files))
+	}
+	return nil
+}
+
+func first(s []string) string {
+	if len(s) == 0 {
+		return "none"
+	}
+	return s[0]
+}
+
+func last(s []string) string {
+	if len(s) == 0 {
+		return "none"
+	}
+	return s[len(s)-1]
+}
+
+// snapshot loads every index from MySQL, resumably, and returns the state to
+// stream from: the binlog position noted before the first read.
+func (w *Worker) snapshot(ctx context.Context, st State) (State, error) {
+	if st.Position.File == "" {
+		p, err := indexer.CurrentPosition(ctx, w.db)
+		if err != nil {
+			return st, err
+		}
+		st.Position = p
+		if err := w.store.Save(ctx, st); err != nil {
+			return st, err
+		}
+	}
+	w.logger.Info("snapshot", "from", st.Position, "indices", w.indices(), "done", st.SnapshotDone)
+	r := indexer.NewReindexer(w.db, w.es.ES, w.life, w.writer, w.logger)
+	for _, name := range w.indices() {
+		if slices.Contains(st.SnapshotDone, name) {
+			continue
+		}
+		opts := indexer.ReindexOptions{
+			Profile: w.cfg.Profile,
+			Keep:    2,
+			Progress: func(phase string, done, total int64) {
+				if phase == "load" && (done == total || done%10000 < int64(w.cfg.BatchSize)) {
+					w.logger.Info("snapshot progress", "index", name, "rows", done, "of", total)
+				}
+			},
+			OnPage: func(rp indexer.ResumePoint) error {
+				st.SnapshotIndex, st.SnapshotPhysical, st.SnapshotLastID, st.SnapshotSince = name, rp.Physical, rp.AfterID, rp.Since
+				return w.store.Save(ctx, st)
+			},
+		}
+		if st.SnapshotIndex == name && st.SnapshotPhysical != "" {
+			opts.Resume = &indexer.ResumePoint{Physical: st.SnapshotPhysical, AfterID: st.SnapshotLastID, From: st.Position, Since: st.SnapshotSince}
+		}
+		rep, err := r.Run(ctx, name, opts)
+		if err != nil {
+			return st, fmt.Errorf("snapshot %s: %w", name, err)
+		}
+		w.logger.Info("snapshot of index done", "index", name, "documents", rep.Indexed, "physical", rep.Physical, "took", rep.Took)
+		st.SnapshotDone = append(st.SnapshotDone, name)
+		st.SnapshotIndex, st.SnapshotPhysical, st.SnapshotLastID, st.SnapshotSince = "", "", 0, time.Time{}
+		if err := w.store.Save(ctx, st); err != nil {
+			return st, err
+		}
+	}
+	st.Phase = PhaseStreaming
+	st.SnapshotDone = nil
+	if err := w.store.Save(ctx, st); err != nil {
+		return st, err
+	}
+	return st, nil
+}
+
+// stream runs canal from st.Position until ctx ends or the stream fails.
+func (w *Worker) stream(ctx context.Context, st State) error {
+	dsn, err := mysqldrv.ParseDSN(w.cfg.DSN)
+	if err != nil {
+		return fmt.Errorf("cdc dsn: %w", err)
+	}
+	flavor, err := detectFlavor(ctx, w.db)
+	if err != nil {
+		return err
+	}
+	cc := canal.NewDefaultConfig()
+	cc.Addr = dsn.Addr
+	cc.User = dsn.User
+	cc.Password = dsn.Passwd
+	cc.Charset = "utf8mb4"
+	cc.Flavor = flavor
+	cc.ServerID = w.cfg.ServerID
+	cc.Dump.ExecutionPath = "" // no mysqldump: snapshots are ours
+	cc.ParseTime = true
+	cc.TimestampStringLocation = time.UTC
+	cc.HeartbeatPeriod = 5 * time.Second // keeps an idle connection alive and detects a dead one
+	cc.ReadTimeout = 30 * time.Second
+	cc.MaxReconnectAttempts = 0 // infinite: MySQL restarts are waited out
+	cc.Logger = w.logger.With("component", "canal")
+	tables := append(slices.Clone(w.cfg.Tables), heartbeatTable)
+	for i, t := range tables {
+		tables[i] = "^" + regexpQuote(dsn.DBName) + `\.` + regexpQuote(t) + "$"
+	}
+	cc.IncludeTableRegex = tables
+
+	c, err := canal.NewCanal(cc)
+	if err != nil {
+		return classify(fmt.Errorf("start canal: %w", err))
+	}
+	sctx, stop := context.WithCancel(ctx)
+	defer stop()
+	items := make(chan item, 1024)
+	h := &handler{ctx: sctx, out: items, db: w.db, schema: dsn.DBName, file: st.Position.File,
+		tables: w.tableKeys(), logger: w.logger, metrics: w.metrics}
+	c.SetEventHandler(h)
+	streamErr := make(chan error, 1)
+	go func() {
+		streamErr <- classify(c.RunFrom(gomysql.Position{Name: st.Position.File, Pos: st.Position.Pos}))
+	}()
+	w.logger.Info("streaming", "from", st.Position, "flavor", flavor, "tables", w.cfg.Tables)
+
+	a := newApplier(applier{
+		reader: w.src, fanout: w.src, writer: w.writer, store: w.store, aliasOf: w.life.Alias,
+		logger: w.logger, metrics: w.metrics, batch: w.cfg.BatchSize, interval: w.cfg.FlushInterval,
+	}, st)
+	// Closing canal on shutdown stops the handler; the applier drains what is queued.
+	go func() {
+		<-sctx.Done()
+		c.Close()
+	}()
+	return a.run(ctx, items, streamErr)
+}
+
+func (w *Worker) tableKeys() map[string]keyColumn {
+	known := watchedTables()
+	out := map[string]keyColumn{}
+	for _, t := range w.cfg.Tables {
+		out[t] = known[t]
+	}
+	return out
+}
+
+// classify maps server errors to the worker's fatal errors.
+func classify(err error) error {
+	if err == nil {
+		return nil
+	}
+	msg := err.Error()
+	if strings.Contains(msg, "1236") || strings.Contains(msg, "Could not find first log file") || strings.Contains(msg, "could not find next log") {
+		return fmt.Errorf("%w: %v", ErrBinlogPurged, err)
+	}
+	return err
+}
+
+func detectFlavor(ctx context.Context, db *sql.DB) (string, error) {
+	var v string
+	if err := db.QueryRowContext(ctx, "SELECT VERSION()").Scan(&v); err != nil {
+		return "", fmt.Errorf("detect MySQL flavor: %w", err)
+	}
+	if strings.Contains(strings.ToLower(v), "mariadb") {
+		return gomysql.MariaDBFlavor, nil
+	}
+	return gomysql.MySQLFlavor, nil
+}
+
+func regexpQuote(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if strings.ContainsRune(`\.+*?()|[]{}^$`, r) {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+func (w *Worker) serveMetrics(addr string) (func(), error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("cdc.metrics_addr %s: %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(w.metrics.Registry, promhttp.HandlerOpts{}))
+	mux.HandleFunc("/healthz", func(rw http.ResponseWriter, _ *http.Request) { rw.Write([]byte("ok\n")) })
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go srv.Serve(ln)
+	w.logger.Info("metrics", "addr", ln.Addr().String())
+	return func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		srv.Shutdown(ctx)
+	}, nil
+}

@@ -1,0 +1,167 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+
+	"github.com/soomcare/soomcare/indexer"
+	"github.com/soomcare/soomcare/mappings"
+)
+
+func newReindexCmd(e *env) *cobra.Command {
+	var (
+		keep       int
+		batch      int
+		rollback   bool
+		noProgress bool
+	)
+	cmd := &cobra.Command{
+		Use:   "reindex contents|posts|users|all",
+		Short: "Rebuild a search index from MySQL and swap its alias with zero downtime",
+		Long: `Rebuild a logical search index (contents, posts, users, or all of them) from MySQL.
+
+A new physical index <prefix>-<name>-<timestamp> is built with the configured analysis profile
+while searches keep using the old one through the alias <prefix>-<name>. Rows are read in
+primary-key pages; every document carries an external version derived from the binlog position
+noted before the read, so a CDC worker streaming at the same time can never be overwritten by
+older data. After the load, rows changed meanwhile are re-read until quiet, hard deletes are
+reconciled by id, and the document count is verified against MySQL. Only then the alias moves,
+in one atomic call, followed by one more catch-up round. The newest --keep physical indices stay
+(for --rollback); older ones are deleted.
+
+If anything fails before the swap (engine down, a rejected document, a count mismatch) the new
+index is deleted and the alias is untouched: rerun the command. With --rollback the alias moves
+back to the previous physical index instead.`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return usageError{errors.New("reindex needs one index name: contents, posts, users or all")}
+			}
+			if args[0] != "all" && !slices.Contains(mappings.Names(), args[0]) {
+				return usageError{fmt.Errorf("unknown index %q: want contents, posts, users or all", args[0])}
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			c, err := e.config()
+			if err != nil {
+				return err
+			}
+			if keep < 1 {
+				return usageError{fmt.Errorf("--keep must be at least 1 (got %d)", keep)}
+			}
+			if batch < 1 || batch > 10000 {
+				return usageError{fmt.Errorf("--batch-size must be between 1 and 10000 (got %d)", batch)}
+			}
+			log := e.logger(c)
+			names := []string{args[0]}
+			if args[0] == "all" {
+				names = mappings.Names()
+			}
+			es, err := openEngine(ctx, c)
+			if err != nil {
+				return err
+			}
+			life := indexer.NewLifecycle(es.ES, c.Search.IndexPrefix)
+			if rollback {
+				for _, name := range names {
+					prev, err := life.Rollback(ctx, name)
+					if err != nil {
+						return fmt.Errorf("rollback %s: %w", name, err)
+					}
+					fmt.Fprintf(e.stdout, "%s: alias %s now on %s\n", name, life.Alias(name), prev)
+				}
+				return nil
+			}
+			if err := indexer.CheckProfile(ctx, es, c.Search.AnalysisProfile); err != nil {
+				return err
+			}
+			db, err := openMySQL(ctx, c)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			writer := indexer.NewBulkWriter(es.ES, indexer.BulkOptions{}, log)
+			r := indexer.NewReindexer(db, es.ES, life, writer, log)
+			for _, name := range names {
+				bar := newBar(e.stderr, noProgress, name)
+				rep, err := r.Run(ctx, name, indexer.ReindexOptions{
+					Profile:   c.Search.AnalysisProfile,
+					BatchSize: batch,
+					Keep:      keep,
+					Progress:  bar.update,
+				})
+				bar.finish()
+				if err != nil {
+					return fmt.Errorf("reindex %s: %w", name, err)
+				}
+				fmt.Fprintf(e.stdout, "%s: %d rows read, %d documents in %s (alias %s), %d caught up, %d reconciled, %s (%.0f rows/s)",
+					name, rep.Rows, rep.Indexed, rep.Physical, life.Alias(name), rep.CaughtUp, rep.Reconciled,
+					rep.Took.Round(time.Millisecond), float64(rep.Rows)/max(rep.Took.Seconds(), 1e-9))
+				if rep.Previous != "" {
+					fmt.Fprintf(e.stdout, "; previous %s", rep.Previous)
+				}
+				if len(rep.Pruned) > 0 {
+					fmt.Fprintf(e.stdout, "; deleted %s", strings.Join(rep.Pruned, ", "))
+				}
+				fmt.Fprintln(e.stdout)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().IntVar(&keep, "keep", 2, "physical indices to keep per alias (the live one included), for --rollback")
+	cmd.Flags().IntVar(&batch, "batch-size", 1000, "rows per MySQL page")
+	cmd.Flags().BoolVar(&rollback, "rollback", false, "move the alias back to the previous physical index and exit")
+	cmd.Flags().BoolVar(&noProgress, "no-progress", false, "no progress bar (for logs)")
+	return cmd
+}
+
+// progress draws one bar per phase with rate and ETA.
+type progress struct {
+	w     io.Writer
+	off   bool
+	name  string
+	phase string
+	bar   *progressbar.ProgressBar
+}
+
+func newBar(w io.Writer, off bool, name string) *progress {
+	return &progress{w: w, off: off, name: name}
+}
+
+func (p *progress) update(phase string, done, total int64) {
+	if p.off {
+		return
+	}
+	if p.bar == nil || phase != p.phase {
+		if p.bar != nil {
+			_ = p.bar.Finish()
+		}
+		p.phase = phase
+		p.bar = progressbar.NewOptions64(total,
+			progressbar.OptionSetWriter(p.w),
+			progressbar.OptionSetDescription(p.name+" "+phase),
+			progressbar.OptionShowCount(),
+			progressbar.OptionShowIts(),
+			progressbar.OptionSetItsString("rows"),
+			progressbar.OptionSetPredictTime(true),
+			progressbar.OptionThrottle(200*time.Millisecond),
+			progressbar.OptionOnCompletion(func() { fmt.Fprintln(p.w) }),
+		)
+	}
+	p.bar.ChangeMax64(max(total, done))
+	_ = p.bar.Set64(done)
+}
+
+func (p *progress) finish() {
+	if p.bar != nil {
+		_ = p.bar.Finish()
+	}
+}

@@ -1,0 +1,64 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/spf13/cobra"
+
+	"github.com/soomcare/soomcare/indexer"
+	"github.com/soomcare/soomcare/mappings"
+)
+
+func newVerifyCmd(e *env) *cobra.Command {
+	return &cobra.Command{
+		Use:   "verify [contents|posts|users|all]",
+		Short: "Compare a live index with MySQL: missing, extra and stale documents",
+		Long: `Compare every document of a live index with what MySQL's rows make of it now (ids and a
+content hash per document). Exits 0 when they are equal, 1 when they differ, listing the first ids
+of each kind. Rows written while it runs may show up as differences: rerun once the CDC caught up.`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			names := mappings.Names()
+			if len(args) == 1 && args[0] != "all" {
+				if !slices.Contains(names, args[0]) {
+					return usageError{fmt.Errorf("unknown index %q: want contents, posts, users or all", args[0])}
+				}
+				names = []string{args[0]}
+			}
+			ctx := cmd.Context()
+			c, err := e.config()
+			if err != nil {
+				return err
+			}
+			db, err := openMySQL(ctx, c)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			es, err := openEngine(ctx, c)
+			if err != nil {
+				return err
+			}
+			life := indexer.NewLifecycle(es.ES, c.Search.IndexPrefix)
+			src := indexer.NewSource(db)
+			differ := false
+			for _, name := range names {
+				if err := life.Refresh(ctx, life.Alias(name)); err != nil {
+					return fmt.Errorf("verify %s: %w", name, err)
+				}
+				d, err := indexer.Compare(ctx, es.ES, src, life.Alias(name), name)
+				if err != nil {
+					return fmt.Errorf("verify %s: %w", name, err)
+				}
+				fmt.Fprintln(e.stdout, d)
+				differ = differ || !d.Equal()
+			}
+			if differ {
+				return errors.New("the index differs from MySQL (see above)")
+			}
+			return nil
+		},
+	}
+}

@@ -1,0 +1,284 @@
+package indexer
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/elastic/go-elasticsearch/v8"
+
+	"github.com/soomcare/soomcare/engine"
+	"github.com/soomcare/soomcare/mappings"
+)
+
+// Index lifecycle: every logical index (contents, posts, users) is an alias
+// `<prefix>-<name>` over a physical index `<prefix>-<name>-<UTC timestamp>`.
+// Rebuilds create a new physical index and move the alias in one _aliases
+// call, so searches see the old index or the new one, never neither.
+
+// ErrNoPrevious means a rollback found no older physical index to return to.
+var ErrNoPrevious = errors.New("no previous index to roll back to")
+
+// ErrNoriMissing means the nori profile was asked of an engine without the plugin.
+var ErrNoriMissing = errors.New("the nori analysis profile needs the analysis-nori plugin")
+
+// Lifecycle manages physical indices and aliases.
+type Lifecycle struct {
+	es     *elasticsearch.Client
+	prefix string
+	now    func() time.Time
+}
+
+// NewLifecycle returns a lifecycle manager for aliases under prefix.
+func NewLifecycle(es *elasticsearch.Client, prefix string) *Lifecycle {
+	return &Lifecycle{es: es, prefix: prefix, now: time.Now}
+}
+
+// Alias is the name searches use for a logical index.
+func (l *Lifecycle) Alias(name string) string { return l.prefix + "-" + name }
+
+// CheckProfile verifies that the engine can build indices with profile; with
+// the nori profile and no nori plugin it says how to install it.
+func CheckProfile(ctx context.Context, c *engine.Client, profile string) error {
+	if profile != mappings.ProfileNori {
+		return nil
+	}
+	plugins, err := c.Plugins(ctx)
+	if err != nil {
+		return fmt.Errorf("check plugins: %w", err)
+	}
+	if slices.Contains(plugins, "analysis-nori") {
+		return nil
+	}
+	how := "bin/elasticsearch-plugin install analysis-nori on every node, then restart them"
+	if c.Kind == "opensearch" {
+		how = "bin/opensearch-plugin install analysis-nori on every node (AWS OpenSearch Service ships it), then restart them"
+	}
+	return fmt.Errorf("%w: the engine at %s has none; install it (%s) or set search.analysis_profile: basic", ErrNoriMissing, strings.Join(c.Addresses, ","), how)
+}
+
+// Create makes a new physical index for name with the profile's analysis and
+// bulk-load settings (no refresh, no replicas); Finish restores them.
+func (l *Lifecycle) Create(ctx context.Context, name, profile string) (string, error) {
+	body, err := mappings.Index(name, profile)
+	if err != nil {
+		return "", err
+	}
+	// Tune for the load: refresh off and no replicas until Finish.
+	var parsed map[string]any
+	if err := json.Unmarshal(body, &parsed); err != nil {
+		return "", fmt.Errorf("index body of %s: %w", name, err)
+	}
+	settings := parsed["settings"].(map[string]any)
+	idx, _ := settings["index"].(map[string]any)
+	if idx == nil {
+		idx = map[string]any{}
+		settings["index"] = idx
+	}
+	idx["refresh_interval"] = "-1"
+	idx["number_of_replicas"] = 0
+	delete(idx, "auto_expand_replicas")
+	body, _ = json.Marshal(parsed)
+
+	physical := fmt.Sprintf("%s-%s-%s", l.prefix, name, l.now().UTC().Format("20060102t150405.000"))
+	physical = strings.ReplaceAll(physical, ".", "")
+	res, err := l.es.Indices.Create(physical, l.es.Indices.Create.WithContext(ctx), l.es.Indices.Create.WithBody(bytes.NewReader(body)))
+	if err != nil {
+		return "", fmt.Errorf("create index %s: %w", physical, err)
+	}
+	defer res.Body.Close()
+	if err := engine.CheckStatus(res); err != nil {
+		return "", fmt.Errorf("create index %s: %w", physical, err)
+	}
+	return physical, nil
+}
+
+// Finish restores search settings after a load and refreshes the index.
+func (l *Lifecycle) Finish(ctx context.Context, physical string) error {
+	body := `{"index":{"refresh_interval":"1s","auto_expand_replicas":"0-1"}}`
+	res, err := l.es.Indices.PutSettings(strings.NewReader(body), l.es.Indices.PutSettings.WithIndex(physical), l.es.Indices.PutSettings.WithContext(ctx))
+	if err != nil {
+		return fmt.Errorf("settings of %s: %w", physical, err)
+	}
+	res.Body.Close()
+	if err := engine.CheckStatus(res); err != nil {
+		return fmt.Errorf("settings of %s: %w", physical, err)
+	}
+	return l.Refresh(ctx, physical)
+}
+
+// Refresh makes everything written to index searchable.
+func (l *Lifecycle) Refresh(ctx context.Context, index string) error {
+	res, err := l.es.Indices.Refresh(l.es.Indices.Refresh.WithIndex(index), l.es.Indices.Refresh.WithContext(ctx))
+	if err != nil {
+		return fmt.Errorf("refresh %s: %w", index, err)
+	}
+	defer res.Body.Close()
+	return engine.CheckStatus(res)
+}
+
+// Count returns the number of documents in index.
+func (l *Lifecycle) Count(ctx context.Context, index string) (int64, error) {
+	res, err := l.es.Count(l.es.Count.WithIndex(index), l.es.Count.WithContext(ctx))
+	if err != nil {
+		return 0, fmt.Errorf("count %s: %w", index, err)
+	}
+	defer res.Body.Close()
+	if err := engine.CheckStatus(res); err != nil {
+		return 0, fmt.Errorf("count %s: %w", index, err)
+	}
+	var body struct {
+		Count int64 `json:"count"`
+	}
+	if err := json.NewDecoder(res.Body).Decode(&body); err != nil {
+		return 0, fmt.Errorf("count %s: %w", index, err)
+	}
+	return body.Count, nil
+}
+
+// Physical lists the physical indices of name, oldest first, and which one
+// the alias points at ("" when the alias does not exist).
+func (l *Lifecycle) Physical(ctx context.Context, name string) (all []string, current string, err error) {
+	pattern := l.prefix + "-" + name + "-*"
+	res, err := l.es.Indices.GetAlias(l.es.Indices.GetAlias.WithIndex(pattern), l.es.Indices.GetAlias.WithContext(ctx))
+	if err != nil {
+		return nil, "", fmt.Errorf("list %s: %w", pattern, err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode == 404 {
+		return nil, "", nil
+	}
+	if err := engine.CheckStatus(res); err != nil {
+		return nil, "", fmt.Errorf("list %s: %w", pattern, err)
+	}
+	var body map[string]struct {
+		Aliases map[string]json.RawMessage `json:"aliases"`
+	}
+	if err := json.NewDecoder(res.Body).Decode(&body); err != nil {
+		return nil, "", fmt.Errorf("list %s: %w", pattern, err)
+	}
+	alias := l.Alias(name)
+	for idx, a := range body {
+		if !isPhysicalOf(idx, l.prefix, name) {
+			continue
+		}
+		all = append(all, idx)
+		if _, ok := a.Aliases[alias]; ok {
+			current = idx
+		}
+	}
+	sort.Strings(all) // timestamps sort chronologically
+	return all, current, nil
+}
+
+// isPhysicalOf guards against name prefixes that overlap (posts vs posts-archive).
+func isPhysicalOf(index, prefix, name string) bool {
+	rest, ok := strings.CutPrefix(index, prefix+"-"+name+"-")
+	return ok && len(rest) > 0 && rest[0] >= '0' && rest[0] <= '9'
+}
+
+// Swap points the alias of name at physical in one atomic _aliases call.
+func (l *Lifecycle) Swap(ctx context.Context, name, physical string) error {
+	alias := l.Alias(name)
+	actions := []map[string]any{
+		{"remove": map[string]any{"index": l.prefix + "-" + name + "-*", "alias": alias, "must_exist": false}},
+		{"add": map[string]any{"index": physical, "alias": alias}},
+	}
+	return l.aliases(ctx, actions)
+}
+
+func (l *Lifecycle) aliases(ctx context.Context, actions []map[string]any) error {
+	body, _ := json.Marshal(map[string]any{"actions": actions})
+	res, err := l.es.Indices.UpdateAliases(bytes.NewReader(body), l.es.Indices.UpdateAliases.WithContext(ctx))
+	if err != nil {
+		return fmt.Errorf("update aliases: %w", err)
+	}
+	defer res.Body.Close()
+	if err := engine.CheckStatus(res); err != nil {
+		// Older engines reject must_exist; fall back to a remove that matches only existing aliases.
+		var se *engine.StatusError
+		if errors.As(err, &se) && strings.Contains(se.Reason, "must_exist") {
+			for _, a := range actions {
+				if r, ok := a["remove"].(map[string]any); ok {
+					delete(r, "must_exist")
+				}
+			}
+			return l.aliases(ctx, actions)
+		}
+		return fmt.Errorf("update aliases: %w", err)
+	}
+	return nil
+}
+
+// Rollback points the alias of name at the physical index before the current
+// one and returns it.
+func (l *Lifecycle) Rollback(ctx context.Context, name string) (string, error) {
+	all, current, err := l.Physical(ctx, name)
+	if err != nil {
+		return "", err
+	}
+	i := slices.Index(all, current)
+	if i <= 0 {
+		return "", fmt.Errorf("%s: %w (indices: %v, alias on %q)", l.Alias(name), ErrNoPrevious, all, current)
+	}
+	prev := all[i-1]
+	if err := l.Swap(ctx, name, prev); err != nil {
+		return "", err
+	}
+	return prev, nil
+}
+
+// Prune deletes physical indices of name beyond the newest keep, never the one
+// the alias points at. It returns what it deleted.
+func (l *Lifecycle) Prune(ctx context.Context, name string, keep int) ([]string, error) {
+	all, current, err := l.Physical(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	if keep < 1 {
+		keep = 1
+	}
+	var deleted []string
+	for i := 0; i < len(all)-keep; i++ {
+		if all[i] == current {
+			continue
+		}
+		if err := l.Delete(ctx, all[i]); err != nil {
+			return deleted, err
+		}
+		deleted = append(deleted, all[i])
+	}
+	return deleted, nil
+}
+
+// Delete removes a physical index (used for failed builds and pruning).
+func (l *Lifecycle) Delete(ctx context.Context, physical string) error {
+	res, err := l.es.Indices.Delete([]string{physical}, l.es.Indices.Delete.WithContext(ctx))
+	if err != nil {
+		return fmt.Errorf("delete %s: %w", physical, err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode == 404 {
+		return nil
+	}
+	return engine.CheckStatus(res)
+}
+
+// Exists reports whether index (or alias) exists; errors count as "no".
+func (l *Lifecycle) Exists(ctx context.Context, index string) bool {
+	if index == "" {
+		return false
+	}
+	res, err := l.es.Indices.Exists([]string{index}, l.es.Indices.Exists.WithContext(ctx))
+	if err != nil {
+		return false
+	}
+	res.Body.Close()
+	return res.StatusCode == 200
+}

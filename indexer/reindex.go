@@ -1,0 +1,417 @@
+package indexer
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/elastic/go-elasticsearch/v8"
+
+	"github.com/soomcare/soomcare/engine"
+)
+
+// Reindex builds a new physical index from MySQL while the old one keeps
+// serving, then moves the alias.
+//
+// Losing no update while the CDC worker streams into the alias:
+//  1. Before reading, note the binlog position P0 and the database clock T0.
+//     Every loaded document carries version(P0): any change committed after P0
+//     that the CDC applies has a higher version and wins (external_gte).
+//  2. Load every row (keyset pages by primary key).
+//  3. Catch up: re-read rows changed since T0 (updated_at, or the author's for
+//     posts) with version(P1) noted before the read, until a round finds
+//     nothing; then reconcile ids so hard deletes disappear too.
+//  4. Verify the new index's count equals the searchable rows in MySQL.
+//  5. Swap the alias atomically, then one more catch-up round into the new
+//     index: changes the CDC applied to the old index between the last round and
+//     the swap land in the new one. From the swap on, the CDC writes through the
+//     alias into the new index.
+// A failure before the swap deletes the new index and leaves the alias as it was.
+
+// ErrVerify means the new index does not match MySQL; the alias was not moved.
+var ErrVerify = errors.New("verification failed")
+
+// Writer is what reindex needs of the bulk writer.
+type Writer interface {
+	Write(ctx context.Context, ops []Op) (Result, error)
+}
+
+// ReindexOptions tune one run.
+type ReindexOptions struct {
+	Profile   string
+	BatchSize int                                   // rows per page (default 1000)
+	Keep      int                                   // physical indices to keep after the swap (default 2)
+	Progress  func(phase string, done, total int64) // optional
+	// Resume continues a load that a crash interrupted (from OnPage's last
+	// report); nil starts a new physical index.
+	Resume *ResumePoint
+	// OnPage is called after each loaded page is acknowledged by the engine,
+	// so a caller can persist where to resume. An error stops the run.
+	OnPage func(ResumePoint) error
+}
+
+// ResumePoint is how far a load got: the index being built, the last
+// primary key acknowledged, and the binlog/clock marks the load started from.
+type ResumePoint struct {
+	Physical string
+	AfterID  uint64
+	From     Position
+	Since    time.Time
+}
+
+// Report says what a run did.
+type Report struct {
+	Index       string
+	Physical    string
+	Previous    string
+	Rows        int64 // rows read in the load
+	Indexed     int64 // searchable documents in the new index at the swap
+	CaughtUp    int64 // documents rewritten by catch-up rounds
+	Reconciled  int64 // documents fixed by the id reconciliation
+	Pruned      []string
+	Took        time.Duration
+	StartedFrom Position
+}
+
+// Reindexer rebuilds logical indices.
+type Reindexer struct {
+	db     *sql.DB
+	es     *elasticsearch.Client
+	src    *Source
+	life   *Lifecycle
+	writer Writer
+	logger *slog.Logger
+}
+
+// NewReindexer wires a reindexer.
+func NewReindexer(db *sql.DB, es *elasticsearch.Client, life *Lifecycle, writer Writer, logger *slog.Logger) *Reindexer {
+	return &Reindexer{db: db, es: es, src: NewSource(db), life: life, writer: writer, logger: logger}
+}
+
+// Run rebuilds the logical index name.
+func (r *Reindexer) Run(ctx context.Context, name string, opts ReindexOptions) (rep Report, err error) {
+	start := time.Now()
+	if opts.BatchSize <= 0 {
+		opts.BatchSize = 1000
+	}
+	if opts.Keep <= 0 {
+		opts.Keep = 2
+	}
+	progress := opts.Progress
+	if progress == nil {
+		progress = func(string, int64, int64) {}
+	}
+	rep.Index = name
+	if _, rep.Previous, err = r.life.Physical(ctx, name); err != nil {
+		return rep, err
+	}
+
+	var (
+		p0       Position
+		t0       time.Time
+		physical string
+		after    uint64
+	)
+	if rs := opts.Resume; rs != nil && r.life.Exists(ctx, rs.Physical) {
+		p0, t0, physical, after = rs.From, rs.Since, rs.Physical, rs.AfterID
+		r.logger.Info("resuming load", "index", name, "physical", physical, "after_id", after, "from", p0)
+	} else {
+		if p0, t0, err = r.mark(ctx); err != nil {
+			return rep, err
+		}
+		if physical, err = r.life.Create(ctx, name, opts.Profile); err != nil {
+			return rep, err
+		}
+	}
+	rep.StartedFrom = p0
+	rep.Physical = physical
+	total, err := r.src.CountRows(ctx, name)
+	if err != nil {
+		return rep, err
+	}
+	swapped := false
+	defer func() {
+		if err != nil && !swapped && opts.OnPage == nil {
+			// Leave the alias alone; drop the half-built index (best effort with a fresh context).
+			dctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			if derr := r.life.Delete(dctx, physical); derr != nil {
+				r.logger.Warn("could not delete the unfinished index", "index", physical, "err", derr)
+			}
+		}
+	}()
+
+	// 2. Load.
+	v0, err := VersionOf(p0)
+	if err != nil {
+		return rep, err
+	}
+	for {
+		docs, last, err := r.src.Page(ctx, name, after, opts.BatchSize, Filter{})
+		if err != nil {
+			return rep, err
+		}
+		if len(docs) == 0 {
+			break
+		}
+		if _, err := r.apply(ctx, physical, docs, v0, false); err != nil {
+			return rep, err
+		}
+		rep.Rows += int64(len(docs))
+		after = last
+		progress("load", rep.Rows, max(total, rep.Rows))
+		if opts.OnPage != nil {
+			if err := opts.OnPage(ResumePoint{Physical: physical, AfterID: after, From: p0, Since: t0}); err != nil {
+				return rep, err
+			}
+		}
+	}
+
+	// 3. Catch up until quiet, then reconcile ids.
+	since := t0
+	for round := 0; round < 5; round++ {
+		n, next, err := r.catchUp(ctx, name, physical, since, opts.BatchSize)
+		if err != nil {
+			return rep, err
+		}
+		rep.CaughtUp += n
+		since = next
+		progress("catch-up", rep.CaughtUp, rep.CaughtUp)
+		if n == 0 {
+			break
+		}
+	}
+	if err := r.life.Finish(ctx, physical); err != nil {
+		return rep, err
+	}
+
+	// 4. Reconcile ids and verify; rows that keep changing get up to three tries.
+	for attempt := 1; ; attempt++ {
+		fixed, want, err := r.reconcile(ctx, name, physical)
+		if err != nil {
+			return rep, err
+		}
+		rep.Reconciled += fixed
+		got, err := r.life.Count(ctx, physical)
+		if err != nil {
+			return rep, err
+		}
+		if got == want {
+			rep.Indexed = got
+			break
+		}
+		if attempt == 3 {
+			return rep, fmt.Errorf("%w: %s has %d documents but MySQL has %d searchable %s rows; alias %s left on %q",
+				ErrVerify, physical, got, want, name, r.life.Alias(name), rep.Previous)
+		}
+		n, next, err := r.catchUp(ctx, name, physical, since, opts.BatchSize)
+		if err != nil {
+			return rep, err
+		}
+		rep.CaughtUp += n
+		since = next
+	}
+
+	// 5. Swap, catch up once more, prune.
+	if err := r.life.Swap(ctx, name, physical); err != nil {
+		return rep, err
+	}
+	swapped = true
+	n, _, err := r.catchUp(ctx, name, physical, since, opts.BatchSize)
+	if err != nil {
+		return rep, fmt.Errorf("alias swapped to %s, but the post-swap catch-up failed (the CDC worker will converge it): %w", physical, err)
+	}
+	rep.CaughtUp += n
+	if rep.Pruned, err = r.life.Prune(ctx, name, opts.Keep); err != nil {
+		r.logger.Warn("pruning old indices failed", "index", name, "err", err)
+	}
+	rep.Took = time.Since(start)
+	return rep, nil
+}
+
+// mark returns the binlog position and the database clock, read in that
+// order so that every change after the position is at or after the clock
+// reading (less a second for clock granularity).
+func (r *Reindexer) mark(ctx context.Context) (Position, time.Time, error) {
+	p, err := CurrentPosition(ctx, r.db)
+	if err != nil {
+		return p, time.Time{}, fmt.Errorf("reindex needs the binlog position: %w", err)
+	}
+	var now time.Time
+	if err := r.db.QueryRowContext(ctx, "SELECT UTC_TIMESTAMP(6)").Scan(&now); err != nil {
+		return p, now, fmt.Errorf("read database clock: %w", err)
+	}
+	return p, now.Add(-time.Second), nil
+}
+
+// catchUp rewrites every row changed since `since`; it returns how many and
+// the clock mark for the next round.
+func (r *Reindexer) catchUp(ctx context.Context, name, physical string, since time.Time, batch int) (int64, time.Time, error) {
+	p, next, err := r.mark(ctx)
+	if err != nil {
+		return 0, since, err
+	}
+	v, err := VersionOf(p)
+	if err != nil {
+		return 0, since, err
+	}
+	var after uint64
+	var n int64
+	for {
+		docs, last, err := r.src.Page(ctx, name, after, batch, Filter{Since: since})
+		if err != nil {
+			return n, since, err
+		}
+		if len(docs) == 0 {
+			return n, next, nil
+		}
+		if _, err := r.apply(ctx, physical, docs, v, true); err != nil {
+			return n, since, err
+		}
+		n += int64(len(docs))
+		after = last
+	}
+}
+
+// apply writes docs (index, or delete when withDeletes and the row is not
+// searchable). Any item failure fails the run: a reindex never swaps in an
+// index with a document missing.
+func (r *Reindexer) apply(ctx context.Context, physical string, docs []Doc, version int64, withDeletes bool) (Result, error) {
+	ops := make([]Op, 0, len(docs))
+	for _, d := range docs {
+		switch {
+		case d.Doc != nil:
+			ops = append(ops, Op{Action: ActionIndex, Index: physical, ID: DocID(d.ID), Version: version, Doc: d.Doc})
+		case withDeletes:
+			ops = append(ops, Op{Action: ActionDelete, Index: physical, ID: DocID(d.ID), Version: version})
+		}
+	}
+	if len(ops) == 0 {
+		return Result{}, nil
+	}
+	res, err := r.writer.Write(ctx, ops)
+	if err != nil {
+		return res, fmt.Errorf("write to %s: %w", physical, err)
+	}
+	if len(res.Failed) > 0 {
+		f := res.Failed[0]
+		return res, fmt.Errorf("write to %s: %d documents rejected, first %s/%s: %s: %s", physical, len(res.Failed), f.Op.Index, f.Op.ID, f.Type, f.Reason)
+	}
+	return res, nil
+}
+
+// reconcile compares the ids in the index with the searchable rows and
+// rewrites the differences (hard deletes, rows that became searchable again).
+// It returns how many it rewrote and how many rows are searchable.
+func (r *Reindexer) reconcile(ctx context.Context, name, physical string) (fixed, searchable int64, err error) {
+	if err := r.life.Refresh(ctx, physical); err != nil {
+		return 0, 0, err
+	}
+	inIndex, err := r.indexIDs(ctx, physical)
+	if err != nil {
+		return 0, 0, err
+	}
+	var after uint64
+	var stale []uint64
+	seen := make(map[uint64]bool, len(inIndex))
+	for {
+		docs, last, err := r.src.Page(ctx, name, after, 5000, Filter{})
+		if err != nil {
+			return 0, 0, err
+		}
+		if len(docs) == 0 {
+			break
+		}
+		for _, d := range docs {
+			seen[d.ID] = true
+			if d.Doc != nil {
+				searchable++
+			}
+			if (d.Doc != nil) != inIndex[d.ID] {
+				stale = append(stale, d.ID)
+			}
+		}
+		after = last
+	}
+	for id := range inIndex {
+		if !seen[id] {
+			stale = append(stale, id)
+		}
+	}
+	if len(stale) == 0 {
+		return 0, searchable, nil
+	}
+	p, _, err := r.mark(ctx)
+	if err != nil {
+		return 0, 0, err
+	}
+	v, err := VersionOf(p)
+	if err != nil {
+		return 0, 0, err
+	}
+	for i := 0; i < len(stale); i += 1000 {
+		docs, err := r.src.ByIDs(ctx, name, stale[i:min(i+1000, len(stale))])
+		if err != nil {
+			return 0, 0, err
+		}
+		if _, err := r.apply(ctx, physical, docs, v, true); err != nil {
+			return 0, 0, err
+		}
+	}
+	return int64(len(stale)), searchable, r.life.Refresh(ctx, physical)
+}
+
+// indexIDs lists every document id in index (search_after over _id-equivalent id field).
+func (r *Reindexer) indexIDs(ctx context.Context, index string) (map[uint64]bool, error) {
+	ids := map[uint64]bool{}
+	var after []any
+	for {
+		q := map[string]any{
+			"size":    5000,
+			"_source": false,
+			"fields":  []string{"id"},
+			"sort":    []any{map[string]any{"id": "asc"}},
+			"query":   map[string]any{"match_all": map[string]any{}},
+		}
+		if after != nil {
+			q["search_after"] = after
+		}
+		body, _ := json.Marshal(q)
+		res, err := r.es.Search(r.es.Search.WithContext(ctx), r.es.Search.WithIndex(index), r.es.Search.WithBody(strings.NewReader(string(body))))
+		if err != nil {
+			return nil, fmt.Errorf("list ids of %s: %w", index, err)
+		}
+		var out struct {
+			Hits struct {
+				Hits []struct {
+					Sort   []any `json:"sort"`
+					Fields struct {
+						ID []uint64 `json:"id"`
+					} `json:"fields"`
+				} `json:"hits"`
+			} `json:"hits"`
+		}
+		err = engine.CheckStatus(res)
+		if err == nil {
+			err = json.NewDecoder(res.Body).Decode(&out)
+		}
+		res.Body.Close()
+		if err != nil {
+			return nil, fmt.Errorf("list ids of %s: %w", index, err)
+		}
+		if len(out.Hits.Hits) == 0 {
+			return ids, nil
+		}
+		for _, h := range out.Hits.Hits {
+			if len(h.Fields.ID) > 0 {
+				ids[h.Fields.ID[0]] = true
+			}
+			after = h.Sort
+		}
+	}
+}

@@ -1,0 +1,243 @@
+package indexer
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/soomcare/soomcare/mappings"
+)
+
+// Source reads the rows of a logical index from MySQL in keyset-paginated
+// pages and turns them into documents with the builders in docs.go.
+type Source struct {
+	db *sql.DB
+}
+
+// NewSource returns a source over db.
+func NewSource(db *sql.DB) *Source { return &Source{db: db} }
+
+// Doc is one row's document; Doc nil means the row must not be searchable.
+type Doc struct {
+	ID  uint64
+	Doc json.RawMessage
+}
+
+// Filter narrows a page: rows changed at or after Since (zero: all rows).
+type Filter struct {
+	Since time.Time
+}
+
+const (
+	contentsSelect = `SELECT c.id, COALESCE(u.nickname, ''), c.title, c.summary, c.body, c.category, c.tags,
+       c.status, c.published_at, c.updated_at, c.deleted_at
+  FROM contents c LEFT JOIN users u ON u.id = c.author_id`
+	contentsSince = `(c.updated_at >= ? OR u.updated_at >= ?)`
+
+	postsSelect = `SELECT p.id, p.user_id, u.nickname, u.status, u.deleted_at IS NOT NULL, p.category, p.title, p.body,
+       p.like_count, p.comment_count, p.status, p.created_at, p.updated_at, p.deleted_at
+  FROM posts p JOIN users u ON u.id = p.user_id`
+	postsSince = `(p.updated_at >= ? OR u.updated_at >= ?)`
+
+	usersSelect = `SELECT u.id, u.nickname, u.bio, u.status, u.created_at, u.deleted_at FROM users u`
+	usersSince  = `(u.updated_at >= ? OR u.updated_at >= ?)`
+)
+
+func queryParts(name string) (sel, since, idCol string, err error) {
+	switch name {
+	case mappings.Contents:
+		return contentsSelect, contentsSince, "c.id", nil
+	case mappings.Posts:
+		return postsSelect, postsSince, "p.id", nil
+	case mappings.Users:
+		return usersSelect, usersSince, "u.id", nil
+	}
+	return "", "", "", fmt.Errorf("%w %q (known: %v)", mappings.ErrUnknownIndex, name, mappings.Names())
+}
+
+// Table returns the MySQL table behind a logical index.
+func Table(name string) (string, error) {
+	if _, _, _, err := queryParts(name); err != nil {
+		return "", err
+	}
+	return name, nil // the logical names are the table names
+}
+
+// CountRows returns the number of rows in the index's table (for progress).
+func (s *Source) CountRows(ctx context.Context, name string) (int64, error) {
+	table, err := Table(name)
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	if err := s.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+table).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count %s: %w", table, err)
+	}
+	return n, nil
+}
+
+// Page returns up to limit documents with id > after, in id order, and the
+// last id read (0 when the page is empty).
+func (s *Source) Page(ctx context.Context, name string, after uint64, limit int, f Filter) ([]Doc, uint64, error) {
+	sel, since, idCol, err := queryParts(name)
+	if err != nil {
+		return nil, 0, err
+	}
+	q := sel + " WHERE " + idCol + " > ?"
+	args := []any{after}
+	if !f.Since.IsZero() {
+		q += " AND " + since
+		args = append(args, f.Since, f.Since)
+	}
+	q += " ORDER BY " + idCol + " LIMIT ?"
+	args = append(args, limit)
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("read %s: %w", name, err)
+	}
+	defer rows.Close()
+	var docs []Doc
+	var last uint64
+	for rows.Next() {
+		d, err := scanDoc(name, rows)
+		if err != nil {
+			return nil, 0, fmt.Errorf("read %s: %w", name, err)
+		}
+		docs = append(docs, d)
+		last = d.ID
+	}
+	return docs, last, rows.Err()
+}
+
+// ByIDs returns the documents of the given primary keys; ids with no row come
+// back with a nil Doc (hard-deleted rows).
+func (s *Source) ByIDs(ctx context.Context, name string, ids []uint64) ([]Doc, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	sel, _, idCol, err := queryParts(name)
+	if err != nil {
+		return nil, err
+	}
+	q := sel + " WHERE " + idCol + " IN (?" + repeat(",?", len(ids)-1) + ")"
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("read %s by id: %w", name, err)
+	}
+	defer rows.Close()
+	found := map[uint64]Doc{}
+	for rows.Next() {
+		d, err := scanDoc(name, rows)
+		if err != nil {
+			return nil, err
+		}
+		found[d.ID] = d
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	out := make([]Doc, len(ids))
+	for i, id := range ids {
+		out[i] = found[id]
+		out[i].ID = id
+	}
+	return out, nil
+}
+
+func repeat(s string, n int) string {
+	b := make([]byte, 0, len(s)*n)
+	for range n {
+		b = append(b, s...)
+	}
+	return string(b)
+}
+
+func scanDoc(name string, rows *sql.Rows) (Doc, error) {
+	var (
+		doc json.RawMessage
+		ok  bool
+		err error
+		id  uint64
+	)
+	switch name {
+	case mappings.Contents:
+		var r ContentRow
+		var tags []byte
+		if err := rows.Scan(&r.ID, &r.AuthorNickname, &r.Title, &r.Summary, &r.Body, &r.Category, &tags,
+			&r.Status, &r.PublishedAt, &r.UpdatedAt, &r.DeletedAt); err != nil {
+			return Doc{}, err
+		}
+		if len(tags) > 0 {
+			if err := json.Unmarshal(tags, &r.Tags); err != nil {
+				return Doc{}, fmt.Errorf("contents %d: tags is not a JSON string array: %w", r.ID, err)
+			}
+		}
+		id = r.ID
+		doc, ok, err = ContentDoc(r)
+	case mappings.Posts:
+		var r PostRow
+		if err := rows.Scan(&r.ID, &r.UserID, &r.AuthorNickname, &r.AuthorStatus, &r.AuthorDeleted, &r.Category,
+			&r.Title, &r.Body, &r.LikeCount, &r.CommentCount, &r.Status, &r.CreatedAt, &r.UpdatedAt, &r.DeletedAt); err != nil {
+			return Doc{}, err
+		}
+		id = r.ID
+		doc, ok, err = PostDoc(r)
+	case mappings.Users:
+		var r UserRow
+		if err := rows.Scan(&r.ID, &r.Nickname, &r.Bio, &r.Status, &r.CreatedAt, &r.DeletedAt); err != nil {
+			return Doc{}, err
+		}
+		id = r.ID
+		doc, ok, err = UserDoc(r)
+	}
+	if err != nil {
+		return Doc{}, err
+	}
+	if !ok {
+		doc = nil
+	}
+	return Doc{ID: id, Doc: doc}, nil
+}
+
+// IDsByUser lists, in id order after `after`, the ids of documents of index
+// that denormalise one of users (posts by user_id, contents by author_id):
+// the CDC's bounded fan-out of a nickname change.
+func (s *Source) IDsByUser(ctx context.Context, index string, users []uint64, after uint64, limit int) ([]uint64, error) {
+	if len(users) == 0 {
+		return nil, nil
+	}
+	var q string
+	switch index {
+	case mappings.Posts:
+		q = "SELECT id FROM posts WHERE user_id IN (?" + repeat(",?", len(users)-1) + ") AND id > ? ORDER BY id LIMIT ?"
+	case mappings.Contents:
+		q = "SELECT id FROM contents WHERE author_id IN (?" + repeat(",?", len(users)-1) + ") AND id > ? ORDER BY id LIMIT ?"
+	default:
+		return nil, fmt.Errorf("%w %q has no per-user fan-out", mappings.ErrUnknownIndex, index)
+	}
+	args := make([]any, 0, len(users)+2)
+	for _, u := range users {
+		args = append(args, u)
+	}
+	args = append(args, after, limit)
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("fan-out %s: %w", index, err)
+	}
+	defer rows.Close()
+	var ids []uint64
+	for rows.Next() {
+		var id uint64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}

@@ -1,0 +1,165 @@
+package indexer
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/elastic/go-elasticsearch/v8"
+
+	"github.com/soomcare/soomcare/engine"
+)
+
+// Invariant 7: document ids are primary keys, so a MySQL row set and an
+// index's document set can be compared at any time. Compare does it: every
+// searchable row must have a document whose content hashes equal to what the
+// builders make of the row now, and no other document may exist.
+
+// Diff is the outcome of a comparison.
+type Diff struct {
+	Index     string
+	Rows      int      // searchable rows in MySQL
+	Docs      int      // documents in the index
+	Missing   []uint64 // rows without a document
+	Extra     []uint64 // documents without a searchable row
+	Different []uint64 // documents whose content differs from the row
+}
+
+// Equal reports whether the index matches MySQL exactly.
+func (d Diff) Equal() bool { return len(d.Missing)+len(d.Extra)+len(d.Different) == 0 }
+
+func (d Diff) String() string {
+	if d.Equal() {
+		return fmt.Sprintf("%s: equal (%d documents)", d.Index, d.Docs)
+	}
+	return fmt.Sprintf("%s: %d rows, %d documents; missing %s, extra %s, different %s", d.Index, d.Rows, d.Docs,
+		sample(d.Missing), sample(d.Extra), sample(d.Different))
+}
+
+func sample(ids []uint64) string {
+	if len(ids) == 0 {
+		return "0"
+	}
+	parts := make([]string, 0, 5)
+	for _, id := range ids[:min(5, len(ids))] {
+		parts = append(parts, strconv.FormatUint(id, 10))
+	}
+	more := ""
+	if len(ids) > 5 {
+		more = ", …"
+	}
+	return fmt.Sprintf("%d (%s%s)", len(ids), strings.Join(parts, ", "), more)
+}
+
+// Compare checks the index (alias or physical) behind logical index name
+// against the rows of src. Refresh the index first for an exact answer.
+func Compare(ctx context.Context, es *elasticsearch.Client, src *Source, index, name string) (Diff, error) {
+	d := Diff{Index: index}
+	want := map[uint64][32]byte{}
+	var after uint64
+	for {
+		docs, last, err := src.Page(ctx, name, after, 2000, Filter{})
+		if err != nil {
+			return d, err
+		}
+		if len(docs) == 0 {
+			break
+		}
+		for _, doc := range docs {
+			if doc.Doc != nil {
+				h, err := contentHash(doc.Doc)
+				if err != nil {
+					return d, err
+				}
+				want[doc.ID] = h
+			}
+		}
+		after = last
+	}
+	d.Rows = len(want)
+	seen := map[uint64]bool{}
+	var searchAfter []any
+	for {
+		q := map[string]any{"size": 2000, "sort": []any{map[string]any{"id": "asc"}}, "query": map[string]any{"match_all": map[string]any{}}}
+		if searchAfter != nil {
+			q["search_after"] = searchAfter
+		}
+		body, _ := json.Marshal(q)
+		res, err := es.Search(es.Search.WithContext(ctx), es.Search.WithIndex(index), es.Search.WithBody(bytes.NewReader(body)))
+		if err != nil {
+			return d, fmt.Errorf("compare %s: %w", index, err)
+		}
+		var out struct {
+			Hits struct {
+				Hits []struct {
+					ID     string          `json:"_id"`
+					Source json.RawMessage `json:"_source"`
+					Sort   []any           `json:"sort"`
+				} `json:"hits"`
+			} `json:"hits"`
+		}
+		err = engine.CheckStatus(res)
+		if err == nil {
+			err = json.NewDecoder(res.Body).Decode(&out)
+		}
+		res.Body.Close()
+		if err != nil {
+			return d, fmt.Errorf("compare %s: %w", index, err)
+		}
+		if len(out.Hits.Hits) == 0 {
+			break
+		}
+		for _, h := range out.Hits.Hits {
+			id, err := strconv.ParseUint(h.ID, 10, 64)
+			if err != nil {
+				return d, fmt.Errorf("compare %s: document id %q is not a primary key", index, h.ID)
+			}
+			d.Docs++
+			seen[id] = true
+			wh, ok := want[id]
+			if !ok {
+				d.Extra = append(d.Extra, id)
+				continue
+			}
+			gh, err := contentHash(h.Source)
+			if err != nil {
+				return d, err
+			}
+			if gh != wh {
+				d.Different = append(d.Different, id)
+			}
+			searchAfter = h.Sort
+		}
+		searchAfter = out.Hits.Hits[len(out.Hits.Hits)-1].Sort
+	}
+	for id := range want {
+		if !seen[id] {
+			d.Missing = append(d.Missing, id)
+		}
+	}
+	slices.Sort(d.Missing)
+	slices.Sort(d.Extra)
+	slices.Sort(d.Different)
+	return d, nil
+}
+
+// contentHash hashes a document in canonical form (sorted keys, numbers as
+// decoded), so field order and number formatting do not matter.
+func contentHash(raw json.RawMessage) ([32]byte, error) {
+	var v any
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	if err := dec.Decode(&v); err != nil {
+		return [32]byte{}, fmt.Errorf("decode document: %w", err)
+	}
+	canon, err := json.Marshal(v) // maps marshal with sorted keys
+	if err != nil {
+		return [32]byte{}, err
+	}
+	return sha256.Sum256(canon), nil
+}
