@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"sort"
@@ -36,12 +37,13 @@ const (
 
 // Config is the whole configuration. Field tags are the keys of the YAML file.
 type Config struct {
-	Log     Log     `mapstructure:"log"`
-	HTTP    HTTP    `mapstructure:"http"`
-	MySQL   MySQL   `mapstructure:"mysql"`
-	Search  Search  `mapstructure:"search"`
-	CDC     CDC     `mapstructure:"cdc"`
-	Startup Startup `mapstructure:"startup"`
+	Log       Log       `mapstructure:"log"`
+	HTTP      HTTP      `mapstructure:"http"`
+	MySQL     MySQL     `mapstructure:"mysql"`
+	Search    Search    `mapstructure:"search"`
+	CDC       CDC       `mapstructure:"cdc"`
+	Startup   Startup   `mapstructure:"startup"`
+	SearchAPI SearchAPI `mapstructure:"searchapi"`
 }
 
 // Log configures log/slog.
@@ -97,6 +99,22 @@ type CDC struct {
 	BatchSize     int           `mapstructure:"batch_size"`
 }
 
+// SearchAPI configures the search, suggest and feed endpoints of `serve`.
+type SearchAPI struct {
+	// Timeout bounds each request to the engine; past it the API answers 503
+	// at once. It must stay well under http.write_timeout.
+	Timeout time.Duration `mapstructure:"timeout"`
+	// RateLimit is the sustained requests per second allowed per client IP
+	// (token bucket, shared by every search endpoint); 0 disables limiting.
+	RateLimit float64 `mapstructure:"rate_limit"`
+	// RateBurst is the bucket size: how many requests a client may make at once.
+	RateBurst int `mapstructure:"rate_burst"`
+	// TrustedProxies lists the addresses or CIDRs of reverse proxies whose
+	// X-Forwarded-For header names the client; empty means the TCP peer is
+	// the client.
+	TrustedProxies []string `mapstructure:"trusted_proxies"`
+}
+
 // Startup configures how long commands wait for their dependencies.
 type Startup struct {
 	WaitTimeout time.Duration `mapstructure:"wait_timeout"`
@@ -135,6 +153,10 @@ func defaults() map[string]any {
 		"cdc.flush_interval":              "500ms",
 		"cdc.batch_size":                  1000,
 		"startup.wait_timeout":            "30s",
+		"searchapi.timeout":               "2s",
+		"searchapi.rate_limit":            20.0,
+		"searchapi.rate_burst":            40,
+		"searchapi.trusted_proxies":       []string{},
 	}
 }
 
@@ -344,10 +366,42 @@ func (c *Config) Validate() error {
 	if c.Startup.WaitTimeout < 0 {
 		bad("startup.wait_timeout", "must not be negative (got %s)", c.Startup.WaitTimeout)
 	}
+
+	positive("searchapi.timeout", c.SearchAPI.Timeout)
+	if c.SearchAPI.Timeout > 0 && c.HTTP.WriteTimeout > 0 && c.SearchAPI.Timeout > c.HTTP.WriteTimeout/2 {
+		bad("searchapi.timeout", "must be at most half of http.write_timeout (%s) so a slow engine answers 503 before the connection is cut (got %s)", c.HTTP.WriteTimeout, c.SearchAPI.Timeout)
+	}
+	if c.SearchAPI.RateLimit < 0 || c.SearchAPI.RateLimit > 100000 {
+		bad("searchapi.rate_limit", "must be between 0 (off) and 100000 requests per second (got %g)", c.SearchAPI.RateLimit)
+	}
+	if c.SearchAPI.RateLimit > 0 && (c.SearchAPI.RateBurst < 1 || c.SearchAPI.RateBurst > 100000) {
+		bad("searchapi.rate_burst", "must be between 1 and 100000 when searchapi.rate_limit is on (got %d)", c.SearchAPI.RateBurst)
+	}
+	for _, p := range c.SearchAPI.TrustedProxies {
+		if _, err := ParseProxy(p); err != nil {
+			bad("searchapi.trusted_proxies", "%q is not an IP address or CIDR such as 10.0.0.0/8", p)
+		}
+	}
 	if len(errs) > 0 {
 		return errs[0]
 	}
 	return nil
+}
+
+// ParseProxy parses one searchapi.trusted_proxies entry: an IP address (a
+// single host) or a CIDR prefix.
+func ParseProxy(s string) (netip.Prefix, error) {
+	s = strings.TrimSpace(s)
+	if strings.Contains(s, "/") {
+		p, err := netip.ParsePrefix(s)
+		return p.Masked(), err
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, err
+	}
+	a = a.Unmap()
+	return netip.PrefixFrom(a, a.BitLen()), nil
 }
 
 func validIndexPrefix(s string) bool {

@@ -85,6 +85,11 @@ func TestLoadErrorsNameTheKey(t *testing.T) {
 		{"bad prefix", "", []string{"SOOMCARE_SEARCH_INDEX_PREFIX=Upper"}, "search.index_prefix", "lower-case"},
 		{"zero server id", "", []string{"SOOMCARE_CDC_SERVER_ID=0"}, "cdc.server_id", "non-zero"},
 		{"idle above open", "", []string{"SOOMCARE_MYSQL_MAX_OPEN_CONNS=2", "SOOMCARE_MYSQL_MAX_IDLE_CONNS=5"}, "mysql.max_idle_conns", "between 0"},
+		{"search timeout too long", "", []string{"SOOMCARE_SEARCHAPI_TIMEOUT=10s"}, "searchapi.timeout", "half of http.write_timeout"},
+		{"zero search timeout", "", []string{"SOOMCARE_SEARCHAPI_TIMEOUT=0s"}, "searchapi.timeout", "positive duration"},
+		{"negative rate", "", []string{"SOOMCARE_SEARCHAPI_RATE_LIMIT=-1"}, "searchapi.rate_limit", "between 0"},
+		{"zero burst", "", []string{"SOOMCARE_SEARCHAPI_RATE_BURST=0"}, "searchapi.rate_burst", "between 1"},
+		{"bad proxy", "", []string{"SOOMCARE_SEARCHAPI_TRUSTED_PROXIES=10.0.0.0/8,proxy.local"}, "searchapi.trusted_proxies", "proxy.local"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -152,6 +157,32 @@ func TestExampleFileDocumentsEveryKey(t *testing.T) {
 		if !strings.Contains(string(body), leaf+":") {
 			t.Errorf("config.example.yaml does not document %s", k)
 		}
+	}
+}
+
+func TestSearchAPIKeys(t *testing.T) {
+	c, err := Load("", []string{"SOOMCARE_SEARCHAPI_TRUSTED_PROXIES=10.0.0.0/8, 192.168.1.10", "SOOMCARE_SEARCHAPI_RATE_LIMIT=0.5", "SOOMCARE_SEARCHAPI_RATE_BURST=3"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.SearchAPI.Timeout != 2*time.Second || c.SearchAPI.RateLimit != 0.5 || c.SearchAPI.RateBurst != 3 {
+		t.Errorf("searchapi = %+v", c.SearchAPI)
+	}
+	if len(c.SearchAPI.TrustedProxies) != 2 {
+		t.Fatalf("trusted_proxies = %q", c.SearchAPI.TrustedProxies)
+	}
+	for in, want := range map[string]string{"10.0.0.0/8": "10.0.0.0/8", " 192.168.1.10": "192.168.1.10/32", "10.1.2.3/8": "10.0.0.0/8", "::1": "::1/128"} {
+		p, err := ParseProxy(in)
+		if err != nil || p.String() != want {
+			t.Errorf("ParseProxy(%q) = %v, %v; want %s", in, p, err, want)
+		}
+	}
+	d, err := Load("", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.SearchAPI.TrustedProxies) != 0 || d.SearchAPI.RateLimit != 20 || d.SearchAPI.RateBurst != 40 {
+		t.Errorf("defaults = %+v", d.SearchAPI)
 	}
 }
 

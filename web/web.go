@@ -7,8 +7,10 @@ package web
 import (
 	"errors"
 	"log/slog"
+	"math"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/gin-gonic/gin"
 )
@@ -25,6 +27,12 @@ const (
 	CodeRateLimited      = "rate_limited"
 	CodeUnavailable      = "unavailable"
 	CodeInternal         = "internal"
+
+	// Search API input errors (400).
+	CodeQueryRequired = "query_required" // q is missing or blank
+	CodeQueryTooLong  = "query_too_long" // q is longer than the documented limit
+	CodeBadCursor     = "bad_cursor"     // a cursor that is malformed or belongs to another query
+	CodeBadParameter  = "bad_parameter"  // any other query parameter out of its domain
 )
 
 var statusByCode = map[string]int{
@@ -38,6 +46,10 @@ var statusByCode = map[string]int{
 	CodeRateLimited:      http.StatusTooManyRequests,
 	CodeUnavailable:      http.StatusServiceUnavailable,
 	CodeInternal:         http.StatusInternalServerError,
+	CodeQueryRequired:    http.StatusBadRequest,
+	CodeQueryTooLong:     http.StatusBadRequest,
+	CodeBadCursor:        http.StatusBadRequest,
+	CodeBadParameter:     http.StatusBadRequest,
 }
 
 // Error is an error meant for the client: a stable code and a message that is
@@ -47,6 +59,8 @@ type Error struct {
 	Message string `json:"message"`
 	Status  int    `json:"-"` // overrides the code's status when non-zero (e.g. a 422-like subcode)
 	Err     error  `json:"-"` // internal cause, logged, never sent
+
+	RetryAfter time.Duration `json:"-"` // sent as a Retry-After header when non-zero (429, 503)
 }
 
 func (e *Error) Error() string {
@@ -68,6 +82,12 @@ func Unavailable(msg string, cause error) *Error {
 	return &Error{Code: CodeUnavailable, Message: msg, Err: cause}
 }
 
+// RateLimited is a 429 telling the client to wait retryAfter; Fail writes
+// the Retry-After header (whole seconds, at least 1) with it.
+func RateLimited(msg string, retryAfter time.Duration) *Error {
+	return &Error{Code: CodeRateLimited, Message: msg, RetryAfter: retryAfter}
+}
+
 // StatusOf returns the HTTP status for an error envelope.
 func StatusOf(e *Error) int {
 	if e.Status != 0 {
@@ -87,6 +107,9 @@ func Fail(c *gin.Context, logger *slog.Logger, err error) {
 		e = &Error{Code: CodeInternal, Message: "일시적인 오류가 발생했습니다. 잠시 후 다시 시도해 주세요.", Err: err}
 	}
 	status := StatusOf(e)
+	if e.RetryAfter > 0 {
+		c.Header("Retry-After", strconv.FormatInt(int64(math.Ceil(e.RetryAfter.Seconds())), 10))
+	}
 	if status >= 500 {
 		logger.ErrorContext(c.Request.Context(), "request failed", "path", c.FullPath(), "code", e.Code, "err", err)
 	}

@@ -1,0 +1,274 @@
+// Package searchapi serves search, autocomplete and the community feed from
+// the engine's indices: query builders (pure functions from validated
+// parameters to request bodies, query.go), parameter validation and cursors
+// (params.go, cursor.go), and the Gin handlers below.
+//
+// It only reads. Writes go to MySQL and reach the indices through the CDC
+// worker, never through this package.
+//
+// Endpoints (documented in apidoc/paths/search.yaml):
+//
+//	GET /v1/search             q, types, size: a section per type, one _msearch round trip
+//	GET /v1/contents/search    q, category, tags, from, to, sort, size, cursor
+//	GET /v1/posts/search       q, category, from, to, sort, size, cursor
+//	GET /v1/users/search       q, size, cursor (public fields only)
+//	GET /v1/search/suggest     q, types, size: autocomplete per keystroke
+//	GET /v1/feed/posts         sort=recent|popular, category, size, cursor
+//
+// Every error is the web envelope {code, message}; see the codes in web.
+package searchapi
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"time"
+
+	"github.com/elastic/go-elasticsearch/v8"
+	"github.com/gin-gonic/gin"
+
+	"github.com/soomcare/soomcare/mappings"
+	"github.com/soomcare/soomcare/web"
+)
+
+// Options configure the API.
+type Options struct {
+	// IndexPrefix is search.index_prefix: the aliases are <prefix>-contents, …
+	IndexPrefix string
+	// Timeout bounds each engine round trip; past it the request answers 503.
+	Timeout time.Duration
+	// RateLimit is requests per second per client over every search endpoint;
+	// 0 turns limiting off. RateBurst is the bucket size.
+	RateLimit float64
+	RateBurst int
+	// TrustedProxies are the proxies whose X-Forwarded-For names the client.
+	TrustedProxies []netip.Prefix
+	Logger         *slog.Logger
+	// Now is the clock of the rate limiter (tests); nil means time.Now.
+	Now func() time.Time
+}
+
+// API holds the handlers' dependencies.
+type API struct {
+	engine  searcher
+	prefix  string
+	timeout time.Duration
+	limiter *limiter
+	logger  *slog.Logger
+}
+
+// New returns the API over an engine client.
+func New(es *elasticsearch.Client, opts Options) *API {
+	if opts.Timeout <= 0 {
+		opts.Timeout = 2 * time.Second
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	a := &API{engine: searcher{es: es}, prefix: opts.IndexPrefix, timeout: opts.Timeout, logger: opts.Logger}
+	if opts.RateLimit > 0 {
+		a.limiter = newLimiter(opts.RateLimit, max(opts.RateBurst, 1), opts.TrustedProxies, opts.Now)
+	}
+	return a
+}
+
+// Mount adds the routes; pass it to server.New.
+func (a *API) Mount(e *gin.Engine) {
+	v1 := e.Group("/v1", a.rateLimit)
+	v1.GET("/search", a.searchAll)
+	v1.GET("/search/suggest", a.suggest)
+	v1.GET("/contents/search", a.searchKind(mappings.Contents))
+	v1.GET("/posts/search", a.searchKind(mappings.Posts))
+	v1.GET("/users/search", a.searchKind(mappings.Users))
+	v1.GET("/feed/posts", a.feed)
+}
+
+// alias is the name searches use for a logical index (indexer.Lifecycle.Alias).
+func (a *API) alias(name string) string { return a.prefix + "-" + name }
+
+func (a *API) rateLimit(c *gin.Context) {
+	if a.limiter == nil {
+		return
+	}
+	if ok, wait := a.limiter.allow(clientAddr(c.Request, a.limiter.trusted)); !ok {
+		web.Fail(c, a.logger, web.RateLimited("요청이 너무 많습니다. 잠시 후 다시 시도해 주세요.", wait))
+	}
+}
+
+// fail answers with the envelope: validation errors as they are, engine
+// failures through clientError.
+func (a *API) fail(c *gin.Context, err error) {
+	var e *web.Error
+	if errors.As(err, &e) {
+		web.Fail(c, a.logger, e)
+		return
+	}
+	if c.Request.Context().Err() != nil {
+		// The client went away (the app cancels the suggest request of the
+		// previous keystroke): nobody reads the answer and nothing failed.
+		a.logger.DebugContext(c.Request.Context(), "client gone", "path", c.FullPath(), "err", err)
+		e = clientError(err)
+		c.AbortWithStatusJSON(web.StatusOf(e), e)
+		return
+	}
+	web.Fail(c, a.logger, clientError(err))
+}
+
+func (a *API) ctx(c *gin.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(c.Request.Context(), a.timeout)
+}
+
+func (a *API) searchKind(kind string) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		p, err := ParseSearch(kind, c.Request.URL.Query())
+		if err != nil {
+			a.fail(c, err)
+			return
+		}
+		ctx, cancel := a.ctx(c)
+		defer cancel()
+		r, err := a.engine.search(ctx, a.alias(kind), SearchBody(p))
+		if errors.Is(err, errTooComplex) {
+			p.Simple = true
+			r, err = a.engine.search(ctx, a.alias(kind), SearchBody(p))
+		}
+		if err != nil {
+			a.fail(c, err)
+			return
+		}
+		page, err := pageFor(kind, r, p.Size, p.fingerprint())
+		if err != nil {
+			a.fail(c, err)
+			return
+		}
+		c.JSON(http.StatusOK, page)
+	}
+}
+
+// pageFor converts a result with the kind's hit type.
+func pageFor(kind string, r result, size int, fp string) (any, error) {
+	switch kind {
+	case mappings.Contents:
+		return pageOf(r, size, fp, contentHit)
+	case mappings.Posts:
+		return pageOf(r, size, fp, postHit)
+	default:
+		return pageOf(r, size, fp, userHit)
+	}
+}
+
+func (a *API) searchAll(c *gin.Context) {
+	p, err := ParseMulti(c.Request.URL.Query())
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	indices := make([]string, len(p.Kinds))
+	for i, k := range p.Kinds {
+		indices[i] = a.alias(k)
+	}
+	ctx, cancel := a.ctx(c)
+	defer cancel()
+	results, err := a.engine.msearch(ctx, indices, MultiBodies(p))
+	if errors.Is(err, errTooComplex) {
+		p.Simple = true
+		results, err = a.engine.msearch(ctx, indices, MultiBodies(p))
+	}
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	var out MultiResponse
+	for i, k := range p.Kinds {
+		fp := SearchParams{Kind: k, Query: p.Query, Sort: SortRelevance}.fingerprint()
+		switch k {
+		case mappings.Contents:
+			out.Sections.Contents, err = pageOf(results[i], p.Size, fp, contentHit)
+		case mappings.Posts:
+			out.Sections.Posts, err = pageOf(results[i], p.Size, fp, postHit)
+		case mappings.Users:
+			out.Sections.Users, err = pageOf(results[i], p.Size, fp, userHit)
+		}
+		if err != nil {
+			a.fail(c, err)
+			return
+		}
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+func (a *API) suggest(c *gin.Context) {
+	p, err := ParseSuggest(c.Request.URL.Query())
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	indices := make([]string, len(p.Kinds))
+	bodies := make([]M, len(p.Kinds))
+	for i, k := range p.Kinds {
+		indices[i] = a.alias(k)
+		bodies[i] = SuggestBody(k, p.Query, p.Size)
+	}
+	ctx, cancel := a.ctx(c)
+	defer cancel()
+	results, err := a.engine.msearch(ctx, indices, bodies)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	perKind := make([][]Suggestion, len(p.Kinds))
+	seen := map[string]bool{}
+	for i, k := range p.Kinds {
+		perKind[i] = suggestionsOf(k, results[i], p.Size, seen)
+	}
+	c.JSON(http.StatusOK, SuggestResponse{Suggestions: share(perKind, p.Size)})
+}
+
+// share picks up to size suggestions from the kinds' lists: an equal share
+// each first, then the remaining slots in kind order; the result keeps the
+// kind order (contents, posts, users) and each list's rank order.
+func share(lists [][]Suggestion, size int) []Suggestion {
+	take := make([]int, len(lists))
+	left := size
+	quota := (size + len(lists) - 1) / max(len(lists), 1)
+	for i, l := range lists {
+		take[i] = min(len(l), quota, left)
+		left -= take[i]
+	}
+	for i, l := range lists {
+		extra := min(len(l)-take[i], left)
+		take[i] += extra
+		left -= extra
+	}
+	out := make([]Suggestion, 0, size-left)
+	for i, l := range lists {
+		out = append(out, l[:take[i]]...)
+	}
+	return out
+}
+
+func (a *API) feed(c *gin.Context) {
+	p, err := ParseFeed(c.Request.URL.Query())
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	ctx, cancel := a.ctx(c)
+	defer cancel()
+	r, err := a.engine.search(ctx, a.alias(mappings.Posts), FeedBody(p))
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	page, err := pageOf(r, p.Size, p.fingerprint(), postHit)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, FeedResponse{Posts: page.Hits, NextCursor: page.NextCursor})
+}

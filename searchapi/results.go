@@ -1,0 +1,253 @@
+package searchapi
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/soomcare/soomcare/mappings"
+)
+
+// The response shapes (components of the OpenAPI document). Each hit type
+// lists the fields the app may see; documents are decoded into these
+// structs, so a field that is in the index but not here can never leak.
+
+// Total is the number of matching documents; relation is "eq", or "gte"
+// when the engine stopped counting.
+type Total struct {
+	Value    int64  `json:"value"`
+	Relation string `json:"relation"`
+}
+
+// ContentHit is an information article.
+type ContentHit struct {
+	ID             uint64              `json:"id"`
+	Title          string              `json:"title"`
+	Summary        string              `json:"summary"`
+	Category       string              `json:"category"`
+	Tags           []string            `json:"tags"`
+	AuthorNickname string              `json:"author_nickname"`
+	PublishedAt    *time.Time          `json:"published_at,omitempty"`
+	Highlight      map[string][]string `json:"highlight,omitempty"`
+}
+
+// PostHit is a community post. Excerpt is the start of the body as plain
+// text; highlight.body holds HTML-escaped fragments around the matches.
+type PostHit struct {
+	ID             uint64              `json:"id"`
+	AuthorID       uint64              `json:"author_id"`
+	AuthorNickname string              `json:"author_nickname"`
+	Category       string              `json:"category"`
+	Title          string              `json:"title"`
+	Excerpt        string              `json:"excerpt"`
+	LikeCount      int                 `json:"like_count"`
+	CommentCount   int                 `json:"comment_count"`
+	CreatedAt      time.Time           `json:"created_at"`
+	Highlight      map[string][]string `json:"highlight,omitempty"`
+}
+
+// UserHit is a user's public profile: id, nickname, bio. Nothing else.
+type UserHit struct {
+	ID        uint64              `json:"id"`
+	Nickname  string              `json:"nickname"`
+	Bio       string              `json:"bio"`
+	Highlight map[string][]string `json:"highlight,omitempty"`
+}
+
+// Page is one page of hits of a kind.
+type Page[T any] struct {
+	Hits       []T    `json:"hits"`
+	Total      *Total `json:"total,omitempty"`
+	NextCursor string `json:"next_cursor,omitempty"`
+}
+
+// MultiResponse is the combined search: a section per requested type. A
+// section's next_cursor continues on that type's own search endpoint.
+type MultiResponse struct {
+	Sections struct {
+		Contents *Page[ContentHit] `json:"contents,omitempty"`
+		Posts    *Page[PostHit]    `json:"posts,omitempty"`
+		Users    *Page[UserHit]    `json:"users,omitempty"`
+	} `json:"sections"`
+}
+
+// Suggestion is one autocomplete entry: what to show and what it opens.
+type Suggestion struct {
+	Type string `json:"type"` // contents | posts | users
+	ID   uint64 `json:"id"`
+	Text string `json:"text"`
+}
+
+// SuggestResponse lists suggestions, contents first, then posts, then users.
+type SuggestResponse struct {
+	Suggestions []Suggestion `json:"suggestions"`
+}
+
+// FeedResponse is one page of the community feed.
+type FeedResponse struct {
+	Posts      []PostHit `json:"posts"`
+	NextCursor string    `json:"next_cursor,omitempty"`
+}
+
+// The _source shapes: the fields SearchBody asks for, nothing more.
+type contentSource struct {
+	ID             uint64     `json:"id"`
+	Title          string     `json:"title"`
+	Summary        string     `json:"summary"`
+	Category       string     `json:"category"`
+	Tags           []string   `json:"tags"`
+	AuthorNickname string     `json:"author_nickname"`
+	PublishedAt    *time.Time `json:"published_at"`
+}
+
+type postSource struct {
+	ID             uint64    `json:"id"`
+	UserID         uint64    `json:"user_id"`
+	AuthorNickname string    `json:"author_nickname"`
+	Category       string    `json:"category"`
+	Title          string    `json:"title"`
+	Body           string    `json:"body"`
+	LikeCount      int       `json:"like_count"`
+	CommentCount   int       `json:"comment_count"`
+	CreatedAt      time.Time `json:"created_at"`
+}
+
+type userSource struct {
+	ID       uint64 `json:"id"`
+	Nickname string `json:"nickname"`
+	Bio      string `json:"bio"`
+}
+
+// pageOf turns a result into a page: at most size hits, and a cursor when
+// the engine returned the extra hit that proves a next page exists.
+func pageOf[T any](r result, size int, fp string, conv func(rawHit) (T, error)) (*Page[T], error) {
+	p := &Page[T]{Hits: make([]T, 0, min(size, len(r.Hits.Hits))), Total: r.Hits.Total}
+	hits := r.Hits.Hits
+	more := len(hits) > size
+	if more {
+		hits = hits[:size]
+	}
+	for _, h := range hits {
+		v, err := conv(h)
+		if err != nil {
+			return nil, err
+		}
+		p.Hits = append(p.Hits, v)
+	}
+	if more {
+		c, err := encodeCursor(fp, hits[len(hits)-1].Sort)
+		if err != nil {
+			return nil, err
+		}
+		p.NextCursor = c
+	}
+	return p, nil
+}
+
+func decodeSource(h rawHit, into any) error {
+	if err := json.Unmarshal(h.Source, into); err != nil {
+		return fmt.Errorf("document %s: %w", h.ID, err)
+	}
+	return nil
+}
+
+// highlights keeps the fragments of the fields a kind highlights.
+func highlights(kind string, h map[string][]string) map[string][]string {
+	if len(h) == 0 {
+		return nil
+	}
+	out := make(map[string][]string, len(h))
+	for _, f := range layouts[kind].highlight {
+		if v := h[f]; len(v) > 0 {
+			out[f] = v
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+func contentHit(h rawHit) (ContentHit, error) {
+	var s contentSource
+	if err := decodeSource(h, &s); err != nil {
+		return ContentHit{}, err
+	}
+	tags := s.Tags
+	if tags == nil {
+		tags = []string{}
+	}
+	return ContentHit{ID: s.ID, Title: s.Title, Summary: s.Summary, Category: s.Category, Tags: tags,
+		AuthorNickname: s.AuthorNickname, PublishedAt: s.PublishedAt, Highlight: highlights(mappings.Contents, h.Highlight)}, nil
+}
+
+func postHit(h rawHit) (PostHit, error) {
+	var s postSource
+	if err := decodeSource(h, &s); err != nil {
+		return PostHit{}, err
+	}
+	return PostHit{ID: s.ID, AuthorID: s.UserID, AuthorNickname: s.AuthorNickname, Category: s.Category, Title: s.Title,
+		Excerpt: excerpt(s.Body), LikeCount: s.LikeCount, CommentCount: s.CommentCount, CreatedAt: s.CreatedAt,
+		Highlight: highlights(mappings.Posts, h.Highlight)}, nil
+}
+
+func userHit(h rawHit) (UserHit, error) {
+	var s userSource
+	if err := decodeSource(h, &s); err != nil {
+		return UserHit{}, err
+	}
+	return UserHit{ID: s.ID, Nickname: s.Nickname, Bio: s.Bio, Highlight: highlights(mappings.Users, h.Highlight)}, nil
+}
+
+// excerpt is the first excerptRunes runes of text on one line.
+func excerpt(text string) string {
+	text = strings.Join(strings.Fields(text), " ")
+	if utf8.RuneCountInString(text) <= excerptRunes {
+		return text
+	}
+	r := []rune(text)
+	return strings.TrimSpace(string(r[:excerptRunes])) + "…"
+}
+
+// suggestionsOf merges a kind's completions and infix hits, completions
+// first, each document once.
+func suggestionsOf(kind string, r result, limit int, seen map[string]bool) []Suggestion {
+	title := layouts[kind].title
+	var out []Suggestion
+	add := func(h rawHit) {
+		if len(out) >= limit || seen[kind+"/"+h.ID] {
+			return
+		}
+		var src map[string]json.RawMessage
+		if json.Unmarshal(h.Source, &src) != nil {
+			return
+		}
+		var text string
+		var id uint64
+		if json.Unmarshal(src[title], &text) != nil || text == "" {
+			return
+		}
+		if json.Unmarshal(src["id"], &id) != nil {
+			var err error
+			if id, err = strconv.ParseUint(h.ID, 10, 64); err != nil {
+				return
+			}
+		}
+		seen[kind+"/"+h.ID] = true
+		out = append(out, Suggestion{Type: kind, ID: id, Text: text})
+	}
+	for _, name := range []string{"s0", "s1"} {
+		for _, entry := range r.Suggest[name] {
+			for _, o := range entry.Options {
+				add(o)
+			}
+		}
+	}
+	for _, h := range r.Hits.Hits {
+		add(h)
+	}
+	return out
+}
