@@ -94,8 +94,8 @@ func TestMigrateUpThenStatus(t *testing.T) {
 		t.Fatalf("Status lists %d migrations, want %d", len(sts), n)
 	}
 	for i, s := range sts {
-		if !s.Applied || s.AppliedAt.IsZero() || s.Version != int64(i+1) || s.Name == "" {
-			t.Errorf("status[%d] = %+v, want version %d applied with a time", i, s, i+1)
+		if !s.Applied || s.AppliedAt.IsZero() || s.Name == "" || (i > 0 && s.Version <= sts[i-1].Version) {
+			t.Errorf("status[%d] = %+v, want an increasing version applied with a time", i, s)
 		}
 	}
 	if v, err := m.Version(ctx); err != nil || v != int64(n) {
@@ -143,9 +143,13 @@ func TestMigrateDownAllThenUpAgain(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	latest, err := m.Version(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
 	one, err := m.Down(ctx)
-	if err != nil || one.Version != int64(n) || one.Direction != "down" {
-		t.Fatalf("Down = %+v, %v; want version %d down", one, err, n)
+	if err != nil || one.Version != latest || one.Direction != "down" {
+		t.Fatalf("Down = %+v, %v; want version %d (of %d migrations) down", one, err, latest, n)
 	}
 	rest, err := m.DownTo(ctx, 0)
 	if err != nil || len(rest) != n-1 {
