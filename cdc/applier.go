@@ -44,6 +44,7 @@ type applier struct {
 	batch    int
 	interval time.Duration
 	now      func() time.Time
+	onAck    func(at time.Time, ops []indexer.Op)
 
 	state    State
 	pending  map[string]map[uint64]int64 // index → id → newest version seen
@@ -235,6 +236,9 @@ func (a *applier) flush(ctx context.Context) error {
 	}
 	for _, op := range ops {
 		a.metrics.Docs.WithLabelValues(op.Index, string(op.Action)).Inc()
+	}
+	if a.onAck != nil {
+		a.onAck(a.now(), ops)
 	}
 	a.metrics.Conflicts.Add(float64(res.Conflicts))
 	a.metrics.BulkSeconds.Observe(a.now().Sub(start).Seconds())

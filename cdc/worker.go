@@ -49,6 +49,9 @@ type Config struct {
 	HeartbeatInterval time.Duration
 	Profile           string // analysis profile for snapshot indices
 	MetricsAddr       string // "" disables the metrics server
+	// OnAck, when set, is told which documents the engine acknowledged and
+	// when (benchmarks measure end-to-end lag with it).
+	OnAck func(at time.Time, ops []indexer.Op)
 }
 
 // Worker is one CDC pipeline.
@@ -360,6 +363,7 @@ func (w *Worker) stream(ctx context.Context, st State) error {
 	a := newApplier(applier{
 		reader: w.src, fanout: w.src, writer: w.writer, store: w.store, aliasOf: w.life.Alias,
 		logger: w.logger, metrics: w.metrics, batch: w.cfg.BatchSize, interval: w.cfg.FlushInterval,
+		onAck: w.cfg.OnAck,
 	}, st)
 	// Closing canal on shutdown stops the handler; the applier drains what is queued.
 	go func() {

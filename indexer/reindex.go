@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -146,24 +147,31 @@ func (r *Reindexer) Run(ctx context.Context, name string, opts ReindexOptions) (
 		}
 	}()
 
-	// 2. Load.
+	// 2. Load: the next page is read from MySQL while the current one is
+	// written, so the load runs at the engine's pace.
 	v0, err := VersionOf(p0)
 	if err != nil {
 		return rep, err
 	}
-	for {
-		docs, last, err := r.src.Page(ctx, name, after, opts.BatchSize, Filter{})
-		if err != nil {
+	// searchable tracks, per primary key, whether the row is in the index;
+	// nil after a resume (the id reconciliation then rescans MySQL).
+	var searchable map[uint64]bool
+	if opts.Resume == nil || physical != opts.Resume.Physical {
+		searchable = make(map[uint64]bool, total)
+	}
+	lctx, stopLoad := context.WithCancel(ctx)
+	defer stopLoad() // ends the prefetcher if the load fails midway
+	pages := r.prefetch(lctx, name, after, opts.BatchSize)
+	for pg := range pages {
+		if pg.err != nil {
+			return rep, pg.err
+		}
+		if _, err := r.apply(ctx, physical, pg.docs, v0, false); err != nil {
 			return rep, err
 		}
-		if len(docs) == 0 {
-			break
-		}
-		if _, err := r.apply(ctx, physical, docs, v0, false); err != nil {
-			return rep, err
-		}
-		rep.Rows += int64(len(docs))
-		after = last
+		track(searchable, pg.docs)
+		rep.Rows += int64(len(pg.docs))
+		after = pg.last
 		progress("load", rep.Rows, max(total, rep.Rows))
 		if opts.OnPage != nil {
 			if err := opts.OnPage(ResumePoint{Physical: physical, AfterID: after, From: p0, Since: t0}); err != nil {
@@ -175,7 +183,7 @@ func (r *Reindexer) Run(ctx context.Context, name string, opts ReindexOptions) (
 	// 3. Catch up until quiet, then reconcile ids.
 	since := t0
 	for round := 0; round < 5; round++ {
-		n, next, err := r.catchUp(ctx, name, physical, since, opts.BatchSize)
+		n, next, err := r.catchUp(ctx, name, physical, since, opts.BatchSize, searchable)
 		if err != nil {
 			return rep, err
 		}
@@ -192,7 +200,7 @@ func (r *Reindexer) Run(ctx context.Context, name string, opts ReindexOptions) (
 
 	// 4. Reconcile ids and verify; rows that keep changing get up to three tries.
 	for attempt := 1; ; attempt++ {
-		fixed, want, err := r.reconcile(ctx, name, physical)
+		fixed, want, err := r.reconcile(ctx, name, physical, searchable)
 		if err != nil {
 			return rep, err
 		}
@@ -209,7 +217,7 @@ func (r *Reindexer) Run(ctx context.Context, name string, opts ReindexOptions) (
 			return rep, fmt.Errorf("%w: %s has %d documents but MySQL has %d searchable %s rows; alias %s left on %q",
 				ErrVerify, physical, got, want, name, r.life.Alias(name), rep.Previous)
 		}
-		n, next, err := r.catchUp(ctx, name, physical, since, opts.BatchSize)
+		n, next, err := r.catchUp(ctx, name, physical, since, opts.BatchSize, searchable)
 		if err != nil {
 			return rep, err
 		}
@@ -222,7 +230,7 @@ func (r *Reindexer) Run(ctx context.Context, name string, opts ReindexOptions) (
 		return rep, err
 	}
 	swapped = true
-	n, _, err := r.catchUp(ctx, name, physical, since, opts.BatchSize)
+	n, _, err := r.catchUp(ctx, name, physical, since, opts.BatchSize, nil)
 	if err != nil {
 		return rep, fmt.Errorf("alias swapped to %s, but the post-swap catch-up failed (the CDC worker will converge it): %w", physical, err)
 	}
@@ -251,7 +259,7 @@ func (r *Reindexer) mark(ctx context.Context) (Position, time.Time, error) {
 
 // catchUp rewrites every row changed since `since`; it returns how many and
 // the clock mark for the next round.
-func (r *Reindexer) catchUp(ctx context.Context, name, physical string, since time.Time, batch int) (int64, time.Time, error) {
+func (r *Reindexer) catchUp(ctx context.Context, name, physical string, since time.Time, batch int, searchable map[uint64]bool) (int64, time.Time, error) {
 	p, next, err := r.mark(ctx)
 	if err != nil {
 		return 0, since, err
@@ -273,6 +281,7 @@ func (r *Reindexer) catchUp(ctx context.Context, name, physical string, since ti
 		if _, err := r.apply(ctx, physical, docs, v, true); err != nil {
 			return n, since, err
 		}
+		track(searchable, docs)
 		n += int64(len(docs))
 		after = last
 	}
@@ -307,8 +316,10 @@ func (r *Reindexer) apply(ctx context.Context, physical string, docs []Doc, vers
 
 // reconcile compares the ids in the index with the searchable rows and
 // rewrites the differences (hard deletes, rows that became searchable again).
-// It returns how many it rewrote and how many rows are searchable.
-func (r *Reindexer) reconcile(ctx context.Context, name, physical string) (fixed, searchable int64, err error) {
+// It returns how many it rewrote and how many rows are searchable. With the
+// searchable set tracked during the load it only lists MySQL's ids (hard
+// deletes); without it, it rebuilds every row's document to decide.
+func (r *Reindexer) reconcile(ctx context.Context, name, physical string, searchable map[uint64]bool) (fixed, count int64, err error) {
 	if err := r.life.Refresh(ctx, physical); err != nil {
 		return 0, 0, err
 	}
@@ -316,36 +327,50 @@ func (r *Reindexer) reconcile(ctx context.Context, name, physical string) (fixed
 	if err != nil {
 		return 0, 0, err
 	}
-	var after uint64
-	var stale []uint64
-	seen := make(map[uint64]bool, len(inIndex))
-	for {
-		docs, last, err := r.src.Page(ctx, name, after, 5000, Filter{})
+	want := map[uint64]bool{}
+	if searchable != nil {
+		existing, err := r.src.IDs(ctx, name)
 		if err != nil {
 			return 0, 0, err
 		}
-		if len(docs) == 0 {
-			break
-		}
-		for _, d := range docs {
-			seen[d.ID] = true
-			if d.Doc != nil {
-				searchable++
-			}
-			if (d.Doc != nil) != inIndex[d.ID] {
-				stale = append(stale, d.ID)
+		for _, id := range existing {
+			if searchable[id] {
+				want[id] = true
 			}
 		}
-		after = last
+	} else {
+		var after uint64
+		for {
+			docs, last, err := r.src.Page(ctx, name, after, 5000, Filter{})
+			if err != nil {
+				return 0, 0, err
+			}
+			if len(docs) == 0 {
+				break
+			}
+			for _, d := range docs {
+				if d.Doc != nil {
+					want[d.ID] = true
+				}
+			}
+			after = last
+		}
+	}
+	var stale []uint64
+	for id := range want {
+		if !inIndex[id] {
+			stale = append(stale, id)
+		}
 	}
 	for id := range inIndex {
-		if !seen[id] {
+		if !want[id] {
 			stale = append(stale, id)
 		}
 	}
 	if len(stale) == 0 {
-		return 0, searchable, nil
+		return 0, int64(len(want)), nil
 	}
+	slices.Sort(stale)
 	p, _, err := r.mark(ctx)
 	if err != nil {
 		return 0, 0, err
@@ -362,8 +387,64 @@ func (r *Reindexer) reconcile(ctx context.Context, name, physical string) (fixed
 		if _, err := r.apply(ctx, physical, docs, v, true); err != nil {
 			return 0, 0, err
 		}
+		for _, d := range docs { // the rows' current truth
+			if d.Doc != nil && !want[d.ID] {
+				want[d.ID] = true
+			} else if d.Doc == nil && want[d.ID] {
+				delete(want, d.ID)
+			}
+		}
+		track(searchable, docs)
 	}
-	return int64(len(stale)), searchable, r.life.Refresh(ctx, physical)
+	return int64(len(stale)), int64(len(want)), r.life.Refresh(ctx, physical)
+}
+
+// track records which rows are searchable (nil map: not tracking).
+func track(searchable map[uint64]bool, docs []Doc) {
+	if searchable == nil {
+		return
+	}
+	for _, d := range docs {
+		if d.Doc != nil {
+			searchable[d.ID] = true
+		} else {
+			delete(searchable, d.ID)
+		}
+	}
+}
+
+type page struct {
+	docs []Doc
+	last uint64
+	err  error
+}
+
+// prefetch reads pages after `after` in a goroutine, one page ahead.
+func (r *Reindexer) prefetch(ctx context.Context, name string, after uint64, batch int) <-chan page {
+	out := make(chan page, 1)
+	go func() {
+		defer close(out)
+		for {
+			docs, last, err := r.src.Page(ctx, name, after, batch, Filter{})
+			if err != nil {
+				select {
+				case out <- page{err: err}:
+				case <-ctx.Done():
+				}
+				return
+			}
+			if len(docs) == 0 {
+				return
+			}
+			select {
+			case out <- page{docs: docs, last: last}:
+			case <-ctx.Done():
+				return
+			}
+			after = last
+		}
+	}()
+	return out
 }
 
 // indexIDs lists every document id in index (search_after over _id-equivalent id field).

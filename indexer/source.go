@@ -241,3 +241,25 @@ func (s *Source) IDsByUser(ctx context.Context, index string, users []uint64, af
 	}
 	return ids, rows.Err()
 }
+
+// IDs lists every primary key of the index's table, ascending.
+func (s *Source) IDs(ctx context.Context, name string) ([]uint64, error) {
+	table, err := Table(name)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.db.QueryContext(ctx, "SELECT id FROM "+table+" ORDER BY id")
+	if err != nil {
+		return nil, fmt.Errorf("list ids of %s: %w", table, err)
+	}
+	defer rows.Close()
+	var ids []uint64
+	for rows.Next() {
+		var id uint64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
