@@ -47,6 +47,8 @@ type applier struct {
 	onAck    func(at time.Time, ops []indexer.Op)
 
 	state    State
+	wctx     context.Context // writes: survives the shutdown signal until the final flush ends
+	inflight *job
 	pending  map[string]map[uint64]int64 // index → id → newest version seen
 	users    map[uint64]int64            // users whose posts/contents need the new nickname
 	nPending int
@@ -69,9 +71,33 @@ func newApplier(a applier, st State) *applier {
 	return &a
 }
 
+// A flush has two stages: collect (re-read rows from MySQL) and write (the
+// engine). One write is in flight at a time while the next batch is
+// collected, so MySQL reads overlap engine writes; a batch's checkpoint is
+// saved only after its write — and so every earlier write — is acknowledged.
+type job struct {
+	ops    []indexer.Op
+	events int64
+	beat   time.Time
+	pos    indexer.Position
+	gtid   string
+	hasPos bool
+	start  time.Time
+	done   chan jobResult
+}
+
+type jobResult struct {
+	res indexer.Result
+	err error
+}
+
 // run consumes items until the stream ends. On ctx cancellation it drains
 // what the handler already queued, flushes, saves, and returns nil.
 func (a *applier) run(ctx context.Context, in <-chan item, streamErr <-chan error) error {
+	// Writes outlive a cancelled ctx until the final flush is done or its budget ends.
+	wctx, stopWrites := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopWrites()
+	a.wctx = wctx
 	ticker := time.NewTicker(a.interval)
 	defer ticker.Stop()
 	for {
@@ -150,63 +176,112 @@ func (a *applier) add(it item) {
 }
 
 // maybeFlush flushes a full batch, or on tick anything pending; on tick it
-// also saves a position that moved without work (idle tables, heartbeats).
+// also settles a finished write and saves a position that moved without
+// work (idle tables, heartbeats).
 func (a *applier) maybeFlush(ctx context.Context, tick bool) error {
 	if a.nPending >= a.batch || (tick && a.nPending > 0) {
-		return a.flushAndSave(ctx)
+		return a.flush(ctx)
 	}
-	if tick {
-		if !a.beat.IsZero() {
-			a.metrics.LagSeconds.Set(a.now().Sub(a.beat).Seconds())
-			a.beat = time.Time{}
+	if !tick {
+		return nil
+	}
+	if a.inflight != nil {
+		select {
+		case r := <-a.inflight.done:
+			if err := a.settle(ctx, r); err != nil {
+				return err
+			}
+		default:
+			return nil // a write is in flight: no position may be saved past it yet
 		}
-		if a.posDirty && a.now().Sub(a.lastSave) >= time.Second {
-			return a.save(ctx)
-		}
+	}
+	if !a.beat.IsZero() {
+		a.metrics.LagSeconds.Set(a.now().Sub(a.beat).Seconds())
+		a.beat = time.Time{}
+	}
+	if a.posDirty && a.now().Sub(a.lastSave) >= time.Second {
+		return a.save(ctx, a.lastPos, a.lastGTID)
 	}
 	return nil
 }
 
-// flushAndSave writes everything pending (retrying until it succeeds or ctx
-// ends) and then saves the newest position seen.
+// flushAndSave writes everything pending, waits for it, and saves the newest
+// position seen.
 func (a *applier) flushAndSave(ctx context.Context) error {
 	if err := a.flush(ctx); err != nil {
 		return err
 	}
+	if err := a.wait(ctx); err != nil {
+		return err
+	}
 	if a.posDirty {
-		return a.save(ctx)
+		return a.save(ctx, a.lastPos, a.lastGTID)
 	}
 	return nil
 }
 
-func (a *applier) save(ctx context.Context) error {
+func (a *applier) save(ctx context.Context, pos indexer.Position, gtid string) error {
 	st := a.state
 	st.Phase = PhaseStreaming
-	st.Position = a.lastPos
-	st.GTIDSet = a.lastGTID
+	st.Position = pos
+	st.GTIDSet = gtid
 	if err := retry(ctx, a.logger, a.metrics, "save checkpoint", func() error { return a.store.Save(ctx, st) }); err != nil {
 		return err
 	}
 	a.state = st
-	a.posDirty = false
+	if pos == a.lastPos {
+		a.posDirty = false
+	}
 	a.lastSave = a.now()
 	a.metrics.Checkpoints.Inc()
 	return nil
 }
 
+// flush cuts the pending batch, collects its documents (while the previous
+// write is in flight), waits for that write, and starts this one.
 func (a *applier) flush(ctx context.Context) error {
 	if a.nPending == 0 {
 		return nil
 	}
-	start := a.now()
+	j := &job{events: a.events, beat: a.beat, start: a.now(), done: make(chan jobResult, 1)}
 	ops, err := a.collect(ctx)
 	if err != nil {
 		return err
 	}
+	j.ops = ops
+	if a.posDirty { // every event before this position is in this batch or an earlier one
+		j.pos, j.gtid, j.hasPos = a.lastPos, a.lastGTID, true
+	}
+	a.pending = map[string]map[uint64]int64{}
+	a.users = map[uint64]int64{}
+	a.nPending, a.events, a.beat = 0, 0, time.Time{}
+	if err := a.wait(ctx); err != nil {
+		return err
+	}
+	a.inflight = j
+	go func() { j.done <- a.write(j) }()
+	return nil
+}
+
+// wait settles the in-flight write, if any.
+func (a *applier) wait(ctx context.Context) error {
+	if a.inflight == nil {
+		return nil
+	}
+	select {
+	case r := <-a.inflight.done:
+		return a.settle(ctx, r)
+	case <-ctx.Done():
+		return fmt.Errorf("waiting for the engine to acknowledge a batch: %w", ctx.Err())
+	}
+}
+
+// write sends one batch, retrying until the engine takes it.
+func (a *applier) write(j *job) jobResult {
 	var res indexer.Result
-	err = retry(ctx, a.logger, a.metrics, "bulk write", func() error {
+	err := retry(a.wctx, a.logger, a.metrics, "bulk write", func() error {
 		var werr error
-		res, werr = a.writer.Write(ctx, ops)
+		res, werr = a.writer.Write(a.wctx, j.ops)
 		if werr == nil {
 			// Items the engine could not take *now* (429/5xx after the writer's
 			// own retries) are an outage, not a bad document: retry the batch
@@ -219,9 +294,18 @@ func (a *applier) flush(ctx context.Context) error {
 		}
 		return werr
 	})
-	if err != nil {
-		return err
+	return jobResult{res: res, err: err}
+}
+
+// settle records the outcome of the in-flight write: dead letters first,
+// then counters, then the batch's checkpoint.
+func (a *applier) settle(ctx context.Context, r jobResult) error {
+	j := a.inflight
+	a.inflight = nil
+	if r.err != nil {
+		return r.err
 	}
+	res := r.res
 	if len(res.Failed) > 0 {
 		dl := make([]DeadLetter, len(res.Failed))
 		for i, f := range res.Failed {
@@ -234,24 +318,24 @@ func (a *applier) flush(ctx context.Context) error {
 		}
 		a.metrics.DeadLetters.Add(float64(len(dl)))
 	}
-	for _, op := range ops {
+	for _, op := range j.ops {
 		a.metrics.Docs.WithLabelValues(op.Index, string(op.Action)).Inc()
 	}
+	now := a.now()
 	if a.onAck != nil {
-		a.onAck(a.now(), ops)
+		a.onAck(now, j.ops)
 	}
 	a.metrics.Conflicts.Add(float64(res.Conflicts))
-	a.metrics.BulkSeconds.Observe(a.now().Sub(start).Seconds())
-	a.state.EventsApplied += a.events
-	a.state.DocsWritten += int64(len(ops))
+	a.metrics.BulkSeconds.Observe(now.Sub(j.start).Seconds())
+	a.state.EventsApplied += j.events
+	a.state.DocsWritten += int64(len(j.ops))
 	a.state.Conflicts += int64(res.Conflicts)
-	if !a.beat.IsZero() {
-		a.metrics.LagSeconds.Set(a.now().Sub(a.beat).Seconds())
-		a.beat = time.Time{}
+	if !j.beat.IsZero() {
+		a.metrics.LagSeconds.Set(now.Sub(j.beat).Seconds())
 	}
-	a.pending = map[string]map[uint64]int64{}
-	a.users = map[uint64]int64{}
-	a.nPending, a.events = 0, 0
+	if j.hasPos {
+		return a.save(ctx, j.pos, j.gtid)
+	}
 	return nil
 }
 
