@@ -265,3 +265,28 @@ func TestIntegrationCDCTakeover(t *testing.T) {
 	p.life.Refresh(context.Background(), p.life.Alias("posts"))
 	p.assertEqual()
 }
+
+// The binary exits with code 4 and says what to do when the checkpoint's
+// binlog file is gone.
+func TestIntegrationCDCPurgedExitCode(t *testing.T) {
+	eng := testEngines(t)[0]
+	bin := buildBinary(t)
+	db, dsn := testdb.New(t)
+	seedRows(t, db)
+	p := newPipeline(t, db, dsn, eng)
+	prefix := strings.TrimSuffix(p.life.Alias("x"), "-x")
+	first := startProc(t, bin, procEnv(dsn, prefix))
+	first.waitLog(t, "msg=streaming", 60*time.Second)
+	first.cmd.Process.Signal(syscall.SIGTERM)
+	if err := first.cmd.Wait(); err != nil {
+		t.Fatalf("SIGTERM: %v", err)
+	}
+	mustExec(t, db, `UPDATE cdc_state SET binlog_file = 'binlog.000000', binlog_pos = 4`)
+	again := startProc(t, bin, procEnv(dsn, prefix))
+	err := again.cmd.Wait()
+	code := again.cmd.ProcessState.ExitCode()
+	out := again.log.String()
+	if code != 4 || !strings.Contains(out, "soomcare cdc reset") {
+		t.Fatalf("exit %d (%v), want 4 with the fix named:\n%s", code, err, tail(out))
+	}
+}
