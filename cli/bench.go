@@ -1,9 +1,14 @@
 package cli
 
 import (
+	"bytes"
+	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"os/exec"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -24,7 +29,7 @@ indices (random prefix) on the configured engine; nothing of yours is touched. L
 			return usageError{errors.New("bench needs a subcommand (see soomcare bench --help)")}
 		},
 	}
-	cmd.AddCommand(newBenchReindexCmd(e), newBenchCDCCmd(e))
+	cmd.AddCommand(newBenchReindexCmd(e), newBenchCDCCmd(e), newBenchSearchCmd(e), newBenchRelevanceCmd(e), newBenchLoadgenCmd(e))
 	return cmd
 }
 
@@ -116,4 +121,85 @@ The binlog must be on (it is the product's source). Needs REPLICATION privileges
 	cmd.Flags().IntVar(&rate, "rate", 2000, "events/s offered in the lag phase")
 	cmd.Flags().DurationVar(&dur, "duration", 10*time.Second, "length of the lag phase")
 	return cmd
+}
+
+func newBenchSearchCmd(e *env) *cobra.Command {
+	var (
+		docs int
+		rate float64
+		dur  time.Duration
+	)
+	cmd := &cobra.Command{
+		Use:   "search",
+		Short: "API latency beside the same queries sent straight to the engine, at a fixed rate",
+		Long: `Seed ~--docs posts and contents into a scratch database, index them with the configured profile,
+serve the search API on loopback, then offer --rate requests/s for --duration from a second process
+('soomcare bench loadgen'): first through the API, then the exact engine request bodies the API builds,
+straight to the engine. Prints p50/p90/p99 of both. Targets: API p50 ≤ 1.15 × direct, API p99 ≤ 50 ms.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if docs < 1000 || docs > 2_000_000 || rate <= 0 || rate > 5000 || dur < time.Second || dur > 10*time.Minute {
+				return usageError{errors.New("want 1000 ≤ --docs ≤ 2000000, 0 < --rate ≤ 5000, 1s ≤ --duration ≤ 10m")}
+			}
+			env, done, err := e.benchEnv(cmd)
+			if err != nil {
+				return err
+			}
+			defer done()
+			rep, err := bench.Search(cmd.Context(), env, docs, rate, dur, loadInSecondProcess)
+			if err != nil {
+				return fmt.Errorf("bench search: %w", err)
+			}
+			rep.Print(e.stdout)
+			return nil
+		},
+	}
+	cmd.Flags().IntVar(&docs, "docs", 100_000, "documents to index (posts and contents)")
+	cmd.Flags().Float64Var(&rate, "rate", 200, "requests per second")
+	cmd.Flags().DurationVar(&dur, "duration", 20*time.Second, "measured load per phase (after a 3 s warm-up)")
+	return cmd
+}
+
+// loadInSecondProcess runs `soomcare bench loadgen` with the spec on stdin.
+func loadInSecondProcess(ctx context.Context, spec bench.LoadSpec) (bench.LoadResult, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return bench.LoadResult{}, err
+	}
+	in, _ := json.Marshal(spec)
+	c := exec.CommandContext(ctx, self, "bench", "loadgen")
+	c.Stdin = bytes.NewReader(in)
+	var out, stderr bytes.Buffer
+	c.Stdout, c.Stderr = &out, &stderr
+	if err := c.Run(); err != nil {
+		return bench.LoadResult{}, fmt.Errorf("loadgen process: %w: %s", err, stderr.String())
+	}
+	var res bench.LoadResult
+	if err := json.Unmarshal(out.Bytes(), &res); err != nil {
+		return res, fmt.Errorf("loadgen output: %w", err)
+	}
+	return res, nil
+}
+
+func newBenchLoadgenCmd(e *env) *cobra.Command {
+	return &cobra.Command{
+		Use:    "loadgen",
+		Short:  "Offer a load spec (JSON on stdin) to loopback targets; print a latency summary (JSON)",
+		Hidden: true,
+		Args:   cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			var spec bench.LoadSpec
+			if err := json.NewDecoder(os.Stdin).Decode(&spec); err != nil {
+				return usageError{fmt.Errorf("loadgen: spec on stdin: %w", err)}
+			}
+			if err := spec.Validate(); err != nil {
+				return usageError{err}
+			}
+			res, err := bench.RunLoad(cmd.Context(), spec)
+			if err != nil {
+				return err
+			}
+			return json.NewEncoder(e.stdout).Encode(res)
+		},
+	}
 }

@@ -1,0 +1,181 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+// The load generator runs in a second process (`soomcare bench loadgen`,
+// spec on stdin, summary on stdout) so the server under test does not share
+// a Go runtime with its client. It is open-loop: requests start on a fixed
+// schedule whatever the latency, bounded in count, concurrency and time, and
+// it only ever targets loopback addresses.
+
+// Request is one request of the rotation.
+type Request struct {
+	Method string          `json:"method"`
+	URL    string          `json:"url"`
+	Body   json.RawMessage `json:"body,omitempty"`
+}
+
+// LoadSpec is what the generator runs.
+type LoadSpec struct {
+	Requests []Request    `json:"requests"`
+	Rate     float64      `json:"rate"`     // requests per second
+	Duration JSONDuration `json:"duration"` // how long to offer load
+	Warmup   JSONDuration `json:"warmup"`   // load whose latencies are discarded
+}
+
+// JSONDuration marshals as a Go duration string.
+type JSONDuration time.Duration
+
+func (d JSONDuration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
+
+func (d *JSONDuration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return err
+	}
+	v, err := time.ParseDuration(s)
+	*d = JSONDuration(v)
+	return err
+}
+
+// LoadResult summarises latencies in milliseconds.
+type LoadResult struct {
+	Sent     int     `json:"sent"`
+	Errors   int     `json:"errors"` // transport errors and non-2xx
+	P50      float64 `json:"p50_ms"`
+	P90      float64 `json:"p90_ms"`
+	P99      float64 `json:"p99_ms"`
+	Max      float64 `json:"max_ms"`
+	Achieved float64 `json:"achieved_rps"`
+}
+
+// Validate refuses anything but bounded loopback load.
+func (s LoadSpec) Validate() error {
+	if len(s.Requests) == 0 {
+		return fmt.Errorf("loadgen: no requests")
+	}
+	if s.Rate <= 0 || s.Rate > 5000 {
+		return fmt.Errorf("loadgen: rate must be in (0, 5000] (got %v)", s.Rate)
+	}
+	if d := time.Duration(s.Duration); d <= 0 || d > 10*time.Minute || time.Duration(s.Warmup) < 0 || time.Duration(s.Warmup) > time.Minute {
+		return fmt.Errorf("loadgen: duration must be in (0, 10m] and warmup in [0, 1m]")
+	}
+	for _, r := range s.Requests {
+		u, err := url.Parse(r.URL)
+		if err != nil {
+			return fmt.Errorf("loadgen: %q: %w", r.URL, err)
+		}
+		host := u.Hostname()
+		ip := net.ParseIP(host)
+		if host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+			return fmt.Errorf("loadgen: %s is not a loopback address; load tests stay on this machine", host)
+		}
+	}
+	return nil
+}
+
+// RunLoad offers the load and measures it.
+func RunLoad(ctx context.Context, s LoadSpec) (LoadResult, error) {
+	if err := s.Validate(); err != nil {
+		return LoadResult{}, err
+	}
+	client := &http.Client{
+		Timeout:   5 * time.Second,
+		Transport: &http.Transport{MaxIdleConnsPerHost: 256, MaxConnsPerHost: 256, IdleConnTimeout: 30 * time.Second},
+	}
+	warm := time.Duration(s.Warmup)
+	total := warm + time.Duration(s.Duration)
+	interval := time.Duration(float64(time.Second) / s.Rate)
+	var (
+		mu       sync.Mutex
+		lats     []float64
+		errs     int
+		sent     int
+		wg       sync.WaitGroup
+		inflight = make(chan struct{}, 256) // bounded concurrency: beyond it a request counts as an error
+	)
+	start := time.Now()
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	for i := 0; time.Since(start) < total; i++ {
+		select {
+		case <-ctx.Done():
+			return LoadResult{}, ctx.Err()
+		case <-tick.C:
+		}
+		r := s.Requests[i%len(s.Requests)]
+		measured := time.Since(start) >= warm
+		select {
+		case inflight <- struct{}{}:
+		default:
+			if measured {
+				mu.Lock()
+				errs++
+				sent++
+				mu.Unlock()
+			}
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-inflight }()
+			t0 := time.Now()
+			ok := do(ctx, client, r)
+			ms := float64(time.Since(t0).Microseconds()) / 1000
+			if !measured {
+				return
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			sent++
+			if !ok {
+				errs++
+				return
+			}
+			lats = append(lats, ms)
+		}()
+	}
+	wg.Wait()
+	slices.Sort(lats)
+	res := LoadResult{Sent: sent, Errors: errs, Achieved: float64(sent) / time.Duration(s.Duration).Seconds()}
+	if len(lats) > 0 {
+		q := func(p float64) float64 { return lats[min(len(lats)-1, int(p*float64(len(lats))))] }
+		res.P50, res.P90, res.P99, res.Max = q(0.50), q(0.90), q(0.99), lats[len(lats)-1]
+	}
+	return res, nil
+}
+
+func do(ctx context.Context, c *http.Client, r Request) bool {
+	var body io.Reader
+	if len(r.Body) > 0 {
+		body = bytes.NewReader(r.Body)
+	}
+	req, err := http.NewRequestWithContext(ctx, strings.ToUpper(r.Method), r.URL, body)
+	if err != nil {
+		return false
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	res, err := c.Do(req)
+	if err != nil {
+		return false
+	}
+	io.Copy(io.Discard, res.Body)
+	res.Body.Close()
+	return res.StatusCode >= 200 && res.StatusCode < 300
+}

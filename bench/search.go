@@ -1,0 +1,125 @@
+package bench
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/soomcare/soomcare/config"
+	"github.com/soomcare/soomcare/indexer"
+	"github.com/soomcare/soomcare/mappings"
+	"github.com/soomcare/soomcare/searchapi"
+	"github.com/soomcare/soomcare/seed"
+	"github.com/soomcare/soomcare/server"
+)
+
+// LoadFunc runs a load spec in another process and returns its summary.
+type LoadFunc func(ctx context.Context, spec LoadSpec) (LoadResult, error)
+
+// SearchReport is the outcome of Search.
+type SearchReport struct {
+	Docs   int
+	Rate   float64
+	API    LoadResult
+	Direct LoadResult
+}
+
+// benchQueries are what app users type; every one is sent to posts and contents.
+var benchQueries = []string{
+	"천식", "천식이", "소아천식", "흡입기", "흡입기 사용법", "벤토린", "살부타몰", "미세먼지", "기침",
+	"밤에 기침", "숨가쁨", "호흡곤란", "최대호기유량", "FEV1", "ICS", "스페이서", "운동유발천식",
+	"알레르기비염", "응급실", "꽃가루", "집먼지진드기", "흡입스테로이드", "천식 악화", "네뷸라이저",
+}
+
+// Search indexes ~docs documents, serves the API on loopback, and offers the
+// same queries at rate to the API and straight to the engine (the bodies the
+// API would send), from a second process.
+func Search(ctx context.Context, env Env, docs int, rate float64, dur time.Duration, load LoadFunc) (SearchReport, error) {
+	rep := SearchReport{Rate: rate}
+	s, err := newScratch(ctx, env.DSN)
+	if err != nil {
+		return rep, err
+	}
+	defer s.close()
+	contents := docs / 20
+	fmt.Fprintf(env.Out, "seeding %d posts and %d contents…\n", docs-contents, contents)
+	corpus := seed.Generate(11, seed.Sizes{Users: max(seed.MinUsers, docs/50), Contents: contents, Posts: docs - contents}, time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC))
+	if _, err := seed.Load(ctx, s.db, corpus, seed.LoadOptions{}); err != nil {
+		return rep, err
+	}
+	pfx := prefix()
+	life := indexer.NewLifecycle(env.Engine.ES, pfx)
+	defer cleanupIndices(life)
+	r := indexer.NewReindexer(s.db, env.Engine.ES, life, indexer.NewBulkWriter(env.Engine.ES, indexer.BulkOptions{}, env.Logger), env.Logger)
+	for _, name := range mappings.Names() {
+		fmt.Fprintf(env.Out, "indexing %s…\n", name)
+		res, err := r.Run(ctx, name, indexer.ReindexOptions{Profile: env.Profile, BatchSize: 2000})
+		if err != nil {
+			return rep, err
+		}
+		if name != mappings.Users {
+			rep.Docs += int(res.Indexed)
+		}
+	}
+
+	api := searchapi.New(env.Engine.ES, searchapi.Options{IndexPrefix: pfx, Timeout: 2 * time.Second, Logger: env.Logger})
+	srv := server.New(config.HTTP{ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second, ShutdownTimeout: 5 * time.Second, MaxBodyBytes: 1 << 20},
+		env.Logger, nil, api.Mount)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return rep, err
+	}
+	sctx, stop := context.WithCancel(ctx)
+	defer stop()
+	go srv.Run(sctx, ln)
+
+	engineURL := strings.TrimRight(env.Engine.Addresses[0], "/")
+	var apiReqs, directReqs []Request
+	for _, q := range benchQueries {
+		for _, kind := range []string{mappings.Posts, mappings.Contents} {
+			v := url.Values{"q": {q}}
+			apiReqs = append(apiReqs, Request{Method: "GET", URL: fmt.Sprintf("http://%s/v1/%s/search?%s", ln.Addr(), kind, v.Encode())})
+			p, err := searchapi.ParseSearch(kind, v)
+			if err != nil {
+				return rep, fmt.Errorf("query %q: %w", q, err)
+			}
+			body, _ := json.Marshal(searchapi.SearchBody(p))
+			directReqs = append(directReqs, Request{Method: "POST", URL: engineURL + "/" + life.Alias(kind) + "/_search", Body: body})
+		}
+	}
+	warm := JSONDuration(3 * time.Second)
+	fmt.Fprintf(env.Out, "load: %.0f req/s for %s through the API…\n", rate, dur)
+	if rep.API, err = load(ctx, LoadSpec{Requests: apiReqs, Rate: rate, Duration: JSONDuration(dur), Warmup: warm}); err != nil {
+		return rep, err
+	}
+	fmt.Fprintf(env.Out, "load: %.0f req/s for %s straight to the engine…\n", rate, dur)
+	if rep.Direct, err = load(ctx, LoadSpec{Requests: directReqs, Rate: rate, Duration: JSONDuration(dur), Warmup: warm}); err != nil {
+		return rep, err
+	}
+	return rep, nil
+}
+
+// Print writes the report with its targets.
+func (r SearchReport) Print(w io.Writer) {
+	fmt.Fprintf(w, "\nsearch over %d documents at %.0f req/s (load from a second process, loopback)\n", r.Docs, r.Rate)
+	row := func(name string, l LoadResult) {
+		fmt.Fprintf(w, "  %-16s p50 %6.1f ms  p90 %6.1f ms  p99 %6.1f ms  max %6.1f ms  (%d sent, %d errors, %.0f req/s)\n",
+			name, l.P50, l.P90, l.P99, l.Max, l.Sent, l.Errors, l.Achieved)
+	}
+	row("API", r.API)
+	row("engine directly", r.Direct)
+	ratio := 0.0
+	if r.Direct.P50 > 0 {
+		ratio = r.API.P50 / r.Direct.P50
+	}
+	fmt.Fprintf(w, "  API p50 / direct p50  %.2f   target ≤ 1.15: %s\n", ratio, pass(ratio > 0 && ratio <= 1.15))
+	fmt.Fprintf(w, "  API p99               %.1f ms target ≤ 50 ms: %s\n", r.API.P99, pass(r.API.Sent > 0 && r.API.P99 <= 50))
+	if r.API.Errors+r.Direct.Errors > 0 {
+		fmt.Fprintf(w, "  errors: %d through the API, %d direct\n", r.API.Errors, r.Direct.Errors)
+	}
+}
