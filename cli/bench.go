@@ -29,7 +29,7 @@ indices (random prefix) on the configured engine; nothing of yours is touched. L
 			return usageError{errors.New("bench needs a subcommand (see soomcare bench --help)")}
 		},
 	}
-	cmd.AddCommand(newBenchReindexCmd(e), newBenchCDCCmd(e), newBenchSearchCmd(e), newBenchRelevanceCmd(e), newBenchLoadgenCmd(e))
+	cmd.AddCommand(newBenchReindexCmd(e), newBenchCDCCmd(e), newBenchSearchCmd(e), newBenchRelevanceCmd(e), newBenchCalendarCmd(e), newBenchLoadgenCmd(e))
 	return cmd
 }
 

@@ -107,6 +107,7 @@ Exit codes: 0 ok, 1 failure, 2 bad usage or configuration; soomcare cdc adds 4 a
 		newVersionCmd(e),
 		newCDCCmd(e),
 		newVerifyCmd(e),
+		newRemindersCmd(e),
 		newBenchCmd(e),
 		newReindexCmd(e),
 		newAnalyzeCmd(e),

@@ -2,15 +2,23 @@ package cli
 
 import (
 	"context"
+	"crypto/rand"
+	"database/sql"
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"net/netip"
+	"os"
 
+	"github.com/gin-gonic/gin"
 	"github.com/spf13/cobra"
 
 	"github.com/soomcare/soomcare/apidoc"
+	"github.com/soomcare/soomcare/auth"
+	"github.com/soomcare/soomcare/community"
 	"github.com/soomcare/soomcare/config"
+	"github.com/soomcare/soomcare/content"
 	"github.com/soomcare/soomcare/mysql"
 	"github.com/soomcare/soomcare/searchapi"
 	"github.com/soomcare/soomcare/server"
@@ -48,10 +56,21 @@ SIGINT/SIGTERM drain in-flight requests for up to http.shutdown_timeout.`,
 				return err
 			}
 			search := searchapi.New(es.ES, searchOptions(c, log))
+			// appMounts starts with auth.Use (the bearer-token middleware): mounts after it see web.Principal.
+			mounts, err := appMounts(c, db, log)
+			if err != nil {
+				return err
+			}
+			// Records, medications, reminders, calendar and reports (cli/reminders.go).
+			care, err := careMounts(ctx, c, db, log)
+			if err != nil {
+				return err
+			}
+			mounts = append(mounts, care...)
 			srv := server.New(c.HTTP, log, []server.Check{
 				{Name: "mysql", Ping: func(ctx context.Context) error { return mysql.Ping(ctx, db) }},
 				{Name: es.Kind, Ping: es.Ping},
-			}, search.Mount, apidoc.Mount)
+			}, append(mounts, search.Mount, apidoc.Mount)...)
 			ln, err := net.Listen("tcp", c.HTTP.Addr)
 			if err != nil {
 				return fmt.Errorf("listen on http.addr %s: %w", c.HTTP.Addr, err)
@@ -64,6 +83,41 @@ SIGINT/SIGTERM drain in-flight requests for up to http.shutdown_timeout.`,
 			return nil
 		},
 	}
+}
+
+// appMounts wires auth (middleware first), community and content. Without
+// auth.jwt_secret it signs with a random per-process key and warns: tokens
+// then die with the process and replicas reject each other's tokens, so
+// production must set it (there is no fixed, guessable default).
+func appMounts(c *config.Config, db *sql.DB, log *slog.Logger) ([]func(*gin.Engine), error) {
+	secret := []byte(c.Auth.JWTSecret)
+	if len(secret) == 0 {
+		secret = make([]byte, 32)
+		if _, err := rand.Read(secret); err != nil {
+			return nil, err
+		}
+		log.Warn("WARNING: auth.jwt_secret is not set; signing access tokens with a random key for this process only. " +
+			"Every restart signs everyone out and replicas reject each other's tokens. Set SOOMCARE_AUTH_JWT_SECRET (openssl rand -base64 48) in production.")
+	}
+	tokens, err := auth.NewTokenIssuer(auth.TokenConfig{Secret: secret, Issuer: c.Auth.JWTIssuer, AccessTTL: c.Auth.AccessTokenTTL}, nil)
+	if err != nil {
+		return nil, &config.Error{Key: "auth.jwt_secret", Reason: err.Error()}
+	}
+	var providers []auth.Provider
+	for name, p := range c.Auth.OIDC.Providers() {
+		providers = append(providers, auth.Provider{Name: name, Issuer: p.Issuer, JWKSURL: p.JWKSURL, Audience: p.Audience})
+	}
+	oidc := auth.NewOIDCVerifier(providers, &http.Client{Timeout: c.Auth.OIDC.HTTPTimeout}, c.Auth.OIDC.JWKSCacheTTL, nil)
+	svc, err := auth.NewService(db, tokens, oidc, auth.ServiceOptions{RefreshTTL: c.Auth.RefreshTokenTTL})
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(c.Uploads.Dir, 0o755); err != nil {
+		return nil, fmt.Errorf("uploads.dir %s: %w", c.Uploads.Dir, err)
+	}
+	posts := community.New(db, community.Options{ReportHideThreshold: c.Community.ReportHideThreshold, Logger: log})
+	articles := content.New(db, content.Options{UploadDir: c.Uploads.Dir, UploadURL: c.Uploads.URLPrefix, MaxUploadBytes: c.Uploads.MaxBytes, Logger: log})
+	return []func(*gin.Engine){auth.Use(tokens), auth.NewAPI(svc, log).Mount, posts.Mount, articles.Mount}, nil
 }
 
 // searchOptions maps the configuration onto the search API's options

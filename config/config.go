@@ -44,6 +44,11 @@ type Config struct {
 	CDC       CDC       `mapstructure:"cdc"`
 	Startup   Startup   `mapstructure:"startup"`
 	SearchAPI SearchAPI `mapstructure:"searchapi"`
+	Auth      Auth      `mapstructure:"auth"`
+	Community Community `mapstructure:"community"`
+	Uploads   Uploads   `mapstructure:"uploads"`
+	Push      Push      `mapstructure:"push"`      // care.go
+	Reminders Reminders `mapstructure:"reminders"` // care.go
 }
 
 // Log configures log/slog.
@@ -115,6 +120,53 @@ type SearchAPI struct {
 	TrustedProxies []string `mapstructure:"trusted_proxies"`
 }
 
+// Auth configures sign-in, access tokens (HS256 JWTs) and refresh tokens.
+type Auth struct {
+	// JWTSecret signs access tokens (HS256), at least 32 bytes. It has no
+	// default: when empty, `serve` uses a random per-process key and warns.
+	JWTSecret       string        `mapstructure:"jwt_secret"`
+	JWTIssuer       string        `mapstructure:"jwt_issuer"`
+	AccessTokenTTL  time.Duration `mapstructure:"access_token_ttl"`
+	RefreshTokenTTL time.Duration `mapstructure:"refresh_token_ttl"`
+	OIDC            OIDC          `mapstructure:"oidc"`
+}
+
+// OIDC configures SNS login: ID tokens of each provider are verified against
+// its JWKS. A provider is enabled when its audience lists a client id.
+type OIDC struct {
+	JWKSCacheTTL time.Duration `mapstructure:"jwks_cache_ttl"`
+	HTTPTimeout  time.Duration `mapstructure:"http_timeout"`
+	Kakao        OIDCProvider  `mapstructure:"kakao"`
+	Naver        OIDCProvider  `mapstructure:"naver"`
+	Apple        OIDCProvider  `mapstructure:"apple"`
+	Google       OIDCProvider  `mapstructure:"google"`
+}
+
+// OIDCProvider is one ID token issuer.
+type OIDCProvider struct {
+	Issuer   string   `mapstructure:"issuer"`   // exact "iss" claim
+	JWKSURL  string   `mapstructure:"jwks_url"` // where its signing keys are
+	Audience []string `mapstructure:"audience"` // accepted "aud" values (the app's client ids); empty disables
+}
+
+// Providers returns the providers by name (kakao, naver, apple, google).
+func (o OIDC) Providers() map[string]OIDCProvider {
+	return map[string]OIDCProvider{"kakao": o.Kakao, "naver": o.Naver, "apple": o.Apple, "google": o.Google}
+}
+
+// Community configures the community endpoints.
+type Community struct {
+	// ReportHideThreshold is how many abuse reports (one per user) hide a post.
+	ReportHideThreshold int `mapstructure:"report_hide_threshold"`
+}
+
+// Uploads configures editor image uploads.
+type Uploads struct {
+	Dir       string `mapstructure:"dir"`        // local directory the files are stored in
+	URLPrefix string `mapstructure:"url_prefix"` // path they are served under by `serve`
+	MaxBytes  int64  `mapstructure:"max_bytes"`  // largest image accepted
+}
+
 // Startup configures how long commands wait for their dependencies.
 type Startup struct {
 	WaitTimeout time.Duration `mapstructure:"wait_timeout"`
@@ -157,6 +209,38 @@ func defaults() map[string]any {
 		"searchapi.rate_limit":            20.0,
 		"searchapi.rate_burst":            40,
 		"searchapi.trusted_proxies":       []string{},
+		"auth.jwt_secret":                 "",
+		"auth.jwt_issuer":                 "soomcare",
+		"auth.access_token_ttl":           "15m",
+		"auth.refresh_token_ttl":          "720h",
+		"auth.oidc.jwks_cache_ttl":        "1h",
+		"auth.oidc.http_timeout":          "5s",
+		"auth.oidc.kakao.issuer":          "https://kauth.kakao.com",
+		"auth.oidc.kakao.jwks_url":        "https://kauth.kakao.com/.well-known/jwks.json",
+		"auth.oidc.kakao.audience":        []string{},
+		"auth.oidc.naver.issuer":          "",
+		"auth.oidc.naver.jwks_url":        "",
+		"auth.oidc.naver.audience":        []string{},
+		"auth.oidc.apple.issuer":          "https://appleid.apple.com",
+		"auth.oidc.apple.jwks_url":        "https://appleid.apple.com/auth/keys",
+		"auth.oidc.apple.audience":        []string{},
+		"auth.oidc.google.issuer":         "https://accounts.google.com",
+		"auth.oidc.google.jwks_url":       "https://www.googleapis.com/oauth2/v3/certs",
+		"auth.oidc.google.audience":       []string{},
+		"community.report_hide_threshold": 5,
+		"uploads.dir":                     "data/uploads",
+		"uploads.url_prefix":              "/uploads",
+		"uploads.max_bytes":               960 << 10,
+		"push.endpoint":                   "https://fcm.googleapis.com",
+		"push.project_id":                 "",
+		"push.credentials_file":           "",
+		"push.static_token":               "",
+		"push.timeout":                    "10s",
+		"reminders.interval":              "30s",
+		"reminders.grace":                 "10m",
+		"reminders.max_attempts":          5,
+		"reminders.backoff":               "30s",
+		"reminders.in_serve":              false,
 	}
 }
 
@@ -382,10 +466,61 @@ func (c *Config) Validate() error {
 			bad("searchapi.trusted_proxies", "%q is not an IP address or CIDR such as 10.0.0.0/8", p)
 		}
 	}
+	c.validateAuth(bad, positive)
+	c.validateCare(bad, positive)
 	if len(errs) > 0 {
 		return errs[0]
 	}
 	return nil
+}
+
+// MinJWTSecretLen is the shortest auth.jwt_secret accepted (HS256, 256 bits).
+const MinJWTSecretLen = 32
+
+// validateAuth checks the auth, community and uploads sections. An empty
+// auth.jwt_secret is valid: `serve` then signs with a random per-process key
+// and logs a warning (there is never a fixed, guessable key).
+func (c *Config) validateAuth(bad func(key, format string, args ...any), positive func(string, time.Duration)) {
+	if c.Auth.JWTSecret != "" && len(c.Auth.JWTSecret) < MinJWTSecretLen {
+		bad("auth.jwt_secret", "must be at least %d bytes (got %d); generate one with `openssl rand -base64 48`", MinJWTSecretLen, len(c.Auth.JWTSecret))
+	}
+	if strings.TrimSpace(c.Auth.JWTIssuer) == "" {
+		bad("auth.jwt_issuer", "must not be empty")
+	}
+	positive("auth.access_token_ttl", c.Auth.AccessTokenTTL)
+	if c.Auth.AccessTokenTTL > 24*time.Hour {
+		bad("auth.access_token_ttl", "must be at most 24h; access tokens cannot be revoked (got %s)", c.Auth.AccessTokenTTL)
+	}
+	if c.Auth.RefreshTokenTTL <= c.Auth.AccessTokenTTL {
+		bad("auth.refresh_token_ttl", "must be longer than auth.access_token_ttl (got %s)", c.Auth.RefreshTokenTTL)
+	}
+	positive("auth.oidc.jwks_cache_ttl", c.Auth.OIDC.JWKSCacheTTL)
+	positive("auth.oidc.http_timeout", c.Auth.OIDC.HTTPTimeout)
+	for _, name := range []string{"apple", "google", "kakao", "naver"} {
+		p := c.Auth.OIDC.Providers()[name]
+		if len(p.Audience) == 0 {
+			continue
+		}
+		key := "auth.oidc." + name
+		if u, err := url.Parse(p.Issuer); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			bad(key+".issuer", "must be the provider's issuer URL such as https://accounts.google.com when %s.audience is set (got %q)", key, p.Issuer)
+		}
+		if u, err := url.Parse(p.JWKSURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			bad(key+".jwks_url", "must be the provider's JWKS URL when %s.audience is set (got %q)", key, p.JWKSURL)
+		}
+	}
+	if c.Community.ReportHideThreshold < 1 || c.Community.ReportHideThreshold > 1000 {
+		bad("community.report_hide_threshold", "must be between 1 and 1000 reports (got %d)", c.Community.ReportHideThreshold)
+	}
+	if strings.TrimSpace(c.Uploads.Dir) == "" {
+		bad("uploads.dir", "must name a directory for uploaded images")
+	}
+	if !strings.HasPrefix(c.Uploads.URLPrefix, "/") || len(c.Uploads.URLPrefix) < 2 || strings.HasSuffix(c.Uploads.URLPrefix, "/") || strings.HasPrefix(c.Uploads.URLPrefix, "/v1") {
+		bad("uploads.url_prefix", "must be a path such as /uploads (leading slash, no trailing slash, not under /v1) (got %q)", c.Uploads.URLPrefix)
+	}
+	if c.Uploads.MaxBytes < 1024 || c.Uploads.MaxBytes > 100<<20 {
+		bad("uploads.max_bytes", "must be between 1024 and 104857600 bytes (got %d); http.max_body_bytes caps every request body too", c.Uploads.MaxBytes)
+	}
 }
 
 // ParseProxy parses one searchapi.trusted_proxies entry: an IP address (a
@@ -426,6 +561,8 @@ func (c Config) Masked() Config {
 	}
 	c.Search.Password = mask(c.Search.Password)
 	c.Search.APIKey = mask(c.Search.APIKey)
+	c.Push.StaticToken = mask(c.Push.StaticToken)
+	c.Auth.JWTSecret = mask(c.Auth.JWTSecret)
 	if d, err := gomysql.ParseDSN(c.MySQL.DSN); err == nil && d.Passwd != "" {
 		d.Passwd = "****"
 		c.MySQL.DSN = d.FormatDSN()

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# The local stack (README): MariaDB + OpenSearch with nori on this machine (no Docker needed),
-# schema migrated, demo corpus loaded, API served on http://127.0.0.1:8080 until Ctrl-C.
+# The local stack (README): MariaDB + OpenSearch with nori on this machine (no Docker needed), the schema
+# migrated, the demo corpus loaded through MySQL, the CDC worker streaming it into the indices, and the API
+# on http://127.0.0.1:8080 until Ctrl-C.
 #
-#   scripts/run-local.sh            start (or reuse) the engines, migrate, seed if empty, serve
+#   scripts/run-local.sh                                      start (or reuse) everything
 #   SOOMCARE_HTTP_ADDR=127.0.0.1:9000 scripts/run-local.sh     another port
-#   scripts/testenv.sh down         stop the engines and delete their data afterwards
+#   scripts/testenv.sh down                                   afterwards: stop the engines, delete their data
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,14 +17,22 @@ export SOOMCARE_MYSQL_DSN="soomcare:soomcare@tcp(127.0.0.1:${SOOMCARE_TEST_MYSQL
 export SOOMCARE_SEARCH_ENGINE=opensearch
 export SOOMCARE_SEARCH_ADDRESSES="http://127.0.0.1:${SOOMCARE_TEST_OPENSEARCH_PORT:-19200}"
 export SOOMCARE_HTTP_ADDR="${SOOMCARE_HTTP_ADDR:-127.0.0.1:8080}"
+: "${SOOMCARE_AUTH_JWT_SECRET:=local-development-secret-change-me-0123456789}"
+export SOOMCARE_AUTH_JWT_SECRET
 
 ./bin/soomcare migrate up
-# Demo data goes in through MySQL; `seed` refuses a non-empty database, which is what a rerun finds.
-./bin/soomcare seed || [ $? -eq 1 ] && true
-for cmd in reindex; do
-	if ./bin/soomcare "$cmd" --help | grep -q "not in this build yet"; then
-		echo "note: 'soomcare $cmd' is not in this build yet: search indices stay empty until it lands" >&2
-	fi
+./bin/soomcare seed --if-empty # demo data goes in through MySQL, like everything else
+
+# The CDC worker snapshots MySQL into the indices on its first run, then streams every change.
+mkdir -p /tmp/soomcare-local
+./bin/soomcare cdc >/tmp/soomcare-local/cdc.log 2>&1 &
+cdc_pid=$!
+trap 'kill -TERM $cdc_pid 2>/dev/null; wait $cdc_pid 2>/dev/null' EXIT
+echo "cdc worker started (log: /tmp/soomcare-local/cdc.log, metrics: http://127.0.0.1:9102/metrics)" >&2
+for _ in $(seq 1 120); do
+	./bin/soomcare cdc status 2>/dev/null | grep -q 'phase: *streaming' && break
+	kill -0 $cdc_pid 2>/dev/null || { tail -20 /tmp/soomcare-local/cdc.log >&2; exit 1; }
+	sleep 1
 done
-echo "serving the API on http://$SOOMCARE_HTTP_ADDR (try /readyz); Ctrl-C stops it" >&2
-exec ./bin/soomcare serve
+echo "serving the API on http://$SOOMCARE_HTTP_ADDR — try /readyz, /openapi.json, /v1/search?q=천식" >&2
+./bin/soomcare serve

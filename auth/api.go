@@ -1,0 +1,335 @@
+package auth
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/mail"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/soomcare/soomcare/auth/apierr"
+	"github.com/soomcare/soomcare/web"
+)
+
+// API serves the auth endpoints (documented in apidoc/paths/auth.yaml):
+//
+//	POST /v1/auth/signup              email, password, nickname → 201 tokens
+//	POST /v1/auth/login               email, password → 200 tokens
+//	POST /v1/auth/refresh             refresh_token → 200 new tokens (rotation)
+//	POST /v1/auth/logout              refresh_token → 204 (revokes the session)
+//	POST /v1/auth/oidc/{provider}     id_token, nonce?, nickname? → 200 / 201 tokens
+//	GET  /v1/me                       the caller's profile
+//	POST /v1/me/identities/{provider} id_token, nonce? → 201 linked / 200 already linked
+type API struct {
+	svc *Service
+	log *slog.Logger
+}
+
+// NewAPI returns the handlers over svc.
+func NewAPI(svc *Service, log *slog.Logger) *API {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &API{svc: svc, log: log}
+}
+
+// Use returns a mount that installs Middleware on the whole router; pass it
+// to server.New before the mounts whose routes need a principal.
+func Use(v Verifier) func(*gin.Engine) {
+	return func(e *gin.Engine) { e.Use(Middleware(v)) }
+}
+
+// Mount adds the routes.
+func (a *API) Mount(e *gin.Engine) {
+	g := e.Group("/v1/auth")
+	g.POST("/signup", a.signUp)
+	g.POST("/login", a.login)
+	g.POST("/refresh", a.refresh)
+	g.POST("/logout", a.logout)
+	g.POST("/oidc/:provider", a.oidcLogin)
+	e.GET("/v1/me", web.RequireAuth(), a.me)
+	e.POST("/v1/me/identities/:provider", web.RequireAuth(), a.link)
+}
+
+type userJSON struct {
+	ID       uint64 `json:"id"`
+	Email    string `json:"email,omitempty"`
+	Nickname string `json:"nickname"`
+	Role     string `json:"role"`
+	Status   string `json:"status"`
+}
+
+type tokensJSON struct {
+	TokenType        string    `json:"token_type"`
+	AccessToken      string    `json:"access_token"`
+	ExpiresIn        int64     `json:"expires_in"`
+	AccessExpiresAt  time.Time `json:"access_expires_at"`
+	RefreshToken     string    `json:"refresh_token"`
+	RefreshExpiresAt time.Time `json:"refresh_expires_at"`
+	User             userJSON  `json:"user"`
+}
+
+func toUserJSON(u User) userJSON {
+	return userJSON{ID: u.ID, Email: u.Email, Nickname: u.Nickname, Role: u.Role, Status: u.Status}
+}
+
+func (a *API) writeTokens(c *gin.Context, t Tokens, status int) {
+	c.Header("Cache-Control", "no-store")
+	c.JSON(status, tokensJSON{
+		TokenType: "Bearer", AccessToken: t.AccessToken,
+		ExpiresIn:       int64(time.Until(t.AccessExpiresAt).Round(time.Second) / time.Second),
+		AccessExpiresAt: t.AccessExpiresAt.UTC(), RefreshToken: t.RefreshToken,
+		RefreshExpiresAt: t.RefreshExpiresAt.UTC(), User: toUserJSON(t.User),
+	})
+}
+
+type signUpReq struct {
+	Email    string `json:"email"`
+	Password string `json:"password"`
+	Nickname string `json:"nickname"`
+}
+
+func (a *API) signUp(c *gin.Context) {
+	var r signUpReq
+	if err := apierr.DecodeJSON(c, &r); err != nil {
+		apierr.Fail(c, a.log, err)
+		return
+	}
+	var f apierr.Fields
+	email := checkEmail(&f, r.Email)
+	checkPassword(&f, r.Password)
+	nick := CheckNickname(&f, "nickname", r.Nickname, true)
+	if err := f.Err(); err != nil {
+		apierr.Fail(c, a.log, err)
+		return
+	}
+	t, err := a.svc.SignUp(c.Request.Context(), email, r.Password, nick)
+	if err != nil {
+		apierr.Fail(c, a.log, mapErr(err))
+		return
+	}
+	a.writeTokens(c, t, http.StatusCreated)
+}
+
+type loginReq struct {
+	Email    string `json:"email"`
+	Password string `json:"password"`
+}
+
+func (a *API) login(c *gin.Context) {
+	var r loginReq
+	if err := apierr.DecodeJSON(c, &r); err != nil {
+		apierr.Fail(c, a.log, err)
+		return
+	}
+	var f apierr.Fields
+	if strings.TrimSpace(r.Email) == "" {
+		f.Add("email", "이메일을 입력해 주세요.")
+	}
+	if r.Password == "" {
+		f.Add("password", "비밀번호를 입력해 주세요.")
+	} else if len(r.Password) > 256 {
+		f.Add("password", "비밀번호가 너무 깁니다.")
+	}
+	if err := f.Err(); err != nil {
+		apierr.Fail(c, a.log, err)
+		return
+	}
+	t, err := a.svc.Login(c.Request.Context(), strings.ToLower(strings.TrimSpace(r.Email)), r.Password)
+	if err != nil {
+		apierr.Fail(c, a.log, mapErr(err))
+		return
+	}
+	a.writeTokens(c, t, http.StatusOK)
+}
+
+type refreshReq struct {
+	RefreshToken string `json:"refresh_token"`
+}
+
+func (a *API) readRefresh(c *gin.Context) (string, bool) {
+	var r refreshReq
+	if err := apierr.DecodeJSON(c, &r); err != nil {
+		apierr.Fail(c, a.log, err)
+		return "", false
+	}
+	if r.RefreshToken == "" || len(r.RefreshToken) > 200 {
+		apierr.Fail(c, a.log, apierr.Invalid("refresh_token", "리프레시 토큰이 필요합니다."))
+		return "", false
+	}
+	return r.RefreshToken, true
+}
+
+func (a *API) refresh(c *gin.Context) {
+	tok, ok := a.readRefresh(c)
+	if !ok {
+		return
+	}
+	t, err := a.svc.Refresh(c.Request.Context(), tok)
+	if err != nil {
+		apierr.Fail(c, a.log, mapErr(err))
+		return
+	}
+	a.writeTokens(c, t, http.StatusOK)
+}
+
+func (a *API) logout(c *gin.Context) {
+	tok, ok := a.readRefresh(c)
+	if !ok {
+		return
+	}
+	if err := a.svc.Logout(c.Request.Context(), tok); err != nil {
+		apierr.Fail(c, a.log, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}
+
+type oidcReq struct {
+	IDToken  string `json:"id_token"`
+	Nonce    string `json:"nonce"`
+	Nickname string `json:"nickname"`
+}
+
+func (a *API) oidcLogin(c *gin.Context) {
+	var r oidcReq
+	if err := apierr.DecodeJSON(c, &r); err != nil {
+		apierr.Fail(c, a.log, err)
+		return
+	}
+	var f apierr.Fields
+	if r.IDToken == "" || len(r.IDToken) > 16384 {
+		f.Add("id_token", "SNS ID 토큰이 필요합니다.")
+	}
+	nick := CheckNickname(&f, "nickname", r.Nickname, false)
+	if err := f.Err(); err != nil {
+		apierr.Fail(c, a.log, err)
+		return
+	}
+	t, err := a.svc.LoginOIDC(c.Request.Context(), c.Param("provider"), r.IDToken, r.Nonce, nick)
+	if err != nil {
+		apierr.Fail(c, a.log, mapErr(err))
+		return
+	}
+	status := http.StatusOK
+	if t.Created {
+		status = http.StatusCreated
+	}
+	a.writeTokens(c, t, status)
+}
+
+func (a *API) me(c *gin.Context) {
+	p, _ := web.PrincipalFrom(c)
+	u, err := a.svc.Me(c.Request.Context(), p.UserID)
+	if err != nil {
+		apierr.Fail(c, a.log, mapErr(err))
+		return
+	}
+	c.JSON(http.StatusOK, toUserJSON(u))
+}
+
+type identityJSON struct {
+	Provider string `json:"provider"`
+	Subject  string `json:"subject"`
+	Email    string `json:"email,omitempty"`
+}
+
+func (a *API) link(c *gin.Context) {
+	p, _ := web.PrincipalFrom(c)
+	var r oidcReq
+	if err := apierr.DecodeJSON(c, &r); err != nil {
+		apierr.Fail(c, a.log, err)
+		return
+	}
+	if r.IDToken == "" || len(r.IDToken) > 16384 || r.Nickname != "" {
+		apierr.Fail(c, a.log, apierr.Invalid("id_token", "SNS ID 토큰만 보내 주세요."))
+		return
+	}
+	id, created, err := a.svc.LinkIdentity(c.Request.Context(), p.UserID, c.Param("provider"), r.IDToken, r.Nonce)
+	if err != nil {
+		apierr.Fail(c, a.log, mapErr(err))
+		return
+	}
+	status := http.StatusOK
+	if created {
+		status = http.StatusCreated
+	}
+	c.JSON(status, identityJSON{Provider: id.Provider, Subject: id.Subject, Email: id.Email})
+}
+
+// mapErr turns the package's sentinels into client errors.
+func mapErr(err error) error {
+	e := func(status int, code, msg string) error {
+		return &web.Error{Code: code, Message: msg, Status: status, Err: err}
+	}
+	switch {
+	case errors.Is(err, ErrEmailTaken):
+		return e(http.StatusConflict, apierr.CodeEmailTaken, "이미 가입된 이메일입니다.")
+	case errors.Is(err, ErrNicknameTaken):
+		return e(http.StatusConflict, apierr.CodeNicknameTaken, "이미 사용 중인 닉네임입니다.")
+	case errors.Is(err, ErrIdentityTaken):
+		return e(http.StatusConflict, apierr.CodeIdentityTaken, "다른 계정에 연결된 SNS 계정입니다.")
+	case errors.Is(err, ErrInvalidCredentials):
+		return e(http.StatusUnauthorized, apierr.CodeInvalidCredentials, "이메일 또는 비밀번호가 올바르지 않습니다.")
+	case errors.Is(err, ErrRefreshReused):
+		return e(http.StatusUnauthorized, apierr.CodeRefreshReused, "이미 사용된 토큰입니다. 보안을 위해 다시 로그인해 주세요.")
+	case errors.Is(err, ErrRefreshExpired), errors.Is(err, ErrIDTokenExpired):
+		return e(http.StatusUnauthorized, apierr.CodeTokenExpired, "토큰이 만료되었습니다. 다시 로그인해 주세요.")
+	case errors.Is(err, ErrRefreshInvalid), errors.Is(err, ErrIDTokenInvalid):
+		return e(http.StatusUnauthorized, apierr.CodeTokenInvalid, "유효하지 않은 토큰입니다. 다시 로그인해 주세요.")
+	case errors.Is(err, ErrUnknownProvider):
+		return e(http.StatusNotFound, web.CodeNotFound, "지원하지 않는 로그인 방식입니다.")
+	case errors.Is(err, ErrJWKSUnavailable):
+		return &web.Error{Code: web.CodeUnavailable, Message: "SNS 로그인 서버에 연결할 수 없습니다. 잠시 후 다시 시도해 주세요.", Err: err}
+	case errors.Is(err, ErrUserGone):
+		return e(http.StatusUnauthorized, web.CodeUnauthorized, "탈퇴했거나 사용할 수 없는 계정입니다.")
+	}
+	return err
+}
+
+func checkEmail(f *apierr.Fields, raw string) string {
+	email := strings.ToLower(strings.TrimSpace(raw))
+	if email == "" {
+		f.Add("email", "이메일을 입력해 주세요.")
+		return ""
+	}
+	addr, err := mail.ParseAddress(email)
+	if err != nil || addr.Address != email || len(email) > 254 || !strings.Contains(email[strings.LastIndex(email, "@")+1:], ".") {
+		f.Add("email", "올바른 이메일 주소가 아닙니다.")
+	}
+	return email
+}
+
+func checkPassword(f *apierr.Fields, pw string) {
+	n := utf8.RuneCountInString(pw)
+	switch {
+	case n < 8:
+		f.Add("password", "비밀번호는 8자 이상이어야 합니다.")
+	case n > 128 || len(pw) > 256:
+		f.Add("password", "비밀번호는 128자 이하여야 합니다.")
+	case strings.TrimSpace(pw) == "":
+		f.Add("password", "비밀번호가 비어 있습니다.")
+	}
+}
+
+// CheckNickname validates a nickname (2-20 characters after trimming, no
+// control characters) and returns it trimmed; empty is allowed unless required.
+func CheckNickname(f *apierr.Fields, field, raw string, required bool) string {
+	nick := strings.TrimSpace(raw)
+	if nick == "" {
+		if required {
+			f.Add(field, "닉네임을 입력해 주세요.")
+		}
+		return ""
+	}
+	n := utf8.RuneCountInString(nick)
+	if !utf8.ValidString(nick) || n < 2 || n > 20 || strings.IndexFunc(nick, func(r rune) bool { return unicode.IsControl(r) || r == unicode.ReplacementChar }) >= 0 {
+		f.Add(field, "닉네임은 2~20자여야 하며 제어 문자를 쓸 수 없습니다.")
+	}
+	return nick
+}

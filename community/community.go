@@ -1,0 +1,641 @@
+// Package community serves the patient community's write side and single
+// reads from MySQL: posts (only the author edits or deletes; soft delete),
+// comments with one reply level, idempotent likes and abuse reports that hide
+// a post after community.report_hide_threshold reports. Feeds and search come
+// from the search indices (package searchapi), which the CDC worker fills
+// from these tables: this package never writes to the engine.
+//
+// posts.like_count and posts.comment_count change in the same transaction as
+// the like or comment row, under a row lock on the post, so the counters never
+// drift and the CDC re-reads a consistent post.
+//
+// Endpoints (documented in apidoc/paths/community.yaml):
+//
+//	POST   /v1/posts                             create (auth)
+//	GET    /v1/posts/{id}                        one post (hidden posts: author only)
+//	PATCH  /v1/posts/{id}                        edit (author)
+//	DELETE /v1/posts/{id}                        soft delete (author or admin)
+//	GET    /v1/posts/{id}/comments               comments and replies, oldest first
+//	POST   /v1/posts/{id}/comments               comment or reply (parent_id) (auth)
+//	DELETE /v1/posts/{id}/comments/{commentId}   soft delete (author or admin)
+//	PUT    /v1/posts/{id}/like                   like (idempotent)
+//	DELETE /v1/posts/{id}/like                   unlike (idempotent)
+//	POST   /v1/posts/{id}/reports                abuse report, one per user per post
+package community
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/gin-gonic/gin"
+	gomysql "github.com/go-sql-driver/mysql"
+
+	"github.com/soomcare/soomcare/auth/apierr"
+	"github.com/soomcare/soomcare/web"
+)
+
+// Sentinel errors; the handlers map them with errors.Is.
+var (
+	ErrNotFound        = errors.New("not found")
+	ErrForbidden       = errors.New("not the author")
+	ErrBlocked         = errors.New("user blocked")
+	ErrUserGone        = errors.New("user deleted")
+	ErrReplyDepth      = errors.New("reply to a reply")
+	ErrAlreadyReported = errors.New("already reported")
+)
+
+// Report reasons.
+var reasons = []string{"spam", "abuse", "misinformation", "sexual", "privacy", "other"}
+
+// Options configure the API.
+type Options struct {
+	ReportHideThreshold int // reports that hide a post (config community.report_hide_threshold)
+	Logger              *slog.Logger
+	Now                 func() time.Time
+}
+
+// API holds the handlers' dependencies.
+type API struct {
+	db        *sql.DB
+	threshold int
+	log       *slog.Logger
+	now       func() time.Time
+}
+
+// New returns the community API over db.
+func New(db *sql.DB, o Options) *API {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.ReportHideThreshold < 1 {
+		o.ReportHideThreshold = 5
+	}
+	return &API{db: db, threshold: o.ReportHideThreshold, log: o.Logger, now: o.Now}
+}
+
+// Mount adds the routes; auth.Middleware must run before them.
+func (a *API) Mount(e *gin.Engine) {
+	auth := web.RequireAuth()
+	e.POST("/v1/posts", auth, a.createPost)
+	e.GET("/v1/posts/:id", a.getPost)
+	e.PATCH("/v1/posts/:id", auth, a.updatePost)
+	e.DELETE("/v1/posts/:id", auth, a.deletePost)
+	e.GET("/v1/posts/:id/comments", a.listComments)
+	e.POST("/v1/posts/:id/comments", auth, a.createComment)
+	e.DELETE("/v1/posts/:id/comments/:commentId", auth, a.deleteComment)
+	e.PUT("/v1/posts/:id/like", auth, a.like)
+	e.DELETE("/v1/posts/:id/like", auth, a.unlike)
+	e.POST("/v1/posts/:id/reports", auth, a.report)
+}
+
+// Post is a post as the app sees it.
+type Post struct {
+	ID           uint64    `json:"id"`
+	Author       Author    `json:"author"`
+	Category     string    `json:"category"`
+	Title        string    `json:"title"`
+	Body         string    `json:"body"`
+	LikeCount    int       `json:"like_count"`
+	CommentCount int       `json:"comment_count"`
+	Status       string    `json:"status"`
+	LikedByMe    bool      `json:"liked_by_me"`
+	CreatedAt    time.Time `json:"created_at"`
+	UpdatedAt    time.Time `json:"updated_at"`
+}
+
+// Author is the public part of a user.
+type Author struct {
+	ID       uint64 `json:"id"`
+	Nickname string `json:"nickname"`
+}
+
+// Comment is a comment or a reply (ParentID set).
+type Comment struct {
+	ID        uint64    `json:"id"`
+	PostID    uint64    `json:"post_id"`
+	ParentID  *uint64   `json:"parent_id"`
+	Author    Author    `json:"author"`
+	Body      string    `json:"body"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+type postInput struct {
+	Category *string `json:"category"`
+	Title    *string `json:"title"`
+	Body     *string `json:"body"`
+}
+
+// validate checks the fields present (all of them when create).
+func (in *postInput) validate(create bool) error {
+	var f apierr.Fields
+	text(&f, "category", in.Category, 50, create, true)
+	text(&f, "title", in.Title, 200, create, true)
+	text(&f, "body", in.Body, 10000, create, false)
+	if !create && in.Category == nil && in.Title == nil && in.Body == nil {
+		f.Add("body", "바꿀 항목(category, title, body)을 하나 이상 보내 주세요.")
+	}
+	return f.Err()
+}
+
+// text validates an optional string field: trimmed in place, 1..max
+// characters, no control characters (newlines allowed unless oneLine).
+func text(f *apierr.Fields, field string, v *string, max int, required, oneLine bool) {
+	if v == nil {
+		if required {
+			f.Add(field, "필수 항목입니다.")
+		}
+		return
+	}
+	*v = strings.TrimSpace(*v)
+	n := utf8.RuneCountInString(*v)
+	switch {
+	case n == 0:
+		f.Add(field, "비어 있을 수 없습니다.")
+	case n > max:
+		f.Add(field, fmt.Sprintf("%d자 이하여야 합니다.", max))
+	case !utf8.ValidString(*v) || strings.IndexFunc(*v, func(r rune) bool {
+		return r == unicode.ReplacementChar || (unicode.IsControl(r) && (oneLine || (r != '\n' && r != '\t' && r != '\r')))
+	}) >= 0:
+		f.Add(field, "쓸 수 없는 문자가 있습니다.")
+	}
+}
+
+func (a *API) createPost(c *gin.Context) {
+	p, _ := web.PrincipalFrom(c)
+	var in postInput
+	if err := apierr.DecodeJSON(c, &in); err != nil {
+		a.fail(c, err)
+		return
+	}
+	if err := in.validate(true); err != nil {
+		a.fail(c, err)
+		return
+	}
+	ctx := c.Request.Context()
+	var id uint64
+	err := a.tx(ctx, func(tx *sql.Tx) error {
+		if err := canWrite(ctx, tx, p.UserID); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO posts (user_id, category, title, body) VALUES (?, ?, ?, ?)`, p.UserID, *in.Category, *in.Title, *in.Body)
+		if err != nil {
+			return err
+		}
+		n, _ := res.LastInsertId()
+		id = uint64(n)
+		return nil
+	})
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	a.writePost(c, id, p, http.StatusCreated)
+}
+
+func (a *API) getPost(c *gin.Context) {
+	id, ok := a.pathID(c, "id")
+	if !ok {
+		return
+	}
+	p, _ := web.PrincipalFrom(c)
+	a.writePost(c, id, p, http.StatusOK)
+}
+
+func (a *API) writePost(c *gin.Context, id uint64, viewer web.Principal, status int) {
+	post, err := a.loadPost(c.Request.Context(), id, viewer)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	c.JSON(status, post)
+}
+
+// loadPost returns a live post; a hidden one only to its author and admins.
+func (a *API) loadPost(ctx context.Context, id uint64, viewer web.Principal) (Post, error) {
+	var p Post
+	err := a.db.QueryRowContext(ctx, `SELECT p.id, p.user_id, u.nickname, p.category, p.title, p.body, p.like_count, p.comment_count, p.status, p.created_at, p.updated_at,
+		EXISTS(SELECT 1 FROM post_likes l WHERE l.post_id = p.id AND l.user_id = ?)
+		FROM posts p JOIN users u ON u.id = p.user_id WHERE p.id = ? AND p.deleted_at IS NULL`, viewer.UserID, id).
+		Scan(&p.ID, &p.Author.ID, &p.Author.Nickname, &p.Category, &p.Title, &p.Body, &p.LikeCount, &p.CommentCount, &p.Status, &p.CreatedAt, &p.UpdatedAt, &p.LikedByMe)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Post{}, ErrNotFound
+	}
+	if err != nil {
+		return Post{}, err
+	}
+	if p.Status == "hidden" && p.Author.ID != viewer.UserID && viewer.Role != web.RoleAdmin {
+		return Post{}, ErrNotFound
+	}
+	return p, nil
+}
+
+func (a *API) updatePost(c *gin.Context) {
+	id, ok := a.pathID(c, "id")
+	if !ok {
+		return
+	}
+	p, _ := web.PrincipalFrom(c)
+	var in postInput
+	if err := apierr.DecodeJSON(c, &in); err != nil {
+		a.fail(c, err)
+		return
+	}
+	if err := in.validate(false); err != nil {
+		a.fail(c, err)
+		return
+	}
+	ctx := c.Request.Context()
+	err := a.tx(ctx, func(tx *sql.Tx) error {
+		if err := canWrite(ctx, tx, p.UserID); err != nil {
+			return err
+		}
+		owner, _, err := lockPost(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if owner != p.UserID {
+			return ErrForbidden
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE posts SET category = COALESCE(?, category), title = COALESCE(?, title), body = COALESCE(?, body) WHERE id = ?`,
+			in.Category, in.Title, in.Body, id)
+		return err
+	})
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	a.writePost(c, id, p, http.StatusOK)
+}
+
+func (a *API) deletePost(c *gin.Context) {
+	id, ok := a.pathID(c, "id")
+	if !ok {
+		return
+	}
+	p, _ := web.PrincipalFrom(c)
+	ctx := c.Request.Context()
+	err := a.tx(ctx, func(tx *sql.Tx) error {
+		owner, _, err := lockPost(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if owner != p.UserID && p.Role != web.RoleAdmin {
+			return ErrForbidden
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE posts SET deleted_at = ? WHERE id = ?`, a.now().UTC(), id)
+		return err
+	})
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}
+
+const maxComments = 1000
+
+func (a *API) listComments(c *gin.Context) {
+	id, ok := a.pathID(c, "id")
+	if !ok {
+		return
+	}
+	viewer, _ := web.PrincipalFrom(c)
+	ctx := c.Request.Context()
+	if _, err := a.loadPost(ctx, id, viewer); err != nil {
+		a.fail(c, err)
+		return
+	}
+	rows, err := a.db.QueryContext(ctx, `SELECT c.id, c.post_id, c.parent_id, c.user_id, u.nickname, c.body, c.created_at
+		FROM comments c JOIN users u ON u.id = c.user_id WHERE c.post_id = ? AND c.deleted_at IS NULL ORDER BY c.id LIMIT ?`, id, maxComments)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	defer rows.Close()
+	items := []Comment{}
+	for rows.Next() {
+		var cm Comment
+		var parent sql.NullInt64
+		if err := rows.Scan(&cm.ID, &cm.PostID, &parent, &cm.Author.ID, &cm.Author.Nickname, &cm.Body, &cm.CreatedAt); err != nil {
+			a.fail(c, err)
+			return
+		}
+		if parent.Valid {
+			v := uint64(parent.Int64)
+			cm.ParentID = &v
+		}
+		items = append(items, cm)
+	}
+	if err := rows.Err(); err != nil {
+		a.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"items": items})
+}
+
+type commentInput struct {
+	Body     *string `json:"body"`
+	ParentID *uint64 `json:"parent_id"`
+}
+
+func (a *API) createComment(c *gin.Context) {
+	postID, ok := a.pathID(c, "id")
+	if !ok {
+		return
+	}
+	p, _ := web.PrincipalFrom(c)
+	var in commentInput
+	if err := apierr.DecodeJSON(c, &in); err != nil {
+		a.fail(c, err)
+		return
+	}
+	var f apierr.Fields
+	text(&f, "body", in.Body, 2000, true, false)
+	if in.ParentID != nil && *in.ParentID == 0 {
+		f.Add("parent_id", "양의 정수여야 합니다.")
+	}
+	if err := f.Err(); err != nil {
+		a.fail(c, err)
+		return
+	}
+	ctx := c.Request.Context()
+	var cm Comment
+	err := a.tx(ctx, func(tx *sql.Tx) error {
+		if err := canWrite(ctx, tx, p.UserID); err != nil {
+			return err
+		}
+		if _, status, err := lockPost(ctx, tx, postID); err != nil {
+			return err
+		} else if status == "hidden" {
+			return ErrNotFound
+		}
+		if in.ParentID != nil {
+			var grand sql.NullInt64
+			err := tx.QueryRowContext(ctx, `SELECT parent_id FROM comments WHERE id = ? AND post_id = ? AND deleted_at IS NULL`, *in.ParentID, postID).Scan(&grand)
+			if errors.Is(err, sql.ErrNoRows) {
+				return apierr.Invalid("parent_id", "이 글에 없는 댓글입니다.")
+			}
+			if err != nil {
+				return err
+			}
+			if grand.Valid {
+				return ErrReplyDepth
+			}
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO comments (post_id, user_id, parent_id, body) VALUES (?, ?, ?, ?)`, postID, p.UserID, in.ParentID, *in.Body)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE posts SET comment_count = comment_count + 1 WHERE id = ?`, postID); err != nil {
+			return err
+		}
+		n, _ := res.LastInsertId()
+		return tx.QueryRowContext(ctx, `SELECT c.id, c.post_id, c.parent_id, c.user_id, u.nickname, c.body, c.created_at FROM comments c JOIN users u ON u.id = c.user_id WHERE c.id = ?`, n).
+			Scan(&cm.ID, &cm.PostID, &cm.ParentID, &cm.Author.ID, &cm.Author.Nickname, &cm.Body, &cm.CreatedAt)
+	})
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, cm)
+}
+
+func (a *API) deleteComment(c *gin.Context) {
+	postID, ok := a.pathID(c, "id")
+	if !ok {
+		return
+	}
+	commentID, ok := a.pathID(c, "commentId")
+	if !ok {
+		return
+	}
+	p, _ := web.PrincipalFrom(c)
+	ctx := c.Request.Context()
+	err := a.tx(ctx, func(tx *sql.Tx) error {
+		if _, _, err := lockPost(ctx, tx, postID); err != nil {
+			return err
+		}
+		var owner uint64
+		err := tx.QueryRowContext(ctx, `SELECT user_id FROM comments WHERE id = ? AND post_id = ? AND deleted_at IS NULL FOR UPDATE`, commentID, postID).Scan(&owner)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		if owner != p.UserID && p.Role != web.RoleAdmin {
+			return ErrForbidden
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE comments SET deleted_at = ? WHERE id = ?`, a.now().UTC(), commentID); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE posts SET comment_count = comment_count - 1 WHERE id = ? AND comment_count > 0`, postID)
+		return err
+	})
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}
+
+func (a *API) like(c *gin.Context)   { a.setLike(c, true) }
+func (a *API) unlike(c *gin.Context) { a.setLike(c, false) }
+
+// setLike inserts or deletes the caller's like and moves like_count by the
+// rows actually changed, so repeating either call changes nothing.
+func (a *API) setLike(c *gin.Context, on bool) {
+	postID, ok := a.pathID(c, "id")
+	if !ok {
+		return
+	}
+	p, _ := web.PrincipalFrom(c)
+	ctx := c.Request.Context()
+	var count int
+	err := a.tx(ctx, func(tx *sql.Tx) error {
+		if err := canWrite(ctx, tx, p.UserID); err != nil {
+			return err
+		}
+		if _, status, err := lockPost(ctx, tx, postID); err != nil {
+			return err
+		} else if status == "hidden" {
+			return ErrNotFound
+		}
+		var res sql.Result
+		var err error
+		if on {
+			res, err = tx.ExecContext(ctx, `INSERT IGNORE INTO post_likes (post_id, user_id) VALUES (?, ?)`, postID, p.UserID)
+		} else {
+			res, err = tx.ExecContext(ctx, `DELETE FROM post_likes WHERE post_id = ? AND user_id = ?`, postID, p.UserID)
+		}
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 1 {
+			q := `UPDATE posts SET like_count = like_count + 1 WHERE id = ?`
+			if !on {
+				q = `UPDATE posts SET like_count = like_count - 1 WHERE id = ? AND like_count > 0`
+			}
+			if _, err := tx.ExecContext(ctx, q, postID); err != nil {
+				return err
+			}
+		}
+		return tx.QueryRowContext(ctx, `SELECT like_count FROM posts WHERE id = ?`, postID).Scan(&count)
+	})
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"liked": on, "like_count": count})
+}
+
+type reportInput struct {
+	Reason string `json:"reason"`
+	Memo   string `json:"memo"`
+}
+
+func (a *API) report(c *gin.Context) {
+	postID, ok := a.pathID(c, "id")
+	if !ok {
+		return
+	}
+	p, _ := web.PrincipalFrom(c)
+	var in reportInput
+	if err := apierr.DecodeJSON(c, &in); err != nil {
+		a.fail(c, err)
+		return
+	}
+	var f apierr.Fields
+	valid := false
+	for _, r := range reasons {
+		valid = valid || in.Reason == r
+	}
+	if !valid {
+		f.Add("reason", "신고 사유는 "+strings.Join(reasons, ", ")+" 중 하나여야 합니다.")
+	}
+	if in.Memo != "" {
+		text(&f, "memo", &in.Memo, 500, false, false)
+	}
+	if err := f.Err(); err != nil {
+		a.fail(c, err)
+		return
+	}
+	ctx := c.Request.Context()
+	hidden := false
+	err := a.tx(ctx, func(tx *sql.Tx) error {
+		if err := canWrite(ctx, tx, p.UserID); err != nil {
+			return err
+		}
+		_, status, err := lockPost(ctx, tx, postID)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO post_reports (post_id, user_id, reason, memo) VALUES (?, ?, ?, ?)`, postID, p.UserID, in.Reason, in.Memo); err != nil {
+			var me *gomysql.MySQLError
+			if errors.As(err, &me) && me.Number == 1062 {
+				return ErrAlreadyReported
+			}
+			return err
+		}
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM post_reports WHERE post_id = ?`, postID).Scan(&n); err != nil {
+			return err
+		}
+		hidden = status == "hidden"
+		if n >= a.threshold && !hidden {
+			if _, err := tx.ExecContext(ctx, `UPDATE posts SET status = 'hidden' WHERE id = ?`, postID); err != nil {
+				return err
+			}
+			hidden = true
+			a.log.InfoContext(ctx, "post hidden by reports", "post_id", postID, "reports", n)
+		}
+		return nil
+	})
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, gin.H{"reported": true, "hidden": hidden})
+}
+
+// canWrite refuses blocked and deleted users (their access token may still
+// be valid for up to auth.access_token_ttl).
+func canWrite(ctx context.Context, tx *sql.Tx, userID uint64) error {
+	var status string
+	err := tx.QueryRowContext(ctx, `SELECT status FROM users WHERE id = ? AND deleted_at IS NULL`, userID).Scan(&status)
+	if errors.Is(err, sql.ErrNoRows) || status == "deleted" {
+		return ErrUserGone
+	}
+	if err != nil {
+		return err
+	}
+	if status == "blocked" {
+		return ErrBlocked
+	}
+	return nil
+}
+
+// lockPost locks a live post and returns its author and status.
+func lockPost(ctx context.Context, tx *sql.Tx, id uint64) (uint64, string, error) {
+	var owner uint64
+	var status string
+	err := tx.QueryRowContext(ctx, `SELECT user_id, status FROM posts WHERE id = ? AND deleted_at IS NULL FOR UPDATE`, id).Scan(&owner, &status)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, "", ErrNotFound
+	}
+	return owner, status, err
+}
+
+func (a *API) tx(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := a.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+func (a *API) pathID(c *gin.Context, name string) (uint64, bool) {
+	id, err := strconv.ParseUint(c.Param(name), 10, 64)
+	if err != nil || id == 0 {
+		a.fail(c, &web.Error{Code: web.CodeNotFound, Message: "찾을 수 없습니다."})
+		return 0, false
+	}
+	return id, true
+}
+
+func (a *API) fail(c *gin.Context, err error) {
+	e := func(status int, code, msg string) error {
+		return &web.Error{Code: code, Message: msg, Status: status, Err: err}
+	}
+	switch {
+	case errors.Is(err, ErrNotFound):
+		err = e(http.StatusNotFound, web.CodeNotFound, "글이나 댓글을 찾을 수 없습니다.")
+	case errors.Is(err, ErrForbidden):
+		err = e(http.StatusForbidden, web.CodeForbidden, "작성자만 할 수 있습니다.")
+	case errors.Is(err, ErrBlocked):
+		err = e(http.StatusForbidden, apierr.CodeUserBlocked, "이용이 제한된 계정은 글을 쓸 수 없습니다.")
+	case errors.Is(err, ErrUserGone):
+		err = e(http.StatusUnauthorized, web.CodeUnauthorized, "사용할 수 없는 계정입니다.")
+	case errors.Is(err, ErrReplyDepth):
+		err = e(http.StatusBadRequest, apierr.CodeReplyDepth, "답글에는 답글을 달 수 없습니다.")
+	case errors.Is(err, ErrAlreadyReported):
+		err = e(http.StatusConflict, apierr.CodeAlreadyReported, "이미 신고한 글입니다.")
+	}
+	apierr.Fail(c, a.log, err)
+}

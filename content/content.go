@@ -1,0 +1,324 @@
+// Package content serves the information articles editors write: CRUD with
+// draft/published (editor or admin role for every write, 403 otherwise), the
+// public read of published articles, and image uploads for them.
+//
+// Listing and search of articles come from the search index (searchapi);
+// writes go to MySQL only, and the CDC worker indexes them.
+//
+// Endpoints (documented in apidoc/paths/content.yaml):
+//
+//	POST   /v1/contents          create (editor, admin)
+//	GET    /v1/contents/{id}     published article; drafts to editors and admins only
+//	PATCH  /v1/contents/{id}     edit, publish or unpublish (editor, admin)
+//	DELETE /v1/contents/{id}     soft delete (editor, admin)
+//	POST   /v1/uploads/images    multipart image upload (editor, admin)
+//	GET    <uploads.url_prefix>/<name>  the uploaded files
+package content
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/soomcare/soomcare/auth/apierr"
+	"github.com/soomcare/soomcare/web"
+)
+
+// ErrNotFound is returned for a missing, deleted or (for readers) draft article.
+var ErrNotFound = errors.New("content not found")
+
+// Options configure the API.
+type Options struct {
+	UploadDir      string // uploads.dir
+	UploadURL      string // uploads.url_prefix, e.g. /uploads
+	MaxUploadBytes int64  // uploads.max_bytes
+	Logger         *slog.Logger
+	Now            func() time.Time
+}
+
+// API holds the handlers' dependencies.
+type API struct {
+	db  *sql.DB
+	o   Options
+	log *slog.Logger
+}
+
+// New returns the content API; the upload directory is created by Mount.
+func New(db *sql.DB, o Options) *API {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.UploadURL == "" {
+		o.UploadURL = "/uploads"
+	}
+	return &API{db: db, o: o, log: o.Logger}
+}
+
+// Mount adds the routes; auth.Middleware must run before them.
+func (a *API) Mount(e *gin.Engine) {
+	editor := web.RequireRole(web.RoleEditor, web.RoleAdmin)
+	e.POST("/v1/contents", editor, a.create)
+	e.GET("/v1/contents/:id", a.get)
+	e.PATCH("/v1/contents/:id", editor, a.update)
+	e.DELETE("/v1/contents/:id", editor, a.delete)
+	e.POST("/v1/uploads/images", editor, a.upload)
+	e.GET(a.o.UploadURL+"/:name", a.serveImage)
+}
+
+// Content is an article.
+type Content struct {
+	ID          uint64     `json:"id"`
+	AuthorID    uint64     `json:"author_id"`
+	Title       string     `json:"title"`
+	Body        string     `json:"body"`
+	Summary     string     `json:"summary"`
+	Category    string     `json:"category"`
+	Tags        []string   `json:"tags"`
+	Status      string     `json:"status"`
+	PublishedAt *time.Time `json:"published_at"`
+	CreatedAt   time.Time  `json:"created_at"`
+	UpdatedAt   time.Time  `json:"updated_at"`
+}
+
+type input struct {
+	Title    *string   `json:"title"`
+	Body     *string   `json:"body"`
+	Summary  *string   `json:"summary"`
+	Category *string   `json:"category"`
+	Tags     *[]string `json:"tags"`
+	Status   *string   `json:"status"`
+}
+
+func (in *input) validate(create bool) error {
+	var f apierr.Fields
+	str(&f, "title", in.Title, 1, 200, create, true)
+	str(&f, "body", in.Body, 1, 200000, create, false)
+	str(&f, "summary", in.Summary, 0, 500, false, false)
+	str(&f, "category", in.Category, 1, 50, create, true)
+	if in.Tags != nil {
+		if len(*in.Tags) > 20 {
+			f.Add("tags", "태그는 20개까지입니다.")
+		}
+		seen := map[string]bool{}
+		out := []string{}
+		for i := range *in.Tags {
+			t := (*in.Tags)[i]
+			str(&f, fmt.Sprintf("tags[%d]", i), &t, 1, 30, true, true)
+			if !seen[t] {
+				seen[t] = true
+				out = append(out, t)
+			}
+		}
+		*in.Tags = out
+	}
+	if in.Status != nil && *in.Status != "draft" && *in.Status != "published" {
+		f.Add("status", "draft 또는 published 여야 합니다.")
+	}
+	if !create && in.Title == nil && in.Body == nil && in.Summary == nil && in.Category == nil && in.Tags == nil && in.Status == nil {
+		f.Add("body", "바꿀 항목을 하나 이상 보내 주세요.")
+	}
+	return f.Err()
+}
+
+func str(f *apierr.Fields, field string, v *string, min, max int, required, oneLine bool) {
+	if v == nil {
+		if required {
+			f.Add(field, "필수 항목입니다.")
+		}
+		return
+	}
+	*v = strings.TrimSpace(*v)
+	n := utf8.RuneCountInString(*v)
+	switch {
+	case n < min:
+		f.Add(field, "비어 있을 수 없습니다.")
+	case n > max:
+		f.Add(field, fmt.Sprintf("%d자 이하여야 합니다.", max))
+	case !utf8.ValidString(*v) || strings.IndexFunc(*v, func(r rune) bool {
+		return r == unicode.ReplacementChar || (unicode.IsControl(r) && (oneLine || (r != '\n' && r != '\t' && r != '\r')))
+	}) >= 0:
+		f.Add(field, "쓸 수 없는 문자가 있습니다.")
+	}
+}
+
+func (a *API) create(c *gin.Context) {
+	p, _ := web.PrincipalFrom(c)
+	var in input
+	if err := apierr.DecodeJSON(c, &in); err != nil {
+		a.fail(c, err)
+		return
+	}
+	if err := in.validate(true); err != nil {
+		a.fail(c, err)
+		return
+	}
+	status, summary, tags := "draft", "", []string{}
+	if in.Status != nil {
+		status = *in.Status
+	}
+	if in.Summary != nil {
+		summary = *in.Summary
+	}
+	if in.Tags != nil {
+		tags = *in.Tags
+	}
+	tagsJSON, _ := json.Marshal(tags)
+	var published any
+	if status == "published" {
+		published = a.o.Now().UTC()
+	}
+	ctx := c.Request.Context()
+	res, err := a.db.ExecContext(ctx, `INSERT INTO contents (author_id, title, body, summary, category, tags, status, published_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		p.UserID, *in.Title, *in.Body, summary, *in.Category, string(tagsJSON), status, published)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	id, _ := res.LastInsertId()
+	a.write(c, uint64(id), true, http.StatusCreated)
+}
+
+func (a *API) get(c *gin.Context) {
+	id, ok := a.pathID(c)
+	if !ok {
+		return
+	}
+	p, _ := web.PrincipalFrom(c)
+	a.write(c, id, p.Role == web.RoleEditor || p.Role == web.RoleAdmin, http.StatusOK)
+}
+
+func (a *API) write(c *gin.Context, id uint64, drafts bool, status int) {
+	ct, err := a.load(c.Request.Context(), a.db, id, drafts)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	c.JSON(status, ct)
+}
+
+type querier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+func (a *API) load(ctx context.Context, q querier, id uint64, drafts bool) (Content, error) {
+	var ct Content
+	var tags string
+	var pub sql.NullTime
+	err := q.QueryRowContext(ctx, `SELECT id, author_id, title, body, summary, category, tags, status, published_at, created_at, updated_at
+		FROM contents WHERE id = ? AND deleted_at IS NULL`, id).
+		Scan(&ct.ID, &ct.AuthorID, &ct.Title, &ct.Body, &ct.Summary, &ct.Category, &tags, &ct.Status, &pub, &ct.CreatedAt, &ct.UpdatedAt)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && ct.Status != "published" && !drafts) {
+		return Content{}, ErrNotFound
+	}
+	if err != nil {
+		return Content{}, err
+	}
+	if pub.Valid {
+		ct.PublishedAt = &pub.Time
+	}
+	ct.Tags = []string{}
+	_ = json.Unmarshal([]byte(tags), &ct.Tags)
+	return ct, nil
+}
+
+func (a *API) update(c *gin.Context) {
+	id, ok := a.pathID(c)
+	if !ok {
+		return
+	}
+	var in input
+	if err := apierr.DecodeJSON(c, &in); err != nil {
+		a.fail(c, err)
+		return
+	}
+	if err := in.validate(false); err != nil {
+		a.fail(c, err)
+		return
+	}
+	var tags any
+	if in.Tags != nil {
+		b, _ := json.Marshal(*in.Tags)
+		tags = string(b)
+	}
+	ctx := c.Request.Context()
+	err := a.tx(ctx, func(tx *sql.Tx) error {
+		var status string
+		err := tx.QueryRowContext(ctx, `SELECT status FROM contents WHERE id = ? AND deleted_at IS NULL FOR UPDATE`, id).Scan(&status)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		// published_at is the first publication; unpublishing keeps it.
+		_, err = tx.ExecContext(ctx, `UPDATE contents SET title = COALESCE(?, title), body = COALESCE(?, body), summary = COALESCE(?, summary),
+			category = COALESCE(?, category), tags = COALESCE(?, tags), status = COALESCE(?, status),
+			published_at = CASE WHEN COALESCE(?, status) = 'published' AND published_at IS NULL THEN ? ELSE published_at END
+			WHERE id = ?`, in.Title, in.Body, in.Summary, in.Category, tags, in.Status, in.Status, a.o.Now().UTC(), id)
+		return err
+	})
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	a.write(c, id, true, http.StatusOK)
+}
+
+func (a *API) delete(c *gin.Context) {
+	id, ok := a.pathID(c)
+	if !ok {
+		return
+	}
+	res, err := a.db.ExecContext(c.Request.Context(), `UPDATE contents SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL`, a.o.Now().UTC(), id)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		a.fail(c, ErrNotFound)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}
+
+func (a *API) tx(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := a.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+func (a *API) pathID(c *gin.Context) (uint64, bool) {
+	id, err := strconv.ParseUint(c.Param("id"), 10, 64)
+	if err != nil || id == 0 {
+		a.fail(c, ErrNotFound)
+		return 0, false
+	}
+	return id, true
+}
+
+func (a *API) fail(c *gin.Context, err error) {
+	if errors.Is(err, ErrNotFound) {
+		err = &web.Error{Code: web.CodeNotFound, Message: "콘텐츠를 찾을 수 없습니다.", Status: http.StatusNotFound}
+	}
+	apierr.Fail(c, a.log, err)
+}

@@ -1,0 +1,667 @@
+// Package medication serves the user's medications, their schedules (local
+// times of day on weekdays in an IANA time zone) and intake records (a dose
+// taken or skipped). schedule.go expands a schedule into due instants,
+// daylight-saving safe; the reminder dispatcher and the calendar use it.
+//
+// Endpoints (apidoc/paths/medications.yaml), under /v1/me behind auth:
+//
+//	GET|POST           /medications          GET|PUT|DELETE /medications/:id
+//	GET|POST           /schedules            GET|PUT|DELETE /schedules/:id
+//	GET|POST           /intakes              GET|DELETE     /intakes/:id
+//
+// Deleting a medication soft-deletes it and its schedules (intake history
+// stays); a schedule is soft-deleted too, which ends its due doses.
+package medication
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	gomysql "github.com/go-sql-driver/mysql"
+
+	"github.com/soomcare/soomcare/records"
+)
+
+// Roles and forms.
+const (
+	RoleController = "controller"
+	RoleReliever   = "reliever"
+	RoleOther      = "other"
+)
+
+var (
+	roles = []string{RoleController, RoleReliever, RoleOther}
+	forms = []string{"inhaler", "tablet", "nebulizer", "other"}
+)
+
+// Options configure the API.
+type Options struct {
+	Auth   gin.HandlerFunc // sets web.Principal; nil when the engine already does
+	Logger *slog.Logger
+	Now    func() time.Time
+}
+
+// API serves the medication endpoints.
+type API struct {
+	db     *sql.DB
+	auth   gin.HandlerFunc
+	logger *slog.Logger
+	now    func() time.Time
+	zones  *records.Zones
+}
+
+// New returns the API over the MySQL pool.
+func New(db *sql.DB, opts Options) *API {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	return &API{db: db, auth: opts.Auth, logger: opts.Logger, now: opts.Now, zones: &records.Zones{}}
+}
+
+// Mount adds the routes; pass it to server.New.
+func (a *API) Mount(e *gin.Engine) {
+	me := records.Group(e, a.auth)
+	h := func(f func(*gin.Context) (int, any, error)) gin.HandlerFunc { return records.Handle(a.logger, f) }
+	me.GET("/medications", h(a.listMedications))
+	me.POST("/medications", h(a.createMedication))
+	me.GET("/medications/:id", h(a.getMedication))
+	me.PUT("/medications/:id", h(a.updateMedication))
+	me.DELETE("/medications/:id", h(a.deleteMedication))
+	me.GET("/schedules", h(a.listSchedules))
+	me.POST("/schedules", h(a.createSchedule))
+	me.GET("/schedules/:id", h(a.getSchedule))
+	me.PUT("/schedules/:id", h(a.updateSchedule))
+	me.DELETE("/schedules/:id", h(a.deleteSchedule))
+	me.GET("/intakes", h(a.listIntakes))
+	me.POST("/intakes", h(a.createIntake))
+	me.GET("/intakes/:id", h(a.getIntake))
+	me.DELETE("/intakes/:id", h(a.deleteIntake))
+}
+
+// Medication is one medicine the user takes.
+type Medication struct {
+	ID        uint64    `json:"id"`
+	Name      string    `json:"name"`
+	Role      string    `json:"role"`
+	Form      string    `json:"form"`
+	Dose      float64   `json:"dose"`
+	DoseUnit  string    `json:"dose_unit"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+const medicationColumns = "id, name, role, form, dose, dose_unit, created_at"
+
+func scanMedication(r interface{ Scan(...any) error }) (Medication, error) {
+	var m Medication
+	err := r.Scan(&m.ID, &m.Name, &m.Role, &m.Form, &m.Dose, &m.DoseUnit, &m.CreatedAt)
+	return m, err
+}
+
+type medicationInput struct {
+	Name     *string  `json:"name"`
+	Role     *string  `json:"role"`
+	Form     *string  `json:"form"`
+	Dose     *float64 `json:"dose"`
+	DoseUnit *string  `json:"dose_unit"`
+}
+
+func (in *medicationInput) check() error {
+	var v records.Checker
+	if records.Required(&v, "name", in.Name) {
+		*in.Name = strings.TrimSpace(*in.Name)
+		if *in.Name == "" {
+			v.Add("name", records.FieldRequired, "name 값이 필요합니다.")
+		}
+		v.MaxLen("name", *in.Name, 100)
+	}
+	if records.Required(&v, "role", in.Role) {
+		v.OneOf("role", *in.Role, roles...)
+	}
+	if records.Required(&v, "form", in.Form) {
+		v.OneOf("form", *in.Form, forms...)
+	}
+	if records.Required(&v, "dose", in.Dose) {
+		if *in.Dose <= 0 || *in.Dose > 10000 || math.IsNaN(*in.Dose) {
+			v.Add("dose", records.FieldOutOfRange, "dose 값은 0보다 크고 10000 이하여야 합니다.")
+		} else if math.Round(*in.Dose*100) != *in.Dose*100 {
+			v.Add("dose", records.FieldInvalid, "dose 는 소수점 둘째 자리까지입니다.")
+		}
+	}
+	if records.Required(&v, "dose_unit", in.DoseUnit) {
+		if strings.TrimSpace(*in.DoseUnit) == "" {
+			v.Add("dose_unit", records.FieldRequired, "dose_unit 값이 필요합니다.")
+		}
+		v.MaxLen("dose_unit", *in.DoseUnit, 20)
+	}
+	return v.Err()
+}
+
+func (a *API) listMedications(c *gin.Context) (int, any, error) {
+	rows, err := a.db.QueryContext(c.Request.Context(), "SELECT "+medicationColumns+" FROM medications WHERE user_id = ? AND deleted_at IS NULL ORDER BY id LIMIT 500", records.UserID(c))
+	if err != nil {
+		return 0, nil, fmt.Errorf("medication: list: %w", err)
+	}
+	defer rows.Close()
+	items := []Medication{}
+	for rows.Next() {
+		m, err := scanMedication(rows)
+		if err != nil {
+			return 0, nil, err
+		}
+		items = append(items, m)
+	}
+	return http.StatusOK, gin.H{"items": items}, rows.Err()
+}
+
+// medication returns the caller's live medication id (ErrNotFound otherwise).
+func (a *API) medication(ctx context.Context, q records.Querier, uid, id uint64, lock bool) (Medication, error) {
+	query := "SELECT " + medicationColumns + " FROM medications WHERE id = ? AND user_id = ? AND deleted_at IS NULL"
+	if lock {
+		query += " FOR UPDATE"
+	}
+	m, err := scanMedication(q.QueryRowContext(ctx, query, id, uid))
+	if errors.Is(err, sql.ErrNoRows) {
+		return m, records.ErrNotFound
+	}
+	return m, err
+}
+
+func (a *API) getMedication(c *gin.Context) (int, any, error) {
+	id, err := records.PathID(c)
+	if err != nil {
+		return 0, nil, err
+	}
+	m, err := a.medication(c.Request.Context(), a.db, records.UserID(c), id, false)
+	return http.StatusOK, m, err
+}
+
+func (a *API) createMedication(c *gin.Context) (int, any, error) {
+	var in medicationInput
+	if err := records.Decode(c, &in); err != nil {
+		return 0, nil, err
+	}
+	if err := in.check(); err != nil {
+		return 0, nil, err
+	}
+	uid := records.UserID(c)
+	res, err := a.db.ExecContext(c.Request.Context(), "INSERT INTO medications (user_id, name, role, form, dose, dose_unit) VALUES (?, ?, ?, ?, ?, ?)",
+		uid, *in.Name, *in.Role, *in.Form, *in.Dose, strings.TrimSpace(*in.DoseUnit))
+	if err != nil {
+		return 0, nil, fmt.Errorf("medication: insert: %w", err)
+	}
+	id, _ := res.LastInsertId()
+	m, err := a.medication(c.Request.Context(), a.db, uid, uint64(id), false)
+	return http.StatusCreated, m, err
+}
+
+func (a *API) updateMedication(c *gin.Context) (int, any, error) {
+	id, err := records.PathID(c)
+	if err != nil {
+		return 0, nil, err
+	}
+	var in medicationInput
+	if err := records.Decode(c, &in); err != nil {
+		return 0, nil, err
+	}
+	if err := in.check(); err != nil {
+		return 0, nil, err
+	}
+	uid := records.UserID(c)
+	if _, err := a.medication(c.Request.Context(), a.db, uid, id, false); err != nil {
+		return 0, nil, err
+	}
+	_, err = a.db.ExecContext(c.Request.Context(), "UPDATE medications SET name = ?, role = ?, form = ?, dose = ?, dose_unit = ? WHERE id = ? AND user_id = ? AND deleted_at IS NULL",
+		*in.Name, *in.Role, *in.Form, *in.Dose, strings.TrimSpace(*in.DoseUnit), id, uid)
+	if err != nil {
+		return 0, nil, fmt.Errorf("medication: update: %w", err)
+	}
+	m, err := a.medication(c.Request.Context(), a.db, uid, id, false)
+	return http.StatusOK, m, err
+}
+
+// deleteMedication soft-deletes the medication and its schedules together.
+func (a *API) deleteMedication(c *gin.Context) (int, any, error) {
+	id, err := records.PathID(c)
+	if err != nil {
+		return 0, nil, err
+	}
+	uid := records.UserID(c)
+	tx, err := a.db.BeginTx(c.Request.Context(), nil)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer tx.Rollback()
+	if _, err := a.medication(c.Request.Context(), tx, uid, id, true); err != nil {
+		return 0, nil, err
+	}
+	now := a.now().UTC()
+	if _, err := tx.ExecContext(c.Request.Context(), "UPDATE medication_schedules SET deleted_at = ? WHERE medication_id = ? AND user_id = ? AND deleted_at IS NULL", now, id, uid); err != nil {
+		return 0, nil, fmt.Errorf("medication: delete schedules: %w", err)
+	}
+	if _, err := tx.ExecContext(c.Request.Context(), "UPDATE medications SET deleted_at = ? WHERE id = ? AND user_id = ?", now, id, uid); err != nil {
+		return 0, nil, fmt.Errorf("medication: delete: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, nil, err
+	}
+	return http.StatusNoContent, nil, nil
+}
+
+// Schedule is when a medication is due.
+type Schedule struct {
+	ID           uint64    `json:"id"`
+	MedicationID uint64    `json:"medication_id"`
+	Times        []string  `json:"times"`
+	Weekdays     []string  `json:"weekdays"`
+	TimeZone     string    `json:"time_zone"`
+	ActiveFrom   time.Time `json:"active_from"`
+}
+
+const scheduleColumns = "id, medication_id, times, weekdays, time_zone, active_from"
+
+func scanSchedule(r interface{ Scan(...any) error }) (Schedule, error) {
+	var s Schedule
+	var times string
+	var bits uint8
+	if err := r.Scan(&s.ID, &s.MedicationID, &times, &bits, &s.TimeZone, &s.ActiveFrom); err != nil {
+		return s, err
+	}
+	s.Times = strings.Split(times, ",")
+	s.Weekdays = WeekdayNames(bits)
+	return s, nil
+}
+
+type scheduleInput struct {
+	MedicationID *uint64  `json:"medication_id"`
+	Times        []string `json:"times"`
+	Weekdays     []string `json:"weekdays"`
+	TimeZone     *string  `json:"time_zone"`
+}
+
+// check validates the input; zone is the default time zone (the user's plan).
+func (a *API) checkSchedule(in *scheduleInput, zone string) (times string, bits uint8, tz string, err error) {
+	var v records.Checker
+	records.Required(&v, "medication_id", in.MedicationID)
+	var clocks []Clock
+	switch {
+	case len(in.Times) == 0:
+		v.Add("times", records.FieldRequired, "times 에 복용 시각(HH:MM)이 하나 이상 필요합니다.")
+	case len(in.Times) > 12:
+		v.Add("times", records.FieldTooLong, "times 는 12개까지입니다.")
+	default:
+		for i, s := range in.Times {
+			cl, err := ParseClock(s)
+			if err != nil {
+				v.Add(fmt.Sprintf("times[%d]", i), records.FieldInvalid, "시각은 08:30 같은 HH:MM 형식이어야 합니다.")
+				continue
+			}
+			clocks = append(clocks, cl)
+		}
+	}
+	bits = AllWeekdays
+	if in.Weekdays != nil {
+		b, err := WeekdayBits(in.Weekdays)
+		if err != nil || b == 0 {
+			v.Add("weekdays", records.FieldInvalid, "weekdays 는 sun, mon, tue, wed, thu, fri, sat 중 하나 이상이어야 합니다.")
+		}
+		bits = b
+	}
+	tz = zone
+	if in.TimeZone != nil {
+		tz = *in.TimeZone
+		v.Zone("time_zone", tz, a.zones)
+	}
+	if err := v.Err(); err != nil {
+		return "", 0, "", err
+	}
+	return FormatTimes(SortClocks(clocks)), bits, tz, nil
+}
+
+func (a *API) listSchedules(c *gin.Context) (int, any, error) {
+	rows, err := a.db.QueryContext(c.Request.Context(), "SELECT "+scheduleColumns+" FROM medication_schedules WHERE user_id = ? AND deleted_at IS NULL ORDER BY id LIMIT 500", records.UserID(c))
+	if err != nil {
+		return 0, nil, fmt.Errorf("medication: list schedules: %w", err)
+	}
+	defer rows.Close()
+	items := []Schedule{}
+	for rows.Next() {
+		s, err := scanSchedule(rows)
+		if err != nil {
+			return 0, nil, err
+		}
+		items = append(items, s)
+	}
+	return http.StatusOK, gin.H{"items": items}, rows.Err()
+}
+
+func (a *API) schedule(ctx context.Context, q records.Querier, uid, id uint64) (Schedule, error) {
+	s, err := scanSchedule(q.QueryRowContext(ctx, "SELECT "+scheduleColumns+" FROM medication_schedules WHERE id = ? AND user_id = ? AND deleted_at IS NULL", id, uid))
+	if errors.Is(err, sql.ErrNoRows) {
+		return s, records.ErrNotFound
+	}
+	return s, err
+}
+
+func (a *API) getSchedule(c *gin.Context) (int, any, error) {
+	id, err := records.PathID(c)
+	if err != nil {
+		return 0, nil, err
+	}
+	s, err := a.schedule(c.Request.Context(), a.db, records.UserID(c), id)
+	return http.StatusOK, s, err
+}
+
+func (a *API) createSchedule(c *gin.Context) (int, any, error) {
+	var in scheduleInput
+	if err := records.Decode(c, &in); err != nil {
+		return 0, nil, err
+	}
+	uid := records.UserID(c)
+	plan, err := records.LoadPlan(c.Request.Context(), a.db, uid)
+	if err != nil {
+		return 0, nil, err
+	}
+	times, bits, tz, err := a.checkSchedule(&in, plan.TimeZone)
+	if err != nil {
+		return 0, nil, err
+	}
+	tx, err := a.db.BeginTx(c.Request.Context(), nil)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer tx.Rollback()
+	// The medication row is locked so a concurrent delete cannot leave a live
+	// schedule on a deleted medication.
+	if _, err := a.medication(c.Request.Context(), tx, uid, *in.MedicationID, true); err != nil {
+		return 0, nil, err
+	}
+	res, err := tx.ExecContext(c.Request.Context(), "INSERT INTO medication_schedules (user_id, medication_id, times, weekdays, time_zone, active_from) VALUES (?, ?, ?, ?, ?, ?)",
+		uid, *in.MedicationID, times, bits, tz, a.now().UTC())
+	if err != nil {
+		return 0, nil, fmt.Errorf("medication: insert schedule: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, nil, err
+	}
+	id, _ := res.LastInsertId()
+	s, err := a.schedule(c.Request.Context(), a.db, uid, uint64(id))
+	return http.StatusCreated, s, err
+}
+
+// updateSchedule replaces a schedule. The doses already due keep their
+// history: the old row is closed (deleted_at = now) and a new one starts, so
+// the answer has a new id.
+func (a *API) updateSchedule(c *gin.Context) (int, any, error) {
+	id, err := records.PathID(c)
+	if err != nil {
+		return 0, nil, err
+	}
+	var in scheduleInput
+	if err := records.Decode(c, &in); err != nil {
+		return 0, nil, err
+	}
+	uid := records.UserID(c)
+	old, err := a.schedule(c.Request.Context(), a.db, uid, id)
+	if err != nil {
+		return 0, nil, err
+	}
+	if in.MedicationID == nil {
+		in.MedicationID = &old.MedicationID
+	}
+	times, bits, tz, err := a.checkSchedule(&in, old.TimeZone)
+	if err != nil {
+		return 0, nil, err
+	}
+	tx, err := a.db.BeginTx(c.Request.Context(), nil)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer tx.Rollback()
+	if _, err := a.medication(c.Request.Context(), tx, uid, *in.MedicationID, true); err != nil {
+		return 0, nil, err
+	}
+	now := a.now().UTC()
+	res, err := tx.ExecContext(c.Request.Context(), "UPDATE medication_schedules SET deleted_at = ? WHERE id = ? AND user_id = ? AND deleted_at IS NULL", now, id, uid)
+	if err != nil {
+		return 0, nil, err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return 0, nil, records.ErrNotFound
+	}
+	res, err = tx.ExecContext(c.Request.Context(), "INSERT INTO medication_schedules (user_id, medication_id, times, weekdays, time_zone, active_from) VALUES (?, ?, ?, ?, ?, ?)",
+		uid, *in.MedicationID, times, bits, tz, now)
+	if err != nil {
+		return 0, nil, fmt.Errorf("medication: replace schedule: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, nil, err
+	}
+	nid, _ := res.LastInsertId()
+	s, err := a.schedule(c.Request.Context(), a.db, uid, uint64(nid))
+	return http.StatusOK, s, err
+}
+
+func (a *API) deleteSchedule(c *gin.Context) (int, any, error) {
+	id, err := records.PathID(c)
+	if err != nil {
+		return 0, nil, err
+	}
+	res, err := a.db.ExecContext(c.Request.Context(), "UPDATE medication_schedules SET deleted_at = ? WHERE id = ? AND user_id = ? AND deleted_at IS NULL", a.now().UTC(), id, records.UserID(c))
+	if err != nil {
+		return 0, nil, fmt.Errorf("medication: delete schedule: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return 0, nil, records.ErrNotFound
+	}
+	return http.StatusNoContent, nil, nil
+}
+
+// Intake is one dose taken or skipped.
+type Intake struct {
+	ID           uint64     `json:"id"`
+	MedicationID uint64     `json:"medication_id"`
+	ScheduleID   *uint64    `json:"schedule_id"`
+	ScheduledAt  *time.Time `json:"scheduled_at"`
+	Status       string     `json:"status"`
+	RecordedAt   time.Time  `json:"recorded_at"`
+}
+
+const intakeColumns = "id, medication_id, schedule_id, scheduled_at, status, recorded_at"
+
+func scanIntake(r interface{ Scan(...any) error }) (Intake, error) {
+	var x Intake
+	var sid sql.NullInt64
+	var at sql.NullTime
+	if err := r.Scan(&x.ID, &x.MedicationID, &sid, &at, &x.Status, &x.RecordedAt); err != nil {
+		return x, err
+	}
+	if sid.Valid {
+		v := uint64(sid.Int64)
+		x.ScheduleID = &v
+	}
+	if at.Valid {
+		x.ScheduledAt = &at.Time
+	}
+	return x, nil
+}
+
+func (a *API) intake(ctx context.Context, uid, id uint64) (Intake, error) {
+	x, err := scanIntake(a.db.QueryRowContext(ctx, "SELECT "+intakeColumns+" FROM medication_intakes WHERE id = ? AND user_id = ?", id, uid))
+	if errors.Is(err, sql.ErrNoRows) {
+		return x, records.ErrNotFound
+	}
+	return x, err
+}
+
+func (a *API) getIntake(c *gin.Context) (int, any, error) {
+	id, err := records.PathID(c)
+	if err != nil {
+		return 0, nil, err
+	}
+	x, err := a.intake(c.Request.Context(), records.UserID(c), id)
+	return http.StatusOK, x, err
+}
+
+func (a *API) listIntakes(c *gin.Context) (int, any, error) {
+	uid := records.UserID(c)
+	plan, err := records.LoadPlan(c.Request.Context(), a.db, uid)
+	if err != nil {
+		return 0, nil, err
+	}
+	loc, err := a.zones.Load(plan.TimeZone)
+	if err != nil {
+		loc = time.UTC
+	}
+	from, to, err := records.Range(c, loc, a.now())
+	if err != nil {
+		return 0, nil, err
+	}
+	rows, err := a.db.QueryContext(c.Request.Context(), "SELECT "+intakeColumns+" FROM medication_intakes WHERE user_id = ? AND recorded_at >= ? AND recorded_at < ? ORDER BY recorded_at, id LIMIT 1000", uid, from, to)
+	if err != nil {
+		return 0, nil, fmt.Errorf("medication: list intakes: %w", err)
+	}
+	defer rows.Close()
+	items := []Intake{}
+	for rows.Next() {
+		x, err := scanIntake(rows)
+		if err != nil {
+			return 0, nil, err
+		}
+		items = append(items, x)
+	}
+	return http.StatusOK, gin.H{"items": items, "from": from, "to": to}, rows.Err()
+}
+
+func (a *API) createIntake(c *gin.Context) (int, any, error) {
+	var in struct {
+		MedicationID *uint64 `json:"medication_id"`
+		ScheduleID   *uint64 `json:"schedule_id"`
+		ScheduledAt  *string `json:"scheduled_at"`
+		Status       *string `json:"status"`
+		RecordedAt   *string `json:"recorded_at"`
+	}
+	if err := records.Decode(c, &in); err != nil {
+		return 0, nil, err
+	}
+	var v records.Checker
+	now := a.now()
+	records.Required(&v, "medication_id", in.MedicationID)
+	if records.Required(&v, "status", in.Status) {
+		v.OneOf("status", *in.Status, "taken", "skipped")
+	}
+	var at, due time.Time
+	if records.Required(&v, "recorded_at", in.RecordedAt) {
+		at = v.Instant("recorded_at", *in.RecordedAt, now)
+	}
+	if (in.ScheduleID == nil) != (in.ScheduledAt == nil) {
+		v.Add("scheduled_at", records.FieldRequired, "schedule_id 와 scheduled_at 은 함께 보내야 합니다.")
+	} else if in.ScheduledAt != nil {
+		due = v.Instant("scheduled_at", *in.ScheduledAt, now)
+	}
+	if err := v.Err(); err != nil {
+		return 0, nil, err
+	}
+	uid := records.UserID(c)
+	tx, err := a.db.BeginTx(c.Request.Context(), nil)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer tx.Rollback()
+	if _, err := a.medication(c.Request.Context(), tx, uid, *in.MedicationID, false); err != nil {
+		return 0, nil, err
+	}
+	var sid, dueArg any
+	if in.ScheduleID != nil {
+		rule, medID, err := a.rule(c.Request.Context(), tx, uid, *in.ScheduleID)
+		if err != nil {
+			return 0, nil, err
+		}
+		if medID != *in.MedicationID {
+			v.Add("schedule_id", records.FieldInvalid, "schedule_id 가 medication_id 의 일정이 아닙니다.")
+		} else if !rule.IsOccurrence(due) {
+			v.Add("scheduled_at", records.FieldInvalid, "scheduled_at 이 일정의 복용 시각이 아닙니다.")
+		}
+		if err := v.Err(); err != nil {
+			return 0, nil, err
+		}
+		sid, dueArg = *in.ScheduleID, due
+	}
+	res, err := tx.ExecContext(c.Request.Context(), "INSERT INTO medication_intakes (user_id, medication_id, schedule_id, scheduled_at, status, recorded_at) VALUES (?, ?, ?, ?, ?, ?)",
+		uid, *in.MedicationID, sid, dueArg, *in.Status, at)
+	var me *gomysql.MySQLError
+	if errors.As(err, &me) && me.Number == 1062 {
+		return 0, nil, records.Conflict("이 복용 시각은 이미 기록되었습니다.")
+	}
+	if err != nil {
+		return 0, nil, fmt.Errorf("medication: insert intake: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, nil, err
+	}
+	id, _ := res.LastInsertId()
+	x, err := a.intake(c.Request.Context(), uid, uint64(id))
+	return http.StatusCreated, x, err
+}
+
+// rule loads a schedule of the caller, deleted ones included (a dose due
+// before the schedule changed can still be recorded).
+func (a *API) rule(ctx context.Context, q records.Querier, uid, id uint64) (Rule, uint64, error) {
+	var times, tz string
+	var bits uint8
+	var medID uint64
+	var from time.Time
+	var to sql.NullTime
+	err := q.QueryRowContext(ctx, "SELECT medication_id, times, weekdays, time_zone, active_from, deleted_at FROM medication_schedules WHERE id = ? AND user_id = ?", id, uid).
+		Scan(&medID, &times, &bits, &tz, &from, &to)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Rule{}, 0, records.ErrNotFound
+	}
+	if err != nil {
+		return Rule{}, 0, err
+	}
+	r, err := MakeRule(a.zones, times, bits, tz, from, to)
+	return r, medID, err
+}
+
+// MakeRule builds a Rule from a stored schedule row.
+func MakeRule(zones *records.Zones, times string, bits uint8, tz string, from time.Time, to sql.NullTime) (Rule, error) {
+	clocks, err := ParseTimes(times)
+	if err != nil {
+		return Rule{}, err
+	}
+	loc, err := zones.Load(tz)
+	if err != nil {
+		return Rule{}, err
+	}
+	r := Rule{Times: clocks, Weekdays: bits, Loc: loc, ActiveFrom: from}
+	if to.Valid {
+		r.ActiveTo = to.Time
+	}
+	return r, nil
+}
+
+func (a *API) deleteIntake(c *gin.Context) (int, any, error) {
+	id, err := records.PathID(c)
+	if err != nil {
+		return 0, nil, err
+	}
+	res, err := a.db.ExecContext(c.Request.Context(), "DELETE FROM medication_intakes WHERE id = ? AND user_id = ?", id, records.UserID(c))
+	if err != nil {
+		return 0, nil, fmt.Errorf("medication: delete intake: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return 0, nil, records.ErrNotFound
+	}
+	return http.StatusNoContent, nil, nil
+}

@@ -1,0 +1,581 @@
+// Package records serves the user's own health records: the asthma action
+// plan (personal best peak flow, time zone), symptom records, peak-flow
+// records with their zone, ACT results and health events (exacerbations).
+// It also holds what every care endpoint shares (httpapi.go): the strict JSON
+// decoder, field errors and the error codes validation_failed, invalid_date
+// and out_of_range.
+//
+// Ownership always comes from web.Principal: every query has
+// "user_id = caller", and a record of another user answers 404 like one that
+// does not exist.
+//
+// Endpoints (apidoc/paths/records.yaml), all under /v1/me and behind auth:
+//
+//	GET|PUT          /action-plan
+//	POST|GET         /symptoms, /peak-flows, /act-results, /health-events
+//	GET|DELETE       /symptoms/:id, /peak-flows/:id, /act-results/:id, /health-events/:id
+package records
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/soomcare/soomcare/web"
+)
+
+// Options configure the API.
+type Options struct {
+	// Auth sets web.Principal from the request's token (auth.Middleware);
+	// nil when a middleware on the engine already does.
+	Auth   gin.HandlerFunc
+	Logger *slog.Logger
+	Now    func() time.Time // nil: time.Now
+}
+
+// API serves the records endpoints.
+type API struct {
+	db     *sql.DB
+	auth   gin.HandlerFunc
+	logger *slog.Logger
+	now    func() time.Time
+	zones  *Zones
+}
+
+// New returns the API over the MySQL pool.
+func New(db *sql.DB, opts Options) *API {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	return &API{db: db, auth: opts.Auth, logger: opts.Logger, now: opts.Now, zones: &Zones{}}
+}
+
+// Group returns the authenticated /v1/me group every care package mounts on.
+func Group(e *gin.Engine, auth gin.HandlerFunc) *gin.RouterGroup {
+	var hs []gin.HandlerFunc
+	if auth != nil {
+		hs = append(hs, auth)
+	}
+	return e.Group("/v1/me", append(hs, web.RequireAuth())...)
+}
+
+// Mount adds the routes; pass it to server.New.
+func (a *API) Mount(e *gin.Engine) {
+	me := Group(e, a.auth)
+	me.GET("/action-plan", a.handle(a.getPlan))
+	me.PUT("/action-plan", a.handle(a.putPlan))
+	for _, k := range a.kinds() {
+		me.POST("/"+k.path, a.handle(k.create))
+		me.GET("/"+k.path, a.handle(a.list(k)))
+		me.GET("/"+k.path+"/:id", a.handle(a.get(k)))
+		me.DELETE("/"+k.path+"/:id", a.handle(a.remove(k)))
+	}
+}
+
+// handler returns the status and the JSON body, or an error.
+type handler func(c *gin.Context) (int, any, error)
+
+func (a *API) handle(h handler) gin.HandlerFunc { return Handle(a.logger, h) }
+
+// Handle adapts a handler that returns (status, body, error) to Gin: one
+// place writes answers and maps errors (a nil body with 204 writes nothing).
+func Handle(logger *slog.Logger, h func(c *gin.Context) (int, any, error)) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		status, body, err := h(c)
+		if err != nil {
+			if errors.Is(err, ErrNotFound) {
+				err = NotFound()
+			}
+			Fail(c, logger, err)
+			return
+		}
+		if body == nil {
+			c.Status(status)
+			return
+		}
+		c.JSON(status, body)
+	}
+}
+
+// Plan is the user's asthma action plan.
+type Plan struct {
+	PersonalBestLPM *int   `json:"personal_best_lpm"`
+	TimeZone        string `json:"time_zone"`
+}
+
+// LoadPlan returns the caller's plan (the default one when none was saved).
+func LoadPlan(ctx context.Context, q Querier, userID uint64) (Plan, error) {
+	p := Plan{TimeZone: DefaultTimeZone}
+	var best sql.NullInt64
+	err := q.QueryRowContext(ctx, `SELECT personal_best_lpm, time_zone FROM care_plans WHERE user_id = ?`, userID).Scan(&best, &p.TimeZone)
+	if errors.Is(err, sql.ErrNoRows) {
+		return p, nil
+	}
+	if err != nil {
+		return p, fmt.Errorf("records: load plan: %w", err)
+	}
+	if best.Valid {
+		n := int(best.Int64)
+		p.PersonalBestLPM = &n
+	}
+	return p, nil
+}
+
+// Querier is *sql.DB or *sql.Tx.
+type Querier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// Location returns the zone of the caller's plan.
+func (a *API) Location(ctx context.Context, userID uint64) (*time.Location, error) {
+	p, err := LoadPlan(ctx, a.db, userID)
+	if err != nil {
+		return nil, err
+	}
+	loc, err := a.zones.Load(p.TimeZone)
+	if err != nil {
+		return time.UTC, nil
+	}
+	return loc, nil
+}
+
+func (a *API) getPlan(c *gin.Context) (int, any, error) {
+	p, err := LoadPlan(c.Request.Context(), a.db, UserID(c))
+	return http.StatusOK, p, err
+}
+
+func (a *API) putPlan(c *gin.Context) (int, any, error) {
+	var in struct {
+		PersonalBestLPM *int    `json:"personal_best_lpm"`
+		TimeZone        *string `json:"time_zone"`
+	}
+	if err := Decode(c, &in); err != nil {
+		return 0, nil, err
+	}
+	var v Checker
+	if in.PersonalBestLPM != nil {
+		v.IntRange("personal_best_lpm", *in.PersonalBestLPM, MinPersonalPEF, MaxPEF)
+	}
+	p := Plan{PersonalBestLPM: in.PersonalBestLPM, TimeZone: DefaultTimeZone}
+	if in.TimeZone != nil {
+		p.TimeZone = *in.TimeZone
+		v.Zone("time_zone", *in.TimeZone, a.zones)
+	}
+	if err := v.Err(); err != nil {
+		return 0, nil, err
+	}
+	_, err := a.db.ExecContext(c.Request.Context(), `INSERT INTO care_plans (user_id, personal_best_lpm, time_zone) VALUES (?, ?, ?)
+		ON DUPLICATE KEY UPDATE personal_best_lpm = VALUES(personal_best_lpm), time_zone = VALUES(time_zone)`,
+		UserID(c), p.PersonalBestLPM, p.TimeZone)
+	if err != nil {
+		return 0, nil, fmt.Errorf("records: save plan: %w", err)
+	}
+	return http.StatusOK, p, nil
+}
+
+// kind is one record type: its table, columns, row scanner and create handler.
+type kind struct {
+	path    string
+	table   string
+	columns string // selected columns, id first
+	order   string // column the lists are ordered and ranged by
+	scan    func(rows interface{ Scan(...any) error }) (any, error)
+	create  handler
+	dates   bool // the range column is a DATE (health events)
+}
+
+func (a *API) kinds() []kind {
+	return []kind{
+		{path: "symptoms", table: "symptom_records", order: "recorded_at",
+			columns: "id, recorded_at, severity, night_waking, activity_limited, triggers, memo",
+			scan:    scanSymptom, create: a.createSymptom},
+		{path: "peak-flows", table: "peak_flow_records", order: "recorded_at",
+			columns: "id, recorded_at, value_lpm, slot, personal_best_lpm, percent_of_best, zone",
+			scan:    scanPeakFlow, create: a.createPeakFlow},
+		{path: "act-results", table: "act_results", order: "recorded_at",
+			columns: "id, recorded_at, q1, q2, q3, q4, q5, total",
+			scan:    scanACT, create: a.createACT},
+		{path: "health-events", table: "health_events", order: "start_date", dates: true,
+			columns: "id, kind, start_date, end_date, memo",
+			scan:    scanHealthEvent, create: a.createHealthEvent},
+	}
+}
+
+func (a *API) list(k kind) handler {
+	return func(c *gin.Context) (int, any, error) {
+		uid := UserID(c)
+		loc, err := a.Location(c.Request.Context(), uid)
+		if err != nil {
+			return 0, nil, err
+		}
+		from, to, err := Range(c, loc, a.now())
+		if err != nil {
+			return 0, nil, err
+		}
+		var lo, hi any = from, to
+		if k.dates { // health events: local dates overlapping [from, to)
+			lo, hi = from.In(loc).Format(time.DateOnly), to.In(loc).Format(time.DateOnly)
+		}
+		rows, err := a.db.QueryContext(c.Request.Context(), "SELECT "+k.columns+" FROM "+k.table+
+			" WHERE user_id = ? AND "+k.order+" >= ? AND "+k.order+" < ? ORDER BY "+k.order+", id LIMIT ?",
+			uid, lo, hi, maxRecordsPerList)
+		if err != nil {
+			return 0, nil, fmt.Errorf("records: list %s: %w", k.table, err)
+		}
+		defer rows.Close()
+		items := []any{}
+		for rows.Next() {
+			item, err := k.scan(rows)
+			if err != nil {
+				return 0, nil, fmt.Errorf("records: scan %s: %w", k.table, err)
+			}
+			items = append(items, item)
+		}
+		if err := rows.Err(); err != nil {
+			return 0, nil, err
+		}
+		return http.StatusOK, gin.H{"items": items, "from": from, "to": to}, nil
+	}
+}
+
+func (a *API) get(k kind) handler {
+	return func(c *gin.Context) (int, any, error) {
+		id, err := PathID(c)
+		if err != nil {
+			return 0, nil, err
+		}
+		item, err := a.fetch(c.Request.Context(), k, UserID(c), id)
+		return http.StatusOK, item, err
+	}
+}
+
+func (a *API) fetch(ctx context.Context, k kind, uid, id uint64) (any, error) {
+	row := a.db.QueryRowContext(ctx, "SELECT "+k.columns+" FROM "+k.table+" WHERE id = ? AND user_id = ?", id, uid)
+	item, err := k.scan(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("records: get %s: %w", k.table, err)
+	}
+	return item, nil
+}
+
+func (a *API) remove(k kind) handler {
+	return func(c *gin.Context) (int, any, error) {
+		id, err := PathID(c)
+		if err != nil {
+			return 0, nil, err
+		}
+		res, err := a.db.ExecContext(c.Request.Context(), "DELETE FROM "+k.table+" WHERE id = ? AND user_id = ?", id, UserID(c))
+		if err != nil {
+			return 0, nil, fmt.Errorf("records: delete %s: %w", k.table, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return 0, nil, ErrNotFound
+		}
+		return http.StatusNoContent, nil, nil
+	}
+}
+
+// insert runs an INSERT and answers the created record as read back.
+func (a *API) insert(c *gin.Context, k kind, query string, args ...any) (int, any, error) {
+	res, err := a.db.ExecContext(c.Request.Context(), query, args...)
+	if err != nil {
+		return 0, nil, fmt.Errorf("records: insert %s: %w", k.table, err)
+	}
+	id, _ := res.LastInsertId()
+	item, err := a.fetch(c.Request.Context(), k, UserID(c), uint64(id))
+	return http.StatusCreated, item, err
+}
+
+func (a *API) kind(path string) kind {
+	for _, k := range a.kinds() {
+		if k.path == path {
+			return k
+		}
+	}
+	panic("records: no kind " + path)
+}
+
+// Symptom is one symptom diary entry.
+type Symptom struct {
+	ID              uint64    `json:"id"`
+	RecordedAt      time.Time `json:"recorded_at"`
+	Severity        int       `json:"severity"`
+	NightWaking     bool      `json:"night_waking"`
+	ActivityLimited bool      `json:"activity_limited"`
+	Triggers        []string  `json:"triggers"`
+	Memo            string    `json:"memo"`
+}
+
+func scanSymptom(r interface{ Scan(...any) error }) (any, error) {
+	var s Symptom
+	var triggers string
+	if err := r.Scan(&s.ID, &s.RecordedAt, &s.Severity, &s.NightWaking, &s.ActivityLimited, &triggers, &s.Memo); err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal([]byte(triggers), &s.Triggers); err != nil || s.Triggers == nil {
+		s.Triggers = []string{}
+	}
+	return s, nil
+}
+
+func (a *API) createSymptom(c *gin.Context) (int, any, error) {
+	var in struct {
+		RecordedAt      *string  `json:"recorded_at"`
+		Severity        *int     `json:"severity"`
+		NightWaking     bool     `json:"night_waking"`
+		ActivityLimited bool     `json:"activity_limited"`
+		Triggers        []string `json:"triggers"`
+		Memo            string   `json:"memo"`
+	}
+	if err := Decode(c, &in); err != nil {
+		return 0, nil, err
+	}
+	var v Checker
+	var at time.Time
+	if Required(&v, "recorded_at", in.RecordedAt) {
+		at = v.Instant("recorded_at", *in.RecordedAt, a.now())
+	}
+	if Required(&v, "severity", in.Severity) {
+		v.IntRange("severity", *in.Severity, SeverityNone, SeverityMax)
+	}
+	if len(in.Triggers) > 10 {
+		v.Add("triggers", FieldTooLong, "triggers 는 10개까지입니다.")
+	}
+	for _, t := range in.Triggers {
+		if t == "" || len([]rune(t)) > 30 {
+			v.Add("triggers", FieldInvalid, "triggers 의 항목은 1~30자여야 합니다.")
+			break
+		}
+	}
+	v.MaxLen("memo", in.Memo, 1000)
+	if err := v.Err(); err != nil {
+		return 0, nil, err
+	}
+	if in.Triggers == nil {
+		in.Triggers = []string{}
+	}
+	triggers, _ := json.Marshal(in.Triggers)
+	return a.insert(c, a.kind("symptoms"), `INSERT INTO symptom_records (user_id, recorded_at, severity, night_waking, activity_limited, triggers, memo)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`, UserID(c), at, *in.Severity, in.NightWaking, in.ActivityLimited, string(triggers), in.Memo)
+}
+
+// PeakFlow is one peak expiratory flow reading.
+type PeakFlow struct {
+	ID              uint64    `json:"id"`
+	RecordedAt      time.Time `json:"recorded_at"`
+	ValueLPM        int       `json:"value_lpm"`
+	Slot            string    `json:"slot"`
+	PersonalBestLPM *int      `json:"personal_best_lpm"`
+	PercentOfBest   *int      `json:"percent_of_best"`
+	Zone            *string   `json:"zone"`
+}
+
+func scanPeakFlow(r interface{ Scan(...any) error }) (any, error) {
+	var p PeakFlow
+	var best, pct sql.NullInt64
+	var zone sql.NullString
+	if err := r.Scan(&p.ID, &p.RecordedAt, &p.ValueLPM, &p.Slot, &best, &pct, &zone); err != nil {
+		return nil, err
+	}
+	if best.Valid {
+		b, q := int(best.Int64), int(pct.Int64)
+		p.PersonalBestLPM, p.PercentOfBest = &b, &q
+	}
+	if zone.Valid {
+		p.Zone = &zone.String
+	}
+	return p, nil
+}
+
+func (a *API) createPeakFlow(c *gin.Context) (int, any, error) {
+	var in struct {
+		RecordedAt *string `json:"recorded_at"`
+		ValueLPM   *int    `json:"value_lpm"`
+		Slot       *string `json:"slot"`
+	}
+	if err := Decode(c, &in); err != nil {
+		return 0, nil, err
+	}
+	var v Checker
+	var at time.Time
+	if Required(&v, "recorded_at", in.RecordedAt) {
+		at = v.Instant("recorded_at", *in.RecordedAt, a.now())
+	}
+	if Required(&v, "value_lpm", in.ValueLPM) {
+		v.IntRange("value_lpm", *in.ValueLPM, 1, MaxPEF)
+	}
+	if Required(&v, "slot", in.Slot) {
+		v.OneOf("slot", *in.Slot, "morning", "evening", "other")
+	}
+	if err := v.Err(); err != nil {
+		return 0, nil, err
+	}
+	uid := UserID(c)
+	// The snapshot and the insert in one transaction: the plan row is read
+	// with a shared lock, so the stored zone matches the best it names.
+	tx, err := a.db.BeginTx(c.Request.Context(), nil)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer tx.Rollback()
+	var bestArg, pctArg, zoneArg any
+	var best sql.NullInt64
+	err = tx.QueryRowContext(c.Request.Context(), `SELECT personal_best_lpm FROM care_plans WHERE user_id = ? LOCK IN SHARE MODE`, uid).Scan(&best)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return 0, nil, fmt.Errorf("records: plan: %w", err)
+	}
+	if best.Valid {
+		if pct, ok := PercentOfBest(*in.ValueLPM, int(best.Int64)); ok {
+			bestArg, pctArg, zoneArg = best.Int64, pct, ZoneOf(pct)
+		}
+	}
+	res, err := tx.ExecContext(c.Request.Context(), `INSERT INTO peak_flow_records (user_id, recorded_at, value_lpm, slot, personal_best_lpm, percent_of_best, zone)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`, uid, at, *in.ValueLPM, *in.Slot, bestArg, pctArg, zoneArg)
+	if err != nil {
+		return 0, nil, fmt.Errorf("records: insert peak flow: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, nil, err
+	}
+	id, _ := res.LastInsertId()
+	item, err := a.fetch(c.Request.Context(), a.kind("peak-flows"), uid, uint64(id))
+	return http.StatusCreated, item, err
+}
+
+// ACTResult is one Asthma Control Test.
+type ACTResult struct {
+	ID         uint64    `json:"id"`
+	RecordedAt time.Time `json:"recorded_at"`
+	Answers    [5]int    `json:"answers"`
+	Total      int       `json:"total"`
+	Control    string    `json:"control"`
+}
+
+func scanACT(r interface{ Scan(...any) error }) (any, error) {
+	var x ACTResult
+	if err := r.Scan(&x.ID, &x.RecordedAt, &x.Answers[0], &x.Answers[1], &x.Answers[2], &x.Answers[3], &x.Answers[4], &x.Total); err != nil {
+		return nil, err
+	}
+	x.Control = ACTControl(x.Total)
+	return x, nil
+}
+
+func (a *API) createACT(c *gin.Context) (int, any, error) {
+	var in struct {
+		RecordedAt *string `json:"recorded_at"`
+		Answers    []int   `json:"answers"`
+	}
+	if err := Decode(c, &in); err != nil {
+		return 0, nil, err
+	}
+	var v Checker
+	var at time.Time
+	if Required(&v, "recorded_at", in.RecordedAt) {
+		at = v.Instant("recorded_at", *in.RecordedAt, a.now())
+	}
+	var answers [5]int
+	switch {
+	case in.Answers == nil:
+		v.Add("answers", FieldRequired, "answers 값이 필요합니다.")
+	case len(in.Answers) != 5:
+		v.Add("answers", FieldInvalid, "answers 는 다섯 개의 답(1~5)이어야 합니다.")
+	default:
+		for i, n := range in.Answers {
+			v.IntRange(fmt.Sprintf("answers[%d]", i), n, 1, 5)
+			answers[i] = n
+		}
+	}
+	if err := v.Err(); err != nil {
+		return 0, nil, err
+	}
+	total, err := ACTTotal(answers)
+	if err != nil {
+		return 0, nil, err
+	}
+	return a.insert(c, a.kind("act-results"), `INSERT INTO act_results (user_id, recorded_at, q1, q2, q3, q4, q5, total)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, UserID(c), at, answers[0], answers[1], answers[2], answers[3], answers[4], total)
+}
+
+// HealthEvent is an exacerbation: an ER visit, an admission or an oral
+// steroid course. Dates are local dates in the user's zone.
+type HealthEvent struct {
+	ID        uint64  `json:"id"`
+	Kind      string  `json:"kind"`
+	StartDate string  `json:"start_date"`
+	EndDate   *string `json:"end_date"`
+	Memo      string  `json:"memo"`
+}
+
+// Health event kinds.
+const (
+	EventERVisit     = "er_visit"
+	EventAdmission   = "admission"
+	EventOralSteroid = "oral_steroid"
+)
+
+func scanHealthEvent(r interface{ Scan(...any) error }) (any, error) {
+	var h HealthEvent
+	var start time.Time
+	var end sql.NullTime
+	if err := r.Scan(&h.ID, &h.Kind, &start, &end, &h.Memo); err != nil {
+		return nil, err
+	}
+	h.StartDate = start.Format(time.DateOnly)
+	if end.Valid {
+		s := end.Time.Format(time.DateOnly)
+		h.EndDate = &s
+	}
+	return h, nil
+}
+
+func (a *API) createHealthEvent(c *gin.Context) (int, any, error) {
+	var in struct {
+		Kind      *string `json:"kind"`
+		StartDate *string `json:"start_date"`
+		EndDate   *string `json:"end_date"`
+		Memo      string  `json:"memo"`
+	}
+	if err := Decode(c, &in); err != nil {
+		return 0, nil, err
+	}
+	var v Checker
+	if Required(&v, "kind", in.Kind) {
+		v.OneOf("kind", *in.Kind, EventERVisit, EventAdmission, EventOralSteroid)
+	}
+	var start, end time.Time
+	okStart, okEnd := false, false
+	if Required(&v, "start_date", in.StartDate) {
+		start, okStart = v.Date("start_date", *in.StartDate)
+	}
+	var endArg any
+	if in.EndDate != nil {
+		end, okEnd = v.Date("end_date", *in.EndDate)
+		if okEnd {
+			endArg = end.Format(time.DateOnly)
+		}
+	}
+	if okStart && okEnd && end.Before(start) {
+		v.Add("end_date", FieldOutOfRange, "end_date 는 start_date 이후여야 합니다.")
+	}
+	v.MaxLen("memo", in.Memo, 1000)
+	if err := v.Err(); err != nil {
+		return 0, nil, err
+	}
+	return a.insert(c, a.kind("health-events"), `INSERT INTO health_events (user_id, kind, start_date, end_date, memo) VALUES (?, ?, ?, ?, ?)`,
+		UserID(c), *in.Kind, start.Format(time.DateOnly), endArg, in.Memo)
+}

@@ -1,0 +1,135 @@
+package reminder
+
+import (
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"database/sql"
+	"github.com/gin-gonic/gin"
+
+	"github.com/soomcare/soomcare/records"
+	"github.com/soomcare/soomcare/web"
+)
+
+// API serves device registration (PUT/DELETE /v1/me/devices) and notices to
+// every user (POST /v1/admin/notices, admin role, one FCM topic message).
+type API struct {
+	db     *sql.DB
+	sender Sender
+	auth   gin.HandlerFunc
+	logger *slog.Logger
+}
+
+// NewAPI returns the API; sender may be nil (notices answer 503).
+func NewAPI(db *sql.DB, sender Sender, auth gin.HandlerFunc, logger *slog.Logger) *API {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &API{db: db, sender: sender, auth: auth, logger: logger}
+}
+
+// Mount adds the routes; pass it to server.New.
+func (a *API) Mount(e *gin.Engine) {
+	h := func(f func(*gin.Context) (int, any, error)) gin.HandlerFunc { return records.Handle(a.logger, f) }
+	me := records.Group(e, a.auth)
+	me.PUT("/devices", h(a.register))
+	me.DELETE("/devices/:token", h(a.unregister))
+	var admin []gin.HandlerFunc
+	if a.auth != nil {
+		admin = append(admin, a.auth)
+	}
+	admin = append(admin, web.RequireRole(web.RoleAdmin))
+	e.Group("/v1/admin", admin...).POST("/notices", h(a.notice))
+}
+
+// Device is a registered FCM token.
+type Device struct {
+	Token    string `json:"token"`
+	Platform string `json:"platform"`
+}
+
+func validToken(s string) bool {
+	if len(s) < 16 || len(s) > 255 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_:.", r)) {
+			return false
+		}
+	}
+	return true
+}
+
+// register stores the caller's token; a token registered by another user
+// before (same phone, new login) moves to the caller.
+func (a *API) register(c *gin.Context) (int, any, error) {
+	var in struct {
+		Token    *string `json:"token"`
+		Platform *string `json:"platform"`
+	}
+	if err := records.Decode(c, &in); err != nil {
+		return 0, nil, err
+	}
+	var v records.Checker
+	if records.Required(&v, "token", in.Token) && !validToken(*in.Token) {
+		v.Add("token", records.FieldInvalid, "token 은 FCM 등록 토큰이어야 합니다.")
+	}
+	if records.Required(&v, "platform", in.Platform) {
+		v.OneOf("platform", *in.Platform, "android", "ios", "web")
+	}
+	if err := v.Err(); err != nil {
+		return 0, nil, err
+	}
+	_, err := a.db.ExecContext(c.Request.Context(), `INSERT INTO device_tokens (user_id, token, platform) VALUES (?, ?, ?)
+		ON DUPLICATE KEY UPDATE user_id = VALUES(user_id), platform = VALUES(platform)`, records.UserID(c), *in.Token, *in.Platform)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, Device{Token: *in.Token, Platform: *in.Platform}, nil
+}
+
+func (a *API) unregister(c *gin.Context) (int, any, error) {
+	res, err := a.db.ExecContext(c.Request.Context(), `DELETE FROM device_tokens WHERE token = ? AND user_id = ?`, c.Param("token"), records.UserID(c))
+	if err != nil {
+		return 0, nil, err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return 0, nil, records.ErrNotFound
+	}
+	return http.StatusNoContent, nil, nil
+}
+
+// notice sends one message to the notices topic.
+func (a *API) notice(c *gin.Context) (int, any, error) {
+	var in struct {
+		Title *string `json:"title"`
+		Body  *string `json:"body"`
+		Link  string  `json:"link"`
+	}
+	if err := records.Decode(c, &in); err != nil {
+		return 0, nil, err
+	}
+	var v records.Checker
+	if records.Required(&v, "title", in.Title) {
+		v.MaxLen("title", *in.Title, 100)
+	}
+	if records.Required(&v, "body", in.Body) {
+		v.MaxLen("body", *in.Body, 1000)
+	}
+	v.MaxLen("link", in.Link, 500)
+	if err := v.Err(); err != nil {
+		return 0, nil, err
+	}
+	if a.sender == nil {
+		return 0, nil, web.Unavailable("푸시 발송이 설정되지 않았습니다.", nil)
+	}
+	data := map[string]string{"type": "notice"}
+	if in.Link != "" {
+		data["link"] = in.Link
+	}
+	if err := a.sender.Send(c.Request.Context(), Message{Topic: NoticeTopic, Title: *in.Title, Body: *in.Body, Data: data}); err != nil {
+		return 0, nil, web.Unavailable("알림을 보내지 못했습니다. 잠시 후 다시 시도해 주세요.", err)
+	}
+	return http.StatusAccepted, gin.H{"topic": NoticeTopic}, nil
+}
