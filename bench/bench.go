@@ -259,7 +259,7 @@ func CDC(ctx context.Context, env Env, n int, rate int, d time.Duration) (CDCRep
 		Name: "bench", DSN: s.dsn, ServerID: env.ServerID, Tables: []string{"users", "posts"},
 		BatchSize: 2000, FlushInterval: 50 * time.Millisecond, HeartbeatInterval: time.Second,
 		Profile: env.Profile, OnAck: onAck,
-	}, s.db, env.Engine, life, indexer.NewBulkWriter(env.Engine.ES, indexer.BulkOptions{}, env.Logger), env.Logger)
+	}, s.db, env.Engine, life, indexer.NewBulkWriter(env.Engine.ES, indexer.BulkOptions{RequireAlias: true}, env.Logger), env.Logger)
 	if err != nil {
 		return rep, err
 	}

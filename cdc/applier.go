@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/soomcare/soomcare/indexer"
@@ -33,6 +34,17 @@ type Fanout interface {
 	IDsByUser(ctx context.Context, index string, userIDs []uint64, after uint64, limit int) ([]uint64, error)
 }
 
+// pend is what the events of a batch say about one document.
+type pend struct {
+	version int64     // newest event's version
+	image   bool      // an event carried the document's own row
+	deleted bool      // …and the newest such event deleted it
+	updated time.Time // …or left it with this updated_at
+}
+
+// errAliasMissing means an index the worker writes to no longer exists.
+var errAliasMissing = errors.New("search index alias missing")
+
 type applier struct {
 	reader   Reader
 	fanout   Fanout
@@ -49,7 +61,7 @@ type applier struct {
 	state    State
 	wctx     context.Context // writes: survives the shutdown signal until the final flush ends
 	inflight *job
-	pending  map[string]map[uint64]int64 // index → id → newest version seen
+	pending  map[string]map[uint64]*pend // index → id → what the newest events say
 	users    map[uint64]int64            // users whose posts/contents need the new nickname
 	nPending int
 	events   int64
@@ -63,7 +75,7 @@ type applier struct {
 func newApplier(a applier, st State) *applier {
 	a.state = st
 	a.lastPos = st.Position
-	a.pending = map[string]map[uint64]int64{}
+	a.pending = map[string]map[uint64]*pend{}
 	a.users = map[uint64]int64{}
 	if a.now == nil {
 		a.now = time.Now
@@ -155,13 +167,19 @@ func (a *applier) add(it item) {
 		for _, k := range it.keys {
 			m := a.pending[k.index]
 			if m == nil {
-				m = map[uint64]int64{}
+				m = map[uint64]*pend{}
 				a.pending[k.index] = m
 			}
-			if _, seen := m[k.id]; !seen {
+			p := m[k.id]
+			if p == nil {
+				p = &pend{}
+				m[k.id] = p
 				a.nPending++
 			}
-			m[k.id] = max(m[k.id], it.version)
+			p.version = max(p.version, it.version)
+			if k.image { // events arrive in binlog order: the newest image wins
+				p.image, p.deleted, p.updated = true, k.deleted, k.updated
+			}
 			if k.fanout {
 				a.users[k.id] = max(a.users[k.id], it.version)
 			}
@@ -252,7 +270,7 @@ func (a *applier) flush(ctx context.Context) error {
 	if a.posDirty { // every event before this position is in this batch or an earlier one
 		j.pos, j.gtid, j.hasPos = a.lastPos, a.lastGTID, true
 	}
-	a.pending = map[string]map[uint64]int64{}
+	a.pending = map[string]map[uint64]*pend{}
 	a.users = map[uint64]int64{}
 	a.nPending, a.events, a.beat = 0, 0, time.Time{}
 	if err := a.wait(ctx); err != nil {
@@ -306,6 +324,13 @@ func (a *applier) settle(ctx context.Context, r jobResult) error {
 		return r.err
 	}
 	res := r.res
+	for _, f := range res.Failed {
+		if strings.Contains(f.Type, "index_not_found") {
+			// An alias disappeared under the worker: stop (nothing is saved past
+			// this batch); the restart rebuilds missing indices from MySQL.
+			return fmt.Errorf("%w: %s (%s)", errAliasMissing, f.Op.Index, f.Reason)
+		}
+	}
 	if len(res.Failed) > 0 {
 		dl := make([]DeadLetter, len(res.Failed))
 		for i, f := range res.Failed {
@@ -341,50 +366,15 @@ func (a *applier) settle(ctx context.Context, r jobResult) error {
 
 // collect re-reads every pending key (and the fan-out of changed users) and
 // turns it into index or delete operations carrying the event's version.
+// Own rows are read first and until each shows at least the state its event
+// described, so the fan-out reads that follow see those commits too.
 func (a *applier) collect(ctx context.Context) ([]indexer.Op, error) {
-	// Fan-out: posts and contents written by a changed user carry the nickname.
-	if len(a.users) > 0 {
-		users := make([]uint64, 0, len(a.users))
-		for id := range a.users {
-			users = append(users, id)
-		}
-		slices.Sort(users)
-		for _, index := range []string{mappings.Posts, mappings.Contents} {
-			for i := 0; i < len(users); i += 500 {
-				chunk := users[i:min(i+500, len(users))]
-				var after uint64
-				for {
-					var ids []uint64
-					err := retry(ctx, a.logger, a.metrics, "fan-out query", func() error {
-						var qerr error
-						ids, qerr = a.fanout.IDsByUser(ctx, index, chunk, after, 1000)
-						return qerr
-					})
-					if err != nil {
-						return nil, err
-					}
-					if len(ids) == 0 {
-						break
-					}
-					v := int64(0)
-					for _, u := range chunk {
-						v = max(v, a.users[u])
-					}
-					m := a.pending[index]
-					if m == nil {
-						m = map[uint64]int64{}
-						a.pending[index] = m
-					}
-					for _, id := range ids {
-						m[id] = max(m[id], v)
-					}
-					after = ids[len(ids)-1]
-				}
-			}
-		}
-	}
 	var ops []indexer.Op
-	for index, byID := range a.pending {
+	for _, index := range []string{mappings.Users, mappings.Contents, mappings.Posts} {
+		byID := a.pending[index]
+		if len(byID) == 0 {
+			continue
+		}
 		ids := make([]uint64, 0, len(byID))
 		for id := range byID {
 			ids = append(ids, id)
@@ -392,24 +382,142 @@ func (a *applier) collect(ctx context.Context) ([]indexer.Op, error) {
 		slices.Sort(ids)
 		alias := a.aliasOf(index)
 		for i := 0; i < len(ids); i += 1000 {
-			chunk := ids[i:min(i+1000, len(ids))]
-			var docs []indexer.Doc
-			err := retry(ctx, a.logger, a.metrics, "read rows", func() error {
-				var rerr error
-				docs, rerr = a.reader.ByIDs(ctx, index, chunk)
-				return rerr
-			})
+			docs, err := a.readFresh(ctx, index, ids[i:min(i+1000, len(ids))], byID)
 			if err != nil {
 				return nil, err
 			}
 			for _, d := range docs {
-				op := indexer.Op{Index: alias, ID: indexer.DocID(d.ID), Version: byID[d.ID]}
+				op := indexer.Op{Index: alias, ID: indexer.DocID(d.ID), Version: byID[d.ID].version}
 				if d.Doc != nil {
 					op.Action, op.Doc = indexer.ActionIndex, d.Doc
 				} else {
 					op.Action = indexer.ActionDelete
 				}
 				ops = append(ops, op)
+			}
+		}
+		if index == mappings.Users && len(a.users) > 0 {
+			fan, err := a.fanOut(ctx)
+			if err != nil {
+				return nil, err
+			}
+			ops = append(ops, fan...)
+		}
+	}
+	return ops, nil
+}
+
+// readFresh reads ids and re-reads, with a short backoff, those whose row
+// does not yet show the state their newest event described (the binlog is
+// written before the commit is visible to other sessions). After about five
+// seconds it takes what it has and logs it: a later event will correct it.
+func (a *applier) readFresh(ctx context.Context, index string, ids []uint64, want map[uint64]*pend) ([]indexer.Doc, error) {
+	out := make(map[uint64]indexer.Doc, len(ids))
+	todo := ids
+	for attempt := 0; len(todo) > 0; attempt++ {
+		var docs []indexer.Doc
+		err := retry(ctx, a.logger, a.metrics, "read rows", func() error {
+			var rerr error
+			docs, rerr = a.reader.ByIDs(ctx, index, todo)
+			return rerr
+		})
+		if err != nil {
+			return nil, err
+		}
+		var stale []uint64
+		for _, d := range docs {
+			out[d.ID] = d
+			p := want[d.ID]
+			if p == nil || !p.image {
+				continue
+			}
+			rowGone := d.UpdatedAt.IsZero()
+			if (p.deleted && !rowGone) || (!p.deleted && (rowGone || d.UpdatedAt.Before(p.updated))) {
+				stale = append(stale, d.ID)
+			}
+		}
+		if len(stale) == 0 {
+			break
+		}
+		if attempt >= 12 {
+			a.logger.Warn("rows never showed their binlog state; indexing what MySQL returns", "index", index, "ids", len(stale), "first", stale[0])
+			break
+		}
+		a.metrics.Retries.Inc()
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(time.Duration(1<<min(attempt, 9)) * time.Millisecond * 5):
+		}
+		todo = stale
+	}
+	docs := make([]indexer.Doc, 0, len(ids))
+	for _, id := range ids {
+		d := out[id]
+		d.ID = id
+		docs = append(docs, d)
+	}
+	return docs, nil
+}
+
+// fanOut re-indexes the posts and contents of changed users (their nickname
+// or status is denormalised there), in bounded pages.
+func (a *applier) fanOut(ctx context.Context) ([]indexer.Op, error) {
+	users := make([]uint64, 0, len(a.users))
+	for id := range a.users {
+		users = append(users, id)
+	}
+	slices.Sort(users)
+	var ops []indexer.Op
+	for _, index := range []string{mappings.Posts, mappings.Contents} {
+		alias := a.aliasOf(index)
+		own := a.pending[index] // documents the batch already writes
+		for i := 0; i < len(users); i += 500 {
+			chunk := users[i:min(i+500, len(users))]
+			v := int64(0)
+			for _, u := range chunk {
+				v = max(v, a.users[u])
+			}
+			var after uint64
+			for {
+				var ids []uint64
+				err := retry(ctx, a.logger, a.metrics, "fan-out query", func() error {
+					var qerr error
+					ids, qerr = a.fanout.IDsByUser(ctx, index, chunk, after, 1000)
+					return qerr
+				})
+				if err != nil {
+					return nil, err
+				}
+				if len(ids) == 0 {
+					break
+				}
+				after = ids[len(ids)-1]
+				ids = slices.DeleteFunc(ids, func(id uint64) bool {
+					if p := own[id]; p != nil { // written by the own-row pass, which reads after this user's commit
+						p.version = max(p.version, v)
+						return true
+					}
+					return false
+				})
+				var docs []indexer.Doc
+				err = retry(ctx, a.logger, a.metrics, "read rows", func() error {
+					var rerr error
+					docs, rerr = a.reader.ByIDs(ctx, index, ids)
+					return rerr
+				})
+				if err != nil {
+					return nil, err
+				}
+				for _, d := range docs {
+					op := indexer.Op{Index: alias, ID: indexer.DocID(d.ID), Version: v}
+					if d.Doc != nil {
+						op.Action, op.Doc = indexer.ActionIndex, d.Doc
+					} else {
+						op.Action = indexer.ActionDelete
+					}
+					ops = append(ops, op)
+				}
 			}
 		}
 	}

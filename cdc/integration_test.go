@@ -21,34 +21,15 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
-	"github.com/soomcare/soomcare/config"
-	"github.com/soomcare/soomcare/engine"
 	"github.com/soomcare/soomcare/indexer"
 	"github.com/soomcare/soomcare/internal/testdb"
-	"github.com/soomcare/soomcare/internal/testenv"
+	"github.com/soomcare/soomcare/internal/testengine"
 	"github.com/soomcare/soomcare/mappings"
 )
 
-type testEngine struct {
-	kind, profile string
-	client        *engine.Client
-}
+type testEngine = testengine.Engine
 
-func testEngines(t *testing.T) []testEngine {
-	t.Helper()
-	var out []testEngine
-	for _, e := range []struct{ kind, url, profile string }{
-		{config.EngineOpenSearch, testenv.OpenSearchURL(t), mappings.ProfileNori},
-		{config.EngineElasticsearch, testenv.ElasticsearchURL(t), mappings.ProfileBasic},
-	} {
-		c, err := engine.New(config.Search{Engine: e.kind, Addresses: []string{e.url}, RequestTimeout: 30 * time.Second})
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, testEngine{e.kind, e.profile, c})
-	}
-	return out
-}
+func testEngines(t *testing.T) []testEngine { return testengine.All(t) }
 
 func randomHex(n int) string {
 	b := make([]byte, n)
@@ -78,7 +59,7 @@ type pipeline struct {
 func newPipeline(t *testing.T, db *sql.DB, dsn string, eng testEngine) *pipeline {
 	t.Helper()
 	prefix := "c" + randomHex(4)
-	life := indexer.NewLifecycle(eng.client.ES, prefix)
+	life := indexer.NewLifecycle(eng.Client.ES, prefix)
 	t.Cleanup(func() {
 		for _, n := range mappings.Names() {
 			all, _, _ := life.Physical(context.Background(), n)
@@ -99,12 +80,12 @@ func (p *pipeline) start(cfg Config) {
 	if cfg.Tables == nil {
 		cfg.Tables = []string{"users", "contents", "posts", "comments", "post_likes"}
 	}
-	cfg.Profile = p.eng.profile
+	cfg.Profile = p.eng.Profile
 	if cfg.FlushInterval == 0 {
 		cfg.FlushInterval = 100 * time.Millisecond
 	}
 	log := testLogger(p.t)
-	w, err := New(cfg, p.db, p.eng.client, p.life, indexer.NewBulkWriter(p.eng.client.ES, indexer.BulkOptions{}, log), log)
+	w, err := New(cfg, p.db, p.eng.Client, p.life, indexer.NewBulkWriter(p.eng.Client.ES, indexer.BulkOptions{RequireAlias: true}, log), log)
 	if err != nil {
 		p.t.Fatal(err)
 	}
@@ -172,7 +153,7 @@ func before(a, b indexer.Position) bool {
 func (p *pipeline) assertEqual() {
 	p.t.Helper()
 	for _, n := range mappings.Names() {
-		d, err := indexer.Compare(context.Background(), p.eng.client.ES, indexer.NewSource(p.db), p.life.Alias(n), n)
+		d, err := indexer.Compare(context.Background(), p.eng.Client.ES, indexer.NewSource(p.db), p.life.Alias(n), n)
 		if err != nil {
 			p.t.Fatal(err)
 		}
@@ -184,7 +165,7 @@ func (p *pipeline) assertEqual() {
 
 func (p *pipeline) doc(index string, id int) map[string]any {
 	p.t.Helper()
-	res, err := p.eng.client.ES.Get(p.life.Alias(index), fmt.Sprint(id))
+	res, err := p.eng.Client.ES.Get(p.life.Alias(index), fmt.Sprint(id))
 	if err != nil {
 		p.t.Fatal(err)
 	}
@@ -215,7 +196,7 @@ func baseRows(t *testing.T, db *sql.DB) {
 
 func TestIntegrationCDCRoundTrip(t *testing.T) {
 	for _, eng := range testEngines(t) {
-		t.Run(eng.kind, func(t *testing.T) {
+		t.Run(eng.Kind, func(t *testing.T) {
 			db, dsn := testdb.New(t)
 			baseRows(t, db)
 			p := newPipeline(t, db, dsn, eng)
@@ -381,4 +362,48 @@ func TestIntegrationCDCLargeTransaction(t *testing.T) {
 	if peak.Load() > 256<<20 {
 		t.Errorf("peak heap %d MiB: memory is not bounded by the batch size", peak.Load()>>20)
 	}
+}
+
+// An index deleted under a running worker is rebuilt from MySQL (never
+// auto-created with dynamic mappings), and streaming goes on.
+func TestIntegrationCDCRebuildsMissingIndex(t *testing.T) {
+	eng := testEngines(t)[0]
+	db, dsn := testdb.New(t)
+	baseRows(t, db)
+	p := newPipeline(t, db, dsn, eng)
+	p.start(Config{})
+	p.caughtUp(60 * time.Second)
+	all, _, err := p.life.Physical(context.Background(), mappings.Posts)
+	if err != nil || len(all) == 0 {
+		t.Fatalf("physical posts indices %v, %v", all, err)
+	}
+	for _, idx := range all {
+		if err := p.life.Delete(context.Background(), idx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mustExec(t, db, `INSERT INTO posts (id, user_id, category, title, body) VALUES (9, 1, '자유', '색인이 지워진 뒤의 글', '본문')`)
+	deadline := time.Now().Add(60 * time.Second)
+	for !p.life.Exists(context.Background(), p.life.Alias(mappings.Posts)) {
+		if time.Now().After(deadline) {
+			t.Fatal("the deleted posts index was not rebuilt")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	p.caughtUp(60 * time.Second)
+	if d := p.doc(mappings.Posts, 9); d == nil {
+		t.Error("post 9 missing after the rebuild")
+	}
+	// No concrete index may have been auto-created under the alias name.
+	res, err := eng.Client.ES.Indices.Get([]string{p.life.Alias(mappings.Posts)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var got map[string]json.RawMessage
+	json.NewDecoder(res.Body).Decode(&got)
+	if _, concrete := got[p.life.Alias(mappings.Posts)]; concrete {
+		t.Error("a concrete index was auto-created with the alias's name")
+	}
+	p.assertEqual()
 }

@@ -60,7 +60,8 @@ type Worker struct {
 	db      *sql.DB
 	es      *engine.Client
 	life    *indexer.Lifecycle
-	writer  Writer
+	writer  Writer         // streaming: writes through aliases (require_alias)
+	loader  indexer.Writer // snapshots and rebuilds: write physical indices
 	store   *Store
 	src     *indexer.Source
 	logger  *slog.Logger
@@ -87,8 +88,9 @@ func New(cfg Config, db *sql.DB, es *engine.Client, life *indexer.Lifecycle, wri
 			return nil, fmt.Errorf("cdc.tables: %q is not a table the CDC indexes (known: users, contents, posts, comments, post_likes)", t)
 		}
 	}
-	return &Worker{cfg: cfg, db: db, es: es, life: life, writer: writer, store: NewStore(db, cfg.Name),
-		src: indexer.NewSource(db), logger: logger, metrics: NewMetrics()}, nil
+	return &Worker{cfg: cfg, db: db, es: es, life: life, writer: writer, loader: indexer.NewBulkWriter(es.ES, indexer.BulkOptions{}, logger),
+		store: NewStore(db, cfg.Name),
+		src:   indexer.NewSource(db), logger: logger, metrics: NewMetrics()}, nil
 }
 
 // Metrics exposes the worker's series (tests read them).
@@ -161,6 +163,9 @@ func (w *Worker) Run(ctx context.Context) error {
 	for attempt := 0; ; attempt++ {
 		if err := w.checkPosition(ctx, st.Position); err != nil {
 			return err
+		}
+		if err := w.rebuildMissing(ctx); err != nil {
+			return w.cause(ctx, err)
 		}
 		err := w.stream(ctx, st)
 		if ctx.Err() != nil {
@@ -260,6 +265,25 @@ func last(s []string) string {
 	return s[len(s)-1]
 }
 
+// rebuildMissing rebuilds, from MySQL, any index whose alias does not exist
+// (deleted by hand, or a new search.index_prefix). Streaming then resumes from
+// the checkpoint: the replay is harmless, the rebuild noted its own position.
+func (w *Worker) rebuildMissing(ctx context.Context) error {
+	for _, name := range w.indices() {
+		if w.life.Exists(ctx, w.life.Alias(name)) {
+			continue
+		}
+		w.logger.Warn("search index missing; rebuilding it from MySQL before streaming", "alias", w.life.Alias(name))
+		r := indexer.NewReindexer(w.db, w.es.ES, w.life, w.loader, w.logger)
+		rep, err := r.Run(ctx, name, indexer.ReindexOptions{Profile: w.cfg.Profile, Keep: 2})
+		if err != nil {
+			return fmt.Errorf("rebuild missing index %s: %w", name, err)
+		}
+		w.logger.Info("rebuilt", "alias", w.life.Alias(name), "documents", rep.Indexed, "took", rep.Took)
+	}
+	return nil
+}
+
 // snapshot loads every index from MySQL, resumably, and returns the state to
 // stream from: the binlog position noted before the first read.
 func (w *Worker) snapshot(ctx context.Context, st State) (State, error) {
@@ -274,7 +298,7 @@ func (w *Worker) snapshot(ctx context.Context, st State) (State, error) {
 		}
 	}
 	w.logger.Info("snapshot", "from", st.Position, "indices", w.indices(), "done", st.SnapshotDone)
-	r := indexer.NewReindexer(w.db, w.es.ES, w.life, w.writer, w.logger)
+	r := indexer.NewReindexer(w.db, w.es.ES, w.life, w.loader, w.logger)
 	for _, name := range w.indices() {
 		if slices.Contains(st.SnapshotDone, name) {
 			continue

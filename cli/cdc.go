@@ -77,7 +77,7 @@ Metrics: http://<cdc.metrics_addr>/metrics (Prometheus), /healthz.`,
 				FlushInterval: c.CDC.FlushInterval,
 				Profile:       c.Search.AnalysisProfile,
 				MetricsAddr:   c.CDC.MetricsAddr,
-			}, db, es, indexer.NewLifecycle(es.ES, c.Search.IndexPrefix), indexer.NewBulkWriter(es.ES, indexer.BulkOptions{}, log), log)
+			}, db, es, indexer.NewLifecycle(es.ES, c.Search.IndexPrefix), indexer.NewBulkWriter(es.ES, indexer.BulkOptions{RequireAlias: true}, log), log)
 			if err != nil {
 				return usageError{err}
 			}
@@ -100,11 +100,7 @@ Metrics: http://<cdc.metrics_addr>/metrics (Prometheus), /healthz.`,
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			c, err := e.config()
-			if err != nil {
-				return err
-			}
-			db, err := openMySQL(ctx, c)
+			_, db, err := e.configAndDB(ctx)
 			if err != nil {
 				return err
 			}
@@ -152,11 +148,7 @@ before the snapshot. Use it after exit code 4 (binlog purged) or to rebuild from
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			c, err := e.config()
-			if err != nil {
-				return err
-			}
-			db, err := openMySQL(ctx, c)
+			_, db, err := e.configAndDB(ctx)
 			if err != nil {
 				return err
 			}

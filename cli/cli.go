@@ -139,6 +139,19 @@ func (e *env) logger(c *config.Config) *slog.Logger {
 	return slog.New(slog.NewTextHandler(e.stderr, opts))
 }
 
+// configAndDB loads the configuration and opens MySQL, waiting for it.
+func (e *env) configAndDB(ctx context.Context) (*config.Config, *sql.DB, error) {
+	c, err := e.config()
+	if err != nil {
+		return nil, nil, err
+	}
+	db, err := openMySQL(ctx, c)
+	if err != nil {
+		return nil, nil, err
+	}
+	return c, db, nil
+}
+
 // openMySQL opens the pool and waits for the server up to startup.wait_timeout.
 func openMySQL(ctx context.Context, c *config.Config) (*sql.DB, error) {
 	db, err := mysql.Open(ctx, c.MySQL.DSN, mysql.Options{

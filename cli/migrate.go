@@ -98,11 +98,7 @@ applied with goose and recorded in the goose_db_version table. Run migrations fr
 }
 
 func (e *env) withMigrator(cmd *cobra.Command, f func(*mysql.Migrator) error) error {
-	c, err := e.config()
-	if err != nil {
-		return err
-	}
-	db, err := openMySQL(cmd.Context(), c)
+	c, db, err := e.configAndDB(cmd.Context())
 	if err != nil {
 		return err
 	}

@@ -41,11 +41,7 @@ and user_identities with DELETE, so the binlog and the CDC worker see the deleti
 				return usageError{err}
 			}
 			ctx := cmd.Context()
-			c, err := e.config()
-			if err != nil {
-				return err
-			}
-			db, err := openMySQL(ctx, c)
+			_, db, err := e.configAndDB(ctx)
 			if err != nil {
 				return err
 			}

@@ -28,11 +28,7 @@ of each kind. Rows written while it runs may show up as differences: rerun once 
 				names = []string{args[0]}
 			}
 			ctx := cmd.Context()
-			c, err := e.config()
-			if err != nil {
-				return err
-			}
-			db, err := openMySQL(ctx, c)
+			c, db, err := e.configAndDB(ctx)
 			if err != nil {
 				return err
 			}

@@ -76,6 +76,11 @@ type BulkOptions struct {
 	// "wait_for" or "true". The engine rejects other values (HTTP 400), and
 	// Write then returns the error.
 	Refresh string
+	// RequireAlias makes the engine refuse index operations whose target is
+	// not an alias (require_alias), instead of auto-creating a concrete index
+	// with dynamic mappings when an alias is missing. The CDC sets it: it
+	// always writes through aliases.
+	RequireAlias bool
 	// Sleep waits for d or until ctx is done, returning ctx's error in the
 	// latter case. Nil means a timer; tests inject their own.
 	Sleep func(ctx context.Context, d time.Duration) error
@@ -474,6 +479,10 @@ func (w *BulkWriter) roundTrip(ctx context.Context, body []byte, ops []Op, pendi
 		Body:       bytes.NewReader(body), // http.NewRequest sets GetBody: transport retries re-read it without a copy
 		Refresh:    w.opts.Refresh,
 		FilterPath: bulkFilterPath,
+	}
+	if w.opts.RequireAlias {
+		t := true
+		req.RequireAlias = &t
 	}
 	resp, err := req.Do(ctx, w.es)
 	if err != nil {

@@ -16,33 +16,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/soomcare/soomcare/config"
 	"github.com/soomcare/soomcare/engine"
 	"github.com/soomcare/soomcare/internal/testdb"
-	"github.com/soomcare/soomcare/internal/testenv"
+	"github.com/soomcare/soomcare/internal/testengine"
 	"github.com/soomcare/soomcare/mappings"
 )
 
-type testEngine struct {
-	kind, profile string
-	client        *engine.Client
-}
+type testEngine = testengine.Engine
 
-func testEngines(t *testing.T) []testEngine {
-	t.Helper()
-	var out []testEngine
-	for _, e := range []struct{ kind, url, profile string }{
-		{config.EngineOpenSearch, testenv.OpenSearchURL(t), mappings.ProfileNori},
-		{config.EngineElasticsearch, testenv.ElasticsearchURL(t), mappings.ProfileBasic},
-	} {
-		c, err := engine.New(config.Search{Engine: e.kind, Addresses: []string{e.url}, RequestTimeout: 30 * time.Second})
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, testEngine{e.kind, e.profile, c})
-	}
-	return out
-}
+func testEngines(t *testing.T) []testEngine { return testengine.All(t) }
 
 func randomPrefix(t *testing.T) string {
 	b := make([]byte, 4)
@@ -79,9 +61,9 @@ func fixture(t *testing.T, db *sql.DB) {
 
 func newReindexer(t *testing.T, db *sql.DB, e testEngine, prefix string, w Writer) (*Reindexer, *Lifecycle) {
 	t.Helper()
-	life := NewLifecycle(e.client.ES, prefix)
+	life := NewLifecycle(e.Client.ES, prefix)
 	if w == nil {
-		w = NewBulkWriter(e.client.ES, BulkOptions{}, slog.Default())
+		w = NewBulkWriter(e.Client.ES, BulkOptions{}, slog.Default())
 	}
 	t.Cleanup(func() {
 		for _, n := range mappings.Names() {
@@ -91,7 +73,7 @@ func newReindexer(t *testing.T, db *sql.DB, e testEngine, prefix string, w Write
 			}
 		}
 	})
-	return NewReindexer(db, e.client.ES, life, w, slog.Default()), life
+	return NewReindexer(db, e.Client.ES, life, w, slog.Default()), life
 }
 
 func search(t *testing.T, c *engine.Client, index string, query map[string]any) []map[string]any {
@@ -152,7 +134,7 @@ func TestIntegrationReindexBuildsSearchableIndices(t *testing.T) {
 	db, _ := testdb.New(t)
 	fixture(t, db)
 	for _, e := range testEngines(t) {
-		t.Run(e.kind, func(t *testing.T) {
+		t.Run(e.Kind, func(t *testing.T) {
 			ctx := context.Background()
 			r, life := newReindexer(t, db, e, randomPrefix(t), nil)
 			want := map[string][]string{
@@ -161,7 +143,7 @@ func TestIntegrationReindexBuildsSearchableIndices(t *testing.T) {
 				mappings.Users:    {"1", "4"},
 			}
 			for _, name := range mappings.Names() {
-				rep, err := r.Run(ctx, name, ReindexOptions{Profile: e.profile})
+				rep, err := r.Run(ctx, name, ReindexOptions{Profile: e.Profile})
 				if err != nil {
 					t.Fatalf("reindex %s: %v", name, err)
 				}
@@ -173,7 +155,7 @@ func TestIntegrationReindexBuildsSearchableIndices(t *testing.T) {
 					t.Errorf("%s: %d documents, want %v", name, rep.Indexed, want[name])
 				}
 				var ids []string
-				for _, d := range search(t, e.client, life.Alias(name), map[string]any{"size": 100}) {
+				for _, d := range search(t, e.Client, life.Alias(name), map[string]any{"size": 100}) {
 					ids = append(ids, fmt.Sprint(d["id"]))
 				}
 				slices.Sort(ids)
@@ -181,7 +163,7 @@ func TestIntegrationReindexBuildsSearchableIndices(t *testing.T) {
 					t.Errorf("%s: ids %v, want %v (drafts, hidden, deleted and blocked authors excluded)", name, ids, want[name])
 				}
 			}
-			users := search(t, e.client, life.Alias(mappings.Users), map[string]any{"size": 10})
+			users := search(t, e.Client, life.Alias(mappings.Users), map[string]any{"size": 10})
 			for _, u := range users {
 				for _, private := range []string{"email", "status", "role", "password_hash"} {
 					if _, ok := u[private]; ok {
@@ -189,17 +171,17 @@ func TestIntegrationReindexBuildsSearchableIndices(t *testing.T) {
 					}
 				}
 			}
-			if e.profile != mappings.ProfileNori {
+			if e.Profile != mappings.ProfileNori {
 				return
 			}
 			// Nori: particles stripped, so 천식 finds 천식이.
-			got := titles(search(t, e.client, life.Alias(mappings.Posts), map[string]any{
+			got := titles(search(t, e.Client, life.Alias(mappings.Posts), map[string]any{
 				"query": map[string]any{"match": map[string]any{"title": "천식"}}}))
 			if !slices.Contains(got, "아이의 천식이 밤에 심해져요") {
 				t.Errorf("search 천식 on posts = %v", got)
 			}
 			for _, prefix := range []string{"ㅊㅅ", "cjstlr"} {
-				got := titles(search(t, e.client, life.Alias(mappings.Contents), map[string]any{
+				got := titles(search(t, e.Client, life.Alias(mappings.Contents), map[string]any{
 					"suggest": map[string]any{"s": map[string]any{"prefix": prefix, "completion": map[string]any{"field": "suggest"}}}}))
 				if !slices.Contains(got, "천식 흡입기 사용법") {
 					t.Errorf("suggest %q = %v, want 천식 흡입기 사용법", prefix, got)
@@ -217,7 +199,7 @@ func TestIntegrationReindexSwapKeepAndRollback(t *testing.T) {
 	r, life := newReindexer(t, db, e, randomPrefix(t), nil)
 	var built []string
 	for i := 0; i < 3; i++ {
-		rep, err := r.Run(ctx, mappings.Users, ReindexOptions{Profile: e.profile, Keep: 2})
+		rep, err := r.Run(ctx, mappings.Users, ReindexOptions{Profile: e.Profile, Keep: 2})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -263,14 +245,14 @@ func TestIntegrationReindexFailureLeavesAliasUntouched(t *testing.T) {
 	ctx := context.Background()
 	prefix := randomPrefix(t)
 	good, life := newReindexer(t, db, e, prefix, nil)
-	first, err := good.Run(ctx, mappings.Users, ReindexOptions{Profile: e.profile})
+	first, err := good.Run(ctx, mappings.Users, ReindexOptions{Profile: e.Profile})
 	if err != nil {
 		t.Fatal(err)
 	}
-	fw := &failingWriter{Writer: NewBulkWriter(e.client.ES, BulkOptions{}, slog.Default())}
+	fw := &failingWriter{Writer: NewBulkWriter(e.Client.ES, BulkOptions{}, slog.Default())}
 	fw.n.Store(2)
-	bad := NewReindexer(db, e.client.ES, life, fw, slog.Default())
-	_, err = bad.Run(ctx, mappings.Users, ReindexOptions{Profile: e.profile, BatchSize: 10})
+	bad := NewReindexer(db, e.Client.ES, life, fw, slog.Default())
+	_, err = bad.Run(ctx, mappings.Users, ReindexOptions{Profile: e.Profile, BatchSize: 10})
 	if !errors.Is(err, engine.ErrUnavailable) {
 		t.Fatalf("err = %v, want ErrUnavailable", err)
 	}
@@ -287,7 +269,7 @@ func TestIntegrationReindexUnderSearchLoad(t *testing.T) {
 	e := testEngines(t)[0]
 	ctx := context.Background()
 	r, life := newReindexer(t, db, e, randomPrefix(t), nil)
-	if _, err := r.Run(ctx, mappings.Posts, ReindexOptions{Profile: e.profile}); err != nil {
+	if _, err := r.Run(ctx, mappings.Posts, ReindexOptions{Profile: e.Profile}); err != nil {
 		t.Fatal(err)
 	}
 	stop := make(chan struct{})
@@ -304,7 +286,7 @@ func TestIntegrationReindexUnderSearchLoad(t *testing.T) {
 					return
 				default:
 				}
-				res, err := e.client.ES.Search(e.client.ES.Search.WithIndex(life.Alias(mappings.Posts)), e.client.ES.Search.WithBody(strings.NewReader(body)))
+				res, err := e.Client.ES.Search(e.Client.ES.Search.WithIndex(life.Alias(mappings.Posts)), e.Client.ES.Search.WithBody(strings.NewReader(body)))
 				if err == nil && !res.IsError() {
 					var out struct {
 						Hits struct{ Hits []json.RawMessage } `json:"hits"`
@@ -325,7 +307,7 @@ func TestIntegrationReindexUnderSearchLoad(t *testing.T) {
 		}()
 	}
 	for range 3 {
-		if _, err := r.Run(ctx, mappings.Posts, ReindexOptions{Profile: e.profile}); err != nil {
+		if _, err := r.Run(ctx, mappings.Posts, ReindexOptions{Profile: e.Profile}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -347,7 +329,7 @@ func TestIntegrationReindexWhileRowsChange(t *testing.T) {
 		}
 	}
 	for _, e := range testEngines(t) {
-		t.Run(e.kind, func(t *testing.T) {
+		t.Run(e.Kind, func(t *testing.T) {
 			ctx := context.Background()
 			r, life := newReindexer(t, db, e, randomPrefix(t), nil)
 			stop, stopped := make(chan struct{}), make(chan struct{})
@@ -383,7 +365,7 @@ func TestIntegrationReindexWhileRowsChange(t *testing.T) {
 				}
 			}()
 			once := sync.Once{}
-			rep, err := r.Run(ctx, mappings.Posts, ReindexOptions{Profile: e.profile, BatchSize: 25, Progress: func(phase string, done, total int64) {
+			rep, err := r.Run(ctx, mappings.Posts, ReindexOptions{Profile: e.Profile, BatchSize: 25, Progress: func(phase string, done, total int64) {
 				if phase == "load" && done >= 300 { // let rows change during most of the load, then settle
 					once.Do(func() { close(stop); <-stopped })
 				}
@@ -396,7 +378,7 @@ func TestIntegrationReindexWhileRowsChange(t *testing.T) {
 			if writes.Load() < 20 {
 				t.Fatalf("only %d writes happened during the load", writes.Load())
 			}
-			assertIndexEqualsMySQL(t, db, e.client, life, mappings.Posts)
+			assertIndexEqualsMySQL(t, db, e.Client, life, mappings.Posts)
 		})
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/soomcare/soomcare/mappings"
+	"github.com/soomcare/soomcare/mysql"
 )
 
 // Source reads the rows of a logical index from MySQL in keyset-paginated
@@ -23,6 +24,9 @@ func NewSource(db *sql.DB) *Source { return &Source{db: db} }
 type Doc struct {
 	ID  uint64
 	Doc json.RawMessage
+	// UpdatedAt is the row's updated_at (zero when there is no row): the CDC
+	// compares it with the binlog image to know the read saw that change.
+	UpdatedAt time.Time
 }
 
 // Filter narrows a page: rows changed at or after Since (zero: all rows).
@@ -41,7 +45,7 @@ const (
   FROM posts p JOIN users u ON u.id = p.user_id`
 	postsSince = `(p.updated_at >= ? OR u.updated_at >= ?)`
 
-	usersSelect = `SELECT u.id, u.nickname, u.bio, u.status, u.created_at, u.deleted_at FROM users u`
+	usersSelect = `SELECT u.id, u.nickname, u.bio, u.status, u.created_at, u.deleted_at, u.updated_at FROM users u`
 	usersSince  = `(u.updated_at >= ? OR u.updated_at >= ?)`
 )
 
@@ -160,10 +164,11 @@ func repeat(s string, n int) string {
 
 func scanDoc(name string, rows *sql.Rows) (Doc, error) {
 	var (
-		doc json.RawMessage
-		ok  bool
-		err error
-		id  uint64
+		doc     json.RawMessage
+		ok      bool
+		err     error
+		id      uint64
+		updated time.Time
 	)
 	switch name {
 	case mappings.Contents:
@@ -178,7 +183,7 @@ func scanDoc(name string, rows *sql.Rows) (Doc, error) {
 				return Doc{}, fmt.Errorf("contents %d: tags is not a JSON string array: %w", r.ID, err)
 			}
 		}
-		id = r.ID
+		id, updated = r.ID, r.UpdatedAt
 		doc, ok, err = ContentDoc(r)
 	case mappings.Posts:
 		var r PostRow
@@ -186,11 +191,11 @@ func scanDoc(name string, rows *sql.Rows) (Doc, error) {
 			&r.Title, &r.Body, &r.LikeCount, &r.CommentCount, &r.Status, &r.CreatedAt, &r.UpdatedAt, &r.DeletedAt); err != nil {
 			return Doc{}, err
 		}
-		id = r.ID
+		id, updated = r.ID, r.UpdatedAt
 		doc, ok, err = PostDoc(r)
 	case mappings.Users:
 		var r UserRow
-		if err := rows.Scan(&r.ID, &r.Nickname, &r.Bio, &r.Status, &r.CreatedAt, &r.DeletedAt); err != nil {
+		if err := rows.Scan(&r.ID, &r.Nickname, &r.Bio, &r.Status, &r.CreatedAt, &r.DeletedAt, &updated); err != nil {
 			return Doc{}, err
 		}
 		id = r.ID
@@ -202,7 +207,7 @@ func scanDoc(name string, rows *sql.Rows) (Doc, error) {
 	if !ok {
 		doc = nil
 	}
-	return Doc{ID: id, Doc: doc}, nil
+	return Doc{ID: id, Doc: doc, UpdatedAt: updated}, nil
 }
 
 // IDsByUser lists, in id order after `after`, the ids of documents of index
@@ -226,20 +231,11 @@ func (s *Source) IDsByUser(ctx context.Context, index string, users []uint64, af
 		args = append(args, u)
 	}
 	args = append(args, after, limit)
-	rows, err := s.db.QueryContext(ctx, q, args...)
+	ids, err := mysql.QueryIDs(ctx, s.db, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("fan-out %s: %w", index, err)
 	}
-	defer rows.Close()
-	var ids []uint64
-	for rows.Next() {
-		var id uint64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
+	return ids, nil
 }
 
 // IDs lists every primary key of the index's table, ascending.
@@ -248,18 +244,9 @@ func (s *Source) IDs(ctx context.Context, name string) ([]uint64, error) {
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.db.QueryContext(ctx, "SELECT id FROM "+table+" ORDER BY id")
+	ids, err := mysql.QueryIDs(ctx, s.db, "SELECT id FROM "+table+" ORDER BY id")
 	if err != nil {
 		return nil, fmt.Errorf("list ids of %s: %w", table, err)
 	}
-	defer rows.Close()
-	var ids []uint64
-	for rows.Next() {
-		var id uint64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
+	return ids, nil
 }

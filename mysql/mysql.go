@@ -94,3 +94,21 @@ func Ping(ctx context.Context, db *sql.DB) error {
 	}
 	return nil
 }
+
+// QueryIDs runs a query whose only column is an unsigned id and returns the ids.
+func QueryIDs(ctx context.Context, db *sql.DB, query string, args ...any) ([]uint64, error) {
+	rows, err := db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []uint64
+	for rows.Next() {
+		var id uint64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/soomcare/soomcare/config"
 	"github.com/soomcare/soomcare/mappings"
+	"github.com/soomcare/soomcare/mysql"
 	"github.com/soomcare/soomcare/searchapi"
 	"github.com/soomcare/soomcare/server"
 )
@@ -123,20 +124,11 @@ func (l Like) Search(ctx context.Context, index, q string) ([]uint64, error) {
 		return nil, fmt.Errorf("like: unknown index %q", index)
 	}
 	pattern := "%" + likeEscaper.Replace(q) + "%"
-	rows, err := l.DB.QueryContext(ctx, query, pattern, pattern, K)
+	ids, err := mysql.QueryIDs(ctx, l.DB, query, pattern, pattern, K)
 	if err != nil {
 		return nil, fmt.Errorf("like %s: %w", index, err)
 	}
-	defer rows.Close()
-	var ids []uint64
-	for rows.Next() {
-		var id uint64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
+	return ids, nil
 }
 
 // likeEscaper makes q a literal inside a LIKE pattern (default escape \).
