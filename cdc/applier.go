@@ -36,10 +36,7 @@ type Fanout interface {
 
 // pend is what the events of a batch say about one document.
 type pend struct {
-	version int64     // newest event's version
-	image   bool      // an event carried the document's own row
-	deleted bool      // …and the newest such event deleted it
-	updated time.Time // …or left it with this updated_at
+	version int64 // newest event's version
 }
 
 // errAliasMissing means an index the worker writes to no longer exists.
@@ -177,9 +174,6 @@ func (a *applier) add(it item) {
 				a.nPending++
 			}
 			p.version = max(p.version, it.version)
-			if k.image { // events arrive in binlog order: the newest image wins
-				p.image, p.deleted, p.updated = true, k.deleted, k.updated
-			}
 			if k.fanout {
 				a.users[k.id] = max(a.users[k.id], it.version)
 			}
@@ -365,9 +359,9 @@ func (a *applier) settle(ctx context.Context, r jobResult) error {
 }
 
 // collect re-reads every pending key (and the fan-out of changed users) and
-// turns it into index or delete operations carrying the event's version.
-// Own rows are read first and until each shows at least the state its event
-// described, so the fan-out reads that follow see those commits too.
+// turns it into index or delete operations carrying the event's version. The
+// reads are locking reads (indexer.NewLockingSource): they wait for the
+// commits the binlog already announced.
 func (a *applier) collect(ctx context.Context) ([]indexer.Op, error) {
 	var ops []indexer.Op
 	for _, index := range []string{mappings.Users, mappings.Contents, mappings.Posts} {
@@ -382,7 +376,13 @@ func (a *applier) collect(ctx context.Context) ([]indexer.Op, error) {
 		slices.Sort(ids)
 		alias := a.aliasOf(index)
 		for i := 0; i < len(ids); i += 1000 {
-			docs, err := a.readFresh(ctx, index, ids[i:min(i+1000, len(ids))], byID)
+			chunk := ids[i:min(i+1000, len(ids))]
+			var docs []indexer.Doc
+			err := retry(ctx, a.logger, a.metrics, "read rows", func() error {
+				var rerr error
+				docs, rerr = a.reader.ByIDs(ctx, index, chunk)
+				return rerr
+			})
 			if err != nil {
 				return nil, err
 			}
@@ -405,59 +405,6 @@ func (a *applier) collect(ctx context.Context) ([]indexer.Op, error) {
 		}
 	}
 	return ops, nil
-}
-
-// readFresh reads ids and re-reads, with a short backoff, those whose row
-// does not yet show the state their newest event described (the binlog is
-// written before the commit is visible to other sessions). After about five
-// seconds it takes what it has and logs it: a later event will correct it.
-func (a *applier) readFresh(ctx context.Context, index string, ids []uint64, want map[uint64]*pend) ([]indexer.Doc, error) {
-	out := make(map[uint64]indexer.Doc, len(ids))
-	todo := ids
-	for attempt := 0; len(todo) > 0; attempt++ {
-		var docs []indexer.Doc
-		err := retry(ctx, a.logger, a.metrics, "read rows", func() error {
-			var rerr error
-			docs, rerr = a.reader.ByIDs(ctx, index, todo)
-			return rerr
-		})
-		if err != nil {
-			return nil, err
-		}
-		var stale []uint64
-		for _, d := range docs {
-			out[d.ID] = d
-			p := want[d.ID]
-			if p == nil || !p.image {
-				continue
-			}
-			rowGone := d.UpdatedAt.IsZero()
-			if (p.deleted && !rowGone) || (!p.deleted && (rowGone || d.UpdatedAt.Before(p.updated))) {
-				stale = append(stale, d.ID)
-			}
-		}
-		if len(stale) == 0 {
-			break
-		}
-		if attempt >= 12 {
-			a.logger.Warn("rows never showed their binlog state; indexing what MySQL returns", "index", index, "ids", len(stale), "first", stale[0])
-			break
-		}
-		a.metrics.Retries.Inc()
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-time.After(time.Duration(1<<min(attempt, 9)) * time.Millisecond * 5):
-		}
-		todo = stale
-	}
-	docs := make([]indexer.Doc, 0, len(ids))
-	for _, id := range ids {
-		d := out[id]
-		d.ID = id
-		docs = append(docs, d)
-	}
-	return docs, nil
 }
 
 // fanOut re-indexes the posts and contents of changed users (their nickname

@@ -37,13 +37,6 @@ type key struct {
 	index  string
 	id     uint64
 	fanout bool // a users row: its posts and contents carry the nickname too
-	// image is set when the event carries the document's own row (users,
-	// contents, posts): deleted tells whether that row is gone, updated is its
-	// updated_at. The binlog can reach us before the commit is visible to other
-	// sessions, so the applier re-reads until the row shows at least that state.
-	image   bool
-	deleted bool
-	updated time.Time
 }
 
 type item struct {
@@ -136,39 +129,12 @@ func (h *handler) OnRow(e *canal.RowsEvent) error {
 		return err
 	}
 	keys := make([]key, 0, len(e.Rows))
-	own := kc.column == "id" // the row is the document's own row: its image says what the re-read must see
-	updCol := e.Table.FindColumn("updated_at")
-	mk := func(row []any, deleted bool) (key, bool) {
+	for _, row := range e.Rows { // updates carry before and after images: both ids (a key change is delete + insert)
 		if col >= len(row) {
-			return key{}, false
+			continue
 		}
-		id, ok := toUint(row[col])
-		if !ok {
-			return key{}, false
-		}
-		k := key{index: kc.index, id: id, fanout: kc.fanout, image: own, deleted: deleted}
-		if own && !deleted && updCol >= 0 && updCol < len(row) {
-			k.updated, _ = row[updCol].(time.Time)
-		}
-		return k, true
-	}
-	switch {
-	case e.Action == canal.UpdateAction: // before and after images in pairs
-		for i := 0; i+1 < len(e.Rows); i += 2 {
-			after, ok := mk(e.Rows[i+1], false)
-			if !ok {
-				continue
-			}
-			if before, ok := mk(e.Rows[i], own); ok && before.id != after.id {
-				keys = append(keys, before) // a key change: the old id is gone
-			}
-			keys = append(keys, after)
-		}
-	default:
-		for _, row := range e.Rows {
-			if k, ok := mk(row, e.Action == canal.DeleteAction && own); ok {
-				keys = append(keys, k)
-			}
+		if id, ok := toUint(row[col]); ok {
+			keys = append(keys, key{index: kc.index, id: id, fanout: kc.fanout})
 		}
 	}
 	h.metrics.Events.WithLabelValues(table, e.Action).Add(float64(rowCount(e)))

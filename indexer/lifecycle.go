@@ -125,21 +125,7 @@ func (l *Lifecycle) Refresh(ctx context.Context, index string) error {
 
 // Count returns the number of documents in index.
 func (l *Lifecycle) Count(ctx context.Context, index string) (int64, error) {
-	res, err := l.es.Count(l.es.Count.WithIndex(index), l.es.Count.WithContext(ctx))
-	if err != nil {
-		return 0, fmt.Errorf("count %s: %w", index, err)
-	}
-	defer res.Body.Close()
-	if err := engine.CheckStatus(res); err != nil {
-		return 0, fmt.Errorf("count %s: %w", index, err)
-	}
-	var body struct {
-		Count int64 `json:"count"`
-	}
-	if err := json.NewDecoder(res.Body).Decode(&body); err != nil {
-		return 0, fmt.Errorf("count %s: %w", index, err)
-	}
-	return body.Count, nil
+	return countDocs(ctx, l.es, index)
 }
 
 // Physical lists the physical indices of name, oldest first, and which one

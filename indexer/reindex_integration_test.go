@@ -399,3 +399,26 @@ func assertIndexEqualsMySQL(t *testing.T, db *sql.DB, c *engine.Client, life *Li
 		t.Fatalf("index differs from MySQL: %s", d)
 	}
 }
+
+// Compare pages through indices larger than one page.
+func TestIntegrationCompareManyPages(t *testing.T) {
+	db, _ := testdb.New(t)
+	fixture(t, db)
+	var b strings.Builder
+	b.WriteString("INSERT INTO posts (id, user_id, category, title, body) VALUES ")
+	for i := 10; i < 4510; i++ {
+		if i > 10 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, "(%d, 1, '자유', '글 %d', '본문')", i, i)
+	}
+	if _, err := db.Exec(b.String()); err != nil {
+		t.Fatal(err)
+	}
+	e := testEngines(t)[0]
+	r, life := newReindexer(t, db, e, randomPrefix(t), nil)
+	if _, err := r.Run(context.Background(), mappings.Posts, ReindexOptions{Profile: e.Profile}); err != nil {
+		t.Fatal(err)
+	}
+	assertIndexEqualsMySQL(t, db, e.Client, life, mappings.Posts)
+}

@@ -14,19 +14,25 @@ import (
 // Source reads the rows of a logical index from MySQL in keyset-paginated
 // pages and turns them into documents with the builders in docs.go.
 type Source struct {
-	db *sql.DB
+	db   *sql.DB
+	lock string // appended to by-id and fan-out reads
 }
 
 // NewSource returns a source over db.
 func NewSource(db *sql.DB) *Source { return &Source{db: db} }
 
+// NewLockingSource returns a source whose by-id and fan-out reads are locking
+// reads (LOCK IN SHARE MODE, released when the statement ends). The binlog can
+// reach a replica before the transaction's commit is visible to other
+// sessions; a locking read waits for such a transaction's row locks and reads
+// the latest committed rows, so a row the CDC was told about is never read
+// stale or missing. The CDC uses it; bulk loads do not need it.
+func NewLockingSource(db *sql.DB) *Source { return &Source{db: db, lock: " LOCK IN SHARE MODE"} }
+
 // Doc is one row's document; Doc nil means the row must not be searchable.
 type Doc struct {
 	ID  uint64
 	Doc json.RawMessage
-	// UpdatedAt is the row's updated_at (zero when there is no row): the CDC
-	// compares it with the binlog image to know the read saw that change.
-	UpdatedAt time.Time
 }
 
 // Filter narrows a page: rows changed at or after Since (zero: all rows).
@@ -45,7 +51,7 @@ const (
   FROM posts p JOIN users u ON u.id = p.user_id`
 	postsSince = `(p.updated_at >= ? OR u.updated_at >= ?)`
 
-	usersSelect = `SELECT u.id, u.nickname, u.bio, u.status, u.created_at, u.deleted_at, u.updated_at FROM users u`
+	usersSelect = `SELECT u.id, u.nickname, u.bio, u.status, u.created_at, u.deleted_at FROM users u`
 	usersSince  = `(u.updated_at >= ? OR u.updated_at >= ?)`
 )
 
@@ -125,7 +131,7 @@ func (s *Source) ByIDs(ctx context.Context, name string, ids []uint64) ([]Doc, e
 	if err != nil {
 		return nil, err
 	}
-	q := sel + " WHERE " + idCol + " IN (?" + repeat(",?", len(ids)-1) + ")"
+	q := sel + " WHERE " + idCol + " IN (?" + repeat(",?", len(ids)-1) + ")" + s.lock
 	args := make([]any, len(ids))
 	for i, id := range ids {
 		args[i] = id
@@ -164,11 +170,10 @@ func repeat(s string, n int) string {
 
 func scanDoc(name string, rows *sql.Rows) (Doc, error) {
 	var (
-		doc     json.RawMessage
-		ok      bool
-		err     error
-		id      uint64
-		updated time.Time
+		doc json.RawMessage
+		ok  bool
+		err error
+		id  uint64
 	)
 	switch name {
 	case mappings.Contents:
@@ -183,7 +188,7 @@ func scanDoc(name string, rows *sql.Rows) (Doc, error) {
 				return Doc{}, fmt.Errorf("contents %d: tags is not a JSON string array: %w", r.ID, err)
 			}
 		}
-		id, updated = r.ID, r.UpdatedAt
+		id = r.ID
 		doc, ok, err = ContentDoc(r)
 	case mappings.Posts:
 		var r PostRow
@@ -191,11 +196,11 @@ func scanDoc(name string, rows *sql.Rows) (Doc, error) {
 			&r.Title, &r.Body, &r.LikeCount, &r.CommentCount, &r.Status, &r.CreatedAt, &r.UpdatedAt, &r.DeletedAt); err != nil {
 			return Doc{}, err
 		}
-		id, updated = r.ID, r.UpdatedAt
+		id = r.ID
 		doc, ok, err = PostDoc(r)
 	case mappings.Users:
 		var r UserRow
-		if err := rows.Scan(&r.ID, &r.Nickname, &r.Bio, &r.Status, &r.CreatedAt, &r.DeletedAt, &updated); err != nil {
+		if err := rows.Scan(&r.ID, &r.Nickname, &r.Bio, &r.Status, &r.CreatedAt, &r.DeletedAt); err != nil {
 			return Doc{}, err
 		}
 		id = r.ID
@@ -207,7 +212,7 @@ func scanDoc(name string, rows *sql.Rows) (Doc, error) {
 	if !ok {
 		doc = nil
 	}
-	return Doc{ID: id, Doc: doc, UpdatedAt: updated}, nil
+	return Doc{ID: id, Doc: doc}, nil
 }
 
 // IDsByUser lists, in id order after `after`, the ids of documents of index
@@ -220,9 +225,9 @@ func (s *Source) IDsByUser(ctx context.Context, index string, users []uint64, af
 	var q string
 	switch index {
 	case mappings.Posts:
-		q = "SELECT id FROM posts WHERE user_id IN (?" + repeat(",?", len(users)-1) + ") AND id > ? ORDER BY id LIMIT ?"
+		q = "SELECT id FROM posts WHERE user_id IN (?" + repeat(",?", len(users)-1) + ") AND id > ? ORDER BY id LIMIT ?" + s.lock
 	case mappings.Contents:
-		q = "SELECT id FROM contents WHERE author_id IN (?" + repeat(",?", len(users)-1) + ") AND id > ? ORDER BY id LIMIT ?"
+		q = "SELECT id FROM contents WHERE author_id IN (?" + repeat(",?", len(users)-1) + ") AND id > ? ORDER BY id LIMIT ?" + s.lock
 	default:
 		return nil, fmt.Errorf("%w %q has no per-user fan-out", mappings.ErrUnknownIndex, index)
 	}

@@ -95,6 +95,10 @@ func Compare(ctx context.Context, es *elasticsearch.Client, src *Source, index, 
 			return d, fmt.Errorf("compare %s: %w", index, err)
 		}
 		var out struct {
+			TimedOut bool `json:"timed_out"`
+			Shards   struct {
+				Failed int `json:"failed"`
+			} `json:"_shards"`
 			Hits struct {
 				Hits []struct {
 					ID     string          `json:"_id"`
@@ -108,6 +112,9 @@ func Compare(ctx context.Context, es *elasticsearch.Client, src *Source, index, 
 			err = json.NewDecoder(res.Body).Decode(&out)
 		}
 		res.Body.Close()
+		if err == nil && (out.TimedOut || out.Shards.Failed > 0) {
+			err = fmt.Errorf("partial results (timed out %v, %d shards failed)", out.TimedOut, out.Shards.Failed)
+		}
 		if err != nil {
 			return d, fmt.Errorf("compare %s: %w", index, err)
 		}
@@ -137,6 +144,13 @@ func Compare(ctx context.Context, es *elasticsearch.Client, src *Source, index, 
 		}
 		searchAfter = out.Hits.Hits[len(out.Hits.Hits)-1].Sort
 	}
+	// The page walk must have seen what the engine counts; otherwise the
+	// comparison says nothing (an index changing under it, say).
+	if n, err := countDocs(ctx, es, index); err != nil {
+		return d, err
+	} else if n != int64(d.Docs) {
+		return d, fmt.Errorf("compare %s: walked %d documents but the index counts %d; is it still being written?", index, d.Docs, n)
+	}
 	for id := range want {
 		if !seen[id] {
 			d.Missing = append(d.Missing, id)
@@ -162,4 +176,22 @@ func contentHash(raw json.RawMessage) ([32]byte, error) {
 		return [32]byte{}, err
 	}
 	return sha256.Sum256(canon), nil
+}
+
+func countDocs(ctx context.Context, es *elasticsearch.Client, index string) (int64, error) {
+	res, err := es.Count(es.Count.WithContext(ctx), es.Count.WithIndex(index))
+	if err != nil {
+		return 0, fmt.Errorf("count %s: %w", index, err)
+	}
+	defer res.Body.Close()
+	if err := engine.CheckStatus(res); err != nil {
+		return 0, fmt.Errorf("count %s: %w", index, err)
+	}
+	var body struct {
+		Count int64 `json:"count"`
+	}
+	if err := json.NewDecoder(res.Body).Decode(&body); err != nil {
+		return 0, fmt.Errorf("count %s: %w", index, err)
+	}
+	return body.Count, nil
 }
