@@ -179,7 +179,7 @@ func Reindex(ctx context.Context, env Env, n int) (ReindexReport, error) {
 	w := indexer.NewBulkWriter(env.Engine.ES, indexer.BulkOptions{}, env.Logger)
 	r := indexer.NewReindexer(s.db, env.Engine.ES, life, w, env.Logger)
 	start := time.Now()
-	res, err := r.Run(ctx, mappings.Posts, indexer.ReindexOptions{Profile: env.Profile, BatchSize: 2000})
+	res, err := r.Run(ctx, mappings.Posts, indexer.ReindexOptions{Profile: env.Profile, BatchSize: 5000})
 	if err != nil {
 		return rep, err
 	}

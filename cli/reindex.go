@@ -117,7 +117,7 @@ back to the previous physical index instead.`,
 		},
 	}
 	cmd.Flags().IntVar(&keep, "keep", 2, "physical indices to keep per alias (the live one included), for --rollback")
-	cmd.Flags().IntVar(&batch, "batch-size", 1000, "rows per MySQL page")
+	cmd.Flags().IntVar(&batch, "batch-size", 5000, "rows per MySQL page (and per _bulk request)")
 	cmd.Flags().BoolVar(&rollback, "rollback", false, "move the alias back to the previous physical index and exit")
 	cmd.Flags().BoolVar(&noProgress, "no-progress", false, "no progress bar (for logs)")
 	return cmd

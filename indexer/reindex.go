@@ -45,7 +45,7 @@ type Writer interface {
 // ReindexOptions tune one run.
 type ReindexOptions struct {
 	Profile   string
-	BatchSize int                                   // rows per page (default 1000)
+	BatchSize int                                   // rows per page (default 5000)
 	Keep      int                                   // physical indices to keep after the swap (default 2)
 	Progress  func(phase string, done, total int64) // optional
 	// Resume continues a load that a crash interrupted (from OnPage's last
@@ -98,7 +98,7 @@ func NewReindexer(db *sql.DB, es *elasticsearch.Client, life *Lifecycle, writer 
 func (r *Reindexer) Run(ctx context.Context, name string, opts ReindexOptions) (rep Report, err error) {
 	start := time.Now()
 	if opts.BatchSize <= 0 {
-		opts.BatchSize = 1000
+		opts.BatchSize = 5000
 	}
 	if opts.Keep <= 0 {
 		opts.Keep = 2
@@ -453,7 +453,7 @@ func (r *Reindexer) indexIDs(ctx context.Context, index string) (map[uint64]bool
 	var after []any
 	for {
 		q := map[string]any{
-			"size":    5000,
+			"size":    10000,
 			"_source": false,
 			"fields":  []string{"id"},
 			"sort":    []any{map[string]any{"id": "asc"}},

@@ -58,6 +58,11 @@ func isTooComplex(raw []byte) bool {
 	return false
 }
 
+// resultFilter asks the engine for only what result reads (less JSON to
+// build, send and parse on every keystroke); errors pass through.
+var resultFilter = []string{"timed_out", "error", "status", "hits.total", "hits.hits._id", "hits.hits._source",
+	"hits.hits.highlight", "hits.hits.sort", "suggest.*.options._id", "suggest.*.options._source", "suggest.*.options.text"}
+
 // searcher runs request bodies against aliases, one engine round trip per call.
 type searcher struct {
 	es *elasticsearch.Client
@@ -69,7 +74,8 @@ func (s searcher) search(ctx context.Context, index string, body M) (result, err
 	if err != nil {
 		return result{}, fmt.Errorf("encode search body: %w", err)
 	}
-	res, err := s.es.Search(s.es.Search.WithContext(ctx), s.es.Search.WithIndex(index), s.es.Search.WithBody(bytes.NewReader(buf)))
+	res, err := s.es.Search(s.es.Search.WithContext(ctx), s.es.Search.WithIndex(index), s.es.Search.WithBody(bytes.NewReader(buf)),
+		s.es.Search.WithFilterPath(resultFilter...))
 	if err != nil {
 		return result{}, transportError(ctx, err)
 	}
