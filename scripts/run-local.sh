@@ -30,7 +30,7 @@ cdc_pid=$!
 trap 'kill -TERM $cdc_pid 2>/dev/null; wait $cdc_pid 2>/dev/null' EXIT
 echo "cdc worker started (log: /tmp/soomcare-local/cdc.log, metrics: http://127.0.0.1:9102/metrics)" >&2
 for _ in $(seq 1 120); do
-	./bin/soomcare cdc status 2>/dev/null | grep -q 'phase: *streaming' && break
+	grep -q 'msg=streaming' /tmp/soomcare-local/cdc.log 2>/dev/null && break # snapshot or rebuild done
 	kill -0 $cdc_pid 2>/dev/null || { tail -20 /tmp/soomcare-local/cdc.log >&2; exit 1; }
 	sleep 1
 done
