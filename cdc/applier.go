@@ -299,7 +299,8 @@ func (a *applier) write(j *job) jobResult {
 			// own retries) are an outage, not a bad document: retry the batch
 			// (re-applying acknowledged items is harmless) instead of dead-lettering.
 			for _, f := range res.Failed {
-				if f.Temporary() {
+				// cluster blocks (a write block set by an operator) lift: wait, do not dead-letter
+				if f.Temporary() || strings.Contains(f.Type, "cluster_block_exception") {
 					return fmt.Errorf("engine refused %d documents for now, e.g. %s/%s: %s", len(res.Failed), f.Op.Index, f.Op.ID, f.Type)
 				}
 			}

@@ -407,3 +407,36 @@ func TestIntegrationCDCRebuildsMissingIndex(t *testing.T) {
 	}
 	p.assertEqual()
 }
+
+// A document the engine rejects goes to cdc_dead_letters with its key and
+// reason; the stream and the checkpoint go on past it, and nothing else is lost.
+func TestIntegrationCDCDeadLetter(t *testing.T) {
+	eng := testEngines(t)[0]
+	db, dsn := testdb.New(t)
+	baseRows(t, db)
+	p := newPipeline(t, db, dsn, eng)
+	p.start(Config{})
+	p.caughtUp(60 * time.Second)
+	huge := strings.Repeat("천식", 6000) // one 36 KB keyword term: Lucene refuses terms over 32766 bytes
+	mustExec(t, db, `INSERT INTO contents (id, author_id, title, body, category, tags, status, published_at)
+	  VALUES (7, 2, '거대한 태그', '본문', '약물', JSON_ARRAY(?), 'published', NOW())`, huge)
+	mustExec(t, db, `INSERT INTO posts (id, user_id, category, title, body) VALUES (8, 1, '자유', '뒤따르는 글', '본문')`)
+	p.caughtUp(60 * time.Second)
+	var index, docID, reason string
+	if err := db.QueryRow(`SELECT index_name, doc_id, reason FROM cdc_dead_letters`).Scan(&index, &docID, &reason); err != nil {
+		t.Fatalf("no dead letter recorded: %v", err)
+	}
+	if index != p.life.Alias(mappings.Contents) || docID != "7" || reason == "" {
+		t.Errorf("dead letter = %s/%s %q", index, docID, reason)
+	}
+	if d := p.doc(mappings.Posts, 8); d == nil {
+		t.Error("the post after the rejected document is missing")
+	}
+	n, err := p.worker.Store().DeadLetterCount(context.Background())
+	if err != nil || n != 1 {
+		t.Errorf("dead letters = %d, %v", n, err)
+	}
+	if got := testutil.ToFloat64(p.worker.Metrics().DeadLetters); got != 1 {
+		t.Errorf("dead letter metric = %v", got)
+	}
+}
