@@ -128,6 +128,7 @@ func (p *pipeline) caughtUp(timeout time.Duration) {
 		}
 		select {
 		case err := <-p.done:
+			p.cancel = nil
 			p.t.Fatalf("worker stopped while catching up: %v", err)
 		default:
 		}

@@ -3,17 +3,15 @@ package indexer
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
-	"strings"
+	"strconv"
 	"time"
 
 	"github.com/elastic/go-elasticsearch/v8"
 
-	"github.com/soomcare/soomcare/engine"
 )
 
 // Reindex builds a new physical index from MySQL while the old one keeps
@@ -450,49 +448,15 @@ func (r *Reindexer) prefetch(ctx context.Context, name string, after uint64, bat
 // indexIDs lists every document id in index (search_after over _id-equivalent id field).
 func (r *Reindexer) indexIDs(ctx context.Context, index string) (map[uint64]bool, error) {
 	ids := map[uint64]bool{}
-	var after []any
-	for {
-		q := map[string]any{
-			"size":    10000,
-			"_source": false,
-			"fields":  []string{"id"},
-			"sort":    []any{map[string]any{"id": "asc"}},
-			"query":   map[string]any{"match_all": map[string]any{}},
-		}
-		if after != nil {
-			q["search_after"] = after
-		}
-		body, _ := json.Marshal(q)
-		res, err := r.es.Search(r.es.Search.WithContext(ctx), r.es.Search.WithIndex(index), r.es.Search.WithBody(strings.NewReader(string(body))))
-		if err != nil {
-			return nil, fmt.Errorf("list ids of %s: %w", index, err)
-		}
-		var out struct {
-			Hits struct {
-				Hits []struct {
-					Sort   []any `json:"sort"`
-					Fields struct {
-						ID []uint64 `json:"id"`
-					} `json:"fields"`
-				} `json:"hits"`
-			} `json:"hits"`
-		}
-		err = engine.CheckStatus(res)
-		if err == nil {
-			err = json.NewDecoder(res.Body).Decode(&out)
-		}
-		res.Body.Close()
-		if err != nil {
-			return nil, fmt.Errorf("list ids of %s: %w", index, err)
-		}
-		if len(out.Hits.Hits) == 0 {
-			return ids, nil
-		}
-		for _, h := range out.Hits.Hits {
-			if len(h.Fields.ID) > 0 {
-				ids[h.Fields.ID[0]] = true
+	err := walk(ctx, r.es, index, false, func(hits []Hit) error {
+		for _, h := range hits {
+			id, err := strconv.ParseUint(h.ID, 10, 64)
+			if err != nil {
+				return fmt.Errorf("list ids of %s: document id %q is not a primary key", index, h.ID)
 			}
-			after = h.Sort
+			ids[id] = true
 		}
-	}
+		return nil
+	})
+	return ids, err
 }

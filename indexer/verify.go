@@ -83,48 +83,11 @@ func Compare(ctx context.Context, es *elasticsearch.Client, src *Source, index, 
 	}
 	d.Rows = len(want)
 	seen := map[uint64]bool{}
-	var searchAfter []any
-	for {
-		q := map[string]any{"size": 2000, "sort": []any{map[string]any{"id": "asc"}}, "query": map[string]any{"match_all": map[string]any{}}}
-		if searchAfter != nil {
-			q["search_after"] = searchAfter
-		}
-		body, _ := json.Marshal(q)
-		res, err := es.Search(es.Search.WithContext(ctx), es.Search.WithIndex(index), es.Search.WithBody(bytes.NewReader(body)))
-		if err != nil {
-			return d, fmt.Errorf("compare %s: %w", index, err)
-		}
-		var out struct {
-			TimedOut bool `json:"timed_out"`
-			Shards   struct {
-				Failed int `json:"failed"`
-			} `json:"_shards"`
-			Hits struct {
-				Hits []struct {
-					ID     string          `json:"_id"`
-					Source json.RawMessage `json:"_source"`
-					Sort   []any           `json:"sort"`
-				} `json:"hits"`
-			} `json:"hits"`
-		}
-		err = engine.CheckStatus(res)
-		if err == nil {
-			err = json.NewDecoder(res.Body).Decode(&out)
-		}
-		res.Body.Close()
-		if err == nil && (out.TimedOut || out.Shards.Failed > 0) {
-			err = fmt.Errorf("partial results (timed out %v, %d shards failed)", out.TimedOut, out.Shards.Failed)
-		}
-		if err != nil {
-			return d, fmt.Errorf("compare %s: %w", index, err)
-		}
-		if len(out.Hits.Hits) == 0 {
-			break
-		}
-		for _, h := range out.Hits.Hits {
+	err := walk(ctx, es, index, true, func(hits []Hit) error {
+		for _, h := range hits {
 			id, err := strconv.ParseUint(h.ID, 10, 64)
 			if err != nil {
-				return d, fmt.Errorf("compare %s: document id %q is not a primary key", index, h.ID)
+				return fmt.Errorf("compare %s: document id %q is not a primary key", index, h.ID)
 			}
 			d.Docs++
 			seen[id] = true
@@ -135,14 +98,16 @@ func Compare(ctx context.Context, es *elasticsearch.Client, src *Source, index, 
 			}
 			gh, err := contentHash(h.Source)
 			if err != nil {
-				return d, err
+				return err
 			}
 			if gh != wh {
 				d.Different = append(d.Different, id)
 			}
-			searchAfter = h.Sort
 		}
-		searchAfter = out.Hits.Hits[len(out.Hits.Hits)-1].Sort
+		return nil
+	})
+	if err != nil {
+		return d, err
 	}
 	// The page walk must have seen what the engine counts; otherwise the
 	// comparison says nothing (an index changing under it, say).
