@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/elastic/go-elasticsearch/v8"
-
 )
 
 // Reindex builds a new physical index from MySQL while the old one keeps
