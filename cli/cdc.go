@@ -51,21 +51,11 @@ Metrics: http://<cdc.metrics_addr>/metrics (Prometheus), /healthz.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			c, err := e.config()
-			if err != nil {
-				return err
-			}
-			log := e.logger(c)
-			log.Info("starting", "command", "cdc", "version", Version, "config", c.Masked())
-			db, err := openMySQL(ctx, c)
+			c, log, db, es, err := e.start(ctx, "cdc")
 			if err != nil {
 				return err
 			}
 			defer db.Close()
-			es, err := openEngine(ctx, c)
-			if err != nil {
-				return err
-			}
 			if err := indexer.CheckProfile(ctx, es, c.Search.AnalysisProfile); err != nil {
 				return err
 			}

@@ -139,6 +139,27 @@ func (e *env) logger(c *config.Config) *slog.Logger {
 	return slog.New(slog.NewTextHandler(e.stderr, opts))
 }
 
+// start is how long-running commands begin: configuration, logger, a log line
+// with the masked configuration, then MySQL and the engine (waiting for both).
+func (e *env) start(ctx context.Context, command string) (*config.Config, *slog.Logger, *sql.DB, *engine.Client, error) {
+	c, err := e.config()
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	log := e.logger(c)
+	log.Info("starting", "command", command, "version", Version, "config", c.Masked())
+	db, err := openMySQL(ctx, c)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	es, err := openEngine(ctx, c)
+	if err != nil {
+		db.Close()
+		return nil, nil, nil, nil, err
+	}
+	return c, log, db, es, nil
+}
+
 // configAndDB loads the configuration and opens MySQL, waiting for it.
 func (e *env) configAndDB(ctx context.Context) (*config.Config, *sql.DB, error) {
 	c, err := e.config()

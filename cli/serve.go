@@ -40,21 +40,11 @@ SIGINT/SIGTERM drain in-flight requests for up to http.shutdown_timeout.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			c, err := e.config()
-			if err != nil {
-				return err
-			}
-			log := e.logger(c)
-			log.Info("starting", "command", "serve", "version", Version, "config", c.Masked())
-			db, err := openMySQL(ctx, c)
+			c, log, db, es, err := e.start(ctx, "serve")
 			if err != nil {
 				return err
 			}
 			defer db.Close()
-			es, err := openEngine(ctx, c)
-			if err != nil {
-				return err
-			}
 			search := searchapi.New(es.ES, searchOptions(c, log))
 			// appMounts starts with auth.Use (the bearer-token middleware): mounts after it see web.Principal.
 			mounts, err := appMounts(c, db, log)
