@@ -376,26 +376,7 @@ func (a *API) createSchedule(c *gin.Context) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	tx, err := a.db.BeginTx(c.Request.Context(), nil)
-	if err != nil {
-		return 0, nil, err
-	}
-	defer tx.Rollback()
-	// The medication row is locked so a concurrent delete cannot leave a live
-	// schedule on a deleted medication.
-	if _, err := a.medication(c.Request.Context(), tx, uid, *in.MedicationID, true); err != nil {
-		return 0, nil, err
-	}
-	res, err := tx.ExecContext(c.Request.Context(), "INSERT INTO medication_schedules (user_id, medication_id, times, weekdays, time_zone, active_from) VALUES (?, ?, ?, ?, ?, ?)",
-		uid, *in.MedicationID, times, bits, tz, a.now().UTC())
-	if err != nil {
-		return 0, nil, fmt.Errorf("medication: insert schedule: %w", err)
-	}
-	if err := tx.Commit(); err != nil {
-		return 0, nil, err
-	}
-	id, _ := res.LastInsertId()
-	s, err := a.schedule(c.Request.Context(), a.db, uid, uint64(id))
+	s, err := a.writeSchedule(c.Request.Context(), uid, *in.MedicationID, times, bits, tz, 0)
 	return http.StatusCreated, s, err
 }
 
@@ -423,33 +404,43 @@ func (a *API) updateSchedule(c *gin.Context) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	tx, err := a.db.BeginTx(c.Request.Context(), nil)
+	s, err := a.writeSchedule(c.Request.Context(), uid, *in.MedicationID, times, bits, tz, id)
+	return http.StatusOK, s, err
+}
+
+// writeSchedule inserts a schedule starting now, closing schedule `replaces`
+// first when it is not 0, in one transaction, and returns the new row. The
+// medication row is locked so a concurrent delete cannot leave a live
+// schedule on a deleted medication.
+func (a *API) writeSchedule(ctx context.Context, uid, medicationID uint64, times string, bits uint8, tz string, replaces uint64) (Schedule, error) {
+	tx, err := a.db.BeginTx(ctx, nil)
 	if err != nil {
-		return 0, nil, err
+		return Schedule{}, err
 	}
 	defer tx.Rollback()
-	if _, err := a.medication(c.Request.Context(), tx, uid, *in.MedicationID, true); err != nil {
-		return 0, nil, err
+	if _, err := a.medication(ctx, tx, uid, medicationID, true); err != nil {
+		return Schedule{}, err
 	}
 	now := a.now().UTC()
-	res, err := tx.ExecContext(c.Request.Context(), "UPDATE medication_schedules SET deleted_at = ? WHERE id = ? AND user_id = ? AND deleted_at IS NULL", now, id, uid)
-	if err != nil {
-		return 0, nil, err
+	if replaces != 0 {
+		res, err := tx.ExecContext(ctx, "UPDATE medication_schedules SET deleted_at = ? WHERE id = ? AND user_id = ? AND deleted_at IS NULL", now, replaces, uid)
+		if err != nil {
+			return Schedule{}, err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return Schedule{}, records.ErrNotFound
+		}
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return 0, nil, records.ErrNotFound
-	}
-	res, err = tx.ExecContext(c.Request.Context(), "INSERT INTO medication_schedules (user_id, medication_id, times, weekdays, time_zone, active_from) VALUES (?, ?, ?, ?, ?, ?)",
-		uid, *in.MedicationID, times, bits, tz, now)
+	res, err := tx.ExecContext(ctx, "INSERT INTO medication_schedules (user_id, medication_id, times, weekdays, time_zone, active_from) VALUES (?, ?, ?, ?, ?, ?)",
+		uid, medicationID, times, bits, tz, now)
 	if err != nil {
-		return 0, nil, fmt.Errorf("medication: replace schedule: %w", err)
+		return Schedule{}, fmt.Errorf("medication: insert schedule: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
-		return 0, nil, err
+		return Schedule{}, err
 	}
-	nid, _ := res.LastInsertId()
-	s, err := a.schedule(c.Request.Context(), a.db, uid, uint64(nid))
-	return http.StatusOK, s, err
+	id, _ := res.LastInsertId()
+	return a.schedule(ctx, a.db, uid, uint64(id))
 }
 
 func (a *API) deleteSchedule(c *gin.Context) (int, any, error) {
