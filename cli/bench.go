@@ -34,24 +34,14 @@ indices (random prefix) on the configured engine; nothing of yours is touched. L
 }
 
 // benchEnv loads config, waits for MySQL and the engine, and returns the env.
-func (e *env) benchEnv(cmd *cobra.Command) (bench.Env, func(), error) {
-	ctx := cmd.Context()
-	c, err := e.config()
+func (e *env) benchEnv(cmd *cobra.Command) (bench.Env, error) {
+	c, log, db, es, err := e.start(cmd.Context(), "bench "+cmd.Name())
 	if err != nil {
-		return bench.Env{}, nil, err
+		return bench.Env{}, err
 	}
-	db, err := openMySQL(ctx, c) // reachability check; the bench opens its own scratch database
-	if err != nil {
-		return bench.Env{}, nil, err
-	}
-	db.Close()
-	es, err := openEngine(ctx, c)
-	if err != nil {
-		return bench.Env{}, nil, err
-	}
-	log := e.logger(c)
+	db.Close() // a reachability check: each bench opens its own scratch database
 	return bench.Env{DSN: c.MySQL.DSN, Engine: es, Profile: c.Search.AnalysisProfile,
-		ServerID: 100_000 + rand.Uint32N(1_000_000), Out: e.stdout, Logger: log}, func() {}, nil
+		ServerID: 100_000 + rand.Uint32N(1_000_000), Out: e.stdout, Logger: log}, nil
 }
 
 func newBenchReindexCmd(e *env) *cobra.Command {
@@ -68,11 +58,10 @@ documents and ≥ 0.8 of the ceiling.`,
 			if n < 1000 || n > 2_000_000 {
 				return usageError{fmt.Errorf("--docs must be between 1000 and 2000000 (got %d)", n)}
 			}
-			env, done, err := e.benchEnv(cmd)
+			env, err := e.benchEnv(cmd)
 			if err != nil {
 				return err
 			}
-			defer done()
 			rep, err := bench.Reindex(cmd.Context(), env, n)
 			if err != nil {
 				return fmt.Errorf("bench reindex: %w", err)
@@ -104,11 +93,10 @@ The binlog must be on (it is the product's source). Needs REPLICATION privileges
 			if n < 1000 || n > 2_000_000 || rate < 1 || rate > 50_000 || dur < time.Second || dur > 10*time.Minute {
 				return usageError{fmt.Errorf("want 1000 ≤ --events ≤ 2000000, 1 ≤ --rate ≤ 50000, 1s ≤ --duration ≤ 10m")}
 			}
-			env, done, err := e.benchEnv(cmd)
+			env, err := e.benchEnv(cmd)
 			if err != nil {
 				return err
 			}
-			defer done()
 			rep, err := bench.CDC(cmd.Context(), env, n, rate, dur)
 			if err != nil {
 				return fmt.Errorf("bench cdc: %w", err)
@@ -141,11 +129,10 @@ straight to the engine. Prints p50/p90/p99 of both. Targets: API p50 ≤ 1.15 ×
 			if docs < 1000 || docs > 2_000_000 || rate <= 0 || rate > 5000 || dur < time.Second || dur > 10*time.Minute {
 				return usageError{errors.New("want 1000 ≤ --docs ≤ 2000000, 0 < --rate ≤ 5000, 1s ≤ --duration ≤ 10m")}
 			}
-			env, done, err := e.benchEnv(cmd)
+			env, err := e.benchEnv(cmd)
 			if err != nil {
 				return err
 			}
-			defer done()
 			rep, err := bench.Search(cmd.Context(), env, docs, rate, dur, loadInSecondProcess)
 			if err != nil {
 				return fmt.Errorf("bench search: %w", err)
