@@ -99,7 +99,7 @@ func readAll(ctx context.Context, db *sql.DB, index string) ([]indexer.Op, error
 		}
 		for _, d := range docs {
 			if d.Doc != nil {
-				ops = append(ops, indexer.Op{Action: indexer.ActionIndex, Index: index, ID: indexer.DocID(d.ID), Version: 1, Doc: d.Doc})
+				ops = append(ops, d.Op(index, 1))
 			}
 		}
 		after = last

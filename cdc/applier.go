@@ -388,13 +388,7 @@ func (a *applier) collect(ctx context.Context) ([]indexer.Op, error) {
 				return nil, err
 			}
 			for _, d := range docs {
-				op := indexer.Op{Index: alias, ID: indexer.DocID(d.ID), Version: byID[d.ID].version}
-				if d.Doc != nil {
-					op.Action, op.Doc = indexer.ActionIndex, d.Doc
-				} else {
-					op.Action = indexer.ActionDelete
-				}
-				ops = append(ops, op)
+				ops = append(ops, d.Op(alias, byID[d.ID].version))
 			}
 		}
 		if index == mappings.Users && len(a.users) > 0 {
@@ -458,13 +452,7 @@ func (a *applier) fanOut(ctx context.Context) ([]indexer.Op, error) {
 					return nil, err
 				}
 				for _, d := range docs {
-					op := indexer.Op{Index: alias, ID: indexer.DocID(d.ID), Version: v}
-					if d.Doc != nil {
-						op.Action, op.Doc = indexer.ActionIndex, d.Doc
-					} else {
-						op.Action = indexer.ActionDelete
-					}
-					ops = append(ops, op)
+					ops = append(ops, d.Op(alias, v))
 				}
 			}
 		}

@@ -290,11 +290,8 @@ func (r *Reindexer) catchUp(ctx context.Context, name, physical string, since ti
 func (r *Reindexer) apply(ctx context.Context, physical string, docs []Doc, version int64, withDeletes bool) (Result, error) {
 	ops := make([]Op, 0, len(docs))
 	for _, d := range docs {
-		switch {
-		case d.Doc != nil:
-			ops = append(ops, Op{Action: ActionIndex, Index: physical, ID: DocID(d.ID), Version: version, Doc: d.Doc})
-		case withDeletes:
-			ops = append(ops, Op{Action: ActionDelete, Index: physical, ID: DocID(d.ID), Version: version})
+		if d.Doc != nil || withDeletes {
+			ops = append(ops, d.Op(physical, version))
 		}
 	}
 	if len(ops) == 0 {

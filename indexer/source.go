@@ -35,6 +35,15 @@ type Doc struct {
 	Doc json.RawMessage
 }
 
+// Op is the write that makes index match this row: the document, or a
+// delete when the row is gone or not searchable.
+func (d Doc) Op(index string, version int64) Op {
+	if d.Doc == nil {
+		return Op{Action: ActionDelete, Index: index, ID: DocID(d.ID), Version: version}
+	}
+	return Op{Action: ActionIndex, Index: index, ID: DocID(d.ID), Version: version, Doc: d.Doc}
+}
+
 // Filter narrows a page: rows changed at or after Since (zero: all rows).
 type Filter struct {
 	Since time.Time
