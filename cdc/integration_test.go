@@ -111,6 +111,19 @@ func (p *pipeline) stop() error {
 	}
 }
 
+// exited waits for the worker to stop by itself and returns its error.
+func (p *pipeline) exited(timeout time.Duration) error {
+	p.t.Helper()
+	select {
+	case err := <-p.done:
+		p.cancel = nil
+		return err
+	case <-time.After(timeout):
+		p.t.Fatalf("worker still running after %s", timeout)
+		return nil
+	}
+}
+
 // caughtUp waits until the checkpoint reaches the server's current position
 // (everything committed so far is acknowledged), then refreshes the indices.
 func (p *pipeline) caughtUp(timeout time.Duration) {
@@ -276,14 +289,8 @@ func TestIntegrationCDCSchemaChanges(t *testing.T) {
 	p.assertEqual()
 
 	mustExec(t, db, `DROP TABLE post_likes`)
-	select {
-	case err := <-p.done:
-		p.cancel = nil
-		if !errors.Is(err, ErrTableDropped) || !strings.Contains(err.Error(), "post_likes") {
-			t.Fatalf("worker stopped with %v, want ErrTableDropped naming post_likes", err)
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("worker kept running after a watched table was dropped")
+	if err := p.exited(30 * time.Second); !errors.Is(err, ErrTableDropped) || !strings.Contains(err.Error(), "post_likes") {
+		t.Fatalf("worker stopped with %v, want ErrTableDropped naming post_likes", err)
 	}
 }
 
@@ -302,14 +309,8 @@ func TestIntegrationCDCPurgedBinlog(t *testing.T) {
 	// shared test server's binlogs would disturb other pipelines).
 	mustExec(t, db, `UPDATE cdc_state SET binlog_file = 'binlog.000000', binlog_pos = 4`)
 	p.start(Config{})
-	select {
-	case err := <-p.done:
-		p.cancel = nil
-		if !errors.Is(err, ErrBinlogPurged) || !strings.Contains(err.Error(), "soomcare cdc reset") {
-			t.Fatalf("err = %v, want ErrBinlogPurged telling the operator to reset", err)
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("worker did not stop on a purged position")
+	if err := p.exited(30 * time.Second); !errors.Is(err, ErrBinlogPurged) || !strings.Contains(err.Error(), "soomcare cdc reset") {
+		t.Fatalf("err = %v, want ErrBinlogPurged telling the operator to reset", err)
 	}
 }
 
