@@ -25,14 +25,19 @@ import (
 
 // These tests run the real binary, so a crash is a real SIGKILL.
 
-func buildBinary(t *testing.T) string {
+// procPipeline builds the binary and gives a process test its database
+// (seeded) and pipeline on OpenSearch.
+func procPipeline(t *testing.T) (bin string, db *sql.DB, p *pipeline) {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "soomcare")
+	eng := testEngines(t)[0]
+	bin = filepath.Join(t.TempDir(), "soomcare")
 	out, err := exec.Command("go", "build", "-o", bin, "../cmd/soomcare").CombinedOutput()
 	if err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
-	return bin
+	db, dsn := testdb.New(t)
+	seedRows(t, db)
+	return bin, db, newPipeline(t, db, dsn, eng)
 }
 
 type lockedBuffer struct {
@@ -197,13 +202,8 @@ func waitCaughtUp(t *testing.T, db *sql.DB, timeout time.Duration) {
 // SIGKILL at random moments, ten times, under concurrent writes: the final
 // index equals MySQL exactly.
 func TestIntegrationCDCCrashLoop(t *testing.T) {
-	eng := testEngines(t)[0]
-	bin := buildBinary(t)
-	db, dsn := testdb.New(t)
-	seedRows(t, db)
-	p := newPipeline(t, db, dsn, eng)
-	prefix := strings.TrimSuffix(p.life.Alias("x"), "-x")
-	env := procEnv(dsn, prefix)
+	bin, db, p := procPipeline(t)
+	env := procEnv(p.dsn, p.prefix)
 
 	stop := make(chan struct{})
 	wait := writers(t, db, 3, stop)
@@ -265,7 +265,7 @@ func diagnose(t *testing.T, p *pipeline, db *sql.DB, logs []string) {
 	}
 	d, err := indexer.Compare(ctx, p.eng.Client.ES, indexer.NewSource(db), p.life.Alias("posts"), "posts")
 	t.Logf("compare again: %v %v", d, err)
-	for _, path := range []string{"/_alias/" + p.life.Alias("posts"), "/" + p.life.Alias("posts") + "/_count", "/_cat/indices/" + strings.TrimSuffix(p.life.Alias("posts"), "-posts") + "*?h=index,docs.count,docs.deleted"} {
+	for _, path := range []string{"/_alias/" + p.life.Alias("posts"), "/" + p.life.Alias("posts") + "/_count", "/_cat/indices/" + p.prefix + "-*?h=index,docs.count,docs.deleted"} {
 		req, _ := http.NewRequest("GET", os.Getenv(testenv.EnvOpenSearchURL)+path, nil)
 		if res, err := http.DefaultClient.Do(req); err == nil {
 			var b bytes.Buffer
@@ -319,12 +319,8 @@ func diagnose(t *testing.T, p *pipeline, db *sql.DB, logs []string) {
 // A second worker waits for the lock and takes over within seconds when the
 // first dies.
 func TestIntegrationCDCTakeover(t *testing.T) {
-	eng := testEngines(t)[0]
-	bin := buildBinary(t)
-	db, dsn := testdb.New(t)
-	seedRows(t, db)
-	p := newPipeline(t, db, dsn, eng)
-	prefix := strings.TrimSuffix(p.life.Alias("x"), "-x")
+	bin, db, p := procPipeline(t)
+	dsn, prefix := p.dsn, p.prefix
 
 	a := startProc(t, bin, procEnv(dsn, prefix))
 	a.waitLog(t, "msg=streaming", 60*time.Second)
@@ -356,12 +352,8 @@ func TestIntegrationCDCTakeover(t *testing.T) {
 // The binary exits with code 4 and says what to do when the checkpoint's
 // binlog file is gone.
 func TestIntegrationCDCPurgedExitCode(t *testing.T) {
-	eng := testEngines(t)[0]
-	bin := buildBinary(t)
-	db, dsn := testdb.New(t)
-	seedRows(t, db)
-	p := newPipeline(t, db, dsn, eng)
-	prefix := strings.TrimSuffix(p.life.Alias("x"), "-x")
+	bin, db, p := procPipeline(t)
+	dsn, prefix := p.dsn, p.prefix
 	first := startProc(t, bin, procEnv(dsn, prefix))
 	first.waitLog(t, "msg=streaming", 60*time.Second)
 	first.cmd.Process.Signal(syscall.SIGTERM)

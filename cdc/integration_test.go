@@ -50,6 +50,7 @@ type pipeline struct {
 	db     *sql.DB
 	dsn    string
 	eng    testEngine
+	prefix string // search.index_prefix of this pipeline
 	life   *indexer.Lifecycle
 	worker *Worker
 	cancel context.CancelFunc
@@ -68,7 +69,7 @@ func newPipeline(t *testing.T, db *sql.DB, dsn string, eng testEngine) *pipeline
 			}
 		}
 	})
-	return &pipeline{t: t, db: db, dsn: dsn, eng: eng, life: life}
+	return &pipeline{t: t, db: db, dsn: dsn, eng: eng, prefix: prefix, life: life}
 }
 
 func (p *pipeline) start(cfg Config) {
