@@ -27,14 +27,11 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 	gomysql "github.com/go-sql-driver/mysql"
@@ -140,36 +137,13 @@ type postInput struct {
 // validate checks the fields present (all of them when create).
 func (in *postInput) validate(create bool) error {
 	var f apierr.Fields
-	text(&f, "category", in.Category, 50, create, true)
-	text(&f, "title", in.Title, 200, create, true)
-	text(&f, "body", in.Body, 10000, create, false)
+	f.Text("category", in.Category, 1, 50, create, true)
+	f.Text("title", in.Title, 1, 200, create, true)
+	f.Text("body", in.Body, 1, 10000, create, false)
 	if !create && in.Category == nil && in.Title == nil && in.Body == nil {
 		f.Add("body", "바꿀 항목(category, title, body)을 하나 이상 보내 주세요.")
 	}
 	return f.Err()
-}
-
-// text validates an optional string field: trimmed in place, 1..max
-// characters, no control characters (newlines allowed unless oneLine).
-func text(f *apierr.Fields, field string, v *string, max int, required, oneLine bool) {
-	if v == nil {
-		if required {
-			f.Add(field, "필수 항목입니다.")
-		}
-		return
-	}
-	*v = strings.TrimSpace(*v)
-	n := utf8.RuneCountInString(*v)
-	switch {
-	case n == 0:
-		f.Add(field, "비어 있을 수 없습니다.")
-	case n > max:
-		f.Add(field, fmt.Sprintf("%d자 이하여야 합니다.", max))
-	case !utf8.ValidString(*v) || strings.IndexFunc(*v, func(r rune) bool {
-		return r == unicode.ReplacementChar || (unicode.IsControl(r) && (oneLine || (r != '\n' && r != '\t' && r != '\r')))
-	}) >= 0:
-		f.Add(field, "쓸 수 없는 문자가 있습니다.")
-	}
 }
 
 func (a *API) createPost(c *gin.Context) {
@@ -362,7 +336,7 @@ func (a *API) createComment(c *gin.Context) {
 		return
 	}
 	var f apierr.Fields
-	text(&f, "body", in.Body, 2000, true, false)
+	f.Text("body", in.Body, 1, 2000, true, false)
 	if in.ParentID != nil && *in.ParentID == 0 {
 		f.Add("parent_id", "양의 정수여야 합니다.")
 	}
@@ -526,7 +500,7 @@ func (a *API) report(c *gin.Context) {
 		f.Add("reason", "신고 사유는 "+strings.Join(reasons, ", ")+" 중 하나여야 합니다.")
 	}
 	if in.Memo != "" {
-		text(&f, "memo", &in.Memo, 500, false, false)
+		f.Text("memo", &in.Memo, 1, 500, false, false)
 	}
 	if err := f.Err(); err != nil {
 		a.fail(c, err)

@@ -24,10 +24,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
@@ -105,10 +102,10 @@ type input struct {
 
 func (in *input) validate(create bool) error {
 	var f apierr.Fields
-	str(&f, "title", in.Title, 1, 200, create, true)
-	str(&f, "body", in.Body, 1, 200000, create, false)
-	str(&f, "summary", in.Summary, 0, 500, false, false)
-	str(&f, "category", in.Category, 1, 50, create, true)
+	f.Text("title", in.Title, 1, 200, create, true)
+	f.Text("body", in.Body, 1, 200000, create, false)
+	f.Text("summary", in.Summary, 0, 500, false, false)
+	f.Text("category", in.Category, 1, 50, create, true)
 	if in.Tags != nil {
 		if len(*in.Tags) > 20 {
 			f.Add("tags", "태그는 20개까지입니다.")
@@ -117,7 +114,7 @@ func (in *input) validate(create bool) error {
 		out := []string{}
 		for i := range *in.Tags {
 			t := (*in.Tags)[i]
-			str(&f, fmt.Sprintf("tags[%d]", i), &t, 1, 30, true, true)
+			f.Text(fmt.Sprintf("tags[%d]", i), &t, 1, 30, true, true)
 			if !seen[t] {
 				seen[t] = true
 				out = append(out, t)
@@ -132,27 +129,6 @@ func (in *input) validate(create bool) error {
 		f.Add("body", "바꿀 항목을 하나 이상 보내 주세요.")
 	}
 	return f.Err()
-}
-
-func str(f *apierr.Fields, field string, v *string, min, max int, required, oneLine bool) {
-	if v == nil {
-		if required {
-			f.Add(field, "필수 항목입니다.")
-		}
-		return
-	}
-	*v = strings.TrimSpace(*v)
-	n := utf8.RuneCountInString(*v)
-	switch {
-	case n < min:
-		f.Add(field, "비어 있을 수 없습니다.")
-	case n > max:
-		f.Add(field, fmt.Sprintf("%d자 이하여야 합니다.", max))
-	case !utf8.ValidString(*v) || strings.IndexFunc(*v, func(r rune) bool {
-		return r == unicode.ReplacementChar || (unicode.IsControl(r) && (oneLine || (r != '\n' && r != '\t' && r != '\r')))
-	}) >= 0:
-		f.Add(field, "쓸 수 없는 문자가 있습니다.")
-	}
 }
 
 func (a *API) create(c *gin.Context) {

@@ -7,11 +7,14 @@ package apierr
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"mime"
 	"net/http"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
@@ -131,5 +134,29 @@ func DecodeJSON(c *gin.Context, dst any) error {
 		return Invalid(name, "알 수 없는 필드입니다.")
 	default:
 		return web.BadRequest(web.CodeBadRequest, "본문이 올바른 JSON이 아닙니다.")
+	}
+}
+
+// Text validates an optional string field: trimmed in place, min..max
+// characters, no control characters (newlines and tabs allowed unless
+// oneLine), valid UTF-8; a nil field is an error only when required.
+func (f *Fields) Text(field string, v *string, min, max int, required, oneLine bool) {
+	if v == nil {
+		if required {
+			f.Add(field, "필수 항목입니다.")
+		}
+		return
+	}
+	*v = strings.TrimSpace(*v)
+	n := utf8.RuneCountInString(*v)
+	switch {
+	case n < min:
+		f.Add(field, "비어 있을 수 없습니다.")
+	case n > max:
+		f.Add(field, fmt.Sprintf("%d자 이하여야 합니다.", max))
+	case !utf8.ValidString(*v) || strings.IndexFunc(*v, func(r rune) bool {
+		return r == unicode.ReplacementChar || (unicode.IsControl(r) && (oneLine || (r != '\n' && r != '\t' && r != '\r')))
+	}) >= 0:
+		f.Add(field, "쓸 수 없는 문자가 있습니다.")
 	}
 }
