@@ -338,8 +338,12 @@ func (a *applier) settle(ctx context.Context, r jobResult) error {
 		}
 		a.metrics.DeadLetters.Add(float64(len(dl)))
 	}
+	perSeries := map[[2]string]int{} // one label lookup per series, not per document
 	for _, op := range j.ops {
-		a.metrics.Docs.WithLabelValues(op.Index, string(op.Action)).Inc()
+		perSeries[[2]string{op.Index, string(op.Action)}]++
+	}
+	for k, n := range perSeries {
+		a.metrics.Docs.WithLabelValues(k[0], k[1]).Add(float64(n))
 	}
 	now := a.now()
 	if a.onAck != nil {
