@@ -1,6 +1,7 @@
 package cdc
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"database/sql"
@@ -21,6 +22,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/soomcare/soomcare/engine"
 	"github.com/soomcare/soomcare/indexer"
 	"github.com/soomcare/soomcare/internal/testdb"
 	"github.com/soomcare/soomcare/internal/testengine"
@@ -413,6 +415,70 @@ func TestIntegrationCDCRebuildsMissingIndex(t *testing.T) {
 
 // A document the engine rejects goes to cdc_dead_letters with its key and
 // reason; the stream and the checkpoint go on past it, and nothing else is lost.
+// An upgrade that changes a document's shape (posts gained excerpt in schema
+// version 2) finds the index of the older version behind the alias: the
+// worker rebuilds it from MySQL before streaming, instead of sending documents
+// its strict mapping would reject.
+func TestIntegrationCDCRebuildsOlderSchema(t *testing.T) {
+	eng := testEngines(t)[0]
+	ctx := context.Background()
+	db, dsn := testdb.New(t)
+	baseRows(t, db)
+	p := newPipeline(t, db, dsn, eng)
+	p.start(Config{})
+	p.caughtUp(60 * time.Second)
+	if err := p.stop(); err != nil {
+		t.Fatal(err)
+	}
+
+	// The posts index as version 1 built it: no excerpt field, version 1 in _meta.
+	raw, err := mappings.Index(mappings.Posts, eng.Profile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var body map[string]map[string]any
+	if err := json.Unmarshal(raw, &body); err != nil {
+		t.Fatal(err)
+	}
+	body["mappings"]["_meta"].(map[string]any)["schema_version"] = 1
+	delete(body["mappings"]["properties"].(map[string]any), "excerpt")
+	old := p.prefix + "-posts-00000000000001"
+	buf, _ := json.Marshal(body)
+	res, err := eng.Client.ES.Indices.Create(old, eng.Client.ES.Indices.Create.WithBody(bytes.NewReader(buf)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := engine.CheckStatus(res); err != nil {
+		t.Fatalf("create %s: %v", old, err)
+	}
+	res.Body.Close()
+	if err := p.life.Swap(ctx, mappings.Posts, old); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := p.life.SchemaVersion(ctx, mappings.Posts); v != 1 || err != nil {
+		t.Fatalf("schema version behind the alias = %d, %v; want 1", v, err)
+	}
+
+	mustExec(t, db, `INSERT INTO posts (id, user_id, category, title, body) VALUES (9, 1, '자유', '업그레이드 뒤의 글', '새   본문')`)
+	p.start(Config{})
+	p.caughtUp(60 * time.Second)
+	want, _ := mappings.SchemaVersion(mappings.Posts)
+	if v, err := p.life.SchemaVersion(ctx, mappings.Posts); v != want || err != nil {
+		t.Fatalf("schema version behind the alias after start = %d, %v; want %d", v, err, want)
+	}
+	for id, excerpt := range map[int]string{1: "밤마다 기침", 9: "새 본문"} {
+		d := p.doc(mappings.Posts, id)
+		if d == nil || d["excerpt"] != excerpt {
+			t.Errorf("post %d after the rebuild = %v, want excerpt %q", id, d, excerpt)
+		}
+	}
+	var dead int
+	if err := db.QueryRow(`SELECT COUNT(*) FROM cdc_dead_letters`).Scan(&dead); err != nil || dead != 0 {
+		t.Errorf("dead letters = %d, %v; want none", dead, err)
+	}
+	p.assertEqual()
+}
+
 func TestIntegrationCDCDeadLetter(t *testing.T) {
 	eng := testEngines(t)[0]
 	db, dsn := testdb.New(t)

@@ -164,7 +164,7 @@ func (w *Worker) Run(ctx context.Context) error {
 		if err := w.checkPosition(ctx, st.Position); err != nil {
 			return err
 		}
-		if err := w.rebuildMissing(ctx); err != nil {
+		if err := w.rebuildStale(ctx); err != nil {
 			return w.cause(ctx, err)
 		}
 		err := w.stream(ctx, st)
@@ -265,19 +265,40 @@ func last(s []string) string {
 	return s[len(s)-1]
 }
 
-// rebuildMissing rebuilds, from MySQL, any index whose alias does not exist
-// (deleted by hand, or a new search.index_prefix). Streaming then resumes from
-// the checkpoint: the replay is harmless, the rebuild noted its own position.
-func (w *Worker) rebuildMissing(ctx context.Context) error {
+// rebuildStale rebuilds, from MySQL, any index whose alias does not exist
+// (deleted by hand, or a new search.index_prefix) or whose mapping is older
+// than this binary's (an upgrade added a field: strict mappings would turn
+// every new document into a dead letter). The rebuild goes through a new
+// physical index and an alias swap, so searches keep working meanwhile.
+// Streaming then resumes from the checkpoint: the replay is harmless, the
+// rebuild noted its own position.
+func (w *Worker) rebuildStale(ctx context.Context) error {
 	for _, name := range w.indices() {
-		if w.life.Exists(ctx, w.life.Alias(name)) {
+		want, err := mappings.SchemaVersion(name)
+		if err != nil {
+			return err
+		}
+		have, err := w.life.SchemaVersion(ctx, name)
+		if err != nil {
+			return fmt.Errorf("check index %s: %w", name, err)
+		}
+		switch {
+		case have == 0:
+			w.logger.Warn("search index missing; rebuilding it from MySQL before streaming", "alias", w.life.Alias(name))
+		case have < want:
+			w.logger.Warn("search index built for an older document shape; rebuilding it from MySQL before streaming",
+				"alias", w.life.Alias(name), "schema_version", have, "wanted", want)
+		case have > want:
+			w.logger.Warn("search index built by a newer soomcare; streaming anyway (its extra fields stay unset) — upgrade this worker",
+				"alias", w.life.Alias(name), "schema_version", have, "this_binary", want)
+			continue
+		default:
 			continue
 		}
-		w.logger.Warn("search index missing; rebuilding it from MySQL before streaming", "alias", w.life.Alias(name))
 		r := indexer.NewReindexer(w.db, w.es.ES, w.life, w.loader, w.logger)
 		rep, err := r.Run(ctx, name, indexer.ReindexOptions{Profile: w.cfg.Profile, Keep: 2})
 		if err != nil {
-			return fmt.Errorf("rebuild missing index %s: %w", name, err)
+			return fmt.Errorf("rebuild index %s: %w", name, err)
 		}
 		w.logger.Info("rebuilt", "alias", w.life.Alias(name), "documents", rep.Indexed, "took", rep.Took)
 	}

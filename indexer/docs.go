@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
 
@@ -96,14 +97,15 @@ func PostDoc(r PostRow) (doc json.RawMessage, ok bool, err error) {
 	if r.Status != "visible" || r.DeletedAt != nil || r.AuthorStatus != "active" || r.AuthorDeleted {
 		return nil, false, nil
 	}
-	title := nfc(r.Title)
+	title, body := nfc(r.Title), nfc(r.Body)
 	d := map[string]any{
 		"id":              r.ID,
 		"user_id":         r.UserID,
 		"author_nickname": nfc(r.AuthorNickname),
 		"category":        r.Category,
 		"title":           title,
-		"body":            nfc(r.Body),
+		"body":            body,
+		"excerpt":         Excerpt(body),
 		"like_count":      r.LikeCount,
 		"comment_count":   r.CommentCount,
 		"created_at":      r.CreatedAt.UTC(),
@@ -164,6 +166,22 @@ func joinDistinct(a, b string) string {
 		return a
 	}
 	return a + " " + b
+}
+
+// ExcerptRunes is the length of a post's excerpt, in runes.
+const ExcerptRunes = 120
+
+// Excerpt is the start of a post body on one line, as lists show it: the
+// first ExcerptRunes runes, whitespace runs folded to one space, and "…" when
+// the body is longer. Stored in the document so that a search or feed page
+// never has to carry (and the API never has to decode) whole bodies.
+func Excerpt(body string) string {
+	text := strings.Join(strings.Fields(body), " ")
+	if utf8.RuneCountInString(text) <= ExcerptRunes {
+		return text
+	}
+	r := []rune(text)
+	return strings.TrimSpace(string(r[:ExcerptRunes])) + "…"
 }
 
 func nfc(s string) string { return norm.NFC.String(s) }

@@ -256,6 +256,40 @@ func (l *Lifecycle) Delete(ctx context.Context, physical string) error {
 	return engine.CheckStatus(res)
 }
 
+// SchemaVersion returns the _meta.schema_version of the mapping behind the
+// alias of name, and 0 when the alias does not exist. Compare it with
+// mappings.SchemaVersion to know whether the index predates the binary's
+// document shape and must be rebuilt.
+func (l *Lifecycle) SchemaVersion(ctx context.Context, name string) (int, error) {
+	alias := l.Alias(name)
+	res, err := l.es.Indices.GetMapping(l.es.Indices.GetMapping.WithIndex(alias), l.es.Indices.GetMapping.WithContext(ctx))
+	if err != nil {
+		return 0, fmt.Errorf("mapping of %s: %w", alias, err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode == 404 {
+		return 0, nil
+	}
+	if err := engine.CheckStatus(res); err != nil {
+		return 0, fmt.Errorf("mapping of %s: %w", alias, err)
+	}
+	var body map[string]struct {
+		Mappings struct {
+			Meta struct {
+				SchemaVersion int `json:"schema_version"`
+			} `json:"_meta"`
+		} `json:"mappings"`
+	}
+	if err := json.NewDecoder(res.Body).Decode(&body); err != nil {
+		return 0, fmt.Errorf("mapping of %s: %w", alias, err)
+	}
+	v := 0
+	for _, idx := range body { // one physical index behind the alias
+		v = idx.Mappings.Meta.SchemaVersion
+	}
+	return v, nil
+}
+
 // Exists reports whether index (or alias) exists; errors count as "no".
 func (l *Lifecycle) Exists(ctx context.Context, index string) bool {
 	if index == "" {

@@ -97,6 +97,26 @@ func Mapping(name string) ([]byte, error) {
 	return load(name + ".json")
 }
 
+// SchemaVersion returns the _meta.schema_version of index name: it grows
+// whenever the documents' shape changes, so a running index older than the
+// binary's mapping is known to need a rebuild (strict mappings reject the new
+// fields). It fails with ErrUnknownIndex.
+func SchemaVersion(name string) (int, error) {
+	raw, err := Mapping(name)
+	if err != nil {
+		return 0, err
+	}
+	var m struct {
+		Meta struct {
+			SchemaVersion int `json:"schema_version"`
+		} `json:"_meta"`
+	}
+	if err := json.Unmarshal(raw, &m); err != nil || m.Meta.SchemaVersion < 1 {
+		return 0, fmt.Errorf("mappings: %s.json: _meta.schema_version missing or invalid", name)
+	}
+	return m.Meta.SchemaVersion, nil
+}
+
 // Settings returns the index settings of an analysis profile ("" means nori)
 // with the user dictionary, synonyms and stop tags injected, as compact JSON.
 // It fails with ErrUnknownProfile.

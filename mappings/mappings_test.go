@@ -207,7 +207,7 @@ func TestMainTextFieldsHaveSubfields(t *testing.T) {
 func TestIndexFields(t *testing.T) {
 	want := map[string][]string{
 		mappings.Contents: {"id", "title", "summary", "body", "category", "tags", "author_nickname", "published_at", "updated_at", "chosung", "qwerty", "suggest"},
-		mappings.Posts:    {"id", "user_id", "author_nickname", "category", "title", "body", "like_count", "comment_count", "created_at", "updated_at", "chosung", "qwerty", "suggest"},
+		mappings.Posts:    {"id", "user_id", "author_nickname", "category", "title", "body", "excerpt", "like_count", "comment_count", "created_at", "updated_at", "chosung", "qwerty", "suggest"},
 		mappings.Users:    {"id", "nickname", "bio", "created_at", "chosung", "qwerty", "suggest"},
 	}
 	for name, fields := range want {
@@ -296,6 +296,23 @@ func TestErrors(t *testing.T) {
 	}
 	if _, err := mappings.Settings("nope"); !errors.Is(err, mappings.ErrUnknownProfile) {
 		t.Errorf("Settings(nope) error = %v", err)
+	}
+}
+
+func TestSchemaVersion(t *testing.T) {
+	for _, name := range mappings.Names() {
+		v, err := mappings.SchemaVersion(name)
+		if err != nil || v < 1 {
+			t.Errorf("SchemaVersion(%q) = %d, %v", name, v, err)
+		}
+	}
+	// posts gained the excerpt field in version 2: indices built before it
+	// must be told apart from current ones.
+	if v, _ := mappings.SchemaVersion(mappings.Posts); v < 2 {
+		t.Errorf("posts schema_version = %d, want ≥ 2", v)
+	}
+	if _, err := mappings.SchemaVersion("nope"); !errors.Is(err, mappings.ErrUnknownIndex) {
+		t.Errorf("SchemaVersion(nope) error = %v", err)
 	}
 }
 

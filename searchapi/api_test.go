@@ -34,7 +34,7 @@ func hitsAnswer(n int) func(string, map[string]any) (int, string) {
 			case strings.HasSuffix(index, "-contents"):
 				src = fmt.Sprintf(`{"id":%d,"title":"천식 흡입기 사용법 %d","summary":"요약","category":"약물","tags":["흡입기"],"author_nickname":"편집자","published_at":"2024-03-01T00:00:00Z","body":"secret body"}`, id, id)
 			case strings.HasSuffix(index, "-posts"):
-				src = fmt.Sprintf(`{"id":%d,"user_id":7,"author_nickname":"숨쉬는고래","category":"질문","title":"천식이 심해요 %d","body":"밤마다 <b>기침</b>을 해요","like_count":3,"comment_count":1,"created_at":"2024-03-02T01:02:03Z"}`, id, id)
+				src = fmt.Sprintf(`{"id":%d,"user_id":7,"author_nickname":"숨쉬는고래","category":"질문","title":"천식이 심해요 %d","body":"secret body","excerpt":"밤마다 <b>기침</b>을 해요","like_count":3,"comment_count":1,"created_at":"2024-03-02T01:02:03Z"}`, id, id)
 			default:
 				src = fmt.Sprintf(`{"id":%d,"nickname":"고래%d","bio":"소아천식 엄마","email":"leak@example.test","status":"active","created_at":"2024-01-01T00:00:00Z"}`, id, id)
 			}

@@ -70,7 +70,7 @@ var layouts = map[string]layout{
 		bigram:    []string{"title.bigram", "body.bigram"},
 		en:        []string{"title.en^3", "body.en"},
 		highlight: []string{"title", "body"},
-		source:    []string{"id", "user_id", "author_nickname", "category", "title", "body", "like_count", "comment_count", "created_at"},
+		source:    []string{"id", "user_id", "author_nickname", "category", "title", "excerpt", "like_count", "comment_count", "created_at"},
 		date:      "created_at",
 	},
 	mappings.Users: {
@@ -95,7 +95,7 @@ const (
 
 	maxTotal      = 1000 // hits counted exactly; past it total.relation is "gte"
 	maxNgramRunes = 30   // prefix and bigram clauses only for queries up to this long
-	excerptRunes  = 120
+	excerptRunes  = 120  // highlight fragment size of bodies, about the stored excerpt's length
 )
 
 // SearchBody is the _search body of a per-type search page. It asks for one

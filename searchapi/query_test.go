@@ -47,7 +47,7 @@ const (
 	usersHighlight = `{"pre_tags":["<em>"],"post_tags":["</em>"],"encoder":"html","fields":{
 		"nickname":{"number_of_fragments":0},
 		"bio":{"fragment_size":120,"number_of_fragments":2}}}`
-	postsSource = `["id","user_id","author_nickname","category","title","body","like_count","comment_count","created_at"]`
+	postsSource = `["id","user_id","author_nickname","category","title","excerpt","like_count","comment_count","created_at"]`
 )
 
 func TestSearchBody(t *testing.T) {

@@ -4,9 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/soomcare/soomcare/mappings"
 )
@@ -109,7 +107,7 @@ type postSource struct {
 	AuthorNickname string    `json:"author_nickname"`
 	Category       string    `json:"category"`
 	Title          string    `json:"title"`
-	Body           string    `json:"body"`
+	Excerpt        string    `json:"excerpt"`
 	LikeCount      int       `json:"like_count"`
 	CommentCount   int       `json:"comment_count"`
 	CreatedAt      time.Time `json:"created_at"`
@@ -190,7 +188,7 @@ func postHit(h rawHit) (PostHit, error) {
 		return PostHit{}, err
 	}
 	return PostHit{ID: s.ID, AuthorID: s.UserID, AuthorNickname: s.AuthorNickname, Category: s.Category, Title: s.Title,
-		Excerpt: excerpt(s.Body), LikeCount: s.LikeCount, CommentCount: s.CommentCount, CreatedAt: s.CreatedAt,
+		Excerpt: s.Excerpt, LikeCount: s.LikeCount, CommentCount: s.CommentCount, CreatedAt: s.CreatedAt,
 		Highlight: highlights(mappings.Posts, h.Highlight)}, nil
 }
 
@@ -200,16 +198,6 @@ func userHit(h rawHit) (UserHit, error) {
 		return UserHit{}, err
 	}
 	return UserHit{ID: s.ID, Nickname: s.Nickname, Bio: s.Bio, Highlight: highlights(mappings.Users, h.Highlight)}, nil
-}
-
-// excerpt is the first excerptRunes runes of text on one line.
-func excerpt(text string) string {
-	text = strings.Join(strings.Fields(text), " ")
-	if utf8.RuneCountInString(text) <= excerptRunes {
-		return text
-	}
-	r := []rune(text)
-	return strings.TrimSpace(string(r[:excerptRunes])) + "…"
 }
 
 // suggestionsOf merges a kind's completions and infix hits, completions
