@@ -14,6 +14,7 @@ import (
 var (
 	migrationName = regexp.MustCompile(`^(\d{5})_[a-z0-9_]+\.sql$`)
 	createTable   = regexp.MustCompile(`(?is)CREATE TABLE\s+(\w+)\s*\((.*?)\)\s*(ENGINE[^;]*);`)
+	alterTable    = regexp.MustCompile(`(?i)ALTER TABLE\s+(\w+)`)
 )
 
 type migrationFile struct {
@@ -74,7 +75,17 @@ func TestMigrationConventions(t *testing.T) {
 		t.Run(f.name, func(t *testing.T) {
 			tables := createTable.FindAllStringSubmatch(f.up, -1)
 			if len(tables) == 0 {
-				t.Fatal("Up section has no CREATE TABLE … ENGINE=…;")
+				// A migration that changes an existing table: its Down must change the same table back.
+				alters := alterTable.FindAllStringSubmatch(f.up, -1)
+				if len(alters) == 0 {
+					t.Fatal("Up section has no CREATE TABLE … ENGINE=…; nor ALTER TABLE")
+				}
+				for _, a := range alters {
+					if !regexp.MustCompile(`(?i)ALTER TABLE\s+` + a[1] + `\b`).MatchString(f.down) {
+						t.Errorf("Down section does not alter %s back", a[1])
+					}
+				}
+				return
 			}
 			for _, tb := range tables {
 				name, columns, options := tb[1], tb[2], tb[3]
