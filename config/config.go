@@ -128,7 +128,26 @@ type Auth struct {
 	JWTIssuer       string        `mapstructure:"jwt_issuer"`
 	AccessTokenTTL  time.Duration `mapstructure:"access_token_ttl"`
 	RefreshTokenTTL time.Duration `mapstructure:"refresh_token_ttl"`
-	OIDC            OIDC          `mapstructure:"oidc"`
+	// RefreshReuseGrace is how long after a rotation the rotated refresh
+	// token may be presented again and get the same successor (two requests
+	// of the app in flight) instead of revoking the session; 0 turns it off.
+	RefreshReuseGrace time.Duration `mapstructure:"refresh_reuse_grace"`
+	LoginThrottle     LoginThrottle `mapstructure:"login_throttle"`
+	OIDC              OIDC          `mapstructure:"oidc"`
+}
+
+// LoginThrottle limits failed email/password logins, counted in MySQL so
+// every `serve` instance shares them. At the limit a login answers 429
+// login_throttled with Retry-After, without checking the password.
+type LoginThrottle struct {
+	// AccountFailures is how many failed logins one e-mail address may have
+	// in Window; 0 turns the per-account limit off.
+	AccountFailures int `mapstructure:"account_failures"`
+	// IPFailures is how many failed logins one client address (an IPv6
+	// client is its /64) may have in Window over all accounts; 0 turns it
+	// off. The client address is taken as searchapi.trusted_proxies says.
+	IPFailures int           `mapstructure:"ip_failures"`
+	Window     time.Duration `mapstructure:"window"` // fixed window from the first failure
 }
 
 // OIDC configures SNS login: ID tokens of each provider are verified against
@@ -241,6 +260,12 @@ func defaults() map[string]any {
 		"reminders.max_attempts":          5,
 		"reminders.backoff":               "30s",
 		"reminders.in_serve":              false,
+
+		// login throttle and refresh-token grace (package auth)
+		"auth.refresh_reuse_grace":             "20s",
+		"auth.login_throttle.account_failures": 5,
+		"auth.login_throttle.ip_failures":      100,
+		"auth.login_throttle.window":           "15m",
 	}
 }
 
@@ -493,6 +518,18 @@ func (c *Config) validateAuth(bad func(key, format string, args ...any), positiv
 	}
 	if c.Auth.RefreshTokenTTL <= c.Auth.AccessTokenTTL {
 		bad("auth.refresh_token_ttl", "must be longer than auth.access_token_ttl (got %s)", c.Auth.RefreshTokenTTL)
+	}
+	if c.Auth.RefreshReuseGrace < 0 || c.Auth.RefreshReuseGrace > 5*time.Minute {
+		bad("auth.refresh_reuse_grace", "must be between 0 (off) and 5m; it only has to cover requests in flight together (got %s)", c.Auth.RefreshReuseGrace)
+	}
+	if lt := c.Auth.LoginThrottle; lt.AccountFailures < 0 || lt.AccountFailures > 1000 {
+		bad("auth.login_throttle.account_failures", "must be between 0 (off) and 1000 (got %d)", lt.AccountFailures)
+	}
+	if lt := c.Auth.LoginThrottle; lt.IPFailures < 0 || lt.IPFailures > 1000000 {
+		bad("auth.login_throttle.ip_failures", "must be between 0 (off) and 1000000 (got %d)", lt.IPFailures)
+	}
+	if w := c.Auth.LoginThrottle.Window; w < time.Second || w > 24*time.Hour {
+		bad("auth.login_throttle.window", "must be between 1s and 24h (got %s)", w)
 	}
 	positive("auth.oidc.jwks_cache_ttl", c.Auth.OIDC.JWKSCacheTTL)
 	positive("auth.oidc.http_timeout", c.Auth.OIDC.HTTPTimeout)

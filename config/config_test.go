@@ -90,6 +90,12 @@ func TestLoadErrorsNameTheKey(t *testing.T) {
 		{"negative rate", "", []string{"SOOMCARE_SEARCHAPI_RATE_LIMIT=-1"}, "searchapi.rate_limit", "between 0"},
 		{"zero burst", "", []string{"SOOMCARE_SEARCHAPI_RATE_BURST=0"}, "searchapi.rate_burst", "between 1"},
 		{"bad proxy", "", []string{"SOOMCARE_SEARCHAPI_TRUSTED_PROXIES=10.0.0.0/8,proxy.local"}, "searchapi.trusted_proxies", "proxy.local"},
+		{"negative refresh grace", "", []string{"SOOMCARE_AUTH_REFRESH_REUSE_GRACE=-1s"}, "auth.refresh_reuse_grace", "between 0"},
+		{"long refresh grace", "auth:\n  refresh_reuse_grace: 1h\n", nil, "auth.refresh_reuse_grace", "5m"},
+		{"negative account failures", "", []string{"SOOMCARE_AUTH_LOGIN_THROTTLE_ACCOUNT_FAILURES=-1"}, "auth.login_throttle.account_failures", "between 0"},
+		{"negative ip failures", "", []string{"SOOMCARE_AUTH_LOGIN_THROTTLE_IP_FAILURES=-5"}, "auth.login_throttle.ip_failures", "between 0"},
+		{"zero throttle window", "auth:\n  login_throttle:\n    window: 0s\n", nil, "auth.login_throttle.window", "between 1s and 24h"},
+		{"unknown throttle key", "auth:\n  login_throttle:\n    max_failures: 3\n", nil, "auth.login_throttle.max_failures", "unknown key"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -189,5 +195,25 @@ func TestSearchAPIKeys(t *testing.T) {
 func TestEnvName(t *testing.T) {
 	if got := EnvName("search.tls.ca_file"); got != "SOOMCARE_SEARCH_TLS_CA_FILE" {
 		t.Errorf("EnvName = %q", got)
+	}
+}
+
+func TestAuthThrottleAndGraceKeys(t *testing.T) {
+	d, err := Load("", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := LoginThrottle{AccountFailures: 5, IPFailures: 100, Window: 15 * time.Minute}
+	if d.Auth.LoginThrottle != want || d.Auth.RefreshReuseGrace != 20*time.Second {
+		t.Errorf("defaults: login_throttle %+v, refresh_reuse_grace %s", d.Auth.LoginThrottle, d.Auth.RefreshReuseGrace)
+	}
+	c, err := Load(writeFile(t, "auth:\n  refresh_reuse_grace: 0s\n  login_throttle:\n    account_failures: 0\n    window: 1h\n"),
+		[]string{"SOOMCARE_AUTH_LOGIN_THROTTLE_IP_FAILURES=7"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want = LoginThrottle{AccountFailures: 0, IPFailures: 7, Window: time.Hour}
+	if c.Auth.LoginThrottle != want || c.Auth.RefreshReuseGrace != 0 {
+		t.Errorf("file+env: login_throttle %+v, refresh_reuse_grace %s", c.Auth.LoginThrottle, c.Auth.RefreshReuseGrace)
 	}
 }
