@@ -98,9 +98,12 @@ func Mapping(name string) ([]byte, error) {
 }
 
 // SchemaVersion returns the _meta.schema_version of index name: it grows
-// whenever the documents' shape changes, so a running index older than the
-// binary's mapping is known to need a rebuild (strict mappings reject the new
-// fields). It fails with ErrUnknownIndex.
+// whenever the documents' shape or their analysis changes, so a running index
+// older than the binary's is known to need a rebuild (strict mappings reject
+// new fields; a changed analyzer only applies to documents indexed after it).
+// Version 2 of every index: posts gained excerpt, and the en analyzer splits
+// Latin and digits from Hangul (FEV1이 → fev1, 이). It fails with
+// ErrUnknownIndex.
 func SchemaVersion(name string) (int, error) {
 	raw, err := Mapping(name)
 	if err != nil {

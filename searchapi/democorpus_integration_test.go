@@ -7,8 +7,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/soomcare/soomcare/config"
+	"github.com/soomcare/soomcare/indexer"
 	"github.com/soomcare/soomcare/internal/testdb"
 	"github.com/soomcare/soomcare/internal/testenv"
 	"github.com/soomcare/soomcare/mappings"
@@ -74,6 +76,23 @@ func TestIntegrationDemoCorpus(t *testing.T) {
 	for _, q := range []string{"ㅊㅅ", "cjstlr"} {
 		got := s.suggest(t, q)
 		some("suggest "+q, got, "천식")
+	}
+	// Every post on the first page for FEV1 is about FEV1 (nori cuts it into
+	// fev + 1; titles like "천식 1년 차" must not crowd them out), and its
+	// excerpt is the start of the body, at most ExcerptRunes runes and "…".
+	var fev Page[PostHit]
+	s.get(t, "/v1/posts/search", url.Values{"q": {"fev1"}, "size": {"10"}}, &fev)
+	if len(fev.Hits) == 0 {
+		t.Error("posts fev1: nothing")
+	}
+	for _, h := range fev.Hits {
+		text := strings.NewReplacer("<em>", "", "</em>", "").Replace(h.Title + " " + strings.Join(h.Highlight["body"], " "))
+		if !strings.Contains(text, "FEV1") {
+			t.Errorf("posts fev1: hit %d %q does not mention FEV1 (highlight %q)", h.ID, h.Title, h.Highlight)
+		}
+		if h.Excerpt == "" || utf8.RuneCountInString(h.Excerpt) > indexer.ExcerptRunes+1 || strings.ContainsAny(h.Excerpt, "\n\t") {
+			t.Errorf("posts fev1: hit %d excerpt %q", h.ID, h.Excerpt)
+		}
 	}
 	if got := s.posts(t, "천식이"); len(got) == 0 {
 		t.Error("posts 천식이: nothing")

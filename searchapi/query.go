@@ -140,8 +140,14 @@ func textQuery(kind, q string, filter []M, simple bool) M {
 		}
 		return M{"bool": b}
 	}
+	main := M{"query": q, "type": "best_fields", "fields": l.main, "tie_breaker": 0.3}
+	if !hasHangul(q) && hasLatinOrDigit(q) {
+		// nori cuts Latin from digits (FEV1 → fev, 1): with "or", every
+		// title with a 1 in it would outrank the posts about FEV1.
+		main["operator"] = "and"
+	}
 	should := []M{
-		{"multi_match": M{"query": q, "type": "best_fields", "fields": l.main, "tie_breaker": 0.3}},
+		{"multi_match": main},
 		{"match_phrase": M{l.title + ".en": M{"query": q, "slop": 1, "boost": boostPhrase}}},
 	}
 	short := utf8.RuneCountInString(q) <= maxNgramRunes

@@ -90,7 +90,7 @@ func TestSearchBody(t *testing.T) {
 			"_source": ` + postsSource + `,
 			"query": {"bool": {
 				"should": [
-					{"multi_match": {"query": "cjstlr", "type": "best_fields", "fields": ["title^3","body"], "tie_breaker": 0.3}},
+					{"multi_match": {"query": "cjstlr", "type": "best_fields", "fields": ["title^3","body"], "tie_breaker": 0.3, "operator": "and"}},
 					{"match_phrase": {"title.en": {"query": "cjstlr", "slop": 1, "boost": 2}}},
 					{"match": {"title.prefix": {"query": "cjstlr", "operator": "and", "boost": 0.5}}},
 					{"multi_match": {"query": "cjstlr", "type": "best_fields", "fields": ["title.bigram","body.bigram"], "minimum_should_match": "75%", "boost": 0.2}},
@@ -176,6 +176,29 @@ func TestSearchClausesByInput(t *testing.T) {
 		got := clauses(SearchBody(SearchParams{Kind: mappings.Posts, Query: tt.q, Sort: SortRelevance, Size: 20}))
 		if !slices.Equal(got, tt.want) {
 			t.Errorf("%q: clauses %v, want %v", tt.q, got, tt.want)
+		}
+	}
+}
+
+// Queries without Hangul need every term of the main clause: nori cuts FEV1
+// into fev and 1, and "or" would rank every title with a 1 above FEV1 posts.
+// Korean queries keep "or" (compounds, particles and synonyms rely on it).
+func TestMainClauseOperator(t *testing.T) {
+	tests := []struct {
+		q, want string
+	}{
+		{"FEV1", "and"},
+		{"fev1", "and"},
+		{"ICS/LABA", "and"},
+		{"FEV1 검사", ""},
+		{"천식 흡입기", ""},
+		{"ㅊㅅ", ""},
+	}
+	for _, tt := range tests {
+		b := SearchBody(SearchParams{Kind: mappings.Posts, Query: tt.q, Sort: SortRelevance, Size: 10})
+		main := b["query"].(M)["bool"].(M)["should"].([]M)[0]["multi_match"].(M)
+		if got, _ := main["operator"].(string); got != tt.want {
+			t.Errorf("%q: main clause operator %q, want %q", tt.q, got, tt.want)
 		}
 	}
 }
