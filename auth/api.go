@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/mail"
+	"net/netip"
 	"strings"
 	"time"
 	"unicode"
@@ -19,23 +20,33 @@ import (
 // API serves the auth endpoints (documented in apidoc/paths/auth.yaml):
 //
 //	POST /v1/auth/signup              email, password, nickname → 201 tokens
-//	POST /v1/auth/login               email, password → 200 tokens
+//	POST /v1/auth/login               email, password → 200 tokens (429 login_throttled after repeated failures)
 //	POST /v1/auth/refresh             refresh_token → 200 new tokens (rotation)
 //	POST /v1/auth/logout              refresh_token → 204 (revokes the session)
 //	POST /v1/auth/oidc/{provider}     id_token, nonce?, nickname? → 200 / 201 tokens
 //	GET  /v1/me                       the caller's profile
 //	POST /v1/me/identities/{provider} id_token, nonce? → 201 linked / 200 already linked
 type API struct {
-	svc *Service
-	log *slog.Logger
+	svc     *Service
+	log     *slog.Logger
+	trusted []netip.Prefix
+}
+
+// APIOptions configure the handlers.
+type APIOptions struct {
+	Logger *slog.Logger
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names the
+	// client that the login throttle counts (searchapi.trusted_proxies);
+	// empty: the TCP peer is the client.
+	TrustedProxies []netip.Prefix
 }
 
 // NewAPI returns the handlers over svc.
-func NewAPI(svc *Service, log *slog.Logger) *API {
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
+func NewAPI(svc *Service, o APIOptions) *API {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &API{svc: svc, log: log}
+	return &API{svc: svc, log: o.Logger, trusted: o.TrustedProxies}
 }
 
 // Use returns a mount that installs Middleware on the whole router; pass it
@@ -140,7 +151,7 @@ func (a *API) login(c *gin.Context) {
 		apierr.Fail(c, a.log, err)
 		return
 	}
-	t, err := a.svc.Login(c.Request.Context(), strings.ToLower(strings.TrimSpace(r.Email)), r.Password)
+	t, err := a.svc.Login(c.Request.Context(), strings.ToLower(strings.TrimSpace(r.Email)), r.Password, ClientAddr(c.Request, a.trusted))
 	if err != nil {
 		apierr.Fail(c, a.log, mapErr(err))
 		return
@@ -267,7 +278,11 @@ func mapErr(err error) error {
 	e := func(status int, code, msg string) error {
 		return &web.Error{Code: code, Message: msg, Status: status, Err: err}
 	}
+	var throttled *ThrottledError
 	switch {
+	case errors.As(err, &throttled):
+		return &web.Error{Code: apierr.CodeLoginThrottled, Status: http.StatusTooManyRequests, Err: err,
+			Message: "로그인 시도가 너무 많습니다. 잠시 후 다시 시도해 주세요.", RetryAfter: throttled.RetryAfter}
 	case errors.Is(err, ErrEmailTaken):
 		return e(http.StatusConflict, apierr.CodeEmailTaken, "이미 가입된 이메일입니다.")
 	case errors.Is(err, ErrNicknameTaken):

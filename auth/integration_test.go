@@ -32,18 +32,25 @@ import (
 var testArgon = &argon2id.Params{Memory: 8 * 1024, Iterations: 1, Parallelism: 1, SaltLength: 16, KeyLength: 32}
 
 type env struct {
-	t      *testing.T
-	db     *sql.DB
-	h      http.Handler
-	v      *apidoctest.Validator
-	now    time.Time
-	key    *rsa.PrivateKey
-	jwks   *httptest.Server
-	hits   atomic.Int32
-	issuer string
+	t        *testing.T
+	db       *sql.DB
+	h        http.Handler
+	v        *apidoctest.Validator
+	now      time.Time
+	key      *rsa.PrivateKey
+	jwks     *httptest.Server
+	hits     atomic.Int32
+	issuer   string
+	verifier *auth.OIDCVerifier
+	iss      *auth.TokenIssuer
+	opts     auth.ServiceOptions
+	api      auth.APIOptions
+	hashes   atomic.Int32 // password hash comparisons run (login)
 }
 
-func newEnv(t *testing.T) *env {
+// newEnv serves the auth API over a fresh database; opts adjust the
+// service (throttle, refresh grace) and the API options.
+func newEnv(t *testing.T, opts ...func(*auth.ServiceOptions, *auth.APIOptions)) *env {
 	t.Helper()
 	db, _ := testdb.New(t)
 	e := &env{t: t, db: db, v: apidoctest.New(t), now: time.Now().UTC().Truncate(time.Second)}
@@ -68,19 +75,42 @@ func newEnv(t *testing.T) *env {
 		{Name: "kakao", Issuer: e.issuer, JWKSURL: e.jwks.URL, Audience: []string{"app-key"}},
 		{Name: "google", Issuer: "https://accounts.google.test", JWKSURL: e.jwks.URL, Audience: []string{"g-client"}},
 	}, e.jwks.Client(), time.Hour, clock)
-	iss := authtest.NewIssuer(t, clock)
-	svc, err := auth.NewService(db, iss, verifier, auth.ServiceOptions{RefreshTTL: 30 * 24 * time.Hour, Argon2: testArgon, Now: clock})
+	e.verifier = verifier
+	e.iss = authtest.NewIssuer(t, clock)
+	e.opts = auth.ServiceOptions{RefreshTTL: 30 * 24 * time.Hour, Argon2: testArgon, Now: clock,
+		ComparePassword: func(password, hash string) (bool, error) {
+			e.hashes.Add(1)
+			return argon2id.ComparePasswordAndHash(password, hash)
+		}}
+	for _, o := range opts {
+		o(&e.opts, &e.api)
+	}
+	e.h = e.instance()
+	return e
+}
+
+// instance is one more `serve` over the same database (its own Service and
+// API, nothing shared in memory).
+func (e *env) instance() http.Handler {
+	e.t.Helper()
+	svc, err := auth.NewService(e.db, e.iss, e.verifier, e.opts)
 	if err != nil {
-		t.Fatal(err)
+		e.t.Fatal(err)
 	}
 	log := slog.New(slog.DiscardHandler)
-	api := auth.NewAPI(svc, log)
-	e.h = server.New(config.HTTP{MaxBodyBytes: 64 << 10}, log, nil, auth.Use(iss), api.Mount).Handler()
-	return e
+	o := e.api
+	o.Logger = log
+	return server.New(config.HTTP{MaxBodyBytes: 64 << 10}, log, nil, auth.Use(e.iss), auth.NewAPI(svc, o).Mount).Handler()
 }
 
 // do sends a JSON request and validates the response against the document.
 func (e *env) do(method, path, bearer string, body any) (int, map[string]any) {
+	e.t.Helper()
+	return e.doOn(e.h, method, path, bearer, body)
+}
+
+// doOn is do against handler h (another instance).
+func (e *env) doOn(h http.Handler, method, path, bearer string, body any) (int, map[string]any) {
 	e.t.Helper()
 	var r io.Reader
 	if s, ok := body.(string); ok {
@@ -96,7 +126,7 @@ func (e *env) do(method, path, bearer string, body any) (int, map[string]any) {
 	if bearer != "" {
 		req.Header.Set("Authorization", "Bearer "+bearer)
 	}
-	rec := e.v.Serve(e.t, e.h, req)
+	rec := e.v.Serve(e.t, h, req)
 	var out map[string]any
 	_ = json.Unmarshal(rec.Body.Bytes(), &out)
 	return rec.Code, out

@@ -98,7 +98,16 @@ func appMounts(c *config.Config, db *sql.DB, log *slog.Logger) ([]func(*gin.Engi
 		providers = append(providers, auth.Provider{Name: name, Issuer: p.Issuer, JWKSURL: p.JWKSURL, Audience: p.Audience})
 	}
 	oidc := auth.NewOIDCVerifier(providers, &http.Client{Timeout: c.Auth.OIDC.HTTPTimeout}, c.Auth.OIDC.JWKSCacheTTL, nil)
-	svc, err := auth.NewService(db, tokens, oidc, auth.ServiceOptions{RefreshTTL: c.Auth.RefreshTokenTTL})
+	svc, err := auth.NewService(db, tokens, oidc, auth.ServiceOptions{
+		RefreshTTL:   c.Auth.RefreshTokenTTL,
+		RefreshGrace: c.Auth.RefreshReuseGrace,
+		LoginThrottle: auth.ThrottleConfig{
+			AccountFailures: c.Auth.LoginThrottle.AccountFailures,
+			IPFailures:      c.Auth.LoginThrottle.IPFailures,
+			Window:          c.Auth.LoginThrottle.Window,
+		},
+		Logger: log,
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -107,7 +116,9 @@ func appMounts(c *config.Config, db *sql.DB, log *slog.Logger) ([]func(*gin.Engi
 	}
 	posts := community.New(db, community.Options{ReportHideThreshold: c.Community.ReportHideThreshold, Logger: log})
 	articles := content.New(db, content.Options{UploadDir: c.Uploads.Dir, UploadURL: c.Uploads.URLPrefix, MaxUploadBytes: c.Uploads.MaxBytes, Logger: log})
-	return []func(*gin.Engine){auth.Use(tokens), auth.NewAPI(svc, log).Mount, posts.Mount, articles.Mount}, nil
+	// The login throttle counts the client the way the search rate limiter does (searchapi.trusted_proxies).
+	authAPI := auth.NewAPI(svc, auth.APIOptions{Logger: log, TrustedProxies: searchOptions(c, log).TrustedProxies})
+	return []func(*gin.Engine){auth.Use(tokens), authAPI.Mount, posts.Mount, articles.Mount}, nil
 }
 
 // searchOptions maps the configuration onto the search API's options

@@ -33,6 +33,7 @@ const (
 	CodeTokenExpired         = "token_expired"          // 401: refresh or ID token expired
 	CodeTokenInvalid         = "token_invalid"          // 401: refresh or ID token unknown, revoked or not verifiable
 	CodeRefreshReused        = "refresh_reused"         // 401: a rotated refresh token came back; the session is revoked
+	CodeLoginThrottled       = "login_throttled"        // 429: too many failed logins for the account or from the client; see Retry-After
 	CodeUserBlocked          = "user_blocked"           // 403: a blocked user tried to write
 	CodeAlreadyReported      = "already_reported"       // 409
 	CodeReplyDepth           = "reply_depth"            // 400: a reply to a reply

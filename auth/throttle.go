@@ -1,0 +1,200 @@
+package auth
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"time"
+
+	gomysql "github.com/go-sql-driver/mysql"
+)
+
+// ErrLoginThrottled is wrapped by *ThrottledError: too many failed logins
+// for the account or from the client address.
+var ErrLoginThrottled = errors.New("too many failed logins")
+
+// ThrottledError says how long until a throttled login may be tried again.
+type ThrottledError struct {
+	RetryAfter time.Duration
+}
+
+func (e *ThrottledError) Error() string {
+	return fmt.Sprintf("%v: retry after %s", ErrLoginThrottled, e.RetryAfter)
+}
+
+func (e *ThrottledError) Unwrap() error { return ErrLoginThrottled }
+
+// ThrottleConfig limits failed email/password logins (config
+// auth.login_throttle). The zero value turns throttling off.
+type ThrottleConfig struct {
+	AccountFailures int           // per normalised e-mail in Window; 0: no per-account limit
+	IPFailures      int           // per client address (IPv6: /64) in Window; 0: no per-address limit
+	Window          time.Duration // fixed window that starts at a subject's first counted failure
+}
+
+func (c ThrottleConfig) enabled() bool {
+	return c.Window > 0 && (c.AccountFailures > 0 || c.IPFailures > 0)
+}
+
+// throttle counts login attempts in MySQL (table login_throttles), so every
+// `serve` instance sees the same counts.
+//
+// An attempt is counted *before* the password is checked (reserve), in the
+// same transaction that decides whether it may run: concurrent attempts can
+// never run more password checks than the limit, and a refused attempt costs
+// one short transaction and no hash. A successful login then clears its
+// account's count and gives its address back the attempt (succeeded); a
+// failed one leaves the count as it is.
+type throttle struct {
+	db  *sql.DB
+	cfg ThrottleConfig
+	now func() time.Time
+	log *slog.Logger
+}
+
+const (
+	scopeAccount = "account"
+	scopeIP      = "ip"
+)
+
+// reservation is a counted attempt; succeeded undoes it.
+type reservation struct {
+	account []byte    // subject of the account row, nil when not counted
+	ip      []byte    // subject of the address row, nil when not counted
+	ipStart time.Time // window of the address row the attempt was counted in
+}
+
+type subject struct {
+	scope string
+	key   []byte
+	max   int
+}
+
+// reserve counts an attempt for email and client, or returns a
+// *ThrottledError (without counting) when either is at its limit.
+func (t *throttle) reserve(ctx context.Context, email string, client netip.Addr) (reservation, error) {
+	var r reservation
+	if !t.cfg.enabled() {
+		return r, nil
+	}
+	var subs []subject
+	if t.cfg.AccountFailures > 0 {
+		r.account = accountSubject(email)
+		subs = append(subs, subject{scopeAccount, r.account, t.cfg.AccountFailures})
+	}
+	if t.cfg.IPFailures > 0 {
+		r.ip = ipSubject(client)
+		subs = append(subs, subject{scopeIP, r.ip, t.cfg.IPFailures})
+	}
+	var inserted bool
+	var err error
+	// Two first attempts of a subject racing to insert its row can deadlock
+	// on InnoDB's unique-index locks; the loser simply runs again.
+	for attempt := 0; ; attempt++ {
+		inserted, err = t.reserveTx(ctx, subs, &r)
+		var me *gomysql.MySQLError
+		if attempt < 3 && errors.As(err, &me) && me.Number == 1213 {
+			continue
+		}
+		break
+	}
+	if err != nil {
+		return reservation{}, err
+	}
+	if inserted {
+		// A new subject: prune a few rows whose window is over, so the table
+		// stays about as large as the subjects of one window.
+		cutoff := t.now().UTC().Add(-t.cfg.Window)
+		if _, err := t.db.ExecContext(ctx, `DELETE FROM login_throttles WHERE window_start < ? LIMIT 100`, cutoff); err != nil {
+			t.log.WarnContext(ctx, "auth: prune login throttles", "err", err) // best effort; the next new subject prunes again
+		}
+	}
+	return r, nil
+}
+
+// reserveTx counts the attempt for every subject in one transaction and
+// rolls it back when one of them is over its limit. It reports whether a
+// new row was inserted.
+func (t *throttle) reserveTx(ctx context.Context, subs []subject, r *reservation) (inserted bool, err error) {
+	now := t.now().UTC()
+	cutoff := now.Add(-t.cfg.Window)
+	tx, err := t.db.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelReadCommitted})
+	if err != nil {
+		return false, fmt.Errorf("auth: login throttle: %w", err)
+	}
+	defer tx.Rollback()
+	var wait time.Duration
+	for _, s := range subs {
+		// A window that is over starts again with this attempt. Both IFs read
+		// the row's old window_start (failures is assigned first).
+		res, err := tx.ExecContext(ctx, `INSERT INTO login_throttles (scope, subject, failures, window_start) VALUES (?, ?, 1, ?)
+			ON DUPLICATE KEY UPDATE failures = IF(window_start <= ?, 1, failures + 1), window_start = IF(window_start <= ?, ?, window_start)`,
+			s.scope, s.key, now, cutoff, cutoff, now)
+		if err != nil {
+			return false, fmt.Errorf("auth: count login attempt: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 1 {
+			inserted = true
+		}
+		var failures int
+		var start time.Time
+		if err := tx.QueryRowContext(ctx, `SELECT failures, window_start FROM login_throttles WHERE scope = ? AND subject = ?`, s.scope, s.key).
+			Scan(&failures, &start); err != nil {
+			return false, fmt.Errorf("auth: read login attempts: %w", err)
+		}
+		if failures > s.max {
+			wait = max(wait, start.Add(t.cfg.Window).Sub(now))
+		}
+		if s.scope == scopeIP {
+			r.ipStart = start
+		}
+	}
+	if wait > 0 {
+		return false, &ThrottledError{RetryAfter: wait} // rolled back: a refused attempt is not counted
+	}
+	if err := tx.Commit(); err != nil {
+		return false, fmt.Errorf("auth: login throttle: %w", err)
+	}
+	return inserted, nil
+}
+
+// succeeded clears the account's count and returns the address's attempt
+// (only in the window it was counted in). The address keeps its other
+// failures: logging into one's own account must not reset a guesser's count.
+func (t *throttle) succeeded(ctx context.Context, r reservation) error {
+	if r.account != nil {
+		if _, err := t.db.ExecContext(ctx, `DELETE FROM login_throttles WHERE scope = ? AND subject = ?`, scopeAccount, r.account); err != nil {
+			return fmt.Errorf("auth: reset login attempts: %w", err)
+		}
+	}
+	if r.ip != nil {
+		if _, err := t.db.ExecContext(ctx, `UPDATE login_throttles SET failures = failures - 1 WHERE scope = ? AND subject = ? AND window_start = ? AND failures > 0`,
+			scopeIP, r.ip, r.ipStart); err != nil {
+			return fmt.Errorf("auth: return login attempt: %w", err)
+		}
+	}
+	return nil
+}
+
+// accountSubject keys an e-mail address (normalised by the caller) without
+// storing it: unknown addresses are counted too, so a 429 never tells
+// whether an account exists.
+func accountSubject(email string) []byte {
+	h := sha256.Sum256([]byte("login-throttle/account\x00" + email))
+	return h[:]
+}
+
+// ipSubject keys a client address: an IPv4 address as is, an IPv6 address by
+// its /64 (what one device or home usually gets whole).
+func ipSubject(a netip.Addr) []byte {
+	a = a.Unmap()
+	if a.Is6() {
+		a = netip.PrefixFrom(a, 64).Masked().Addr()
+	}
+	h := sha256.Sum256([]byte("login-throttle/ip\x00" + a.String()))
+	return h[:]
+}
