@@ -2,12 +2,15 @@
 // draft/published (editor or admin role for every write, 403 otherwise), the
 // public read of published articles, and image uploads for them.
 //
-// Listing and search of articles come from the search index (searchapi);
-// writes go to MySQL only, and the CDC worker indexes them.
+// Listing and search of published articles come from the search index
+// (searchapi); the editors' list (drafts included) reads MySQL, where drafts
+// live (they are never indexed). Writes go to MySQL only, and the CDC worker
+// indexes them.
 //
 // Endpoints (documented in apidoc/paths/content.yaml):
 //
 //	POST   /v1/contents          create (editor, admin)
+//	GET    /v1/editor/contents   every article, drafts included, newest edit first (editor, admin)
 //	GET    /v1/contents/{id}     published article; drafts to editors and admins only
 //	PATCH  /v1/contents/{id}     edit, publish or unpublish (editor, admin)
 //	DELETE /v1/contents/{id}     soft delete (editor, admin)
@@ -72,6 +75,7 @@ func (a *API) Mount(e *gin.Engine) {
 	e.GET("/v1/contents/:id", a.get)
 	e.PATCH("/v1/contents/:id", editor, a.update)
 	e.DELETE("/v1/contents/:id", editor, a.delete)
+	e.GET("/v1/editor/contents", editor, a.listEditor)
 	e.POST("/v1/uploads/images", editor, a.upload)
 	e.GET(a.o.UploadURL+"/:name", a.serveImage)
 }
