@@ -9,8 +9,16 @@
 //     whose UNIQUE (schedule_id, due_at) makes the second insert a no-op;
 //  2. claim: a dispatcher takes a pending row with a conditional UPDATE
 //     (status pending/retry, lease free) that only one dispatcher can win;
-//  3. send, then record the outcome: sent, retry (with backoff, the lease
-//     released) or failed after reminders.max_attempts.
+//  3. unless the dose is already recorded, send; then record the outcome:
+//     sent, retry (with backoff, the lease released) or failed after
+//     reminders.max_attempts.
+//
+// A dose the user has already recorded as taken or skipped for that due
+// time (medication_intakes with the same schedule_id and scheduled_at =
+// due_at, written by POST /v1/me/intakes) is not sent: the claimed row
+// becomes already_recorded, a final state like sent, so it is decided once
+// too. The check runs after the claim, right before each send attempt, so a
+// dose recorded while its reminder waits for a retry is not sent either.
 //
 // The one gap is a crash between a successful send and step 3: the lease
 // expires and the reminder is sent again (at-least-once for that instant;
@@ -93,7 +101,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		if err != nil && ctx.Err() == nil {
 			d.opts.Logger.Error("reminder tick failed", "err", err)
 		} else if st.Claimed > 0 {
-			d.opts.Logger.Info("reminders", "planned", st.Planned, "sent", st.Sent, "retry", st.Retry, "failed", st.Failed, "no_device", st.NoDevice)
+			d.opts.Logger.Info("reminders", "planned", st.Planned, "sent", st.Sent, "retry", st.Retry, "failed", st.Failed, "no_device", st.NoDevice, "already_recorded", st.Recorded)
 		}
 		select {
 		case <-ctx.Done():
@@ -106,6 +114,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 // Stats counts one tick's work.
 type Stats struct {
 	Planned, Claimed, Sent, Retry, Failed, NoDevice int
+	Recorded                                        int // not sent: the dose was already recorded (already_recorded)
 }
 
 // Tick plans the due doses and delivers what is pending.
@@ -219,7 +228,15 @@ func (d *Dispatcher) deliver(ctx context.Context, now time.Time, st *Stats) erro
 			continue // another dispatcher has it
 		}
 		st.Claimed++
-		status, lastErr := d.send(ctx, r.scheduleID, r.userID, r.dueAt)
+		var status, lastErr string
+		switch recorded, err := d.doseRecorded(ctx, r.scheduleID, r.dueAt); {
+		case err != nil:
+			status, lastErr = "retry", err.Error()
+		case recorded:
+			status = "already_recorded"
+		default:
+			status, lastErr = d.send(ctx, r.scheduleID, r.userID, r.dueAt)
+		}
 		attempts := r.attempts + 1
 		next := now
 		switch {
@@ -239,6 +256,8 @@ func (d *Dispatcher) deliver(ctx context.Context, now time.Time, st *Stats) erro
 			st.Failed++
 		case "no_device":
 			st.NoDevice++
+		case "already_recorded":
+			st.Recorded++
 		}
 		if len(lastErr) > 500 {
 			lastErr = lastErr[:500]
@@ -254,6 +273,22 @@ func (d *Dispatcher) deliver(ctx context.Context, now time.Time, st *Stats) erro
 		}
 	}
 	return nil
+}
+
+// doseRecorded reports whether the dose of schedule due at dueAt has an
+// intake (taken or skipped). Intakes of a scheduled dose carry the schedule
+// and the due instant (medication validates it is one of the schedule's), so
+// this is one lookup on uk_medication_intakes_dose.
+func (d *Dispatcher) doseRecorded(ctx context.Context, scheduleID uint64, dueAt time.Time) (bool, error) {
+	var one int
+	err := d.db.QueryRowContext(ctx, `SELECT 1 FROM medication_intakes WHERE schedule_id = ? AND scheduled_at = ? LIMIT 1`, scheduleID, dueAt.UTC()).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("reminder: intake of schedule %d at %s: %w", scheduleID, dueAt.UTC().Format(time.RFC3339), err)
+	}
+	return true, nil
 }
 
 // send pushes one reminder to every device of the user: "sent" when at least
