@@ -37,8 +37,8 @@ var benchQueries = []string{
 }
 
 // Search indexes ~docs documents, serves the API on loopback, and offers the
-// same queries at rate to the API and straight to the engine (the bodies the
-// API would send), from a second process.
+// same queries at rate to the API and straight to the engine (the requests the
+// API would send: same bodies, same filter_path), from a second process.
 func Search(ctx context.Context, env Env, docs int, rate float64, dur time.Duration, load LoadFunc) (SearchReport, error) {
 	rep := SearchReport{Rate: rate}
 	s, err := newScratch(ctx, env.DSN)
@@ -89,7 +89,7 @@ func Search(ctx context.Context, env Env, docs int, rate float64, dur time.Durat
 				return rep, fmt.Errorf("query %q: %w", q, err)
 			}
 			body, _ := json.Marshal(searchapi.SearchBody(p))
-			directReqs = append(directReqs, Request{Method: "POST", URL: engineURL + "/" + life.Alias(kind) + "/_search", Body: body})
+			directReqs = append(directReqs, Request{Method: "POST", URL: engineURL + "/" + life.Alias(kind) + "/_search?filter_path=" + url.QueryEscape(searchapi.FilterPath()), Body: body})
 		}
 	}
 	warm := JSONDuration(3 * time.Second)

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"time"
 
+	gojson "github.com/goccy/go-json"
+
 	"github.com/soomcare/soomcare/mappings"
 )
 
@@ -146,7 +148,7 @@ func pageOf[T any](r result, size int, fp string, conv func(rawHit) (T, error)) 
 }
 
 func decodeSource(h rawHit, into any) error {
-	if err := json.Unmarshal(h.Source, into); err != nil {
+	if err := gojson.Unmarshal(h.Source, into); err != nil {
 		return fmt.Errorf("document %s: %w", h.ID, err)
 	}
 	return nil
