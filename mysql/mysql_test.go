@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io/fs"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -52,8 +53,7 @@ func readMigrations(t *testing.T) []migrationFile {
 	return files
 }
 
-// Versions strictly increase (gaps allowed, so areas of the schema can take
-// number ranges of their own: 00010-00019 auth/community/content, 00020- records).
+// Versions strictly increase; gaps are allowed.
 func TestMigrationFilesAreSequential(t *testing.T) {
 	prev := 0
 	for _, f := range readMigrations(t) {
@@ -67,6 +67,47 @@ func TestMigrationFilesAreSequential(t *testing.T) {
 			t.Errorf("%s: version %d does not increase on %d (no duplicates)", f.name, v, prev)
 		}
 		prev = v
+	}
+}
+
+// Released migrations never change, and a new one always takes a version
+// above every released one: goose refuses to apply a migration numbered
+// below the database's current version ("missing (out-of-order)
+// migrations"), so a number slotted into a gap would break `migrate up` on
+// every database already past it. migrations_released.txt lists what main
+// has shipped; add a migration to it once it has landed.
+func TestMigrationsAppendOnly(t *testing.T) {
+	raw, err := os.ReadFile("migrations_released.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	released := map[string]bool{}
+	maxReleased := 0
+	for _, name := range strings.Fields(string(raw)) {
+		m := migrationName.FindStringSubmatch(name)
+		if m == nil {
+			t.Fatalf("migrations_released.txt: %q is not a migration file name", name)
+		}
+		released[name] = true
+		v, _ := strconv.Atoi(m[1])
+		maxReleased = max(maxReleased, v)
+	}
+	present := map[string]bool{}
+	for _, f := range readMigrations(t) {
+		present[f.name] = true
+		if released[f.name] {
+			continue
+		}
+		if m := migrationName.FindStringSubmatch(f.name); m != nil {
+			if v, _ := strconv.Atoi(m[1]); v <= maxReleased {
+				t.Errorf("%s: new migration numbered at or below the released %05d; databases past it would refuse it — renumber it above", f.name, maxReleased)
+			}
+		}
+	}
+	for name := range released {
+		if !present[name] {
+			t.Errorf("released migration %s is gone: released migrations are never renamed or removed", name)
+		}
 	}
 }
 
