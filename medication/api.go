@@ -195,12 +195,19 @@ func (a *API) createMedication(c *gin.Context) (int, any, error) {
 		return 0, nil, err
 	}
 	uid := records.UserID(c)
-	res, err := a.db.ExecContext(c.Request.Context(), "INSERT INTO medications (user_id, name, role, form, dose, dose_unit) VALUES (?, ?, ?, ?, ?, ?)",
-		uid, *in.Name, *in.Role, *in.Form, *in.Dose, strings.TrimSpace(*in.DoseUnit))
+	var id int64
+	err := records.WriteTx(c.Request.Context(), a.db, uid, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(c.Request.Context(), "INSERT INTO medications (user_id, name, role, form, dose, dose_unit) VALUES (?, ?, ?, ?, ?, ?)",
+			uid, *in.Name, *in.Role, *in.Form, *in.Dose, strings.TrimSpace(*in.DoseUnit))
+		if err != nil {
+			return fmt.Errorf("medication: insert: %w", err)
+		}
+		id, _ = res.LastInsertId()
+		return nil
+	})
 	if err != nil {
-		return 0, nil, fmt.Errorf("medication: insert: %w", err)
+		return 0, nil, err
 	}
-	id, _ := res.LastInsertId()
 	m, err := a.medication(c.Request.Context(), a.db, uid, uint64(id), false)
 	return http.StatusCreated, m, err
 }
@@ -218,13 +225,20 @@ func (a *API) updateMedication(c *gin.Context) (int, any, error) {
 		return 0, nil, err
 	}
 	uid := records.UserID(c)
-	if _, err := a.medication(c.Request.Context(), a.db, uid, id, false); err != nil {
-		return 0, nil, err
-	}
-	_, err = a.db.ExecContext(c.Request.Context(), "UPDATE medications SET name = ?, role = ?, form = ?, dose = ?, dose_unit = ? WHERE id = ? AND user_id = ? AND deleted_at IS NULL",
-		*in.Name, *in.Role, *in.Form, *in.Dose, strings.TrimSpace(*in.DoseUnit), id, uid)
+	// A changed role changes which intakes the calendar counts: bump the version.
+	err = records.WriteTx(c.Request.Context(), a.db, uid, func(tx *sql.Tx) error {
+		if _, err := a.medication(c.Request.Context(), tx, uid, id, true); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(c.Request.Context(), "UPDATE medications SET name = ?, role = ?, form = ?, dose = ?, dose_unit = ? WHERE id = ? AND user_id = ? AND deleted_at IS NULL",
+			*in.Name, *in.Role, *in.Form, *in.Dose, strings.TrimSpace(*in.DoseUnit), id, uid)
+		if err != nil {
+			return fmt.Errorf("medication: update: %w", err)
+		}
+		return nil
+	})
 	if err != nil {
-		return 0, nil, fmt.Errorf("medication: update: %w", err)
+		return 0, nil, err
 	}
 	m, err := a.medication(c.Request.Context(), a.db, uid, id, false)
 	return http.StatusOK, m, err
@@ -237,22 +251,20 @@ func (a *API) deleteMedication(c *gin.Context) (int, any, error) {
 		return 0, nil, err
 	}
 	uid := records.UserID(c)
-	tx, err := a.db.BeginTx(c.Request.Context(), nil)
+	err = records.WriteTx(c.Request.Context(), a.db, uid, func(tx *sql.Tx) error {
+		if _, err := a.medication(c.Request.Context(), tx, uid, id, true); err != nil {
+			return err
+		}
+		now := a.now().UTC()
+		if _, err := tx.ExecContext(c.Request.Context(), "UPDATE medication_schedules SET deleted_at = ? WHERE medication_id = ? AND user_id = ? AND deleted_at IS NULL", now, id, uid); err != nil {
+			return fmt.Errorf("medication: delete schedules: %w", err)
+		}
+		if _, err := tx.ExecContext(c.Request.Context(), "UPDATE medications SET deleted_at = ? WHERE id = ? AND user_id = ?", now, id, uid); err != nil {
+			return fmt.Errorf("medication: delete: %w", err)
+		}
+		return nil
+	})
 	if err != nil {
-		return 0, nil, err
-	}
-	defer tx.Rollback()
-	if _, err := a.medication(c.Request.Context(), tx, uid, id, true); err != nil {
-		return 0, nil, err
-	}
-	now := a.now().UTC()
-	if _, err := tx.ExecContext(c.Request.Context(), "UPDATE medication_schedules SET deleted_at = ? WHERE medication_id = ? AND user_id = ? AND deleted_at IS NULL", now, id, uid); err != nil {
-		return 0, nil, fmt.Errorf("medication: delete schedules: %w", err)
-	}
-	if _, err := tx.ExecContext(c.Request.Context(), "UPDATE medications SET deleted_at = ? WHERE id = ? AND user_id = ?", now, id, uid); err != nil {
-		return 0, nil, fmt.Errorf("medication: delete: %w", err)
-	}
-	if err := tx.Commit(); err != nil {
 		return 0, nil, err
 	}
 	return http.StatusNoContent, nil, nil
@@ -413,33 +425,32 @@ func (a *API) updateSchedule(c *gin.Context) (int, any, error) {
 // medication row is locked so a concurrent delete cannot leave a live
 // schedule on a deleted medication.
 func (a *API) writeSchedule(ctx context.Context, uid, medicationID uint64, times string, bits uint8, tz string, replaces uint64) (Schedule, error) {
-	tx, err := a.db.BeginTx(ctx, nil)
-	if err != nil {
-		return Schedule{}, err
-	}
-	defer tx.Rollback()
-	if _, err := a.medication(ctx, tx, uid, medicationID, true); err != nil {
-		return Schedule{}, err
-	}
-	now := a.now().UTC()
-	if replaces != 0 {
-		res, err := tx.ExecContext(ctx, "UPDATE medication_schedules SET deleted_at = ? WHERE id = ? AND user_id = ? AND deleted_at IS NULL", now, replaces, uid)
+	var id int64
+	err := records.WriteTx(ctx, a.db, uid, func(tx *sql.Tx) error {
+		if _, err := a.medication(ctx, tx, uid, medicationID, true); err != nil {
+			return err
+		}
+		now := a.now().UTC()
+		if replaces != 0 {
+			res, err := tx.ExecContext(ctx, "UPDATE medication_schedules SET deleted_at = ? WHERE id = ? AND user_id = ? AND deleted_at IS NULL", now, replaces, uid)
+			if err != nil {
+				return err
+			}
+			if n, _ := res.RowsAffected(); n == 0 {
+				return records.ErrNotFound
+			}
+		}
+		res, err := tx.ExecContext(ctx, "INSERT INTO medication_schedules (user_id, medication_id, times, weekdays, time_zone, active_from) VALUES (?, ?, ?, ?, ?, ?)",
+			uid, medicationID, times, bits, tz, now)
 		if err != nil {
-			return Schedule{}, err
+			return fmt.Errorf("medication: insert schedule: %w", err)
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return Schedule{}, records.ErrNotFound
-		}
-	}
-	res, err := tx.ExecContext(ctx, "INSERT INTO medication_schedules (user_id, medication_id, times, weekdays, time_zone, active_from) VALUES (?, ?, ?, ?, ?, ?)",
-		uid, medicationID, times, bits, tz, now)
+		id, _ = res.LastInsertId()
+		return nil
+	})
 	if err != nil {
-		return Schedule{}, fmt.Errorf("medication: insert schedule: %w", err)
-	}
-	if err := tx.Commit(); err != nil {
 		return Schedule{}, err
 	}
-	id, _ := res.LastInsertId()
 	return a.schedule(ctx, a.db, uid, uint64(id))
 }
 
@@ -448,12 +459,19 @@ func (a *API) deleteSchedule(c *gin.Context) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	res, err := a.db.ExecContext(c.Request.Context(), "UPDATE medication_schedules SET deleted_at = ? WHERE id = ? AND user_id = ? AND deleted_at IS NULL", a.now().UTC(), id, records.UserID(c))
+	uid := records.UserID(c)
+	err = records.WriteTx(c.Request.Context(), a.db, uid, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(c.Request.Context(), "UPDATE medication_schedules SET deleted_at = ? WHERE id = ? AND user_id = ? AND deleted_at IS NULL", a.now().UTC(), id, uid)
+		if err != nil {
+			return fmt.Errorf("medication: delete schedule: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return records.ErrNotFound
+		}
+		return nil
+	})
 	if err != nil {
-		return 0, nil, fmt.Errorf("medication: delete schedule: %w", err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return 0, nil, records.ErrNotFound
+		return 0, nil, err
 	}
 	return http.StatusNoContent, nil, nil
 }
@@ -569,6 +587,9 @@ func (a *API) createIntake(c *gin.Context) (int, any, error) {
 		return 0, nil, err
 	}
 	defer tx.Rollback()
+	if err := records.BumpVersion(c.Request.Context(), tx, uid); err != nil {
+		return 0, nil, err
+	}
 	if _, err := a.medication(c.Request.Context(), tx, uid, *in.MedicationID, false); err != nil {
 		return 0, nil, err
 	}
@@ -647,12 +668,19 @@ func (a *API) deleteIntake(c *gin.Context) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	res, err := a.db.ExecContext(c.Request.Context(), "DELETE FROM medication_intakes WHERE id = ? AND user_id = ?", id, records.UserID(c))
+	uid := records.UserID(c)
+	err = records.WriteTx(c.Request.Context(), a.db, uid, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(c.Request.Context(), "DELETE FROM medication_intakes WHERE id = ? AND user_id = ?", id, uid)
+		if err != nil {
+			return fmt.Errorf("medication: delete intake: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return records.ErrNotFound
+		}
+		return nil
+	})
 	if err != nil {
-		return 0, nil, fmt.Errorf("medication: delete intake: %w", err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return 0, nil, records.ErrNotFound
+		return 0, nil, err
 	}
 	return http.StatusNoContent, nil, nil
 }

@@ -176,11 +176,18 @@ func (a *API) putPlan(c *gin.Context) (int, any, error) {
 	if err := v.Err(); err != nil {
 		return 0, nil, err
 	}
-	_, err := a.db.ExecContext(c.Request.Context(), `INSERT INTO care_plans (user_id, personal_best_lpm, time_zone) VALUES (?, ?, ?)
-		ON DUPLICATE KEY UPDATE personal_best_lpm = VALUES(personal_best_lpm), time_zone = VALUES(time_zone)`,
-		UserID(c), p.PersonalBestLPM, p.TimeZone)
+	uid := UserID(c)
+	err := WriteTx(c.Request.Context(), a.db, uid, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(c.Request.Context(), `INSERT INTO care_plans (user_id, personal_best_lpm, time_zone) VALUES (?, ?, ?)
+			ON DUPLICATE KEY UPDATE personal_best_lpm = VALUES(personal_best_lpm), time_zone = VALUES(time_zone)`,
+			uid, p.PersonalBestLPM, p.TimeZone)
+		if err != nil {
+			return fmt.Errorf("records: save plan: %w", err)
+		}
+		return nil
+	})
 	if err != nil {
-		return 0, nil, fmt.Errorf("records: save plan: %w", err)
+		return 0, nil, err
 	}
 	return http.StatusOK, p, nil
 }
@@ -279,25 +286,41 @@ func (a *API) remove(k kind) handler {
 		if err != nil {
 			return 0, nil, err
 		}
-		res, err := a.db.ExecContext(c.Request.Context(), "DELETE FROM "+k.table+" WHERE id = ? AND user_id = ?", id, UserID(c))
+		uid := UserID(c)
+		err = WriteTx(c.Request.Context(), a.db, uid, func(tx *sql.Tx) error {
+			res, err := tx.ExecContext(c.Request.Context(), "DELETE FROM "+k.table+" WHERE id = ? AND user_id = ?", id, uid)
+			if err != nil {
+				return fmt.Errorf("records: delete %s: %w", k.table, err)
+			}
+			if n, _ := res.RowsAffected(); n == 0 {
+				return ErrNotFound
+			}
+			return nil
+		})
 		if err != nil {
-			return 0, nil, fmt.Errorf("records: delete %s: %w", k.table, err)
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return 0, nil, ErrNotFound
+			return 0, nil, err
 		}
 		return http.StatusNoContent, nil, nil
 	}
 }
 
-// insert runs an INSERT and answers the created record as read back.
+// insert runs an INSERT (with the version bump) and answers the created
+// record as read back.
 func (a *API) insert(c *gin.Context, k kind, query string, args ...any) (int, any, error) {
-	res, err := a.db.ExecContext(c.Request.Context(), query, args...)
+	uid := UserID(c)
+	var id int64
+	err := WriteTx(c.Request.Context(), a.db, uid, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(c.Request.Context(), query, args...)
+		if err != nil {
+			return fmt.Errorf("records: insert %s: %w", k.table, err)
+		}
+		id, _ = res.LastInsertId()
+		return nil
+	})
 	if err != nil {
-		return 0, nil, fmt.Errorf("records: insert %s: %w", k.table, err)
+		return 0, nil, err
 	}
-	id, _ := res.LastInsertId()
-	item, err := a.fetch(c.Request.Context(), k, UserID(c), uint64(id))
+	item, err := a.fetch(c.Request.Context(), k, uid, uint64(id))
 	return http.StatusCreated, item, err
 }
 
@@ -428,31 +451,30 @@ func (a *API) createPeakFlow(c *gin.Context) (int, any, error) {
 	uid := UserID(c)
 	// The snapshot and the insert in one transaction: the plan row is read
 	// with a shared lock, so the stored zone matches the best it names.
-	tx, err := a.db.BeginTx(c.Request.Context(), nil)
-	if err != nil {
-		return 0, nil, err
-	}
-	defer tx.Rollback()
-	var bestArg, pctArg, zoneArg any
-	var best sql.NullInt64
-	err = tx.QueryRowContext(c.Request.Context(), `SELECT personal_best_lpm FROM care_plans WHERE user_id = ? LOCK IN SHARE MODE`, uid).Scan(&best)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return 0, nil, fmt.Errorf("records: plan: %w", err)
-	}
-	if best.Valid {
-		if pct, ok := PercentOfBest(*in.ValueLPM, int(best.Int64)); ok {
-			bestArg, pctArg, zoneArg = best.Int64, pct, ZoneOf(pct)
+	var id int64
+	err := WriteTx(c.Request.Context(), a.db, uid, func(tx *sql.Tx) error {
+		var bestArg, pctArg, zoneArg any
+		var best sql.NullInt64
+		err := tx.QueryRowContext(c.Request.Context(), `SELECT personal_best_lpm FROM care_plans WHERE user_id = ? LOCK IN SHARE MODE`, uid).Scan(&best)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("records: plan: %w", err)
 		}
-	}
-	res, err := tx.ExecContext(c.Request.Context(), `INSERT INTO peak_flow_records (user_id, recorded_at, value_lpm, slot, personal_best_lpm, percent_of_best, zone)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`, uid, at, *in.ValueLPM, *in.Slot, bestArg, pctArg, zoneArg)
+		if best.Valid {
+			if pct, ok := PercentOfBest(*in.ValueLPM, int(best.Int64)); ok {
+				bestArg, pctArg, zoneArg = best.Int64, pct, ZoneOf(pct)
+			}
+		}
+		res, err := tx.ExecContext(c.Request.Context(), `INSERT INTO peak_flow_records (user_id, recorded_at, value_lpm, slot, personal_best_lpm, percent_of_best, zone)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, uid, at, *in.ValueLPM, *in.Slot, bestArg, pctArg, zoneArg)
+		if err != nil {
+			return fmt.Errorf("records: insert peak flow: %w", err)
+		}
+		id, _ = res.LastInsertId()
+		return nil
+	})
 	if err != nil {
-		return 0, nil, fmt.Errorf("records: insert peak flow: %w", err)
-	}
-	if err := tx.Commit(); err != nil {
 		return 0, nil, err
 	}
-	id, _ := res.LastInsertId()
 	item, err := a.fetch(c.Request.Context(), a.kind("peak-flows"), uid, uint64(id))
 	return http.StatusCreated, item, err
 }
