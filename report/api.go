@@ -2,7 +2,7 @@
 // records and medication tables: GET /v1/me/calendar?month=YYYY-MM and
 // GET /v1/me/reports?from=&to=. Days are local days in the time zone of the
 // user's action plan (default Asia/Seoul). The formulas are pure functions
-// in formulas.go.
+// in formulas.go; calendar.go holds the calendar, its cache and its ETags.
 package report
 
 import (
@@ -26,7 +26,14 @@ type Options struct {
 	Auth   gin.HandlerFunc
 	Logger *slog.Logger
 	Now    func() time.Time
+	// CalendarCache is how many computed months (user, month) are kept in
+	// memory, each checked against the user's records version on every
+	// request; 0 means DefaultCalendarCache, a negative number no cache.
+	CalendarCache int
 }
+
+// DefaultCalendarCache is the default number of cached months (≈ 7 KB each).
+const DefaultCalendarCache = 4096
 
 // API serves the calendar and reports.
 type API struct {
@@ -38,6 +45,10 @@ type API struct {
 
 	mu    sync.Mutex // guards preparing stmts
 	stmts atomic.Pointer[map[string]*sql.Stmt]
+	cache *calendarCache // nil: no cache
+
+	// Calendar answers served from the cache and computed (tests read them).
+	hits, misses atomic.Int64
 }
 
 // New returns the API over the MySQL pool.
@@ -48,13 +59,20 @@ func New(db *sql.DB, opts Options) *API {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &API{db: db, auth: opts.Auth, logger: opts.Logger, now: opts.Now, zones: &records.Zones{}}
+	a := &API{db: db, auth: opts.Auth, logger: opts.Logger, now: opts.Now, zones: &records.Zones{}}
+	if opts.CalendarCache == 0 {
+		opts.CalendarCache = DefaultCalendarCache
+	}
+	if opts.CalendarCache > 0 {
+		a.cache = newCalendarCache(opts.CalendarCache)
+	}
+	return a
 }
 
 // Mount adds the routes; pass it to server.New.
 func (a *API) Mount(e *gin.Engine) {
 	me := records.Group(e, a.auth)
-	me.GET("/calendar", records.Handle(a.logger, a.calendar))
+	me.GET("/calendar", a.calendar)
 	me.GET("/reports", records.Handle(a.logger, a.report))
 }
 
@@ -70,15 +88,24 @@ var queries = map[string]string{
 	"schedules": `SELECT s.times, s.weekdays, s.time_zone, s.active_from, s.deleted_at FROM medication_schedules s
 		JOIN medications m ON m.id = s.medication_id
 		WHERE s.user_id = ? AND m.role = 'controller' AND s.active_from < ? AND (s.deleted_at IS NULL OR s.deleted_at > ?)`,
-	// calendar: everything of one request in one round trip (kind, t1, t2, n1, n2, s1, s2).
-	"calendar": `SELECT 0, NULL, NULL, personal_best_lpm, 0, time_zone, '' FROM care_plans WHERE user_id = ?
-		UNION ALL SELECT 1, recorded_at, NULL, severity, night_waking * 2 + activity_limited, '', '' FROM symptom_records
+	// state: the records version and the plan's zone, one lookup of a
+	// unique key each (the whole request when the calendar is cached).
+	"state": `SELECT COALESCE((SELECT version FROM care_versions WHERE user_id = ?), 0), (SELECT time_zone FROM care_plans WHERE user_id = ?)`,
+	// month: a month's rows in one round trip, as (kind, at, n, at2, s):
+	// 1 symptom (n = severity×4 + night waking×2 + activity limited),
+	// 2 peak flow (n = L/min, s = zone), 3 taken intake (n = medication,
+	// at2 = the dose's due time), 4 medication (n = id, s = role), 5
+	// controller schedule (n = weekdays, at2 = end, s = "times zone").
+	// Narrow rows of fixed types and no join per intake: the scan is the
+	// expensive part on both sides.
+	"month": `SELECT 1, recorded_at, severity * 4 + night_waking * 2 + activity_limited, NULL, NULL FROM symptom_records
 			WHERE user_id = ? AND recorded_at >= ? AND recorded_at < ?
-		UNION ALL SELECT 2, recorded_at, NULL, value_lpm, 0, COALESCE(zone, ''), '' FROM peak_flow_records
+		UNION ALL SELECT 2, recorded_at, value_lpm, NULL, zone FROM peak_flow_records
 			WHERE user_id = ? AND recorded_at >= ? AND recorded_at < ?
-		UNION ALL SELECT 3, i.recorded_at, i.scheduled_at, 0, 0, m.role, '' FROM medication_intakes i JOIN medications m ON m.id = i.medication_id
-			WHERE i.user_id = ? AND i.recorded_at >= ? AND i.recorded_at < ? AND i.status = 'taken' AND m.role IN ('controller', 'reliever')
-		UNION ALL SELECT 4, s.active_from, s.deleted_at, s.weekdays, 0, s.times, s.time_zone FROM medication_schedules s
+		UNION ALL SELECT 3, recorded_at, medication_id, scheduled_at, NULL FROM medication_intakes
+			WHERE user_id = ? AND recorded_at >= ? AND recorded_at < ? AND status = 'taken'
+		UNION ALL SELECT 4, created_at, id, NULL, role FROM medications WHERE user_id = ?
+		UNION ALL SELECT 5, s.active_from, s.weekdays, s.deleted_at, CONCAT(s.times, ' ', s.time_zone) FROM medication_schedules s
 			JOIN medications m ON m.id = s.medication_id
 			WHERE s.user_id = ? AND m.role = 'controller' AND s.active_from < ? AND (s.deleted_at IS NULL OR s.deleted_at > ?)`,
 	"act":    `SELECT recorded_at, total FROM act_results WHERE user_id = ? AND recorded_at >= ? AND recorded_at < ? ORDER BY recorded_at, id`,
@@ -130,8 +157,30 @@ type day struct {
 	relieverUses    int
 	controllerDue   int
 	controllerTaken int
-	pef             []int
-	zones           []string
+	// Peak flow: readings, min, max, sum, the worst zone's records.ZoneRank
+	// and the readings per zone rank (0: no zone).
+	pefN, pefMin, pefMax, pefSum int
+	worstZone                    int
+	zoneCounts                   [4]int
+}
+
+func (d *day) addSymptom(severity int, night, limited bool) {
+	d.symptomRecords++
+	d.maxSeverity = max(d.maxSeverity, severity)
+	d.symptomatic = d.symptomatic || severity > 0
+	d.nightWaking = d.nightWaking || night
+	d.activityLimited = d.activityLimited || limited
+}
+
+// addPEF adds a reading; rank is records.ZoneRank of its zone.
+func (d *day) addPEF(v, rank int) {
+	if d.pefN == 0 {
+		d.pefMin, d.pefMax = v, v
+	}
+	d.pefN++
+	d.pefMin, d.pefMax, d.pefSum = min(d.pefMin, v), max(d.pefMax, v), d.pefSum+v
+	d.worstZone = max(d.worstZone, rank)
+	d.zoneCounts[rank]++
 }
 
 // span is the days [first, first+n) in loc.
@@ -141,24 +190,31 @@ type span struct {
 	n        int
 	from, to time.Time // UTC bounds
 	days     []day
-	index    map[string]int
+	epochDay int // civil day number of the first day
 }
 
 func newSpan(loc *time.Location, first time.Time, n int) *span {
-	s := &span{loc: loc, first: first, n: n, index: make(map[string]int, n), days: make([]day, n)}
+	s := &span{loc: loc, first: first, n: n, days: make([]day, n)}
+	y, m, d := first.Date()
+	s.epochDay = civilDay(y, m, d)
 	for i := range n {
-		d := time.Date(first.Year(), first.Month(), first.Day()+i, 0, 0, 0, 0, loc).Format(time.DateOnly)
-		s.days[i].date = d
-		s.index[d] = i
+		s.days[i].date = time.Date(y, m, d+i, 0, 0, 0, 0, time.UTC).Format(time.DateOnly)
 	}
 	s.from = first.UTC()
-	s.to = time.Date(first.Year(), first.Month(), first.Day()+n, 0, 0, 0, 0, loc).UTC()
+	s.to = time.Date(y, m, d+n, 0, 0, 0, 0, loc).UTC()
 	return s
 }
 
+// civilDay numbers calendar dates consecutively (days since 1970-01-01).
+func civilDay(y int, m time.Month, d int) int {
+	return int(time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Unix() / 86400)
+}
+
+// at is the day of instant t, nil outside the span.
 func (s *span) at(t time.Time) *day {
-	i, ok := s.index[t.In(s.loc).Format(time.DateOnly)]
-	if !ok {
+	y, m, d := t.In(s.loc).Date()
+	i := civilDay(y, m, d) - s.epochDay
+	if i < 0 || i >= s.n {
 		return nil
 	}
 	return &s.days[i]
@@ -184,11 +240,7 @@ func (a *API) load(ctx context.Context, uid uint64, s *span, now time.Time) erro
 			return err
 		}
 		if d := s.at(at); d != nil {
-			d.symptomRecords++
-			d.maxSeverity = max(d.maxSeverity, sev)
-			d.symptomatic = d.symptomatic || sev > 0
-			d.nightWaking = d.nightWaking || night
-			d.activityLimited = d.activityLimited || limited
+			d.addSymptom(sev, night, limited)
 		}
 	}
 	rows.Close()
@@ -210,8 +262,7 @@ func (a *API) load(ctx context.Context, uid uint64, s *span, now time.Time) erro
 			return err
 		}
 		if d := s.at(at); d != nil {
-			d.pef = append(d.pef, v)
-			d.zones = append(d.zones, zone)
+			d.addPEF(v, records.ZoneRank(zone))
 		}
 	}
 	rows.Close()
@@ -304,208 +355,6 @@ func (a *API) location(ctx context.Context, uid uint64) (*time.Location, string,
 	return loc, tz, nil
 }
 
-// CalendarDay is one day of the month calendar.
-type CalendarDay struct {
-	Date            string  `json:"date"`
-	SymptomRecords  int     `json:"symptom_records"`
-	MaxSeverity     *int    `json:"max_severity"`
-	NightWaking     bool    `json:"night_waking"`
-	ActivityLimited bool    `json:"activity_limited"`
-	RelieverUses    int     `json:"reliever_uses"`
-	ControllerDue   int     `json:"controller_due"`
-	ControllerTaken int     `json:"controller_taken"`
-	PEF             *PEFDay `json:"pef"`
-}
-
-// PEFDay summarizes a day's peak-flow readings.
-type PEFDay struct {
-	Readings       int      `json:"readings"`
-	Min            int      `json:"min"`
-	Max            int      `json:"max"`
-	WorstZone      *string  `json:"worst_zone"`
-	VariabilityPct *float64 `json:"variability_pct"`
-}
-
-// Calendar is the answer of GET /v1/me/calendar.
-type Calendar struct {
-	Month    string        `json:"month"`
-	TimeZone string        `json:"time_zone"`
-	Days     []CalendarDay `json:"days"`
-}
-
-func summarize(d *day) CalendarDay {
-	out := CalendarDay{
-		Date: d.date, SymptomRecords: d.symptomRecords, NightWaking: d.nightWaking, ActivityLimited: d.activityLimited,
-		RelieverUses: d.relieverUses, ControllerDue: d.controllerDue, ControllerTaken: d.controllerTaken,
-	}
-	if d.symptomRecords > 0 {
-		sev := d.maxSeverity
-		out.MaxSeverity = &sev
-	}
-	if len(d.pef) > 0 {
-		p := &PEFDay{Readings: len(d.pef), Min: d.pef[0], Max: d.pef[0]}
-		for _, v := range d.pef {
-			p.Min, p.Max = min(p.Min, v), max(p.Max, v)
-		}
-		worst := ""
-		for _, z := range d.zones {
-			if records.ZoneRank(z) > records.ZoneRank(worst) {
-				worst = z
-			}
-		}
-		if worst != "" {
-			p.WorstZone = &worst
-		}
-		if v, ok := Variability(d.pef); ok {
-			p.VariabilityPct = &v
-		}
-		out.PEF = p
-	}
-	return out
-}
-
-func (a *API) calendar(c *gin.Context) (int, any, error) {
-	uid := records.UserID(c)
-	var v records.Checker
-	now := a.now()
-	var y int
-	var m time.Month
-	if month := c.Query("month"); month != "" {
-		t, err := time.Parse("2006-01", month)
-		if err != nil {
-			v.Add("month", records.FieldInvalidDate, "month 는 2024-03 같은 YYYY-MM 형식이어야 합니다.")
-		} else if t.Year() < 2000 || t.Year() > 2100 {
-			v.Add("month", records.FieldOutOfRange, "month 는 2000~2100년 사이여야 합니다.")
-		}
-		y, m = t.Year(), t.Month()
-	}
-	if err := v.Err(); err != nil {
-		return 0, nil, err
-	}
-	rows, err := a.fetchCalendar(c.Request.Context(), uid, y, m, now)
-	if err != nil {
-		return 0, nil, err
-	}
-	loc, tz := time.UTC, "UTC"
-	tzName := records.DefaultTimeZone
-	for _, r := range rows {
-		if r.kind == 0 {
-			tzName = r.s1
-		}
-	}
-	if l, err := a.zones.Load(tzName); err == nil {
-		loc, tz = l, tzName
-	}
-	if y == 0 {
-		n := now.In(loc)
-		y, m = n.Year(), n.Month()
-	}
-	first := time.Date(y, m, 1, 0, 0, 0, 0, loc)
-	n := first.AddDate(0, 1, -1).Day()
-	s := newSpan(loc, first, n)
-	a.apply(s, rows, now)
-	cal := Calendar{Month: first.Format("2006-01"), TimeZone: tz, Days: make([]CalendarDay, n)}
-	for i := range s.days {
-		cal.Days[i] = summarize(&s.days[i])
-	}
-	return http.StatusOK, cal, nil
-}
-
-// row is one row of the calendar query.
-type row struct {
-	kind   int
-	t1, t2 sql.NullTime
-	n1, n2 sql.NullInt64
-	s1, s2 string
-}
-
-// fetchCalendar reads the plan and a month's records in one round trip. The
-// month's bounds depend on the user's zone, which arrives in the same answer,
-// so the range is the UTC month widened by 26 hours on each side (every
-// offset is within ±14 h; intakes also need the day around); apply keeps the
-// local days of the month only. y == 0 means the current month.
-func (a *API) fetchCalendar(ctx context.Context, uid uint64, y int, m time.Month, now time.Time) ([]row, error) {
-	if y == 0 {
-		n := now.UTC()
-		y, m = n.Year(), n.Month()
-	}
-	const wide = 50 * time.Hour // the current month may be the next/previous one in the user's zone
-	from := time.Date(y, m, 1, 0, 0, 0, 0, time.UTC).Add(-wide)
-	to := time.Date(y, m+1, 1, 0, 0, 0, 0, time.UTC).Add(wide)
-	st, err := a.stmt(ctx, "calendar")
-	if err != nil {
-		return nil, err
-	}
-	rs, err := st.QueryContext(ctx, uid, uid, from, to, uid, from, to, uid, from, to, uid, to, from)
-	if err != nil {
-		return nil, fmt.Errorf("report: calendar: %w", err)
-	}
-	defer rs.Close()
-	out := make([]row, 0, 256)
-	for rs.Next() {
-		var r row
-		if err := rs.Scan(&r.kind, &r.t1, &r.t2, &r.n1, &r.n2, &r.s1, &r.s2); err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, rs.Err()
-}
-
-// apply adds the calendar rows to the span's days; controller doses are due
-// up to now only.
-func (a *API) apply(s *span, rows []row, now time.Time) {
-	end := s.to
-	if now.Before(end) {
-		end = now
-	}
-	for _, r := range rows {
-		switch r.kind {
-		case 1:
-			if d := s.at(r.t1.Time); d != nil {
-				sev := int(r.n1.Int64)
-				d.symptomRecords++
-				d.maxSeverity = max(d.maxSeverity, sev)
-				d.symptomatic = d.symptomatic || sev > 0
-				d.nightWaking = d.nightWaking || r.n2.Int64&2 != 0
-				d.activityLimited = d.activityLimited || r.n2.Int64&1 != 0
-			}
-		case 2:
-			if d := s.at(r.t1.Time); d != nil {
-				d.pef = append(d.pef, int(r.n1.Int64))
-				d.zones = append(d.zones, r.s1)
-			}
-		case 3:
-			at := r.t1.Time
-			if r.s1 == medication.RoleReliever {
-				if d := s.at(at); d != nil {
-					d.relieverUses++
-				}
-				continue
-			}
-			if r.t2.Valid {
-				at = r.t2.Time
-			}
-			if d := s.at(at); d != nil {
-				d.controllerTaken++
-			}
-		case 4:
-			if !end.After(s.from) {
-				continue
-			}
-			rule, err := medication.MakeRule(a.zones, r.s1, uint8(r.n1.Int64), r.s2, r.t1.Time, r.t2)
-			if err != nil {
-				continue
-			}
-			for _, o := range rule.Occurrences(s.from, end) {
-				if d := s.at(o); d != nil {
-					d.controllerDue++
-				}
-			}
-		}
-	}
-}
-
 // Report is the answer of GET /v1/me/reports.
 type Report struct {
 	From     string `json:"from"`
@@ -596,7 +445,7 @@ func (a *API) report(c *gin.Context) (int, any, error) {
 	}
 	r := Report{From: from.Format(time.DateOnly), To: to.Format(time.DateOnly), TimeZone: tz, GINAFrom: ginaFrom.Format(time.DateOnly)}
 	var taken, due []int
-	var zones []string
+	var zones [4]int // readings per records.ZoneRank
 	var gina GINAInput
 	r.Variability.Days = []DayVariability{}
 	var vars []float64
@@ -630,8 +479,10 @@ func (a *API) report(c *gin.Context) (int, any, error) {
 		taken, due = append(taken, d.controllerTaken), append(due, d.controllerDue)
 		r.ControllerDue += d.controllerDue
 		r.ControllerTaken += d.controllerTaken
-		zones = append(zones, d.zones...)
-		if pct, ok := Variability(d.pef); ok {
+		for z, n := range d.zoneCounts {
+			zones[z] += n
+		}
+		if pct, ok := variability(d.pefMin, d.pefMax, d.pefSum, d.pefN); ok {
 			vars = append(vars, pct)
 			r.Variability.Days = append(r.Variability.Days, DayVariability{Date: d.date, Pct: pct, Flagged: pct > VariabilityFlag})
 		}
@@ -639,7 +490,7 @@ func (a *API) report(c *gin.Context) (int, any, error) {
 	r.GINA = GINAControl(gina)
 	r.RelieverDaysPerWeek = PerWeek(r.RelieverDays, r.Days)
 	r.AdherencePct = Adherence(taken, due)
-	r.PEFZones = Shares(zones)
+	r.PEFZones = shares(zones)
 	r.Variability.MeanPct = MeanVariability(vars)
 	r.Variability.MeanFlagged = r.Variability.MeanPct != nil && *r.Variability.MeanPct > VariabilityFlag
 

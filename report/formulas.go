@@ -19,7 +19,15 @@ func Variability(values []int) (pct float64, ok bool) {
 	for _, v := range values {
 		lo, hi, sum = min(lo, v), max(hi, v), sum+v
 	}
-	mean := float64(sum) / float64(len(values))
+	return variability(lo, hi, sum, len(values))
+}
+
+// variability is Variability of n readings given their min, max and sum.
+func variability(lo, hi, sum, n int) (pct float64, ok bool) {
+	if n < 2 {
+		return 0, false
+	}
+	mean := float64(sum) / float64(n)
 	if mean <= 0 {
 		return 0, false
 	}
@@ -154,24 +162,22 @@ type ZoneShare struct {
 
 // Shares computes the zone shares of readings.
 func Shares(zones []string) ZoneShare {
-	s := ZoneShare{Readings: len(zones)}
-	if len(zones) == 0 {
+	var counts [4]int
+	for _, z := range zones {
+		counts[records.ZoneRank(z)]++
+	}
+	return shares(counts)
+}
+
+// shares computes the zone shares from the readings per records.ZoneRank
+// (0: unknown, 1 green, 2 yellow, 3 red).
+func shares(counts [4]int) ZoneShare {
+	s := ZoneShare{Readings: counts[0] + counts[1] + counts[2] + counts[3]}
+	if s.Readings == 0 {
 		return s
 	}
-	var g, y, r, u int
-	for _, z := range zones {
-		switch z {
-		case records.ZoneGreen:
-			g++
-		case records.ZoneYellow:
-			y++
-		case records.ZoneRed:
-			r++
-		default:
-			u++
-		}
-	}
-	n := float64(len(zones))
+	n := float64(s.Readings)
+	g, y, r, u := counts[1], counts[2], counts[3], counts[0]
 	s.Green, s.Yellow, s.Red, s.Unknown = round1(float64(g)/n*100), round1(float64(y)/n*100), round1(float64(r)/n*100), round1(float64(u)/n*100)
 	return s
 }

@@ -85,6 +85,12 @@ func (r Response) Map(tb testing.TB) map[string]any {
 // is a string or []byte (sent as is). The answer is validated.
 func (e *Env) Do(tb testing.TB, user uint64, method, path string, body any) Response {
 	tb.Helper()
+	return e.DoHeader(tb, user, method, path, body, nil)
+}
+
+// DoHeader is Do with extra request headers (If-None-Match, …).
+func (e *Env) DoHeader(tb testing.TB, user uint64, method, path string, body any, header http.Header) Response {
+	tb.Helper()
 	var rd *bytes.Reader
 	switch b := body.(type) {
 	case nil:
@@ -103,6 +109,9 @@ func (e *Env) Do(tb testing.TB, user uint64, method, path string, body any) Resp
 	req := httptest.NewRequest(method, path, rd)
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
+	}
+	for k, vs := range header {
+		req.Header[k] = vs
 	}
 	if user != 0 {
 		req.Header.Set("Authorization", authtest.Bearer(tb, e.Issuer, web.Principal{UserID: user, Role: web.RoleUser}))
