@@ -36,6 +36,7 @@ func newBenchCalendarCmd(e *env) *cobra.Command {
 		duration    time.Duration
 		maxRequests int
 		otherUsers  int
+		only        []string
 	)
 	cmd := &cobra.Command{
 		Use:   "calendar",
@@ -44,7 +45,15 @@ func newBenchCalendarCmd(e *env) *cobra.Command {
 with a year of records (2 peak-flow readings, a symptom check-in, 2 controller doses and some reliever
 puffs a day, a monthly ACT) among --other-users users with the same volume, serves
 GET /v1/me/calendar on 127.0.0.1 with real access tokens, and requests random months of that year from
---concurrency goroutines for --duration (or --requests). Prints req/s and p50/p90/p99 latency.`,
+--concurrency goroutines for --duration (or --requests) in three phases:
+
+  uncached     the month cache off: every request reads the month from MySQL and computes it
+               (what the first view of a month, or any view after a write, costs)
+  cached       the cache on (warmed up by the 1 s warm-up): one version lookup per request, the
+               month from memory
+  revalidated  the cache on and the client sending If-None-Match with the ETag it got: 304, no body
+
+Prints req/s and p50/p90/p99 latency of each phase.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			c, err := e.config()
@@ -54,17 +63,26 @@ GET /v1/me/calendar on 127.0.0.1 with real access tokens, and requests random mo
 			if concurrency < 1 || concurrency > 512 || duration <= 0 || duration > 10*time.Minute || maxRequests < 1 {
 				return usageError{fmt.Errorf("bench calendar: --concurrency 1-512, --duration up to 10m, --requests ≥ 1")}
 			}
-			return benchCalendar(cmd.Context(), e.stdout, c, concurrency, duration, maxRequests, otherUsers)
+			for _, p := range only {
+				if !slices.Contains(calendarPhases, p) {
+					return usageError{fmt.Errorf("bench calendar: --phases: %q is not one of %s", p, strings.Join(calendarPhases, ", "))}
+				}
+			}
+			return benchCalendar(cmd.Context(), e.stdout, c, concurrency, duration, maxRequests, otherUsers, only)
 		},
 	}
 	cmd.Flags().IntVar(&concurrency, "concurrency", 8, "load-generator goroutines (a few per core: more only adds queueing)")
 	cmd.Flags().DurationVar(&duration, "duration", 10*time.Second, "how long to measure (after a 1 s warm-up)")
 	cmd.Flags().IntVar(&maxRequests, "requests", 1_000_000, "stop after this many requests")
 	cmd.Flags().IntVar(&otherUsers, "other-users", 20, "users with the same volume of records beside the measured one")
+	cmd.Flags().StringSliceVar(&only, "phases", calendarPhases, "phases to run (for profiling one of them)")
 	return cmd
 }
 
-func benchCalendar(ctx context.Context, out io.Writer, c *config.Config, concurrency int, duration time.Duration, maxRequests, otherUsers int) error {
+// calendarPhases are the phases of the calendar bench, in order.
+var calendarPhases = []string{"uncached", "cached", "revalidated"}
+
+func benchCalendar(ctx context.Context, out io.Writer, c *config.Config, concurrency int, duration time.Duration, maxRequests, otherUsers int, only []string) error {
 	db, drop, err := scratchDatabase(ctx, c)
 	if err != nil {
 		return err
@@ -92,37 +110,84 @@ func benchCalendar(ctx context.Context, out io.Writer, c *config.Config, concurr
 	if err != nil {
 		return err
 	}
+	fmt.Fprintf(out, "GET /v1/me/calendar?month=%d-MM on 127.0.0.1: %d goroutines, %s per phase (+1 s warm-up), at most %d requests\n", year, concurrency, duration, maxRequests)
+	phases := []struct {
+		name, what  string
+		cache       int // report.Options.CalendarCache
+		conditional bool
+	}{
+		{"uncached", "cache off, every request reads MySQL", -1, false},
+		{"cached", "one version lookup, month from memory", 0, false},
+		{"revalidated", "If-None-Match → 304", 0, true},
+	}
+	met := map[string]bool{}
+	for _, p := range phases {
+		if !slices.Contains(only, p.name) {
+			continue
+		}
+		r, err := calendarPhase(ctx, db, tokens, target, year, p.cache, p.conditional, concurrency, duration, maxRequests)
+		if err != nil {
+			return fmt.Errorf("bench calendar: %s: %w", p.name, err)
+		}
+		met[p.name] = r.rps >= 3000 && r.p99 <= 20*time.Millisecond && r.failed == 0
+		fmt.Fprintf(out, "%-11s requests %d, errors %d, %.0f req/s, p50 %s, p90 %s, p99 %s, max %s  (%s)\n",
+			p.name, r.n, r.failed, r.rps, ms(r.p50), ms(r.p90), ms(r.p99), ms(r.max), p.what)
+	}
+	verdict := func(ok bool) string {
+		if ok {
+			return "met"
+		}
+		return "NOT met"
+	}
+	if slices.Contains(only, "cached") && slices.Contains(only, "uncached") {
+		fmt.Fprintf(out, "target ≥ 3000 req/s and p99 ≤ 20 ms: %s for an unchanged month (cached), %s when every request misses (uncached)\n",
+			verdict(met["cached"]), verdict(met["uncached"]))
+	}
+	return nil
+}
+
+// phaseResult is what one phase of the calendar bench measured.
+type phaseResult struct {
+	n, failed          int
+	rps                float64
+	p50, p90, p99, max time.Duration
+}
+
+// calendarPhase serves the calendar with the given cache size on a fresh
+// loopback server and drives it for duration after a 1 s warm-up.
+func calendarPhase(ctx context.Context, db *sql.DB, tokens *auth.TokenIssuer, target uint64, year, cache int, conditional bool, concurrency int, duration time.Duration, maxRequests int) (phaseResult, error) {
+	var r phaseResult
 	bearer, _, err := tokens.Issue(web.Principal{UserID: target, Role: web.RoleUser})
 	if err != nil {
-		return err
+		return r, err
 	}
-	api := report.New(db, report.Options{Logger: slog.New(slog.DiscardHandler)})
+	api := report.New(db, report.Options{Logger: slog.New(slog.DiscardHandler), CalendarCache: cache})
 	defer api.Close()
 	srv := server.New(config.HTTP{MaxBodyBytes: 1 << 20}, slog.New(slog.DiscardHandler), nil, auth.Use(tokens), api.Mount)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return err
+		return r, err
 	}
 	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 5 * time.Second}
 	go hs.Serve(ln)
 	defer hs.Close()
 	base := "http://" + ln.Addr().String() + "/v1/me/calendar?month="
 	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{MaxIdleConns: concurrency, MaxIdleConnsPerHost: concurrency}}
+	defer client.CloseIdleConnections()
 
 	// Check one answer before measuring.
-	if err := calendarRequest(ctx, client, base+fmt.Sprintf("%d-06", year), bearer); err != nil {
-		return fmt.Errorf("bench calendar: first request: %w", err)
+	if _, err := calendarRequest(ctx, client, base+fmt.Sprintf("%d-06", year), bearer, ""); err != nil {
+		return r, fmt.Errorf("first request: %w", err)
 	}
-	fmt.Fprintf(out, "GET /v1/me/calendar on %s: %d goroutines, %s (+1 s warm-up), at most %d requests\n", ln.Addr(), concurrency, duration, maxRequests)
 	warm, cancelWarm := context.WithTimeout(ctx, time.Second)
-	drive(warm, client, base, bearer, year, concurrency, maxRequests, nil)
+	drive(warm, client, base, bearer, year, concurrency, maxRequests, conditional, nil)
 	cancelWarm()
 
 	run, cancel := context.WithTimeout(ctx, duration)
 	defer cancel()
 	lat := make([][]time.Duration, concurrency)
 	t0 := time.Now()
-	n, failed := drive(run, client, base, bearer, year, concurrency, maxRequests, lat)
+	r.n, r.failed = drive(run, client, base, bearer, year, concurrency, maxRequests, conditional, lat)
 	elapsed := time.Since(t0)
 	var all []time.Duration
 	for _, l := range lat {
@@ -135,22 +200,17 @@ func benchCalendar(ctx context.Context, out io.Writer, c *config.Config, concurr
 		}
 		return all[min(len(all)-1, int(float64(len(all))*p))]
 	}
-	rps := float64(n) / elapsed.Seconds()
-	fmt.Fprintf(out, "requests %d, errors %d, %.0f req/s, p50 %s, p90 %s, p99 %s, max %s\n",
-		n, failed, rps, ms(pct(0.50)), ms(pct(0.90)), ms(pct(0.99)), ms(pct(1)))
-	verdict := "met"
-	if rps < 3000 || pct(0.99) > 20*time.Millisecond || failed > 0 {
-		verdict = "NOT met"
-	}
-	fmt.Fprintf(out, "target ≥ 3000 req/s and p99 ≤ 20 ms: %s\n", verdict)
-	return nil
+	r.rps = float64(r.n) / elapsed.Seconds()
+	r.p50, r.p90, r.p99, r.max = pct(0.50), pct(0.90), pct(0.99), pct(1)
+	return r, nil
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.2fms", float64(d.Microseconds())/1000) }
 
 // drive runs the goroutine pool until ctx ends or max requests were sent;
-// lat (when not nil) receives each worker's latencies.
-func drive(ctx context.Context, client *http.Client, base, bearer string, year, workers, max int, lat [][]time.Duration) (int, int) {
+// lat (when not nil) receives each worker's latencies. conditional clients
+// send If-None-Match with the ETag they last got for the month.
+func drive(ctx context.Context, client *http.Client, base, bearer string, year, workers, max int, conditional bool, lat [][]time.Duration) (int, int) {
 	var sent, failed atomic.Int64
 	var wg sync.WaitGroup
 	for w := range workers {
@@ -158,16 +218,21 @@ func drive(ctx context.Context, client *http.Client, base, bearer string, year, 
 		go func() {
 			defer wg.Done()
 			r := mrand.New(mrand.NewPCG(uint64(w), 7))
+			var etags [12]string
 			for ctx.Err() == nil && sent.Add(1) <= int64(max) {
-				u := base + fmt.Sprintf("%d-%02d", year, 1+r.IntN(12))
+				month := r.IntN(12)
+				u := base + fmt.Sprintf("%d-%02d", year, 1+month)
 				t := time.Now()
-				err := calendarRequest(ctx, client, u, bearer)
+				etag, err := calendarRequest(ctx, client, u, bearer, etags[month])
 				if ctx.Err() != nil {
 					sent.Add(-1)
 					return
 				}
 				if err != nil {
 					failed.Add(1)
+				}
+				if conditional && etag != "" {
+					etags[month] = etag
 				}
 				if lat != nil {
 					lat[w] = append(lat[w], time.Since(t))
@@ -179,19 +244,28 @@ func drive(ctx context.Context, client *http.Client, base, bearer string, year, 
 	return int(min(sent.Load(), int64(max))), int(failed.Load())
 }
 
-func calendarRequest(ctx context.Context, client *http.Client, u, bearer string) error {
+// calendarRequest sends one request (conditional when etag is not empty)
+// and checks the answer: 200 with the days, or 304 for a conditional one.
+// It returns the answer's ETag.
+func calendarRequest(ctx context.Context, client *http.Client, u, bearer, etag string) (string, error) {
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	req.Header.Set("Authorization", "Bearer "+bearer)
+	if etag != "" {
+		req.Header.Set("If-None-Match", etag)
+	}
 	res, err := client.Do(req)
 	if err != nil {
-		return err
+		return "", err
 	}
 	body, _ := io.ReadAll(res.Body)
 	res.Body.Close()
-	if res.StatusCode != http.StatusOK || !strings.Contains(string(body), `"days"`) {
-		return fmt.Errorf("HTTP %d: %.200s", res.StatusCode, body)
+	switch {
+	case res.StatusCode == http.StatusNotModified && etag != "" && res.Header.Get("ETag") == etag:
+	case res.StatusCode == http.StatusOK && strings.Contains(string(body), `"days"`) && res.Header.Get("ETag") != "":
+	default:
+		return "", fmt.Errorf("HTTP %d: %.200s", res.StatusCode, body)
 	}
-	return nil
+	return res.Header.Get("ETag"), nil
 }
 
 // scratchDatabase creates and migrates soomcare_bench_<random> on the
