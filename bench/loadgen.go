@@ -93,8 +93,10 @@ func RunLoad(ctx context.Context, s LoadSpec) (LoadResult, error) {
 		return LoadResult{}, err
 	}
 	client := &http.Client{
-		Timeout:   5 * time.Second,
-		Transport: &http.Transport{MaxIdleConnsPerHost: 256, MaxConnsPerHost: 256, IdleConnTimeout: 30 * time.Second},
+		Timeout: 5 * time.Second,
+		// No gzip, like the API's own engine client (search.compression off):
+		// direct requests must cost the engine what the API's requests do.
+		Transport: &http.Transport{MaxIdleConnsPerHost: 256, MaxConnsPerHost: 256, IdleConnTimeout: 30 * time.Second, DisableCompression: true},
 	}
 	warm := time.Duration(s.Warmup)
 	total := warm + time.Duration(s.Duration)

@@ -85,6 +85,7 @@ type Search struct {
 	TLS             TLS           `mapstructure:"tls"`
 	RequestTimeout  time.Duration `mapstructure:"request_timeout"`
 	MaxRetries      int           `mapstructure:"max_retries"`
+	Compression     bool          `mapstructure:"compression"`      // gzip engine answers (worth it only over slow links)
 	AnalysisProfile string        `mapstructure:"analysis_profile"` // nori | basic
 	IndexPrefix     string        `mapstructure:"index_prefix"`
 }
@@ -216,6 +217,7 @@ func defaults() map[string]any {
 		"search.tls.insecure_skip_verify": false,
 		"search.request_timeout":          "10s",
 		"search.max_retries":              3,
+		"search.compression":              false,
 		"search.analysis_profile":         ProfileNori,
 		"search.index_prefix":             "soomcare",
 		"cdc.server_id":                   1001,

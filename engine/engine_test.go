@@ -131,3 +131,30 @@ func TestBackoffIsBoundedAndJittered(t *testing.T) {
 		t.Errorf("backoff is not jittered: %d distinct values", len(seen))
 	}
 }
+
+// search.compression decides whether the engine is asked to gzip its answers.
+func TestCompressionSetting(t *testing.T) {
+	for _, on := range []bool{false, true} {
+		var got string
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			got = r.Header.Get("Accept-Encoding")
+			w.Header().Set("Content-Type", "application/json")
+			w.Write([]byte(`{"status":"green"}`))
+		}))
+		cfg := searchCfg(config.EngineOpenSearch, srv.URL)
+		cfg.Compression = on
+		c, err := New(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := c.ES.Cluster.Health()
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		srv.Close()
+		if asked := strings.Contains(got, "gzip"); asked != on {
+			t.Errorf("compression %v: Accept-Encoding %q", on, got)
+		}
+	}
+}
