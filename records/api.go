@@ -13,7 +13,10 @@
 //
 //	GET|PUT          /action-plan
 //	POST|GET         /symptoms, /peak-flows, /act-results, /health-events
-//	GET|DELETE       /symptoms/:id, /peak-flows/:id, /act-results/:id, /health-events/:id
+//	GET|PUT|DELETE   /symptoms/:id, /peak-flows/:id, /act-results/:id, /health-events/:id
+//
+// Lists are pages in (time, id) order with an opaque cursor (page.go); every
+// write bumps the user's records version (version.go).
 package records
 
 import (
@@ -24,6 +27,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -75,9 +79,10 @@ func (a *API) Mount(e *gin.Engine) {
 	me.GET("/action-plan", a.handle(a.getPlan))
 	me.PUT("/action-plan", a.handle(a.putPlan))
 	for _, k := range a.kinds() {
-		me.POST("/"+k.path, a.handle(k.create))
+		me.POST("/"+k.path, a.handle(a.create(k)))
 		me.GET("/"+k.path, a.handle(a.list(k)))
 		me.GET("/"+k.path+"/:id", a.handle(a.get(k)))
+		me.PUT("/"+k.path+"/:id", a.handle(a.replace(k)))
 		me.DELETE("/"+k.path+"/:id", a.handle(a.remove(k)))
 	}
 }
@@ -192,32 +197,53 @@ func (a *API) putPlan(c *gin.Context) (int, any, error) {
 	return http.StatusOK, p, nil
 }
 
-// kind is one record type: its table, columns, row scanner and create handler.
+// kind is one record type: its table, the columns read and written, and
+// how a request body becomes the written values.
 type kind struct {
 	path    string
 	table   string
 	columns string // selected columns, id first
 	order   string // column the lists are ordered and ranged by
 	scan    func(rows interface{ Scan(...any) error }) (any, error)
-	create  handler
 	dates   bool // the range column is a DATE (health events)
+	// fields are the written columns (user_id aside), in the order of the
+	// values parse returns followed by those complete adds.
+	fields []string
+	// parse decodes and validates a body for POST and PUT alike.
+	parse func(c *gin.Context) ([]any, error)
+	// complete, when set, adds derived values inside the write's
+	// transaction (the zone snapshot of a peak flow); id is 0 for a create.
+	complete func(ctx context.Context, tx *sql.Tx, uid, id uint64, values []any) ([]any, error)
 }
 
 func (a *API) kinds() []kind {
 	return []kind{
 		{path: "symptoms", table: "symptom_records", order: "recorded_at",
 			columns: "id, recorded_at, severity, night_waking, activity_limited, triggers, memo",
-			scan:    scanSymptom, create: a.createSymptom},
+			scan:    scanSymptom, parse: a.parseSymptom,
+			fields: []string{"recorded_at", "severity", "night_waking", "activity_limited", "triggers", "memo"}},
 		{path: "peak-flows", table: "peak_flow_records", order: "recorded_at",
 			columns: "id, recorded_at, value_lpm, slot, personal_best_lpm, percent_of_best, zone",
-			scan:    scanPeakFlow, create: a.createPeakFlow},
+			scan:    scanPeakFlow, parse: a.parsePeakFlow, complete: peakFlowZone,
+			fields: []string{"recorded_at", "value_lpm", "slot", "personal_best_lpm", "percent_of_best", "zone"}},
 		{path: "act-results", table: "act_results", order: "recorded_at",
 			columns: "id, recorded_at, q1, q2, q3, q4, q5, total",
-			scan:    scanACT, create: a.createACT},
+			scan:    scanACT, parse: a.parseACT,
+			fields: []string{"recorded_at", "q1", "q2", "q3", "q4", "q5", "total"}},
 		{path: "health-events", table: "health_events", order: "start_date", dates: true,
 			columns: "id, kind, start_date, end_date, memo",
-			scan:    scanHealthEvent, create: a.createHealthEvent},
+			scan:    scanHealthEvent, parse: a.parseHealthEvent,
+			fields: []string{"kind", "start_date", "end_date", "memo"}},
 	}
+}
+
+// List is the answer of the list endpoints.
+type List struct {
+	Items []any     `json:"items"`
+	From  time.Time `json:"from"`
+	To    time.Time `json:"to"`
+	// NextCursor continues the list after its last item (nil on the last page).
+	NextCursor *string `json:"next_cursor"`
 }
 
 func (a *API) list(k kind) handler {
@@ -227,33 +253,45 @@ func (a *API) list(k kind) handler {
 		if err != nil {
 			return 0, nil, err
 		}
-		from, to, err := Range(c, loc, a.now())
+		p, err := parsePage(c, k, loc, a.now())
 		if err != nil {
 			return 0, nil, err
 		}
-		var lo, hi any = from, to
+		var lo, hi any = p.from, p.to
 		if k.dates { // health events: local dates overlapping [from, to)
-			lo, hi = from.In(loc).Format(time.DateOnly), to.In(loc).Format(time.DateOnly)
+			lo, hi = p.from.In(loc).Format(time.DateOnly), p.to.In(loc).Format(time.DateOnly)
 		}
-		rows, err := a.db.QueryContext(c.Request.Context(), "SELECT "+k.columns+" FROM "+k.table+
-			" WHERE user_id = ? AND "+k.order+" >= ? AND "+k.order+" < ? ORDER BY "+k.order+", id LIMIT ?",
-			uid, lo, hi, maxRecordsPerList)
+		query := "SELECT " + k.columns + " FROM " + k.table + " WHERE user_id = ? AND " + k.order + " >= ? AND " + k.order + " < ?"
+		args := []any{uid, lo, hi}
+		if p.after != nil {
+			// Keyset: strictly after the last item of the previous page in (order, id).
+			query += " AND (" + k.order + " > ? OR (" + k.order + " = ? AND id > ?))"
+			args = append(args, p.after.at, p.after.at, p.after.ID)
+		}
+		query += " ORDER BY " + k.order + ", id LIMIT ?"
+		args = append(args, p.limit+1)
+		rows, err := a.db.QueryContext(c.Request.Context(), query, args...)
 		if err != nil {
 			return 0, nil, fmt.Errorf("records: list %s: %w", k.table, err)
 		}
 		defer rows.Close()
-		items := []any{}
+		out := List{Items: []any{}, From: p.from, To: p.to}
 		for rows.Next() {
 			item, err := k.scan(rows)
 			if err != nil {
 				return 0, nil, fmt.Errorf("records: scan %s: %w", k.table, err)
 			}
-			items = append(items, item)
+			out.Items = append(out.Items, item)
 		}
 		if err := rows.Err(); err != nil {
 			return 0, nil, err
 		}
-		return http.StatusOK, gin.H{"items": items, "from": from, "to": to}, nil
+		if len(out.Items) > p.limit {
+			out.Items = out.Items[:p.limit]
+			next := p.next(k, out.Items[p.limit-1])
+			out.NextCursor = &next
+		}
+		return http.StatusOK, out, nil
 	}
 }
 
@@ -304,33 +342,79 @@ func (a *API) remove(k kind) handler {
 	}
 }
 
-// insert runs an INSERT (with the version bump) and answers the created
-// record as read back.
-func (a *API) insert(c *gin.Context, k kind, query string, args ...any) (int, any, error) {
-	uid := UserID(c)
-	var id int64
-	err := WriteTx(c.Request.Context(), a.db, uid, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(c.Request.Context(), query, args...)
+// create inserts a record (with the version bump) and answers it as read back.
+func (a *API) create(k kind) handler {
+	return func(c *gin.Context) (int, any, error) {
+		values, err := k.parse(c)
 		if err != nil {
-			return fmt.Errorf("records: insert %s: %w", k.table, err)
+			return 0, nil, err
 		}
-		id, _ = res.LastInsertId()
-		return nil
-	})
-	if err != nil {
-		return 0, nil, err
+		uid := UserID(c)
+		var id int64
+		err = WriteTx(c.Request.Context(), a.db, uid, func(tx *sql.Tx) error {
+			if k.complete != nil {
+				if values, err = k.complete(c.Request.Context(), tx, uid, 0, values); err != nil {
+					return err
+				}
+			}
+			marks := strings.Repeat(", ?", len(k.fields))
+			res, err := tx.ExecContext(c.Request.Context(), "INSERT INTO "+k.table+" (user_id, "+strings.Join(k.fields, ", ")+") VALUES (?"+marks+")",
+				append([]any{uid}, values...)...)
+			if err != nil {
+				return fmt.Errorf("records: insert %s: %w", k.table, err)
+			}
+			id, _ = res.LastInsertId()
+			return nil
+		})
+		if err != nil {
+			return 0, nil, err
+		}
+		item, err := a.fetch(c.Request.Context(), k, uid, uint64(id))
+		return http.StatusCreated, item, err
 	}
-	item, err := a.fetch(c.Request.Context(), k, uid, uint64(id))
-	return http.StatusCreated, item, err
 }
 
-func (a *API) kind(path string) kind {
-	for _, k := range a.kinds() {
-		if k.path == path {
-			return k
+// replace is PUT: the record gets exactly what a POST of the same body would
+// have created (validated the same way), keeping its id. Another user's
+// record is not found; an invalid body changes nothing.
+func (a *API) replace(k kind) handler {
+	return func(c *gin.Context) (int, any, error) {
+		id, err := PathID(c)
+		if err != nil {
+			return 0, nil, err
 		}
+		values, err := k.parse(c)
+		if err != nil {
+			return 0, nil, err
+		}
+		uid := UserID(c)
+		err = WriteTx(c.Request.Context(), a.db, uid, func(tx *sql.Tx) error {
+			var found uint64
+			err := tx.QueryRowContext(c.Request.Context(), "SELECT id FROM "+k.table+" WHERE id = ? AND user_id = ? FOR UPDATE", id, uid).Scan(&found)
+			if errors.Is(err, sql.ErrNoRows) {
+				return ErrNotFound
+			}
+			if err != nil {
+				return fmt.Errorf("records: lock %s: %w", k.table, err)
+			}
+			if k.complete != nil {
+				if values, err = k.complete(c.Request.Context(), tx, uid, id, values); err != nil {
+					return err
+				}
+			}
+			_, err = tx.ExecContext(c.Request.Context(), "UPDATE "+k.table+" SET "+strings.Join(k.fields, " = ?, ")+" = ? WHERE id = ? AND user_id = ?",
+				append(values, id, uid)...)
+			if err != nil {
+				return fmt.Errorf("records: update %s: %w", k.table, err)
+			}
+			return nil
+		})
+		if err != nil {
+			return 0, nil, err
+		}
+		item, err := a.fetch(c.Request.Context(), k, uid, id)
+		return http.StatusOK, item, err
 	}
-	panic("records: no kind " + path)
 }
 
 // Symptom is one symptom diary entry.
@@ -356,7 +440,7 @@ func scanSymptom(r interface{ Scan(...any) error }) (any, error) {
 	return s, nil
 }
 
-func (a *API) createSymptom(c *gin.Context) (int, any, error) {
+func (a *API) parseSymptom(c *gin.Context) ([]any, error) {
 	var in struct {
 		RecordedAt      *string  `json:"recorded_at"`
 		Severity        *int     `json:"severity"`
@@ -366,7 +450,7 @@ func (a *API) createSymptom(c *gin.Context) (int, any, error) {
 		Memo            string   `json:"memo"`
 	}
 	if err := Decode(c, &in); err != nil {
-		return 0, nil, err
+		return nil, err
 	}
 	var v Checker
 	var at time.Time
@@ -387,14 +471,13 @@ func (a *API) createSymptom(c *gin.Context) (int, any, error) {
 	}
 	v.MaxLen("memo", in.Memo, 1000)
 	if err := v.Err(); err != nil {
-		return 0, nil, err
+		return nil, err
 	}
 	if in.Triggers == nil {
 		in.Triggers = []string{}
 	}
 	triggers, _ := json.Marshal(in.Triggers)
-	return a.insert(c, a.kind("symptoms"), `INSERT INTO symptom_records (user_id, recorded_at, severity, night_waking, activity_limited, triggers, memo)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`, UserID(c), at, *in.Severity, in.NightWaking, in.ActivityLimited, string(triggers), in.Memo)
+	return []any{at, *in.Severity, in.NightWaking, in.ActivityLimited, string(triggers), in.Memo}, nil
 }
 
 // PeakFlow is one peak expiratory flow reading.
@@ -425,14 +508,14 @@ func scanPeakFlow(r interface{ Scan(...any) error }) (any, error) {
 	return p, nil
 }
 
-func (a *API) createPeakFlow(c *gin.Context) (int, any, error) {
+func (a *API) parsePeakFlow(c *gin.Context) ([]any, error) {
 	var in struct {
 		RecordedAt *string `json:"recorded_at"`
 		ValueLPM   *int    `json:"value_lpm"`
 		Slot       *string `json:"slot"`
 	}
 	if err := Decode(c, &in); err != nil {
-		return 0, nil, err
+		return nil, err
 	}
 	var v Checker
 	var at time.Time
@@ -446,37 +529,37 @@ func (a *API) createPeakFlow(c *gin.Context) (int, any, error) {
 		v.OneOf("slot", *in.Slot, "morning", "evening", "other")
 	}
 	if err := v.Err(); err != nil {
-		return 0, nil, err
+		return nil, err
 	}
-	uid := UserID(c)
-	// The snapshot and the insert in one transaction: the plan row is read
-	// with a shared lock, so the stored zone matches the best it names.
-	var id int64
-	err := WriteTx(c.Request.Context(), a.db, uid, func(tx *sql.Tx) error {
-		var bestArg, pctArg, zoneArg any
-		var best sql.NullInt64
-		err := tx.QueryRowContext(c.Request.Context(), `SELECT personal_best_lpm FROM care_plans WHERE user_id = ? LOCK IN SHARE MODE`, uid).Scan(&best)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("records: plan: %w", err)
+	return []any{at, *in.ValueLPM, *in.Slot}, nil
+}
+
+// peakFlowZone adds the personal best, percentage and zone of a reading
+// (values: recorded_at, value_lpm, slot). A new reading snapshots the plan,
+// read with a shared lock so the stored zone matches the best it names; an
+// edited one keeps the best of its first recording (the zone of its time),
+// recomputed for the new value.
+func peakFlowZone(ctx context.Context, tx *sql.Tx, uid, id uint64, values []any) ([]any, error) {
+	var best sql.NullInt64
+	var err error
+	if id == 0 {
+		err = tx.QueryRowContext(ctx, `SELECT personal_best_lpm FROM care_plans WHERE user_id = ? LOCK IN SHARE MODE`, uid).Scan(&best)
+		if errors.Is(err, sql.ErrNoRows) {
+			err = nil
 		}
-		if best.Valid {
-			if pct, ok := PercentOfBest(*in.ValueLPM, int(best.Int64)); ok {
-				bestArg, pctArg, zoneArg = best.Int64, pct, ZoneOf(pct)
-			}
-		}
-		res, err := tx.ExecContext(c.Request.Context(), `INSERT INTO peak_flow_records (user_id, recorded_at, value_lpm, slot, personal_best_lpm, percent_of_best, zone)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`, uid, at, *in.ValueLPM, *in.Slot, bestArg, pctArg, zoneArg)
-		if err != nil {
-			return fmt.Errorf("records: insert peak flow: %w", err)
-		}
-		id, _ = res.LastInsertId()
-		return nil
-	})
+	} else {
+		err = tx.QueryRowContext(ctx, `SELECT personal_best_lpm FROM peak_flow_records WHERE id = ? AND user_id = ?`, id, uid).Scan(&best)
+	}
 	if err != nil {
-		return 0, nil, err
+		return nil, fmt.Errorf("records: personal best: %w", err)
 	}
-	item, err := a.fetch(c.Request.Context(), a.kind("peak-flows"), uid, uint64(id))
-	return http.StatusCreated, item, err
+	var bestArg, pctArg, zoneArg any
+	if best.Valid {
+		if pct, ok := PercentOfBest(values[1].(int), int(best.Int64)); ok {
+			bestArg, pctArg, zoneArg = best.Int64, pct, ZoneOf(pct)
+		}
+	}
+	return append(values, bestArg, pctArg, zoneArg), nil
 }
 
 // ACTResult is one Asthma Control Test.
@@ -497,13 +580,13 @@ func scanACT(r interface{ Scan(...any) error }) (any, error) {
 	return x, nil
 }
 
-func (a *API) createACT(c *gin.Context) (int, any, error) {
+func (a *API) parseACT(c *gin.Context) ([]any, error) {
 	var in struct {
 		RecordedAt *string `json:"recorded_at"`
 		Answers    []int   `json:"answers"`
 	}
 	if err := Decode(c, &in); err != nil {
-		return 0, nil, err
+		return nil, err
 	}
 	var v Checker
 	var at time.Time
@@ -523,14 +606,13 @@ func (a *API) createACT(c *gin.Context) (int, any, error) {
 		}
 	}
 	if err := v.Err(); err != nil {
-		return 0, nil, err
+		return nil, err
 	}
 	total, err := ACTTotal(answers)
 	if err != nil {
-		return 0, nil, err
+		return nil, err
 	}
-	return a.insert(c, a.kind("act-results"), `INSERT INTO act_results (user_id, recorded_at, q1, q2, q3, q4, q5, total)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, UserID(c), at, answers[0], answers[1], answers[2], answers[3], answers[4], total)
+	return []any{at, answers[0], answers[1], answers[2], answers[3], answers[4], total}, nil
 }
 
 // HealthEvent is an exacerbation: an ER visit, an admission or an oral
@@ -565,7 +647,7 @@ func scanHealthEvent(r interface{ Scan(...any) error }) (any, error) {
 	return h, nil
 }
 
-func (a *API) createHealthEvent(c *gin.Context) (int, any, error) {
+func (a *API) parseHealthEvent(c *gin.Context) ([]any, error) {
 	var in struct {
 		Kind      *string `json:"kind"`
 		StartDate *string `json:"start_date"`
@@ -573,7 +655,7 @@ func (a *API) createHealthEvent(c *gin.Context) (int, any, error) {
 		Memo      string  `json:"memo"`
 	}
 	if err := Decode(c, &in); err != nil {
-		return 0, nil, err
+		return nil, err
 	}
 	var v Checker
 	if Required(&v, "kind", in.Kind) {
@@ -596,8 +678,7 @@ func (a *API) createHealthEvent(c *gin.Context) (int, any, error) {
 	}
 	v.MaxLen("memo", in.Memo, 1000)
 	if err := v.Err(); err != nil {
-		return 0, nil, err
+		return nil, err
 	}
-	return a.insert(c, a.kind("health-events"), `INSERT INTO health_events (user_id, kind, start_date, end_date, memo) VALUES (?, ?, ?, ?, ?)`,
-		UserID(c), *in.Kind, start.Format(time.DateOnly), endArg, in.Memo)
+	return []any{*in.Kind, start.Format(time.DateOnly), endArg, in.Memo}, nil
 }

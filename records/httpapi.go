@@ -33,16 +33,15 @@ const (
 
 // Field error codes.
 const (
-	FieldRequired     = "required"
-	FieldInvalid      = "invalid"       // not one of the allowed values, or malformed
-	FieldInvalidDate  = "invalid_date"  // a date/time that does not parse
-	FieldOutOfRange   = "out_of_range"  // a number or date outside its domain
-	FieldTooLong      = "too_long"      // text or list longer than allowed
-	FieldUnknown      = "unknown_field" // the body has a field the endpoint does not take
-	FieldInvalidType  = "invalid_type"  // JSON of the wrong type (a string for a number)
-	FieldInvalidJSON  = "invalid_json"  // the body is not one JSON object
-	DefaultTimeZone   = "Asia/Seoul"
-	maxRecordsPerList = 1000
+	FieldRequired    = "required"
+	FieldInvalid     = "invalid"       // not one of the allowed values, or malformed
+	FieldInvalidDate = "invalid_date"  // a date/time that does not parse
+	FieldOutOfRange  = "out_of_range"  // a number or date outside its domain
+	FieldTooLong     = "too_long"      // text or list longer than allowed
+	FieldUnknown     = "unknown_field" // the body has a field the endpoint does not take
+	FieldInvalidType = "invalid_type"  // JSON of the wrong type (a string for a number)
+	FieldInvalidJSON = "invalid_json"  // the body is not one JSON object
+	DefaultTimeZone  = "Asia/Seoul"
 )
 
 // FieldError is one invalid field of a request.
@@ -286,6 +285,12 @@ func (z *Zones) Load(name string) (*time.Location, error) {
 // is the last 30 days; at most 400 days.
 func Range(c *gin.Context, loc *time.Location, now time.Time) (from, to time.Time, err error) {
 	var v Checker
+	from, to = rangeOf(&v, c, loc, now)
+	return from, to, v.Err()
+}
+
+// rangeOf is Range adding its field errors to v.
+func rangeOf(v *Checker, c *gin.Context, loc *time.Location, now time.Time) (from, to time.Time) {
 	parse := func(field string, endOfDay bool) (time.Time, bool) {
 		s := c.Query(field)
 		if s == "" {
@@ -306,8 +311,8 @@ func Range(c *gin.Context, loc *time.Location, now time.Time) (from, to time.Tim
 	}
 	from, okFrom := parse("from", false)
 	to, okTo := parse("to", true)
-	if !v.OK() {
-		return from, to, v.Err()
+	if v.Has("from") || v.Has("to") {
+		return from, to
 	}
 	if !okTo {
 		to = now
@@ -320,5 +325,5 @@ func Range(c *gin.Context, loc *time.Location, now time.Time) (from, to time.Tim
 	} else if to.Sub(from) > 400*24*time.Hour {
 		v.Add("to", FieldOutOfRange, "기간은 400일을 넘을 수 없습니다.")
 	}
-	return from.UTC(), to.UTC(), v.Err()
+	return from.UTC(), to.UTC()
 }

@@ -79,12 +79,16 @@ func TestCalendarCacheFollowsEveryWrite(t *testing.T) {
 		changes bool
 	}{
 		{"symptom create", "POST", "/v1/me/symptoms", map[string]any{"recorded_at": "2024-03-10T09:00:00+09:00", "severity": 2, "night_waking": true}, 201, true},
+		{"symptom edit", "PUT", path("symptoms", sym), map[string]any{"recorded_at": "2024-03-09T09:00:00+09:00", "severity": 3}, 200, true},
 		{"symptom delete", "DELETE", path("symptoms", sym), nil, 204, true},
 		{"peak flow create", "POST", "/v1/me/peak-flows", map[string]any{"recorded_at": "2024-03-10T07:00:00+09:00", "value_lpm": 240, "slot": "morning"}, 201, true},
+		{"peak flow edit", "PUT", path("peak-flows", pef), map[string]any{"recorded_at": "2024-03-09T07:00:00+09:00", "value_lpm": 230, "slot": "morning"}, 200, true},
 		{"peak flow delete", "DELETE", path("peak-flows", pef), nil, 204, true},
 		{"ACT create", "POST", "/v1/me/act-results", map[string]any{"recorded_at": "2024-03-10T09:00:00+09:00", "answers": []int{3, 3, 3, 3, 3}}, 201, false},
+		{"ACT edit", "PUT", path("act-results", act), map[string]any{"recorded_at": "2024-03-09T09:00:00+09:00", "answers": []int{2, 2, 2, 2, 2}}, 200, false},
 		{"ACT delete", "DELETE", path("act-results", act), nil, 204, false},
 		{"health event create", "POST", "/v1/me/health-events", map[string]any{"kind": "oral_steroid", "start_date": "2024-03-09", "end_date": "2024-03-12"}, 201, false},
+		{"health event edit", "PUT", path("health-events", ev), map[string]any{"kind": "admission", "start_date": "2024-03-08", "end_date": "2024-03-09"}, 200, false},
 		{"health event delete", "DELETE", path("health-events", ev), nil, 204, false},
 		{"reliever intake create", "POST", "/v1/me/intakes", map[string]any{"medication_id": rel, "status": "taken", "recorded_at": "2024-03-10T10:00:00+09:00"}, 201, true},
 		{"controller dose create", "POST", "/v1/me/intakes", map[string]any{"medication_id": ctl, "schedule_id": sched, "scheduled_at": "2024-03-10T08:00:00+09:00", "status": "taken", "recorded_at": "2024-03-10T08:05:00+09:00"}, 201, true},
