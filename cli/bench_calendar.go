@@ -43,7 +43,7 @@ func newBenchCalendarCmd(e *env) *cobra.Command {
 		Short: "Month calendar throughput and latency (target ≥ 3000 req/s, p99 ≤ 20 ms)",
 		Long: `Creates a scratch database on the configured MySQL server (dropped at the end), loads one user
 with a year of records (2 peak-flow readings, a symptom check-in, 2 controller doses and some reliever
-puffs a day, a monthly ACT) among --other-users users with the same volume, serves
+puffs a day) among --other-users users with the same volume, serves
 GET /v1/me/calendar on 127.0.0.1 with real access tokens, and requests random months of that year from
 --concurrency goroutines for --duration (or --requests) in three phases:
 
