@@ -60,6 +60,38 @@ type LoadResult struct {
 	P99      float64 `json:"p99_ms"`
 	Max      float64 `json:"max_ms"`
 	Achieved float64 `json:"achieved_rps"`
+	// Latencies are the measured successful requests, sorted, so that runs
+	// can be merged (MergeLoads) into exact percentiles.
+	Latencies []float64 `json:"latencies_ms,omitempty"`
+	Seconds   float64   `json:"seconds"` // measured duration
+}
+
+// MergeLoads combines runs of the same requests into one summary, with
+// percentiles over all their latencies.
+func MergeLoads(runs ...LoadResult) LoadResult {
+	var out LoadResult
+	for _, r := range runs {
+		out.Sent += r.Sent
+		out.Errors += r.Errors
+		out.Seconds += r.Seconds
+		out.Latencies = append(out.Latencies, r.Latencies...)
+	}
+	slices.Sort(out.Latencies)
+	out.summarize()
+	return out
+}
+
+// summarize fills the percentiles and rate from Latencies, Sent and Seconds.
+func (r *LoadResult) summarize() {
+	if r.Seconds > 0 {
+		r.Achieved = float64(r.Sent) / r.Seconds
+	}
+	lats := r.Latencies
+	if len(lats) == 0 {
+		return
+	}
+	q := func(p float64) float64 { return lats[min(len(lats)-1, int(p*float64(len(lats))))] }
+	r.P50, r.P90, r.P99, r.Max = q(0.50), q(0.90), q(0.99), lats[len(lats)-1]
 }
 
 // Validate refuses anything but bounded loopback load.
@@ -153,11 +185,8 @@ func RunLoad(ctx context.Context, s LoadSpec) (LoadResult, error) {
 	}
 	wg.Wait()
 	slices.Sort(lats)
-	res := LoadResult{Sent: sent, Errors: errs, Achieved: float64(sent) / time.Duration(s.Duration).Seconds()}
-	if len(lats) > 0 {
-		q := func(p float64) float64 { return lats[min(len(lats)-1, int(p*float64(len(lats))))] }
-		res.P50, res.P90, res.P99, res.Max = q(0.50), q(0.90), q(0.99), lats[len(lats)-1]
-	}
+	res := LoadResult{Sent: sent, Errors: errs, Latencies: lats, Seconds: time.Duration(s.Duration).Seconds()}
+	res.summarize()
 	return res, nil
 }
 

@@ -92,15 +92,24 @@ func Search(ctx context.Context, env Env, docs int, rate float64, dur time.Durat
 			directReqs = append(directReqs, Request{Method: "POST", URL: engineURL + "/" + life.Alias(kind) + "/_search?filter_path=" + url.QueryEscape(searchapi.FilterPath()), Body: body})
 		}
 	}
+	// ABBA blocks (API, direct, direct, API), each half the duration after
+	// its own warm-up: whatever drifts during the run (merges after the
+	// bulk load, caches, JIT) weighs on both sides alike.
 	warm := JSONDuration(3 * time.Second)
-	fmt.Fprintf(env.Out, "load: %.0f req/s for %s through the API…\n", rate, dur)
-	if rep.API, err = load(ctx, LoadSpec{Requests: apiReqs, Rate: rate, Duration: JSONDuration(dur), Warmup: warm}); err != nil {
-		return rep, err
+	var apiRuns, directRuns []LoadResult
+	for i, viaAPI := range []bool{true, false, false, true} {
+		reqs, runs, what := apiReqs, &apiRuns, "through the API"
+		if !viaAPI {
+			reqs, runs, what = directReqs, &directRuns, "straight to the engine"
+		}
+		fmt.Fprintf(env.Out, "load %d/4: %.0f req/s for %s %s…\n", i+1, rate, dur/2, what)
+		r, err := load(ctx, LoadSpec{Requests: reqs, Rate: rate, Duration: JSONDuration(dur / 2), Warmup: warm})
+		if err != nil {
+			return rep, err
+		}
+		*runs = append(*runs, r)
 	}
-	fmt.Fprintf(env.Out, "load: %.0f req/s for %s straight to the engine…\n", rate, dur)
-	if rep.Direct, err = load(ctx, LoadSpec{Requests: directReqs, Rate: rate, Duration: JSONDuration(dur), Warmup: warm}); err != nil {
-		return rep, err
-	}
+	rep.API, rep.Direct = MergeLoads(apiRuns...), MergeLoads(directRuns...)
 	return rep, nil
 }
 
