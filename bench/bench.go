@@ -106,14 +106,22 @@ func readAll(ctx context.Context, db *sql.DB, index string) ([]indexer.Op, error
 	}
 }
 
-// ceiling creates a physical posts index tuned for loading and times the raw
-// _bulk of ops (re-targeted at it), returning docs/s.
-func ceiling(ctx context.Context, env Env, life *indexer.Lifecycle, ops []indexer.Op) (float64, time.Duration, error) {
+// ceiling creates a physical posts index and times the raw _bulk of ops
+// (re-targeted at it), returning docs/s. With live false the index keeps the
+// bulk-load settings reindex uses (no refresh, no replicas); with live true
+// it has the settings of a searchable index (refresh every second), which is
+// what a streaming writer such as the CDC worker always writes into.
+func ceiling(ctx context.Context, env Env, life *indexer.Lifecycle, ops []indexer.Op, live bool) (float64, time.Duration, error) {
 	physical, err := life.Create(ctx, mappings.Posts, env.Profile)
 	if err != nil {
 		return 0, 0, err
 	}
 	defer life.Delete(context.Background(), physical)
+	if live {
+		if err := life.Finish(ctx, physical); err != nil {
+			return 0, 0, err
+		}
+	}
 	for i := range ops {
 		ops[i].Index = physical
 	}
@@ -170,7 +178,7 @@ func Reindex(ctx context.Context, env Env, n int) (ReindexReport, error) {
 	}
 	rep.Docs = len(ops)
 	fmt.Fprintf(env.Out, "raw _bulk ceiling: %d documents…\n", len(ops))
-	if rep.Ceiling, rep.CeilingTook, err = ceiling(ctx, env, life, ops); err != nil {
+	if rep.Ceiling, rep.CeilingTook, err = ceiling(ctx, env, life, ops, false); err != nil {
 		return rep, err
 	}
 	ops = nil
@@ -210,7 +218,9 @@ func pass(ok bool) string {
 // CDCReport is the outcome of CDC.
 type CDCReport struct {
 	Events      int
-	Ceiling     float64 // raw _bulk docs/s for the same documents
+	Warmup      int     // row events streamed before the timed phase
+	Ceiling     float64 // raw _bulk docs/s for the same documents into a live-configured index
+	BulkCeiling float64 // the same into an index with bulk-load settings (refresh off)
 	CDC         float64 // row events/s, first insert to acknowledgement
 	CDCTook     time.Duration
 	Ratio       float64
@@ -271,13 +281,36 @@ func CDC(ctx context.Context, env Env, n int, rate int, d time.Duration) (CDCRep
 		return rep, err
 	}
 
+	// Phase 0: warm-up, untimed: the engine's JIT compiles the analysis path
+	// and every connection is open before anything is measured.
+	rep.Warmup = min(n/5, 20000)
+	fmt.Fprintf(env.Out, "cdc: warm-up, %d posts…\n", rep.Warmup)
+	if err := insertPosts(ctx, s.db, 1, rep.Warmup, 1000); err != nil {
+		return rep, err
+	}
+	for {
+		mu.Lock()
+		c := ackCount
+		mu.Unlock()
+		if c >= rep.Warmup {
+			break
+		}
+		select {
+		case err := <-done:
+			return rep, fmt.Errorf("worker stopped: %v", err)
+		case <-ctx.Done():
+			return rep, ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+
 	// Phase 1: n row events as fast as MySQL takes them.
 	fmt.Fprintf(env.Out, "cdc: inserting %d posts…\n", n)
 	mu.Lock()
 	acked, ackCount = map[string]time.Time{}, 0
 	mu.Unlock()
 	start := time.Now()
-	if err := insertPosts(ctx, s.db, 1, n, 1000); err != nil {
+	if err := insertPosts(ctx, s.db, uint64(rep.Warmup)+1, n, 1000); err != nil {
 		return rep, err
 	}
 	rep.InsertTook = time.Since(start)
@@ -315,7 +348,7 @@ func CDC(ctx context.Context, env Env, n int, rate int, d time.Duration) (CDCRep
 	mu.Unlock()
 	tick := 10 * time.Millisecond
 	perTick := max(1, rate*int(tick/time.Millisecond)/1000)
-	next := uint64(n + 1)
+	next := uint64(rep.Warmup + n + 1)
 	deadline := time.Now().Add(d)
 	t := time.NewTicker(tick)
 	for time.Now().Before(deadline) {
@@ -364,8 +397,11 @@ func CDC(ctx context.Context, env Env, n int, rate int, d time.Duration) (CDCRep
 		return rep, err
 	}
 	ops = ops[:min(len(ops), n)]
-	fmt.Fprintf(env.Out, "raw _bulk ceiling: %d documents…\n", len(ops))
-	if rep.Ceiling, _, err = ceiling(ctx, env, life, ops); err != nil {
+	fmt.Fprintf(env.Out, "raw _bulk ceiling: %d documents into a live-configured index, then with bulk-load settings…\n", len(ops))
+	if rep.Ceiling, _, err = ceiling(ctx, env, life, ops, true); err != nil {
+		return rep, err
+	}
+	if rep.BulkCeiling, _, err = ceiling(ctx, env, life, ops, false); err != nil {
 		return rep, err
 	}
 	rep.Ratio = rep.CDC / rep.Ceiling
@@ -414,10 +450,11 @@ func insertPosts(ctx context.Context, db *sql.DB, first uint64, count, per int) 
 
 // Print writes the report with its targets.
 func (r CDCReport) Print(w io.Writer) {
-	fmt.Fprintf(w, "\ncdc of %d row events (inserted in %s)\n", r.Events, r.InsertTook.Round(time.Millisecond))
-	fmt.Fprintf(w, "  raw _bulk ceiling   %9.0f docs/s\n", r.Ceiling)
+	fmt.Fprintf(w, "\ncdc of %d row events (inserted in %s, after %d untimed warm-up events)\n", r.Events, r.InsertTook.Round(time.Millisecond), r.Warmup)
+	fmt.Fprintf(w, "  raw _bulk ceiling   %9.0f docs/s  into a live-configured index (refresh 1s), as the worker writes\n", r.Ceiling)
+	fmt.Fprintf(w, "                      %9.0f docs/s  with bulk-load settings (refresh off), as reindex writes\n", r.BulkCeiling)
 	fmt.Fprintf(w, "  cdc end to end      %9.0f events/s (%s)  target ≥ 20000: %s\n", r.CDC, r.CDCTook.Round(time.Millisecond), pass(r.CDC >= 20000))
-	fmt.Fprintf(w, "  ratio               %9.2f        target ≥ 0.80: %s\n", r.Ratio, pass(r.Ratio >= 0.8))
+	fmt.Fprintf(w, "  ratio to the live ceiling %5.2f   target ≥ 0.80: %s  (%.2f of the bulk-load one)\n", r.Ratio, pass(r.Ratio >= 0.8), r.CDC/max(r.BulkCeiling, 1))
 	fmt.Fprintf(w, "  lag at %.0f events/s  p50 %s  p99 %s  (%d of %d rows)  target p99 ≤ 1s: %s\n",
 		r.SteadyRate, r.LagP50.Round(time.Millisecond), r.LagP99.Round(time.Millisecond), r.LagSamples, r.SteadyTotal, pass(r.LagSamples == r.SteadyTotal && r.LagP99 <= time.Second))
 	fmt.Fprintf(w, "  peak RSS (process)  %9.0f MiB\n", r.PeakRSSMiB)
