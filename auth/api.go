@@ -151,7 +151,7 @@ func (a *API) login(c *gin.Context) {
 		apierr.Fail(c, a.log, err)
 		return
 	}
-	t, err := a.svc.Login(c.Request.Context(), strings.ToLower(strings.TrimSpace(r.Email)), r.Password, ClientAddr(c.Request, a.trusted))
+	t, err := a.svc.Login(c.Request.Context(), strings.ToLower(strings.TrimSpace(r.Email)), r.Password, web.ClientAddr(c.Request, a.trusted))
 	if err != nil {
 		apierr.Fail(c, a.log, mapErr(err))
 		return

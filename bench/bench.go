@@ -281,6 +281,36 @@ func CDC(ctx context.Context, env Env, n int, rate int, d time.Duration) (CDCRep
 		return rep, err
 	}
 
+	// waitAcked waits until want distinct documents are acknowledged and
+	// returns the latest acknowledgement time.
+	waitAcked := func(want int) (time.Time, error) {
+		if want <= 0 {
+			return time.Now(), nil
+		}
+		for {
+			mu.Lock()
+			var last time.Time
+			if ackCount >= want {
+				for _, t := range acked {
+					if t.After(last) {
+						last = t
+					}
+				}
+			}
+			mu.Unlock()
+			if !last.IsZero() {
+				return last, nil
+			}
+			select {
+			case err := <-done:
+				return last, fmt.Errorf("worker stopped: %v", err)
+			case <-ctx.Done():
+				return last, ctx.Err()
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+	}
+
 	// Phase 0: warm-up, untimed: the engine's JIT compiles the analysis path
 	// and every connection is open before anything is measured.
 	rep.Warmup = min(n/5, 20000)
@@ -288,20 +318,8 @@ func CDC(ctx context.Context, env Env, n int, rate int, d time.Duration) (CDCRep
 	if err := insertPosts(ctx, s.db, 1, rep.Warmup, 1000); err != nil {
 		return rep, err
 	}
-	for {
-		mu.Lock()
-		c := ackCount
-		mu.Unlock()
-		if c >= rep.Warmup {
-			break
-		}
-		select {
-		case err := <-done:
-			return rep, fmt.Errorf("worker stopped: %v", err)
-		case <-ctx.Done():
-			return rep, ctx.Err()
-		case <-time.After(20 * time.Millisecond):
-		}
+	if _, err := waitAcked(rep.Warmup); err != nil {
+		return rep, err
 	}
 
 	// Phase 1: n row events as fast as MySQL takes them.
@@ -314,28 +332,9 @@ func CDC(ctx context.Context, env Env, n int, rate int, d time.Duration) (CDCRep
 		return rep, err
 	}
 	rep.InsertTook = time.Since(start)
-	var last time.Time
-	for {
-		mu.Lock()
-		c := ackCount
-		if c >= n {
-			for _, t := range acked {
-				if t.After(last) {
-					last = t
-				}
-			}
-		}
-		mu.Unlock()
-		if c >= n {
-			break
-		}
-		select {
-		case err := <-done:
-			return rep, fmt.Errorf("worker stopped: %v", err)
-		case <-ctx.Done():
-			return rep, ctx.Err()
-		case <-time.After(20 * time.Millisecond):
-		}
+	last, err := waitAcked(n)
+	if err != nil {
+		return rep, err
 	}
 	rep.CDCTook = last.Sub(start)
 	rep.CDC = float64(n) / rep.CDCTook.Seconds()

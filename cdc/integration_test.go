@@ -297,9 +297,10 @@ func TestIntegrationCDCSchemaChanges(t *testing.T) {
 	}
 }
 
-// A purged checkpoint position is an error that names the fix, never a skip.
-func TestIntegrationCDCPurgedBinlog(t *testing.T) {
-	eng := testEngines(t)[0]
+// caughtUpAndStopped is a pipeline over the base rows that streamed until it
+// caught up and was then stopped, with its checkpoint saved.
+func caughtUpAndStopped(t *testing.T, eng testEngine) (*pipeline, *sql.DB) {
+	t.Helper()
 	db, dsn := testdb.New(t)
 	baseRows(t, db)
 	p := newPipeline(t, db, dsn, eng)
@@ -308,6 +309,12 @@ func TestIntegrationCDCPurgedBinlog(t *testing.T) {
 	if err := p.stop(); err != nil {
 		t.Fatal(err)
 	}
+	return p, db
+}
+
+// A purged checkpoint position is an error that names the fix, never a skip.
+func TestIntegrationCDCPurgedBinlog(t *testing.T) {
+	p, db := caughtUpAndStopped(t, testEngines(t)[0])
 	// Point the checkpoint at a file the server no longer has (purging the
 	// shared test server's binlogs would disturb other pipelines).
 	mustExec(t, db, `UPDATE cdc_state SET binlog_file = 'binlog.000000', binlog_pos = 4`)
@@ -422,14 +429,7 @@ func TestIntegrationCDCRebuildsMissingIndex(t *testing.T) {
 func TestIntegrationCDCRebuildsOlderSchema(t *testing.T) {
 	eng := testEngines(t)[0]
 	ctx := context.Background()
-	db, dsn := testdb.New(t)
-	baseRows(t, db)
-	p := newPipeline(t, db, dsn, eng)
-	p.start(Config{})
-	p.caughtUp(60 * time.Second)
-	if err := p.stop(); err != nil {
-		t.Fatal(err)
-	}
+	p, db := caughtUpAndStopped(t, eng)
 
 	// The posts index as version 1 built it: no excerpt field, version 1 in _meta.
 	raw, err := mappings.Index(mappings.Posts, eng.Profile)

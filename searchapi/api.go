@@ -95,7 +95,7 @@ func (a *API) rateLimit(c *gin.Context) {
 	if a.limiter == nil {
 		return
 	}
-	if ok, wait := a.limiter.allow(clientAddr(c.Request, a.limiter.trusted)); !ok {
+	if ok, wait := a.limiter.allow(web.ClientAddr(c.Request, a.limiter.trusted)); !ok {
 		web.Fail(c, a.logger, web.RateLimited("요청이 너무 많습니다. 잠시 후 다시 시도해 주세요.", wait))
 	}
 }

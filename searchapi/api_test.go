@@ -390,32 +390,8 @@ func TestRetryAfterRoundsUp(t *testing.T) {
 	}
 }
 
-func TestClientAddr(t *testing.T) {
-	trusted := []string{"10.0.0.0/8", "192.168.1.1"}
-	var prefixes = mustPrefixes(t, trusted)
-	tests := []struct {
-		remote, xff, want string
-	}{
-		{"203.0.113.5:1234", "", "203.0.113.5"},
-		{"203.0.113.5:1234", "198.51.100.1", "203.0.113.5"},                  // untrusted peer: header ignored
-		{"10.1.2.3:1234", "198.51.100.1", "198.51.100.1"},                    // trusted proxy
-		{"10.1.2.3:1234", "1.1.1.1, 198.51.100.1, 10.9.9.9", "198.51.100.1"}, // right-most untrusted
-		{"10.1.2.3:1234", "1.1.1.1, garbage", "10.1.2.3"},                    // unparsable: stop at the proxy
-		{"10.1.2.3:1234", "", "10.1.2.3"},
-		{"[2001:db8::1]:443", "", "2001:db8::1"},
-		{"[::ffff:192.0.2.7]:443", "", "192.0.2.7"},
-	}
-	for _, tt := range tests {
-		r := httptest.NewRequest(http.MethodGet, "/", nil)
-		r.RemoteAddr = tt.remote
-		if tt.xff != "" {
-			r.Header.Set("X-Forwarded-For", tt.xff)
-		}
-		if got := clientAddr(r, prefixes); got.String() != tt.want {
-			t.Errorf("clientAddr(%s, %q) = %s, want %s", tt.remote, tt.xff, got, tt.want)
-		}
-	}
-	// An IPv6 client is its /64.
+// An IPv6 client is its /64 (ClientAddr itself is tested in package web).
+func TestLimiterGroupsIPv6By64(t *testing.T) {
 	l := newLimiter(1, 1, nil, time.Now)
 	l.allow(addr("2001:db8:1:2::1"))
 	if ok, _ := l.allow(addr("2001:db8:1:2::ffff")); ok {

@@ -1,4 +1,4 @@
-package auth
+package web
 
 import (
 	"net"
@@ -7,11 +7,10 @@ import (
 	"strings"
 )
 
-// ClientAddr is the address a request is counted against by the login
-// throttle: the TCP peer or, when the peer is a trusted proxy, the right-most
-// X-Forwarded-For entry that is not itself a trusted proxy. Entries left of
-// it are the client's word and cannot be believed. (searchapi's rate limiter
-// reads the same list, searchapi.trusted_proxies, the same way.)
+// ClientAddr is the address a request is counted against (the search rate
+// limit, the login throttle): the TCP peer or, when the peer is a trusted
+// proxy, the right-most X-Forwarded-For entry that is not itself a trusted
+// proxy. Entries left of it are the client's word and cannot be believed.
 func ClientAddr(r *http.Request, trusted []netip.Prefix) netip.Addr {
 	peer := peerAddr(r.RemoteAddr)
 	if !isTrusted(peer, trusted) {
