@@ -62,3 +62,17 @@ func TestPostDoc(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkPostDoc is the per-row cost of the builder, which the CDC worker
+// and reindex pay for every document on the same cores as the engine.
+func BenchmarkPostDoc(b *testing.B) {
+	now := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	r := indexer.PostRow{ID: 7, UserID: 3, AuthorNickname: "숨쉬는고래", AuthorStatus: "active", Category: "질문",
+		Title: "아이의 천식이 밤에 심해져요", Body: strings.Repeat("흡입기를 쓰고 나서 숨이 편해졌어요. ", 8), Status: "visible", CreatedAt: now, UpdatedAt: now}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, _, err := indexer.PostDoc(r); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
