@@ -19,6 +19,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 	"time"
 
 	mysqldrv "github.com/go-sql-driver/mysql"
@@ -41,8 +42,8 @@ type Options struct {
 // ParseDSN parses a go-sql-driver DSN (user:pass@tcp(host:port)/dbname?params)
 // and forces the settings the schema relies on: ParseTime, Loc=UTC, session
 // time_zone '+00:00' (so DEFAULT CURRENT_TIMESTAMP agrees with Loc),
-// utf8mb4/utf8mb4_unicode_ci and no multi-statements. Other parameters of the
-// DSN are kept. The CDC worker can use the result for its replication
+// utf8mb4/utf8mb4_unicode_ci and no multi-statements; interpolateParams is
+// on unless the DSN sets it. Other parameters of the DSN are kept. The CDC worker can use the result for its replication
 // connection (Addr, User, Passwd).
 func ParseDSN(dsn string) (*mysqldrv.Config, error) {
 	cfg, err := mysqldrv.ParseDSN(dsn)
@@ -56,6 +57,13 @@ func ParseDSN(dsn string) (*mysqldrv.Config, error) {
 		cfg.Params = map[string]string{}
 	}
 	cfg.Params["time_zone"] = "'+00:00'"
+	if !strings.Contains(dsn, "interpolateParams=") {
+		// One round trip per query instead of prepare, execute, close: the
+		// CDC worker's id-list re-reads and most API queries run once each.
+		// Safe here: the charset is always utf8mb4 (the driver refuses
+		// interpolation with the multibyte charsets where it is not).
+		cfg.InterpolateParams = true
+	}
 	if err := cfg.Apply(mysqldrv.Charset(Charset, Collation)); err != nil {
 		return nil, fmt.Errorf("mysql: apply charset: %w", err)
 	}

@@ -182,6 +182,25 @@ func TestNewMigratorSeesEveryFile(t *testing.T) {
 	}
 }
 
+// Queries interpolate their arguments (one round trip each) unless the DSN
+// says otherwise.
+func TestParseDSNInterpolatesByDefault(t *testing.T) {
+	for dsn, want := range map[string]bool{
+		"u:p@tcp(db:3306)/x":                           true,
+		"u:p@tcp(db:3306)/x?interpolateParams=false":   false,
+		"u:p@tcp(db:3306)/x?interpolateParams=true":    true,
+		"u:p@tcp(db:3306)/x?timeout=3s&charset=latin1": true,
+	} {
+		cfg, err := ParseDSN(dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cfg.InterpolateParams != want {
+			t.Errorf("%s: InterpolateParams = %v, want %v", dsn, cfg.InterpolateParams, want)
+		}
+	}
+}
+
 func TestParseDSN(t *testing.T) {
 	tests := []struct {
 		name, dsn string
