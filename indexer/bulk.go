@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"regexp"
 	"slices"
 	"strconv"
 	"sync"
@@ -671,7 +672,28 @@ func bulkItemFailure(pos int, op *Op, it *bulkItem) ItemError {
 func bulkNewItemError(pos int, op *Op, status int, typ, reason string) ItemError {
 	o := *op
 	o.Doc = nil
-	return ItemError{Pos: pos, Op: o, Status: status, Type: typ, Reason: reason}
+	return ItemError{Pos: pos, Op: o, Status: status, Type: typ, Reason: WithholdValues(reason)}
+}
+
+// quotedValues are the places where the engines quote a document's content
+// in an item error: field value previews, immense-term prefixes, the input
+// of a number or date that did not parse.
+var quotedValues = []*regexp.Regexp{
+	regexp.MustCompile(`(Preview of field's value: )'(?s:.*?)'`),
+	regexp.MustCompile(`(The prefix of the first immense term is: )'(?s:.*?)'`),
+	regexp.MustCompile(`(For input string: )"(?s:.*?)"`),
+	regexp.MustCompile(`(failed to parse date field )\[(?s:.*?)\]`),
+	regexp.MustCompile(`(Cannot parse value )\[(?s:.*?)\]`),
+}
+
+// WithholdValues removes the document content an engine's error reason
+// quotes, keeping what explains the failure (field, type, limits): reasons
+// end up in logs and the dead-letter table, where users' text must not.
+func WithholdValues(reason string) string {
+	for _, re := range quotedValues {
+		reason = re.ReplaceAllString(reason, "${1}[withheld]")
+	}
+	return reason
 }
 
 func bulkStatusError(err error) *engine.StatusError {
