@@ -27,6 +27,7 @@ import (
 	"github.com/gin-gonic/gin"
 	gomysql "github.com/go-sql-driver/mysql"
 
+	"github.com/soomcare/soomcare/mysql"
 	"github.com/soomcare/soomcare/records"
 )
 
@@ -148,20 +149,11 @@ func (in *medicationInput) check() error {
 }
 
 func (a *API) listMedications(c *gin.Context) (int, any, error) {
-	rows, err := a.db.QueryContext(c.Request.Context(), "SELECT "+medicationColumns+" FROM medications WHERE user_id = ? AND deleted_at IS NULL ORDER BY id LIMIT 500", records.UserID(c))
+	items, err := mysql.QueryAll(c.Request.Context(), a.db, scanMedication, "SELECT "+medicationColumns+" FROM medications WHERE user_id = ? AND deleted_at IS NULL ORDER BY id LIMIT 500", records.UserID(c))
 	if err != nil {
 		return 0, nil, fmt.Errorf("medication: list: %w", err)
 	}
-	defer rows.Close()
-	items := []Medication{}
-	for rows.Next() {
-		m, err := scanMedication(rows)
-		if err != nil {
-			return 0, nil, err
-		}
-		items = append(items, m)
-	}
-	return http.StatusOK, gin.H{"items": items}, rows.Err()
+	return http.StatusOK, gin.H{"items": items}, nil
 }
 
 // medication returns the caller's live medication id (ErrNotFound otherwise).
@@ -341,20 +333,11 @@ func (a *API) checkSchedule(in *scheduleInput, zone string) (times string, bits 
 }
 
 func (a *API) listSchedules(c *gin.Context) (int, any, error) {
-	rows, err := a.db.QueryContext(c.Request.Context(), "SELECT "+scheduleColumns+" FROM medication_schedules WHERE user_id = ? AND deleted_at IS NULL ORDER BY id LIMIT 500", records.UserID(c))
+	items, err := mysql.QueryAll(c.Request.Context(), a.db, scanSchedule, "SELECT "+scheduleColumns+" FROM medication_schedules WHERE user_id = ? AND deleted_at IS NULL ORDER BY id LIMIT 500", records.UserID(c))
 	if err != nil {
 		return 0, nil, fmt.Errorf("medication: list schedules: %w", err)
 	}
-	defer rows.Close()
-	items := []Schedule{}
-	for rows.Next() {
-		s, err := scanSchedule(rows)
-		if err != nil {
-			return 0, nil, err
-		}
-		items = append(items, s)
-	}
-	return http.StatusOK, gin.H{"items": items}, rows.Err()
+	return http.StatusOK, gin.H{"items": items}, nil
 }
 
 func (a *API) schedule(ctx context.Context, q records.Querier, uid, id uint64) (Schedule, error) {
@@ -536,20 +519,11 @@ func (a *API) listIntakes(c *gin.Context) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	rows, err := a.db.QueryContext(c.Request.Context(), "SELECT "+intakeColumns+" FROM medication_intakes WHERE user_id = ? AND recorded_at >= ? AND recorded_at < ? ORDER BY recorded_at, id LIMIT 1000", uid, from, to)
+	items, err := mysql.QueryAll(c.Request.Context(), a.db, scanIntake, "SELECT "+intakeColumns+" FROM medication_intakes WHERE user_id = ? AND recorded_at >= ? AND recorded_at < ? ORDER BY recorded_at, id LIMIT 1000", uid, from, to)
 	if err != nil {
 		return 0, nil, fmt.Errorf("medication: list intakes: %w", err)
 	}
-	defer rows.Close()
-	items := []Intake{}
-	for rows.Next() {
-		x, err := scanIntake(rows)
-		if err != nil {
-			return 0, nil, err
-		}
-		items = append(items, x)
-	}
-	return http.StatusOK, gin.H{"items": items, "from": from, "to": to}, rows.Err()
+	return http.StatusOK, gin.H{"items": items, "from": from, "to": to}, nil
 }
 
 func (a *API) createIntake(c *gin.Context) (int, any, error) {

@@ -288,3 +288,31 @@ func insertUser(t *testing.T, db *sql.DB, nickname, bio string) int64 {
 	}
 	return id
 }
+
+// QueryAll scans every row, answers an empty (non-nil) slice for no rows, and
+// stops at the first scan error; QueryIDs is QueryAll of one id column.
+func TestQueryAll(t *testing.T) {
+	db := migrated(t)
+	ctx := t.Context()
+	ids := []int64{insertUser(t, db, "첫째", ""), insertUser(t, db, "둘째", "")}
+	type user struct {
+		ID   uint64
+		Nick string
+	}
+	scan := func(r Scanner) (u user, err error) { return u, r.Scan(&u.ID, &u.Nick) }
+	got, err := QueryAll(ctx, db, scan, "SELECT id, nickname FROM users WHERE id IN (?, ?) ORDER BY id", ids[0], ids[1])
+	if err != nil || len(got) != 2 || got[0].Nick != "첫째" || got[1].Nick != "둘째" {
+		t.Fatalf("QueryAll = %+v, %v", got, err)
+	}
+	none, err := QueryAll(ctx, db, scan, "SELECT id, nickname FROM users WHERE id = 0")
+	if err != nil || none == nil || len(none) != 0 {
+		t.Errorf("no rows: %#v, %v; want an empty non-nil slice", none, err)
+	}
+	if _, err := QueryAll(ctx, db, scan, "SELECT id FROM users"); err == nil {
+		t.Error("a scan error (one column for two targets) was not returned")
+	}
+	if got, err := QueryIDs(ctx, db, "SELECT id FROM users WHERE id IN (?, ?) ORDER BY id", ids[0], ids[1]); err != nil ||
+		len(got) != 2 || got[0] != uint64(ids[0]) || got[1] != uint64(ids[1]) {
+		t.Errorf("QueryIDs = %v, %v", got, err)
+	}
+}

@@ -103,20 +103,36 @@ func Ping(ctx context.Context, db *sql.DB) error {
 	return nil
 }
 
-// QueryIDs runs a query whose only column is an unsigned id and returns the ids.
-func QueryIDs(ctx context.Context, db *sql.DB, query string, args ...any) ([]uint64, error) {
-	rows, err := db.QueryContext(ctx, query, args...)
+// Queryer runs queries: a *sql.DB, *sql.Tx or *sql.Conn.
+type Queryer interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// Scanner is one row to scan: *sql.Row or *sql.Rows.
+type Scanner = interface {
+	Scan(dest ...any) error
+}
+
+// QueryAll runs query and returns every row scanned by scan, an empty (not
+// nil) slice when there is none.
+func QueryAll[T any](ctx context.Context, q Queryer, scan func(Scanner) (T, error), query string, args ...any) ([]T, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var ids []uint64
+	out := []T{}
 	for rows.Next() {
-		var id uint64
-		if err := rows.Scan(&id); err != nil {
+		v, err := scan(rows)
+		if err != nil {
 			return nil, err
 		}
-		ids = append(ids, id)
+		out = append(out, v)
 	}
-	return ids, rows.Err()
+	return out, rows.Err()
+}
+
+// QueryIDs runs a query whose only column is an unsigned id and returns the ids.
+func QueryIDs(ctx context.Context, q Queryer, query string, args ...any) ([]uint64, error) {
+	return QueryAll(ctx, q, func(r Scanner) (id uint64, err error) { return id, r.Scan(&id) }, query, args...)
 }

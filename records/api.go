@@ -32,6 +32,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/soomcare/soomcare/mysql"
 	"github.com/soomcare/soomcare/web"
 )
 
@@ -270,22 +271,11 @@ func (a *API) list(k kind) handler {
 		}
 		query += " ORDER BY " + k.order + ", id LIMIT ?"
 		args = append(args, p.limit+1)
-		rows, err := a.db.QueryContext(c.Request.Context(), query, args...)
+		items, err := mysql.QueryAll(c.Request.Context(), a.db, k.scan, query, args...)
 		if err != nil {
 			return 0, nil, fmt.Errorf("records: list %s: %w", k.table, err)
 		}
-		defer rows.Close()
-		out := List{Items: []any{}, From: p.from, To: p.to}
-		for rows.Next() {
-			item, err := k.scan(rows)
-			if err != nil {
-				return 0, nil, fmt.Errorf("records: scan %s: %w", k.table, err)
-			}
-			out.Items = append(out.Items, item)
-		}
-		if err := rows.Err(); err != nil {
-			return 0, nil, err
-		}
+		out := List{Items: items, From: p.from, To: p.to}
 		if len(out.Items) > p.limit {
 			out.Items = out.Items[:p.limit]
 			next := p.next(k, out.Items[p.limit-1])
