@@ -88,3 +88,12 @@ func TestVersion(t *testing.T) {
 		t.Fatalf("code %d out %q", code, out)
 	}
 }
+
+// calendar.cache_entries 0 means no cache; report.Options reads 0 as "default".
+func TestCalendarCacheSetting(t *testing.T) {
+	for entries, want := range map[int]int{0: -1, 1: 1, 4096: 4096} {
+		if got := calendarCache(entries); got != want {
+			t.Errorf("calendarCache(%d) = %d, want %d", entries, got, want)
+		}
+	}
+}

@@ -137,6 +137,15 @@ func careMounts(ctx context.Context, c *config.Config, db *sql.DB, log *slog.Log
 		records.New(db, records.Options{Logger: log}).Mount,
 		medication.New(db, medication.Options{Logger: log}).Mount,
 		reminder.NewAPI(db, sender, nil, log).Mount,
-		report.New(db, report.Options{Logger: log}).Mount,
+		report.New(db, report.Options{Logger: log, CalendarCache: calendarCache(c.Calendar.CacheEntries)}).Mount,
 	}, nil
+}
+
+// calendarCache maps calendar.cache_entries (0 = off) onto
+// report.Options.CalendarCache (0 = the default, negative = off).
+func calendarCache(entries int) int {
+	if entries == 0 {
+		return -1
+	}
+	return entries
 }

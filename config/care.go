@@ -35,7 +35,18 @@ type Reminders struct {
 	InServe     bool          `mapstructure:"in_serve"`     // also run the dispatcher inside `soomcare serve`
 }
 
+// Calendar configures GET /v1/me/calendar.
+type Calendar struct {
+	// CacheEntries is how many computed months (user, month) each serve
+	// process keeps in memory (≈ 7 KB each), checked against the user's
+	// records version on every request; 0 turns the cache off.
+	CacheEntries int `mapstructure:"cache_entries"`
+}
+
 func (c *Config) validateCare(bad func(key, format string, args ...any), positive func(key string, d time.Duration)) {
+	if c.Calendar.CacheEntries < 0 || c.Calendar.CacheEntries > 1_000_000 {
+		bad("calendar.cache_entries", "must be between 0 (no cache) and 1000000 (got %d)", c.Calendar.CacheEntries)
+	}
 	u, err := url.Parse(strings.TrimSpace(c.Push.Endpoint))
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		bad("push.endpoint", "must be an http(s) URL such as https://fcm.googleapis.com (got %q)", c.Push.Endpoint)

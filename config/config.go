@@ -49,6 +49,7 @@ type Config struct {
 	Uploads   Uploads   `mapstructure:"uploads"`
 	Push      Push      `mapstructure:"push"`      // care.go
 	Reminders Reminders `mapstructure:"reminders"` // care.go
+	Calendar  Calendar  `mapstructure:"calendar"`  // care.go
 }
 
 // Log configures log/slog.
@@ -262,6 +263,7 @@ func defaults() map[string]any {
 		"reminders.max_attempts":          5,
 		"reminders.backoff":               "30s",
 		"reminders.in_serve":              false,
+		"calendar.cache_entries":          4096,
 
 		// login throttle and refresh-token grace (package auth)
 		"auth.refresh_reuse_grace":             "20s",

@@ -78,6 +78,7 @@ func TestLoadErrorsNameTheKey(t *testing.T) {
 		{"bad duration", "", []string{"SOOMCARE_HTTP_READ_TIMEOUT=soon"}, "", "invalid duration"},
 		{"negative timeout", "http:\n  write_timeout: -1s\n", nil, "http.write_timeout", "positive duration"},
 		{"bad dsn", "", []string{"SOOMCARE_MYSQL_DSN=not a dsn"}, "mysql.dsn", "not a valid DSN"},
+		{"negative calendar cache", "", []string{"SOOMCARE_CALENDAR_CACHE_ENTRIES=-1"}, "calendar.cache_entries", "between 0 (no cache)"},
 		{"unknown file key", "serch:\n  engine: opensearch\n", nil, "serch.engine", "unknown key"},
 		{"unknown env", "", []string{"SOOMCARE_SEARCH_ENGIN=opensearch"}, "SOOMCARE_SEARCH_ENGIN", "unknown environment variable"},
 		{"malformed yaml", "search: [engine: :\n", nil, "", "not valid YAML"},
