@@ -214,11 +214,7 @@ func baseRows(t *testing.T, db *sql.DB) {
 func TestIntegrationCDCRoundTrip(t *testing.T) {
 	for _, eng := range testEngines(t) {
 		t.Run(eng.Kind, func(t *testing.T) {
-			db, dsn := testdb.New(t)
-			baseRows(t, db)
-			p := newPipeline(t, db, dsn, eng)
-			p.start(Config{})
-			p.caughtUp(60 * time.Second) // snapshot, then streaming
+			p, db := streaming(t, eng, Config{})
 			if d := p.doc(mappings.Posts, 1); d == nil || d["author_nickname"] != "숨쉬는고래" {
 				t.Fatalf("snapshot post 1 = %v", d)
 			}
@@ -271,11 +267,7 @@ func TestIntegrationCDCRoundTrip(t *testing.T) {
 // DDL on a watched table keeps the stream going; a dropped one stops it.
 func TestIntegrationCDCSchemaChanges(t *testing.T) {
 	eng := testEngines(t)[0]
-	db, dsn := testdb.New(t)
-	baseRows(t, db)
-	p := newPipeline(t, db, dsn, eng)
-	p.start(Config{})
-	p.caughtUp(60 * time.Second)
+	p, db := streaming(t, eng, Config{})
 	mustExec(t, db, `ALTER TABLE posts ADD COLUMN mood VARCHAR(20) NULL`)
 	mustExec(t, db, `UPDATE posts SET title = '컬럼 추가 후 수정', mood = '좋음' WHERE id = 1`)
 	mustExec(t, db, `ALTER TABLE posts MODIFY COLUMN mood VARCHAR(40) NULL`)
@@ -297,15 +289,23 @@ func TestIntegrationCDCSchemaChanges(t *testing.T) {
 	}
 }
 
-// caughtUpAndStopped is a pipeline over the base rows that streamed until it
-// caught up and was then stopped, with its checkpoint saved.
-func caughtUpAndStopped(t *testing.T, eng testEngine) (*pipeline, *sql.DB) {
+// streaming is a pipeline over the base rows, started with cfg, that has
+// caught up (snapshot, then streaming).
+func streaming(t *testing.T, eng testEngine, cfg Config) (*pipeline, *sql.DB) {
 	t.Helper()
 	db, dsn := testdb.New(t)
 	baseRows(t, db)
 	p := newPipeline(t, db, dsn, eng)
-	p.start(Config{})
+	p.start(cfg)
 	p.caughtUp(60 * time.Second)
+	return p, db
+}
+
+// caughtUpAndStopped is a streaming pipeline that was then stopped, with its
+// checkpoint saved.
+func caughtUpAndStopped(t *testing.T, eng testEngine) (*pipeline, *sql.DB) {
+	t.Helper()
+	p, db := streaming(t, eng, Config{})
 	if err := p.stop(); err != nil {
 		t.Fatal(err)
 	}
@@ -330,11 +330,7 @@ func TestIntegrationCDCLargeTransaction(t *testing.T) {
 		t.Skip("large transaction")
 	}
 	eng := testEngines(t)[0]
-	db, dsn := testdb.New(t)
-	baseRows(t, db)
-	p := newPipeline(t, db, dsn, eng)
-	p.start(Config{BatchSize: 1000})
-	p.caughtUp(60 * time.Second)
+	p, db := streaming(t, eng, Config{BatchSize: 1000})
 
 	var peak atomic.Uint64
 	stopSampling := make(chan struct{})
@@ -380,11 +376,7 @@ func TestIntegrationCDCLargeTransaction(t *testing.T) {
 // auto-created with dynamic mappings), and streaming goes on.
 func TestIntegrationCDCRebuildsMissingIndex(t *testing.T) {
 	eng := testEngines(t)[0]
-	db, dsn := testdb.New(t)
-	baseRows(t, db)
-	p := newPipeline(t, db, dsn, eng)
-	p.start(Config{})
-	p.caughtUp(60 * time.Second)
+	p, db := streaming(t, eng, Config{})
 	all, _, err := p.life.Physical(context.Background(), mappings.Posts)
 	if err != nil || len(all) == 0 {
 		t.Fatalf("physical posts indices %v, %v", all, err)
@@ -481,11 +473,7 @@ func TestIntegrationCDCRebuildsOlderSchema(t *testing.T) {
 // reason; the stream and the checkpoint go on past it, and nothing else is lost.
 func TestIntegrationCDCDeadLetter(t *testing.T) {
 	eng := testEngines(t)[0]
-	db, dsn := testdb.New(t)
-	baseRows(t, db)
-	p := newPipeline(t, db, dsn, eng)
-	p.start(Config{})
-	p.caughtUp(60 * time.Second)
+	p, db := streaming(t, eng, Config{})
 	huge := strings.Repeat("천식", 6000) // one 36 KB keyword term: Lucene refuses terms over 32766 bytes
 	mustExec(t, db, `INSERT INTO contents (id, author_id, title, body, category, tags, status, published_at)
 	  VALUES (7, 2, '거대한 태그', '본문', '약물', JSON_ARRAY(?), 'published', NOW())`, huge)
