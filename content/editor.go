@@ -3,7 +3,6 @@ package content
 import (
 	"context"
 	"database/sql"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -16,6 +15,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/soomcare/soomcare/auth/apierr"
+	"github.com/soomcare/soomcare/web"
 )
 
 // Editor list limits.
@@ -60,19 +60,16 @@ type listCursor struct {
 }
 
 func (c listCursor) encode() string {
-	b, _ := json.Marshal(c)
-	return base64.RawURLEncoding.EncodeToString(b)
+	s, _ := web.EncodeCursor(c) // numbers and strings: always encodable
+	return s
 }
+
+// maxCursorLen is the base64url of 512 bytes of JSON, in characters.
+const maxCursorLen = 683
 
 func decodeCursor(s string) (listCursor, bool) {
 	var c listCursor
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil || len(b) > 512 {
-		return c, false
-	}
-	dec := json.NewDecoder(strings.NewReader(string(b)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&c); err != nil || c.ID == 0 {
+	if !web.DecodeCursor(s, maxCursorLen, &c) || c.ID == 0 {
 		return c, false
 	}
 	return c, true

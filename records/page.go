@@ -1,8 +1,6 @@
 package records
 
 import (
-	"encoding/base64"
-	"encoding/json"
 	"strconv"
 	"time"
 
@@ -21,6 +19,8 @@ import (
 const (
 	DefaultPageSize = 100
 	MaxPageSize     = 1000
+
+	maxCursorLen = 683 // characters: the base64url of 512 bytes of JSON
 )
 
 // page is a parsed list request.
@@ -85,12 +85,8 @@ func badCursor() error {
 }
 
 func decodeCursor(s string, k kind) (*cursor, bool) {
-	raw, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil || len(raw) > 512 {
-		return nil, false
-	}
 	var c cursor
-	if err := json.Unmarshal(raw, &c); err != nil || c.Kind != k.path || c.ID == 0 || !c.To.After(c.From) {
+	if !web.DecodeCursor(s, maxCursorLen, &c) || c.Kind != k.path || c.ID == 0 || !c.To.After(c.From) {
 		return nil, false
 	}
 	if k.dates {
@@ -122,6 +118,6 @@ func (p page) next(k kind, item any) string {
 	case HealthEvent:
 		c.At, c.ID = x.StartDate, x.ID
 	}
-	raw, _ := json.Marshal(c)
-	return base64.RawURLEncoding.EncodeToString(raw)
+	next, _ := web.EncodeCursor(c) // strings, times and a number: always encodable
+	return next
 }

@@ -1,7 +1,6 @@
 package searchapi
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
@@ -64,31 +63,22 @@ func encodeCursor(fingerprint string, after []json.RawMessage) (string, error) {
 	for i, a := range after {
 		c.After[i] = json.Number(strings.TrimSpace(string(a)))
 	}
-	b, err := json.Marshal(c)
+	s, err := web.EncodeCursor(c)
 	if err != nil {
 		return "", fmt.Errorf("cursor from sort values %s: %w", after, err)
 	}
-	return base64.RawURLEncoding.EncodeToString(b), nil
+	return s, nil
 }
 
 // decodeCursor checks a cursor against the request's fingerprint and the sort
 // mode's shape and returns its search_after values.
 func decodeCursor(s, fingerprint string, shape []valueKind) ([]string, *web.Error) {
-	if len(s) > maxCursorBytes {
-		return nil, badCursor()
-	}
-	raw, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil {
-		return nil, badCursor()
-	}
 	var c struct {
 		V     int               `json:"v"`
 		F     string            `json:"f"`
 		After []json.RawMessage `json:"a"`
 	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&c); err != nil || dec.More() {
+	if !web.DecodeCursor(s, maxCursorBytes, &c) {
 		return nil, badCursor()
 	}
 	if c.V != cursorVersion || c.F != fingerprint || len(c.After) != len(shape) {
