@@ -95,7 +95,7 @@ const (
 
 	maxTotal      = 1000 // hits counted exactly; past it total.relation is "gte"
 	maxNgramRunes = 30   // prefix and bigram clauses only for queries up to this long
-	excerptRunes  = 120  // highlight fragment size of bodies, about the stored excerpt's length
+	fragmentRunes = 120  // highlight fragment size of bodies, about the stored excerpt's length
 )
 
 // SearchBody is the _search body of a per-type search page. It asks for one
@@ -214,7 +214,7 @@ func highlight(kind string) M {
 	for _, f := range layouts[kind].highlight {
 		switch f {
 		case "body", "bio", "summary":
-			fields[f] = M{"fragment_size": excerptRunes, "number_of_fragments": 2}
+			fields[f] = M{"fragment_size": fragmentRunes, "number_of_fragments": 2}
 		default:
 			fields[f] = M{"number_of_fragments": 0}
 		}
