@@ -7,11 +7,19 @@
 //  1. plan: each tick, every live schedule's doses due in
 //     [now − reminders.grace, now] are INSERTed into reminder_deliveries,
 //     whose UNIQUE (schedule_id, due_at) makes the second insert a no-op;
-//  2. claim: a dispatcher takes a pending row with a conditional UPDATE
-//     (status pending/retry, lease free) that only one dispatcher can win;
-//  3. unless the dose is already recorded, send; then record the outcome:
+//  2. claim: a dispatcher takes one pending row at a time with a conditional
+//     UPDATE (status pending/retry, lease free, attempts unchanged) that only
+//     one dispatcher can win; the lease runs Lease from the clock at the
+//     claim, not from the start of the tick;
+//  3. unless the dose is already recorded, send: before each device's request
+//     the lease is renewed (only while still held and unexpired; otherwise
+//     nothing more is sent), and each request is cut off after Lease/2, so
+//     no request outlives the lease it renewed; then record the outcome:
 //     sent, retry (with backoff, the lease released) or failed after
-//     reminders.max_attempts.
+//     reminders.max_attempts. The outcome UPDATE matches only the claim this
+//     dispatcher made (claimed_by and attempts); if another dispatcher
+//     re-claimed the row it matches nothing, which is logged and counted
+//     (Stats.LeaseLost), never silent.
 //
 // A dose the user has already recorded as taken or skipped for that due
 // time (medication_intakes with the same schedule_id and scheduled_at =
@@ -20,9 +28,9 @@
 // too. The check runs after the claim, right before each send attempt, so a
 // dose recorded while its reminder waits for a retry is not sent either.
 //
-// The one gap is a crash between a successful send and step 3: the lease
-// expires and the reminder is sent again (at-least-once for that instant;
-// never twice otherwise). Doses due while every dispatcher was down longer
+// The one gap is a crash (or a stall longer than the lease) between a
+// successful send and step 3: the lease expires and the reminder is sent
+// again (at-least-once for that instant; never twice otherwise). Doses due while every dispatcher was down longer
 // than the grace are skipped, not sent late in a burst.
 package reminder
 
@@ -45,7 +53,7 @@ import (
 type Options struct {
 	Interval    time.Duration // between ticks
 	Grace       time.Duration // how late a due dose is still reminded
-	Lease       time.Duration // how long a claimed delivery is reserved for its dispatcher
+	Lease       time.Duration // how long a claim or renewal reserves a delivery; each FCM request gets at most Lease/2
 	MaxAttempts int
 	Backoff     time.Duration // first retry delay; doubles per attempt
 	Logger      *slog.Logger
@@ -101,7 +109,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		if err != nil && ctx.Err() == nil {
 			d.opts.Logger.Error("reminder tick failed", "err", err)
 		} else if st.Claimed > 0 {
-			d.opts.Logger.Info("reminders", "planned", st.Planned, "sent", st.Sent, "retry", st.Retry, "failed", st.Failed, "no_device", st.NoDevice, "already_recorded", st.Recorded)
+			d.opts.Logger.Info("reminders", "planned", st.Planned, "sent", st.Sent, "retry", st.Retry, "failed", st.Failed, "no_device", st.NoDevice, "already_recorded", st.Recorded, "lease_lost", st.LeaseLost)
 		}
 		select {
 		case <-ctx.Done():
@@ -115,6 +123,10 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 type Stats struct {
 	Planned, Claimed, Sent, Retry, Failed, NoDevice int
 	Recorded                                        int // not sent: the dose was already recorded (already_recorded)
+	// LeaseLost counts claimed rows whose lease ran out before a send (not
+	// sent) or that another dispatcher re-claimed before the outcome was
+	// recorded (outcome not written; logged as a warning).
+	LeaseLost int
 }
 
 // Tick plans the due doses and delivers what is pending.
@@ -187,92 +199,181 @@ func (d *Dispatcher) plan(ctx context.Context, now time.Time) (int, error) {
 	return len(dues), nil
 }
 
-// deliver claims pending rows one by one and sends them.
+// deliver claims the pending rows one at a time and sends them. The
+// candidates are read once per tick; each claim, lease renewal and outcome
+// takes the clock again (opts.Now), so a long tick never works under a lease
+// computed at its start.
 func (d *Dispatcher) deliver(ctx context.Context, now time.Time, st *Stats) error {
-	rows, err := d.db.QueryContext(ctx, `SELECT d.id, d.schedule_id, d.user_id, d.due_at, d.attempts
-		FROM reminder_deliveries d
-		WHERE d.status IN ('pending', 'retry') AND d.next_attempt_at <= ? AND (d.claimed_until IS NULL OR d.claimed_until < ?)
-		ORDER BY d.next_attempt_at LIMIT 500`, now, now)
+	pending, err := d.candidates(ctx, now)
 	if err != nil {
-		return fmt.Errorf("reminder: pending: %w", err)
-	}
-	type row struct {
-		id, scheduleID, userID uint64
-		dueAt                  time.Time
-		attempts               int
-	}
-	var pending []row
-	for rows.Next() {
-		var r row
-		if err := rows.Scan(&r.id, &r.scheduleID, &r.userID, &r.dueAt, &r.attempts); err != nil {
-			rows.Close()
-			return err
-		}
-		pending = append(pending, r)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return err
 	}
 	for _, r := range pending {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		res, err := d.db.ExecContext(ctx, `UPDATE reminder_deliveries SET claimed_by = ?, claimed_until = ?, attempts = attempts + 1
-			WHERE id = ? AND status IN ('pending', 'retry') AND (claimed_until IS NULL OR claimed_until < ?)`,
-			d.opts.ID, now.Add(d.opts.Lease), r.id, now)
+		c, ok, err := d.claim(ctx, r)
 		if err != nil {
-			return fmt.Errorf("reminder: claim: %w", err)
+			return err
 		}
-		if n, _ := res.RowsAffected(); n != 1 {
-			continue // another dispatcher has it
+		if !ok {
+			continue // another dispatcher has it, or had it since the candidates were read
 		}
 		st.Claimed++
-		var status, lastErr string
-		switch recorded, err := d.doseRecorded(ctx, r.scheduleID, r.dueAt); {
-		case err != nil:
-			status, lastErr = "retry", err.Error()
-		case recorded:
-			status = "already_recorded"
-		default:
-			status, lastErr = d.send(ctx, r.scheduleID, r.userID, r.dueAt)
-		}
-		attempts := r.attempts + 1
-		next := now
-		switch {
-		case status == "retry" && attempts >= d.opts.MaxAttempts:
-			status = "failed"
-		case status == "retry":
-			next = now.Add(d.opts.Backoff << min(attempts-1, 10))
-		}
-		var sentAt any
-		switch status {
-		case "sent":
-			st.Sent++
-			sentAt = now
-		case "retry":
-			st.Retry++
-		case "failed":
-			st.Failed++
-		case "no_device":
-			st.NoDevice++
-		case "already_recorded":
-			st.Recorded++
-		}
-		if len(lastErr) > 500 {
-			lastErr = lastErr[:500]
-		}
-		// The outcome is written with a fresh context: a send that went out
-		// must be recorded even while shutting down.
-		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		_, err = d.db.ExecContext(wctx, `UPDATE reminder_deliveries SET status = ?, sent_at = ?, last_error = NULLIF(?, ''), next_attempt_at = ?, claimed_until = NULL
-			WHERE id = ? AND claimed_by = ?`, status, sentAt, lastErr, next, r.id, d.opts.ID)
-		cancel()
-		if err != nil {
-			return fmt.Errorf("reminder: record outcome: %w", err)
+		if err := d.process(ctx, c, st); err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+// claim is a delivery row this dispatcher holds. attempts (incremented by
+// every claim) fences each later write: a row another dispatcher re-claimed
+// after the lease expired no longer matches.
+type claim struct {
+	id, scheduleID, userID uint64
+	dueAt                  time.Time
+	attempts               int
+}
+
+// candidates lists up to 500 rows that were claimable at now.
+func (d *Dispatcher) candidates(ctx context.Context, now time.Time) ([]claim, error) {
+	rows, err := d.db.QueryContext(ctx, `SELECT d.id, d.schedule_id, d.user_id, d.due_at, d.attempts
+		FROM reminder_deliveries d
+		WHERE d.status IN ('pending', 'retry') AND d.next_attempt_at <= ? AND (d.claimed_until IS NULL OR d.claimed_until < ?)
+		ORDER BY d.next_attempt_at LIMIT 500`, now, now)
+	if err != nil {
+		return nil, fmt.Errorf("reminder: pending: %w", err)
+	}
+	defer rows.Close()
+	var pending []claim
+	for rows.Next() {
+		var r claim
+		if err := rows.Scan(&r.id, &r.scheduleID, &r.userID, &r.dueAt, &r.attempts); err != nil {
+			return nil, fmt.Errorf("reminder: pending: %w", err)
+		}
+		pending = append(pending, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("reminder: pending: %w", err)
+	}
+	return pending, nil
+}
+
+// claim takes r with a lease of opts.Lease from the clock's current time; it
+// fails (false) when the row changed since it was read or its lease is held.
+func (d *Dispatcher) claim(ctx context.Context, r claim) (claim, bool, error) {
+	at := d.opts.Now().UTC()
+	res, err := d.db.ExecContext(ctx, `UPDATE reminder_deliveries SET claimed_by = ?, claimed_until = ?, attempts = attempts + 1
+		WHERE id = ? AND attempts = ? AND status IN ('pending', 'retry') AND next_attempt_at <= ? AND (claimed_until IS NULL OR claimed_until < ?)`,
+		d.opts.ID, at.Add(d.opts.Lease), r.id, r.attempts, at, at)
+	if err != nil {
+		return r, false, fmt.Errorf("reminder: claim: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		return r, false, err
+	}
+	r.attempts++
+	return r, true, nil
+}
+
+// errLeaseLost means the lease of a claimed row expired or another
+// dispatcher re-claimed the row: this dispatcher must not send it.
+var errLeaseLost = errors.New("reminder: lease lost")
+
+// renew extends c's lease to opts.Lease from now, only while this dispatcher
+// still holds an unexpired lease on it; errLeaseLost otherwise. (GREATEST
+// makes the UPDATE change the row even when the clock has not moved, so the
+// affected-row count tells a match.)
+func (d *Dispatcher) renew(ctx context.Context, c claim) error {
+	at := d.opts.Now().UTC()
+	res, err := d.db.ExecContext(ctx, `UPDATE reminder_deliveries SET claimed_until = GREATEST(?, claimed_until + INTERVAL 1 MICROSECOND)
+		WHERE id = ? AND claimed_by = ? AND attempts = ? AND status IN ('pending', 'retry') AND claimed_until >= ?`,
+		at.Add(d.opts.Lease), c.id, d.opts.ID, c.attempts, at)
+	if err != nil {
+		return fmt.Errorf("reminder: renew lease: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("reminder: renew lease: %w", err)
+	}
+	if n != 1 {
+		return errLeaseLost
+	}
+	return nil
+}
+
+// process sends one claimed row (unless its dose is already recorded) and
+// records the outcome.
+func (d *Dispatcher) process(ctx context.Context, c claim, st *Stats) error {
+	var status, lastErr string
+	lost := false
+	switch recorded, err := d.doseRecorded(ctx, c.scheduleID, c.dueAt); {
+	case err != nil:
+		status, lastErr = "retry", err.Error()
+	case recorded:
+		status = "already_recorded"
+	default:
+		status, lastErr, lost = d.send(ctx, c)
+	}
+	now := d.opts.Now().UTC()
+	next := now
+	switch {
+	case status == "retry" && c.attempts >= d.opts.MaxAttempts:
+		status = "failed"
+	case status == "retry":
+		next = now.Add(d.opts.Backoff << min(c.attempts-1, 10))
+	}
+	var sentAt any
+	if status == "sent" {
+		sentAt = now
+	}
+	if len(lastErr) > 500 {
+		lastErr = lastErr[:500]
+	}
+	// The outcome is written with a fresh context: a send that went out must
+	// be recorded even while shutting down. It matches only while this
+	// dispatcher still holds the claim (claimed_by and attempts): a lease that
+	// merely expired is still ours until someone re-claims the row, and
+	// recording the send then keeps it from going out twice.
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	res, err := d.db.ExecContext(wctx, `UPDATE reminder_deliveries SET status = ?, sent_at = ?, last_error = NULLIF(?, ''), next_attempt_at = ?, claimed_until = NULL
+		WHERE id = ? AND claimed_by = ? AND attempts = ?`, status, sentAt, lastErr, next, c.id, d.opts.ID, c.attempts)
+	cancel()
+	if err != nil {
+		return fmt.Errorf("reminder: record outcome: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("reminder: record outcome: %w", err)
+	}
+	if n != 1 {
+		d.opts.Logger.Warn("reminder: lease lost before the outcome was recorded; another dispatcher re-claimed the row",
+			"delivery_id", c.id, "schedule_id", c.scheduleID, "status", status)
+		st.LeaseLost++
+		return nil
+	}
+	if lost {
+		st.LeaseLost++
+	}
+	st.count(status)
+	return nil
+}
+
+// count adds one outcome to the tick's counters.
+func (st *Stats) count(status string) {
+	switch status {
+	case "sent":
+		st.Sent++
+	case "retry":
+		st.Retry++
+	case "failed":
+		st.Failed++
+	case "no_device":
+		st.NoDevice++
+	case "already_recorded":
+		st.Recorded++
+	}
 }
 
 // doseRecorded reports whether the dose of schedule due at dueAt has an
@@ -293,18 +394,21 @@ func (d *Dispatcher) doseRecorded(ctx context.Context, scheduleID uint64, dueAt 
 
 // send pushes one reminder to every device of the user: "sent" when at least
 // one device got it, "retry" when every failure may pass, "failed" when none
-// will, "no_device" when the user has no device.
-func (d *Dispatcher) send(ctx context.Context, scheduleID, userID uint64, dueAt time.Time) (status, lastErr string) {
+// will, "no_device" when the user has no device. Before each request it
+// renews the lease and stops (lost) when the lease is gone; each request gets
+// at most half a lease, so it ends before the lease it renewed expires.
+func (d *Dispatcher) send(ctx context.Context, c claim) (status, lastErr string, lost bool) {
+	scheduleID, userID, dueAt := c.scheduleID, c.userID, c.dueAt
 	var name, unit, tz string
 	var dose float64
 	err := d.db.QueryRowContext(ctx, `SELECT m.name, m.dose, m.dose_unit, s.time_zone FROM medication_schedules s
 		JOIN medications m ON m.id = s.medication_id WHERE s.id = ?`, scheduleID).Scan(&name, &dose, &unit, &tz)
 	if err != nil {
-		return "retry", err.Error()
+		return "retry", err.Error(), false
 	}
 	rows, err := d.db.QueryContext(ctx, `SELECT token FROM device_tokens WHERE user_id = ? ORDER BY id LIMIT 20`, userID)
 	if err != nil {
-		return "retry", err.Error()
+		return "retry", err.Error(), false
 	}
 	var tokens []string
 	for rows.Next() {
@@ -315,7 +419,7 @@ func (d *Dispatcher) send(ctx context.Context, scheduleID, userID uint64, dueAt 
 	}
 	rows.Close()
 	if len(tokens) == 0 {
-		return "no_device", ""
+		return "no_device", "", false
 	}
 	local := dueAt
 	if loc, err := d.zones.Load(tz); err == nil {
@@ -331,9 +435,20 @@ func (d *Dispatcher) send(ctx context.Context, scheduleID, userID uint64, dueAt 
 	sent, retryable := 0, false
 	var errs []string
 	for _, tok := range tokens {
+		if err := d.renew(ctx, c); err != nil {
+			if errors.Is(err, errLeaseLost) {
+				lost = true
+				d.opts.Logger.Warn("reminder: lease expired before a send; not sending", "delivery_id", c.id, "schedule_id", scheduleID)
+			}
+			retryable = true
+			errs = append(errs, err.Error())
+			break
+		}
 		m := msg
 		m.Token = tok
-		err := d.sender.Send(ctx, m)
+		sctx, cancel := context.WithTimeout(ctx, d.opts.Lease/2)
+		err := d.sender.Send(sctx, m)
+		cancel()
 		var se *SendError
 		switch {
 		case err == nil:
@@ -350,11 +465,11 @@ func (d *Dispatcher) send(ctx context.Context, scheduleID, userID uint64, dueAt 
 	}
 	switch {
 	case sent > 0:
-		return "sent", strings.Join(errs, "; ")
+		return "sent", strings.Join(errs, "; "), lost
 	case retryable:
-		return "retry", strings.Join(errs, "; ")
+		return "retry", strings.Join(errs, "; "), lost
 	default:
-		return "failed", strings.Join(errs, "; ")
+		return "failed", strings.Join(errs, "; "), lost
 	}
 }
 
