@@ -114,7 +114,10 @@ func appMounts(c *config.Config, db *sql.DB, log *slog.Logger) ([]func(*gin.Engi
 	if err := os.MkdirAll(c.Uploads.Dir, 0o755); err != nil {
 		return nil, fmt.Errorf("uploads.dir %s: %w", c.Uploads.Dir, err)
 	}
-	posts := community.New(db, community.Options{ReportHideThreshold: c.Community.ReportHideThreshold, Logger: log})
+	posts := community.New(db, community.Options{
+		ReportHideThreshold: c.Community.ReportHideThreshold, ReporterMinAge: c.Community.ReporterMinAge,
+		ReporterMinActivity: c.Community.ReporterMinActivity, ReportDailyLimit: c.Community.ReportDailyLimit, Logger: log,
+	})
 	articles := content.New(db, content.Options{UploadDir: c.Uploads.Dir, UploadURL: c.Uploads.URLPrefix, MaxUploadBytes: c.Uploads.MaxBytes, Logger: log})
 	// The login throttle counts the client the way the search rate limiter does (searchapi.trusted_proxies).
 	authAPI := auth.NewAPI(svc, auth.APIOptions{Logger: log, TrustedProxies: searchOptions(c, log).TrustedProxies})

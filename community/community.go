@@ -1,9 +1,12 @@
 // Package community serves the patient community's write side and single
 // reads from MySQL: posts (only the author edits or deletes; soft delete),
-// comments with one reply level, idempotent likes and abuse reports that hide
-// a post after community.report_hide_threshold reports. Feeds and search come
-// from the search indices (package searchapi), which the CDC worker fills
-// from these tables: this package never writes to the engine.
+// comments with one reply level, idempotent likes, abuse reports that hide a
+// post after community.report_hide_threshold reports from qualifying
+// reporters (see reports.go), and the admins' queue of reported posts (see
+// moderation.go). Feeds and search come from the search indices (package
+// searchapi), which the CDC worker fills from these tables: this package
+// never writes to the engine (a restored post is re-indexed by the CDC from
+// its status).
 //
 // posts.like_count and posts.comment_count change in the same transaction as
 // the like or comment row, under a row lock on the post, so the counters never
@@ -21,6 +24,9 @@
 //	PUT    /v1/posts/{id}/like                   like (idempotent)
 //	DELETE /v1/posts/{id}/like                   unlike (idempotent)
 //	POST   /v1/posts/{id}/reports                abuse report, one per user per post
+//	GET    /v1/admin/reports                     posts with open reports (admin)
+//	POST   /v1/admin/reports/{post_id}/confirm   keep the post hidden (admin)
+//	POST   /v1/admin/reports/{post_id}/restore   make the post visible again (admin)
 package community
 
 import (
@@ -30,11 +36,9 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
-	gomysql "github.com/go-sql-driver/mysql"
 
 	"github.com/soomcare/soomcare/auth/apierr"
 	"github.com/soomcare/soomcare/web"
@@ -50,22 +54,28 @@ var (
 	ErrAlreadyReported = errors.New("already reported")
 )
 
-// Report reasons.
-var reasons = []string{"spam", "abuse", "misinformation", "sexual", "privacy", "other"}
+// DefaultReportDailyLimit is the per-user report limit when Options leave it 0.
+const DefaultReportDailyLimit = 10
 
 // Options configure the API.
 type Options struct {
-	ReportHideThreshold int // reports that hide a post (config community.report_hide_threshold)
+	ReportHideThreshold int           // open qualifying reports that hide a post (community.report_hide_threshold; <1: 5)
+	ReporterMinAge      time.Duration // account age for a report to count toward hiding (community.reporter_min_age; 0: any)
+	ReporterMinActivity int           // posts or comments for a report to count (community.reporter_min_activity; 0: none)
+	ReportDailyLimit    int           // reports per user in 24 hours (community.report_daily_limit; <1: DefaultReportDailyLimit)
 	Logger              *slog.Logger
 	Now                 func() time.Time
 }
 
 // API holds the handlers' dependencies.
 type API struct {
-	db        *sql.DB
-	threshold int
-	log       *slog.Logger
-	now       func() time.Time
+	db          *sql.DB
+	threshold   int
+	minAge      time.Duration
+	minActivity int
+	dailyLimit  int
+	log         *slog.Logger
+	now         func() time.Time
 }
 
 // New returns the community API over db.
@@ -79,7 +89,13 @@ func New(db *sql.DB, o Options) *API {
 	if o.ReportHideThreshold < 1 {
 		o.ReportHideThreshold = 5
 	}
-	return &API{db: db, threshold: o.ReportHideThreshold, log: o.Logger, now: o.Now}
+	if o.ReportDailyLimit < 1 {
+		o.ReportDailyLimit = DefaultReportDailyLimit
+	}
+	return &API{
+		db: db, threshold: o.ReportHideThreshold, minAge: max(o.ReporterMinAge, 0), minActivity: max(o.ReporterMinActivity, 0),
+		dailyLimit: o.ReportDailyLimit, log: o.Logger, now: o.Now,
+	}
 }
 
 // Mount adds the routes; auth.Middleware must run before them.
@@ -95,6 +111,10 @@ func (a *API) Mount(e *gin.Engine) {
 	e.PUT("/v1/posts/:id/like", auth, a.like)
 	e.DELETE("/v1/posts/:id/like", auth, a.unlike)
 	e.POST("/v1/posts/:id/reports", auth, a.report)
+	admin := web.RequireRole(web.RoleAdmin)
+	e.GET("/v1/admin/reports", admin, a.listQueue)
+	e.POST("/v1/admin/reports/:post_id/confirm", admin, a.confirm)
+	e.POST("/v1/admin/reports/:post_id/restore", admin, a.restore)
 }
 
 // Post is a post as the app sees it.
@@ -475,75 +495,6 @@ func (a *API) setLike(c *gin.Context, on bool) {
 	c.JSON(http.StatusOK, gin.H{"liked": on, "like_count": count})
 }
 
-type reportInput struct {
-	Reason string `json:"reason"`
-	Memo   string `json:"memo"`
-}
-
-func (a *API) report(c *gin.Context) {
-	postID, ok := a.pathID(c, "id")
-	if !ok {
-		return
-	}
-	p, _ := web.PrincipalFrom(c)
-	var in reportInput
-	if err := apierr.DecodeJSON(c, &in); err != nil {
-		a.fail(c, err)
-		return
-	}
-	var f apierr.Fields
-	valid := false
-	for _, r := range reasons {
-		valid = valid || in.Reason == r
-	}
-	if !valid {
-		f.Add("reason", "신고 사유는 "+strings.Join(reasons, ", ")+" 중 하나여야 합니다.")
-	}
-	if in.Memo != "" {
-		f.Text("memo", &in.Memo, 1, 500, false, false)
-	}
-	if err := f.Err(); err != nil {
-		a.fail(c, err)
-		return
-	}
-	ctx := c.Request.Context()
-	hidden := false
-	err := a.tx(ctx, func(tx *sql.Tx) error {
-		if err := canWrite(ctx, tx, p.UserID); err != nil {
-			return err
-		}
-		_, status, err := lockPost(ctx, tx, postID)
-		if err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO post_reports (post_id, user_id, reason, memo) VALUES (?, ?, ?, ?)`, postID, p.UserID, in.Reason, in.Memo); err != nil {
-			var me *gomysql.MySQLError
-			if errors.As(err, &me) && me.Number == 1062 {
-				return ErrAlreadyReported
-			}
-			return err
-		}
-		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM post_reports WHERE post_id = ?`, postID).Scan(&n); err != nil {
-			return err
-		}
-		hidden = status == "hidden"
-		if n >= a.threshold && !hidden {
-			if _, err := tx.ExecContext(ctx, `UPDATE posts SET status = 'hidden' WHERE id = ?`, postID); err != nil {
-				return err
-			}
-			hidden = true
-			a.log.InfoContext(ctx, "post hidden by reports", "post_id", postID, "reports", n)
-		}
-		return nil
-	})
-	if err != nil {
-		a.fail(c, err)
-		return
-	}
-	c.JSON(http.StatusCreated, gin.H{"reported": true, "hidden": hidden})
-}
-
 // canWrite refuses blocked and deleted users (their access token may still
 // be valid for up to auth.access_token_ttl).
 func canWrite(ctx context.Context, tx *sql.Tx, userID uint64) error {
@@ -597,7 +548,11 @@ func (a *API) fail(c *gin.Context, err error) {
 	e := func(status int, code, msg string) error {
 		return &web.Error{Code: code, Message: msg, Status: status, Err: err}
 	}
+	var limited *errReportLimited
 	switch {
+	case errors.As(err, &limited):
+		err = &web.Error{Code: CodeReportLimited, Message: "오늘은 더 신고할 수 없습니다. 잠시 후 다시 시도해 주세요.",
+			Status: http.StatusTooManyRequests, RetryAfter: limited.retryAfter, Err: err}
 	case errors.Is(err, ErrNotFound):
 		err = e(http.StatusNotFound, web.CodeNotFound, "글이나 댓글을 찾을 수 없습니다.")
 	case errors.Is(err, ErrForbidden):

@@ -33,9 +33,14 @@ type env struct {
 
 func newEnv(t *testing.T, threshold int) *env {
 	t.Helper()
+	return newEnvWith(t, community.Options{ReportHideThreshold: threshold})
+}
+
+func newEnvWith(t *testing.T, o community.Options) *env {
+	t.Helper()
 	db, _ := testdb.New(t)
 	iss := authtest.NewIssuer(t, nil)
-	api := community.New(db, community.Options{ReportHideThreshold: threshold})
+	api := community.New(db, o)
 	h := server.New(config.HTTP{MaxBodyBytes: 64 << 10}, slog.New(slog.DiscardHandler), nil, auth.Use(iss), api.Mount).Handler()
 	return &env{t: t, db: db, h: h, v: apidoctest.New(t), iss: iss}
 }
@@ -57,6 +62,15 @@ func (e *env) user(nick, role, status string) (uint64, string) {
 
 func (e *env) do(method, path, tok string, body any) (int, map[string]any) {
 	e.t.Helper()
+	rec := e.serve(method, path, tok, body)
+	var out map[string]any
+	_ = json.Unmarshal(rec.Body.Bytes(), &out)
+	return rec.Code, out
+}
+
+// serve runs one request, checked against the OpenAPI document.
+func (e *env) serve(method, path, tok string, body any) *httptest.ResponseRecorder {
+	e.t.Helper()
 	var r io.Reader
 	if s, ok := body.(string); ok {
 		r = strings.NewReader(s)
@@ -71,10 +85,7 @@ func (e *env) do(method, path, tok string, body any) (int, map[string]any) {
 	if tok != "" {
 		req.Header.Set("Authorization", "Bearer "+tok)
 	}
-	rec := e.v.Serve(e.t, e.h, req)
-	var out map[string]any
-	_ = json.Unmarshal(rec.Body.Bytes(), &out)
-	return rec.Code, out
+	return e.v.Serve(e.t, e.h, req)
 }
 
 func (e *env) counts(postID float64) (likes, comments int) {
@@ -270,5 +281,9 @@ func TestReportsHidePost(t *testing.T) {
 	}
 	if st, _ := e.do("PUT", path+"/like", reporters[0], nil); st != 404 {
 		t.Errorf("like a hidden post: %d", st)
+	}
+	_, late := e.user("늦은신고자", "user", "active")
+	if st, body := e.do("POST", path+"/reports", late, map[string]any{"reason": "spam"}); st != 404 || code(body) != "not_found" {
+		t.Errorf("report a hidden post: %d %v", st, body)
 	}
 }

@@ -1,0 +1,310 @@
+package community
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/soomcare/soomcare/auth/apierr"
+	"github.com/soomcare/soomcare/web"
+)
+
+// The admins' queue: every post (not deleted) with open reports, hidden or
+// not, oldest entry first. A post enters the queue with its first open
+// report and leaves it when an admin confirms (the post stays or becomes
+// hidden) or restores it (visible again); the decision resolves every open
+// report and is kept in post_moderations with who decided and when. Pages
+// are keyset on the entry (the id of the post's oldest open report), which
+// never changes while the post waits, so pages neither repeat nor skip a
+// post; a post that enters meanwhile shows on a later page.
+
+// Queue list limits.
+const (
+	DefaultQueueSize = 20
+	MaxQueueSize     = 100
+
+	maxQueueCursorLen = 683 // characters: the base64url of 512 bytes of JSON
+)
+
+// Decisions.
+const (
+	DecisionConfirmed = "confirmed"
+	DecisionRestored  = "restored"
+)
+
+// QueuePost is the reported post in a queue item.
+type QueuePost struct {
+	ID        uint64    `json:"id"`
+	Author    Author    `json:"author"`
+	Category  string    `json:"category"`
+	Title     string    `json:"title"`
+	Status    string    `json:"status"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// ReasonCount is how many open reports give one reason.
+type ReasonCount struct {
+	Reason string `json:"reason"`
+	Count  int    `json:"count"`
+}
+
+// Decision is an admin's decision on a post.
+type Decision struct {
+	PostID          uint64    `json:"post_id"`
+	Decision        string    `json:"decision"`
+	Status          string    `json:"status"` // the post's status after the decision
+	DecidedBy       Author    `json:"decided_by"`
+	DecidedAt       time.Time `json:"decided_at"`
+	ResolvedReports int       `json:"resolved_reports"`
+}
+
+// QueueItem is a post waiting for a decision.
+type QueueItem struct {
+	Post              QueuePost     `json:"post"`
+	OpenReports       int           `json:"open_reports"`
+	QualifyingReports int           `json:"qualifying_reports"` // those that count toward hiding
+	Reasons           []ReasonCount `json:"reasons"`
+	FirstReportedAt   time.Time     `json:"first_reported_at"`
+	LastReportedAt    time.Time     `json:"last_reported_at"`
+	LastDecision      *Decision     `json:"last_decision"` // an earlier decision, if any
+	entry             uint64
+}
+
+// QueuePage is one page of the queue.
+type QueuePage struct {
+	Items      []QueueItem `json:"items"`
+	NextCursor *string     `json:"next_cursor"` // null on the last page
+}
+
+// queueCursor continues the queue after an entry, for one status filter.
+type queueCursor struct {
+	Entry  uint64 `json:"e"`
+	Status string `json:"s,omitempty"`
+}
+
+type queueQuery struct {
+	status string // hidden | visible | "" (both)
+	size   int
+	after  uint64
+}
+
+// parseQueueQuery validates status, size and cursor; anything else, or a
+// parameter given twice, is a field error.
+func parseQueueQuery(raw string) (queueQuery, error) {
+	q := queueQuery{size: DefaultQueueSize}
+	var fields apierr.Fields
+	vals, err := url.ParseQuery(raw)
+	if err != nil {
+		return q, apierr.Invalid("query", "쿼리 문자열이 올바르지 않습니다.")
+	}
+	var cur *queueCursor
+	for name, vs := range vals {
+		if len(vs) > 1 {
+			fields.Add(name, "한 번만 보낼 수 있습니다.")
+			continue
+		}
+		v := vs[0]
+		switch name {
+		case "status":
+			if v != "hidden" && v != "visible" {
+				fields.Add("status", "hidden 또는 visible 이어야 합니다.")
+			}
+			q.status = v
+		case "size":
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 || n > MaxQueueSize {
+				fields.Add("size", fmt.Sprintf("1~%d 사이의 정수여야 합니다.", MaxQueueSize))
+			}
+			q.size = n
+		case "cursor":
+			cur = &queueCursor{}
+			if !web.DecodeCursor(v, maxQueueCursorLen, cur) || cur.Entry == 0 {
+				fields.Add("cursor", "올바른 커서가 아닙니다.")
+				cur = nil
+			}
+		default:
+			fields.Add(name, "알 수 없는 매개변수입니다.")
+		}
+	}
+	if cur != nil {
+		if cur.Status != q.status {
+			fields.Add("cursor", "다른 조건(status)으로 만든 커서입니다.")
+		}
+		q.after = cur.Entry
+	}
+	return q, fields.Err()
+}
+
+func (a *API) listQueue(c *gin.Context) {
+	q, err := parseQueueQuery(c.Request.URL.RawQuery)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	page, err := a.queue(c.Request.Context(), q)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, page)
+}
+
+// queue returns one page of the queue.
+func (a *API) queue(ctx context.Context, q queueQuery) (QueuePage, error) {
+	where, args := []string{"p.deleted_at IS NULL", "q.entry > ?"}, []any{q.after}
+	if q.status != "" {
+		where = append(where, "p.status = ?")
+		args = append(args, q.status)
+	}
+	rows, err := a.db.QueryContext(ctx, `SELECT q.entry, q.open_reports, q.qualifying, q.first_at, q.last_at,
+		p.id, p.user_id, u.nickname, p.category, p.title, p.status, p.created_at
+		FROM (SELECT post_id, MIN(id) AS entry, COUNT(*) AS open_reports, SUM(counts_toward_hide) AS qualifying,
+			MIN(created_at) AS first_at, MAX(created_at) AS last_at
+			FROM post_reports WHERE moderation_id IS NULL GROUP BY post_id) q
+		JOIN posts p ON p.id = q.post_id JOIN users u ON u.id = p.user_id
+		WHERE `+strings.Join(where, " AND ")+` ORDER BY q.entry LIMIT ?`, append(args, q.size+1)...)
+	if err != nil {
+		return QueuePage{}, fmt.Errorf("community: queue: %w", err)
+	}
+	defer rows.Close()
+	page := QueuePage{Items: []QueueItem{}}
+	for rows.Next() {
+		var it QueueItem
+		p := &it.Post
+		if err := rows.Scan(&it.entry, &it.OpenReports, &it.QualifyingReports, &it.FirstReportedAt, &it.LastReportedAt,
+			&p.ID, &p.Author.ID, &p.Author.Nickname, &p.Category, &p.Title, &p.Status, &p.CreatedAt); err != nil {
+			return QueuePage{}, fmt.Errorf("community: queue: %w", err)
+		}
+		it.Reasons = []ReasonCount{}
+		page.Items = append(page.Items, it)
+	}
+	if err := rows.Err(); err != nil {
+		return QueuePage{}, fmt.Errorf("community: queue: %w", err)
+	}
+	if len(page.Items) > q.size {
+		page.Items = page.Items[:q.size]
+		next, _ := web.EncodeCursor(queueCursor{Entry: page.Items[q.size-1].entry, Status: q.status}) // a number and a string: always encodable
+		page.NextCursor = &next
+	}
+	if err := a.queueDetails(ctx, page.Items); err != nil {
+		return QueuePage{}, err
+	}
+	return page, nil
+}
+
+// queueDetails fills the reasons and last decisions of items.
+func (a *API) queueDetails(ctx context.Context, items []QueueItem) error {
+	if len(items) == 0 {
+		return nil
+	}
+	byID := make(map[uint64]*QueueItem, len(items))
+	ids := make([]any, 0, len(items))
+	for i := range items {
+		byID[items[i].Post.ID] = &items[i]
+		ids = append(ids, items[i].Post.ID)
+	}
+	in := "(" + strings.TrimSuffix(strings.Repeat("?,", len(ids)), ",") + ")"
+	rows, err := a.db.QueryContext(ctx, `SELECT post_id, reason, COUNT(*) FROM post_reports
+		WHERE moderation_id IS NULL AND post_id IN `+in+` GROUP BY post_id, reason ORDER BY post_id, COUNT(*) DESC, reason`, ids...)
+	if err != nil {
+		return fmt.Errorf("community: queue reasons: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id uint64
+		var rc ReasonCount
+		if err := rows.Scan(&id, &rc.Reason, &rc.Count); err != nil {
+			return fmt.Errorf("community: queue reasons: %w", err)
+		}
+		byID[id].Reasons = append(byID[id].Reasons, rc)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("community: queue reasons: %w", err)
+	}
+	drows, err := a.db.QueryContext(ctx, `SELECT m.post_id, m.decision, p.status, m.decided_by, u.nickname, m.decided_at, m.resolved_reports
+		FROM post_moderations m JOIN posts p ON p.id = m.post_id JOIN users u ON u.id = m.decided_by
+		WHERE m.id IN (SELECT MAX(id) FROM post_moderations WHERE post_id IN `+in+` GROUP BY post_id)`, ids...)
+	if err != nil {
+		return fmt.Errorf("community: queue decisions: %w", err)
+	}
+	defer drows.Close()
+	for drows.Next() {
+		var d Decision
+		if err := drows.Scan(&d.PostID, &d.Decision, &d.Status, &d.DecidedBy.ID, &d.DecidedBy.Nickname, &d.DecidedAt, &d.ResolvedReports); err != nil {
+			return fmt.Errorf("community: queue decisions: %w", err)
+		}
+		byID[d.PostID].LastDecision = &d
+	}
+	if err := drows.Err(); err != nil {
+		return fmt.Errorf("community: queue decisions: %w", err)
+	}
+	return nil
+}
+
+func (a *API) confirm(c *gin.Context) { a.decide(c, DecisionConfirmed) }
+func (a *API) restore(c *gin.Context) { a.decide(c, DecisionRestored) }
+
+// decide records an admin's decision on a post: confirmed keeps (or makes)
+// it hidden, restored makes it visible; either resolves its open reports.
+func (a *API) decide(c *gin.Context, decision string) {
+	postID, ok := a.pathID(c, "post_id")
+	if !ok {
+		return
+	}
+	p, _ := web.PrincipalFrom(c)
+	ctx := c.Request.Context()
+	var d Decision
+	err := a.tx(ctx, func(tx *sql.Tx) error {
+		var err error
+		d, err = a.recordDecision(ctx, tx, postID, p.UserID, decision)
+		return err
+	})
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	a.log.InfoContext(ctx, "post moderated", "post_id", postID, "decision", decision, "admin_id", p.UserID, "resolved_reports", d.ResolvedReports)
+	c.JSON(http.StatusOK, d)
+}
+
+func (a *API) recordDecision(ctx context.Context, tx *sql.Tx, postID, adminID uint64, decision string) (Decision, error) {
+	if _, _, err := lockPost(ctx, tx, postID); err != nil {
+		return Decision{}, err
+	}
+	if err := canWrite(ctx, tx, adminID); err != nil {
+		return Decision{}, err
+	}
+	d := Decision{PostID: postID, Decision: decision, Status: "hidden", DecidedAt: a.now().UTC().Truncate(time.Microsecond)}
+	if decision == DecisionRestored {
+		d.Status = "visible"
+	}
+	res, err := tx.ExecContext(ctx, `INSERT INTO post_moderations (post_id, decision, decided_by, decided_at) VALUES (?, ?, ?, ?)`, postID, decision, adminID, d.DecidedAt)
+	if err != nil {
+		return Decision{}, fmt.Errorf("community: record decision: %w", err)
+	}
+	id, _ := res.LastInsertId()
+	res, err = tx.ExecContext(ctx, `UPDATE post_reports SET moderation_id = ? WHERE post_id = ? AND moderation_id IS NULL`, id, postID)
+	if err != nil {
+		return Decision{}, fmt.Errorf("community: resolve reports: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	d.ResolvedReports = int(n)
+	if _, err := tx.ExecContext(ctx, `UPDATE post_moderations SET resolved_reports = ? WHERE id = ?`, n, id); err != nil {
+		return Decision{}, fmt.Errorf("community: record decision: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE posts SET status = ? WHERE id = ?`, d.Status, postID); err != nil {
+		return Decision{}, fmt.Errorf("community: set post status: %w", err)
+	}
+	err = tx.QueryRowContext(ctx, `SELECT id, nickname FROM users WHERE id = ?`, adminID).Scan(&d.DecidedBy.ID, &d.DecidedBy.Nickname)
+	if err != nil {
+		return Decision{}, fmt.Errorf("community: decider: %w", err)
+	}
+	return d, nil
+}
