@@ -387,12 +387,20 @@ func applyEnv(v *viper.Viper, environ []string) error {
 }
 
 // isToolEnv reports variables with the prefix that belong to tooling, not to
-// the configuration (test harness, scripts).
+// the configuration: the test harness and scripts (scripts/test.sh,
+// scripts/testenv.sh), whose variables the binaries inherit when tests run
+// them. Test-only switches go under SOOMCARE_TEST_; the other names are
+// matched exactly, so a misspelling of them is still an error.
 func isToolEnv(name string) bool {
-	for _, p := range []string{"SOOMCARE_TEST_", "SOOMCARE_INTEGRATION", "SOOMCARE_CACHE_DIR", "SOOMCARE_TESTENV_", "SOOMCARE_JAVA", "SOOMCARE_OPENSEARCH_VERSION", "SOOMCARE_ELASTICSEARCH_VERSION", "SOOMCARE_LUCENE_VERSION", "SOOMCARE_CONFIG"} {
+	for _, p := range []string{"SOOMCARE_TEST_", "SOOMCARE_TESTENV_", "SOOMCARE_JAVA"} {
 		if strings.HasPrefix(name, p) {
 			return true
 		}
+	}
+	switch name {
+	case "SOOMCARE_KEEP_ENGINES", "SOOMCARE_INTEGRATION", "SOOMCARE_CACHE_DIR", "SOOMCARE_CONFIG",
+		"SOOMCARE_OPENSEARCH_VERSION", "SOOMCARE_ELASTICSEARCH_VERSION", "SOOMCARE_LUCENE_VERSION":
+		return true
 	}
 	return false
 }
