@@ -31,17 +31,17 @@ func deliveriesPerMessage(f *fakeFCM) map[string]int {
 	return n
 }
 
-// One tick outlasts the lease (each FCM request takes 300 ms, six of them,
-// a 1 s lease) and a second dispatcher ticks after the lease has run out:
+// One tick outlasts the lease (each FCM request takes 250 ms, eight of them,
+// a 1.5 s lease) and a second dispatcher ticks after the lease has run out:
 // still every reminder reaches FCM exactly once. Leases are taken from the
 // clock at claim time and renewed before each send, so the second
 // dispatcher never finds an expired lease on a row the first one is sending.
 func TestSlowTickOutlastsLeaseSendsOnce(t *testing.T) {
 	db, _ := testdb.New(t)
-	const users = 6
+	const users = 8
 	seed(t, db, users)
 	f := newFakeFCM(t, "p", "t")
-	const sendTime, lease = 300 * time.Millisecond, time.Second
+	const sendTime, lease = 250 * time.Millisecond, 1500 * time.Millisecond
 	f.answer = func(map[string]any) (int, string) { time.Sleep(sendTime); return 0, "" }
 	sender := NewFCM(f.URL, "p", StaticToken("t"), nil)
 	clock := realClock(time.Date(2024, 3, 14, 23, 0, 5, 0, time.UTC)) // 08:00:05 KST
@@ -59,7 +59,7 @@ func TestSlowTickOutlastsLeaseSendsOnce(t *testing.T) {
 	}
 	wg.Add(1)
 	go tick(d1)
-	time.Sleep(lease + 100*time.Millisecond) // d1 is still sending its fourth row
+	time.Sleep(lease + 100*time.Millisecond) // d1 is sending its seventh row
 	wg.Add(1)
 	go tick(d2)
 	wg.Wait()
