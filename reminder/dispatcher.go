@@ -270,8 +270,12 @@ func (d *Dispatcher) claim(ctx context.Context, r claim) (claim, bool, error) {
 	if err != nil {
 		return r, false, fmt.Errorf("reminder: claim: %w", err)
 	}
-	if n, err := res.RowsAffected(); err != nil || n != 1 {
-		return r, false, err
+	n, err := res.RowsAffected()
+	if err != nil {
+		return r, false, fmt.Errorf("reminder: claim: %w", err)
+	}
+	if n != 1 {
+		return r, false, nil
 	}
 	r.attempts++
 	return r, true, nil
