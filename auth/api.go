@@ -19,13 +19,14 @@ import (
 
 // API serves the auth endpoints (documented in apidoc/paths/auth.yaml):
 //
-//	POST /v1/auth/signup              email, password, nickname → 201 tokens
-//	POST /v1/auth/login               email, password → 200 tokens (429 login_throttled after repeated failures)
+//	POST /v1/auth/signup              email, password, nickname → 201 tokens (429 signup_throttled, 503 busy)
+//	POST /v1/auth/login               email, password → 200 tokens (429 login_throttled after repeated failures, 503 busy)
 //	POST /v1/auth/refresh             refresh_token → 200 new tokens (rotation)
 //	POST /v1/auth/logout              refresh_token → 204 (revokes the session)
-//	POST /v1/auth/oidc/{provider}     id_token, nonce?, nickname? → 200 / 201 tokens
+//	POST /v1/auth/oidc/nonce          → 201 nonce, expires_at (single use, for the provider's sign-in)
+//	POST /v1/auth/oidc/{provider}     id_token (with that nonce), nonce?, nickname? → 200 / 201 tokens
 //	GET  /v1/me                       the caller's profile
-//	POST /v1/me/identities/{provider} id_token, nonce? → 201 linked / 200 already linked
+//	POST /v1/me/identities/{provider} id_token (with a nonce), nonce? → 201 linked / 200 already linked
 type API struct {
 	svc     *Service
 	log     *slog.Logger
@@ -55,6 +56,12 @@ func Use(v Verifier) func(*gin.Engine) {
 	return func(e *gin.Engine) { e.Use(Middleware(v)) }
 }
 
+// UseChecked is Use with the account check of CheckedMiddleware (what
+// `serve` mounts).
+func UseChecked(v Verifier, accounts *Accounts) func(*gin.Engine) {
+	return func(e *gin.Engine) { e.Use(CheckedMiddleware(v, accounts)) }
+}
+
 // Mount adds the routes.
 func (a *API) Mount(e *gin.Engine) {
 	g := e.Group("/v1/auth")
@@ -62,6 +69,7 @@ func (a *API) Mount(e *gin.Engine) {
 	g.POST("/login", a.login)
 	g.POST("/refresh", a.refresh)
 	g.POST("/logout", a.logout)
+	g.POST("/oidc/nonce", a.nonce)
 	g.POST("/oidc/:provider", a.oidcLogin)
 	e.GET("/v1/me", web.RequireAuth(), a.me)
 	e.POST("/v1/me/identities/:provider", web.RequireAuth(), a.link)
@@ -119,7 +127,7 @@ func (a *API) signUp(c *gin.Context) {
 		apierr.Fail(c, a.log, err)
 		return
 	}
-	t, err := a.svc.SignUp(c.Request.Context(), email, r.Password, nick)
+	t, err := a.svc.SignUp(c.Request.Context(), email, r.Password, nick, web.ClientAddr(c.Request, a.trusted))
 	if err != nil {
 		apierr.Fail(c, a.log, mapErr(err))
 		return
@@ -151,7 +159,7 @@ func (a *API) login(c *gin.Context) {
 		apierr.Fail(c, a.log, err)
 		return
 	}
-	t, err := a.svc.Login(c.Request.Context(), strings.ToLower(strings.TrimSpace(r.Email)), r.Password, web.ClientAddr(c.Request, a.trusted))
+	t, err := a.svc.Login(c.Request.Context(), r.Email, r.Password, web.ClientAddr(c.Request, a.trusted))
 	if err != nil {
 		apierr.Fail(c, a.log, mapErr(err))
 		return
@@ -199,6 +207,19 @@ func (a *API) logout(c *gin.Context) {
 		return
 	}
 	c.Status(http.StatusNoContent)
+}
+
+type nonceJSON struct {
+	Nonce     string    `json:"nonce"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+// nonce issues a single-use nonce for the provider's sign-in. It takes no
+// body and stores nothing (see nonces).
+func (a *API) nonce(c *gin.Context) {
+	n, exp := a.svc.Nonce()
+	c.Header("Cache-Control", "no-store")
+	c.JSON(http.StatusCreated, nonceJSON{Nonce: n, ExpiresAt: exp})
 }
 
 type oidcReq struct {
@@ -280,9 +301,17 @@ func mapErr(err error) error {
 	}
 	var throttled *ThrottledError
 	switch {
+	case errors.As(err, &throttled) && errors.Is(err, ErrSignupThrottled):
+		return &web.Error{Code: apierr.CodeSignupThrottled, Status: http.StatusTooManyRequests, Err: err,
+			Message: "가입 시도가 너무 많습니다. 잠시 후 다시 시도해 주세요.", RetryAfter: throttled.RetryAfter}
 	case errors.As(err, &throttled):
 		return &web.Error{Code: apierr.CodeLoginThrottled, Status: http.StatusTooManyRequests, Err: err,
 			Message: "로그인 시도가 너무 많습니다. 잠시 후 다시 시도해 주세요.", RetryAfter: throttled.RetryAfter}
+	case errors.Is(err, ErrBusy):
+		return &web.Error{Code: apierr.CodeBusy, Status: http.StatusServiceUnavailable, Err: err,
+			Message: "요청이 많아 처리하지 못했습니다. 잠시 후 다시 시도해 주세요.", RetryAfter: time.Second}
+	case errors.Is(err, ErrNonceInvalid):
+		return e(http.StatusUnauthorized, apierr.CodeNonceInvalid, "로그인 요청이 만료되었거나 이미 사용되었습니다. 다시 로그인해 주세요.")
 	case errors.Is(err, ErrEmailTaken):
 		return e(http.StatusConflict, apierr.CodeEmailTaken, "이미 가입된 이메일입니다.")
 	case errors.Is(err, ErrNicknameTaken):
@@ -307,8 +336,10 @@ func mapErr(err error) error {
 	return err
 }
 
+// checkEmail validates an e-mail address for sign-up and returns its
+// canonical form (CanonicalEmail), which is what is stored.
 func checkEmail(f *apierr.Fields, raw string) string {
-	email := strings.ToLower(strings.TrimSpace(raw))
+	email := CanonicalEmail(raw)
 	if email == "" {
 		f.Add("email", "이메일을 입력해 주세요.")
 		return ""

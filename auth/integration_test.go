@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/alexedwards/argon2id"
+	"github.com/gin-gonic/gin"
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/soomcare/soomcare/apidoc/apidoctest"
@@ -45,7 +46,10 @@ type env struct {
 	iss      *auth.TokenIssuer
 	opts     auth.ServiceOptions
 	api      auth.APIOptions
-	hashes   atomic.Int32 // password hash comparisons run (login)
+	hashes   atomic.Int32   // password hash comparisons run (login)
+	service  *auth.Service  // of the latest instance
+	accounts *auth.Accounts // when set, instances check accounts on every token (UseChecked)
+	mounts   []func(*gin.Engine)
 }
 
 // newEnv serves the auth API over a fresh database; opts adjust the
@@ -74,7 +78,7 @@ func newEnv(t *testing.T, opts ...func(*auth.ServiceOptions, *auth.APIOptions)) 
 	verifier := auth.NewOIDCVerifier([]auth.Provider{
 		{Name: "kakao", Issuer: e.issuer, JWKSURL: e.jwks.URL, Audience: []string{"app-key"}},
 		{Name: "google", Issuer: "https://accounts.google.test", JWKSURL: e.jwks.URL, Audience: []string{"g-client"}},
-	}, e.jwks.Client(), time.Hour, clock)
+	}, auth.OIDCOptions{Client: e.jwks.Client(), CacheTTL: time.Hour, Now: clock})
 	e.verifier = verifier
 	e.iss = authtest.NewIssuer(t, clock)
 	e.opts = auth.ServiceOptions{RefreshTTL: 30 * 24 * time.Hour, Argon2: testArgon, Now: clock,
@@ -97,10 +101,16 @@ func (e *env) instance() http.Handler {
 	if err != nil {
 		e.t.Fatal(err)
 	}
+	e.service = svc
 	log := slog.New(slog.DiscardHandler)
 	o := e.api
 	o.Logger = log
-	return server.New(config.HTTP{MaxBodyBytes: 64 << 10}, log, nil, auth.Use(e.iss), auth.NewAPI(svc, o).Mount).Handler()
+	use := auth.Use(e.iss)
+	if e.accounts != nil {
+		use = auth.UseChecked(e.iss, e.accounts)
+	}
+	mounts := append([]func(*gin.Engine){use, auth.NewAPI(svc, o).Mount}, e.mounts...)
+	return server.New(config.HTTP{MaxBodyBytes: 64 << 10}, log, nil, mounts...).Handler()
 }
 
 // do sends a JSON request and validates the response against the document.
@@ -144,6 +154,17 @@ func (e *env) idToken(claims jwt.MapClaims, key *rsa.PrivateKey) string {
 }
 
 func code(body map[string]any) string { s, _ := body["code"].(string); return s }
+
+// nonce asks the server for a single-use SNS-login nonce.
+func (e *env) nonce() string {
+	e.t.Helper()
+	st, body := e.do("POST", "/v1/auth/oidc/nonce", "", nil)
+	n, _ := body["nonce"].(string)
+	if st != 201 || n == "" {
+		e.t.Fatalf("nonce: %d %v", st, body)
+	}
+	return n
+}
 
 func TestSignUpLoginRefreshLogout(t *testing.T) {
 	e := newEnv(t)
@@ -267,22 +288,24 @@ func TestOIDCLogin(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Every token carries a fresh server nonce (single use).
 	claims := func(mod func(jwt.MapClaims)) jwt.MapClaims {
 		c := jwt.MapClaims{"iss": e.issuer, "aud": "app-key", "sub": "kakao-123", "iat": e.now.Unix(),
-			"exp": e.now.Add(10 * time.Minute).Unix(), "email": "sns@example.com", "email_verified": true, "nonce": "n-1"}
+			"exp": e.now.Add(10 * time.Minute).Unix(), "email": "sns@example.com", "email_verified": true, "nonce": e.nonce()}
 		if mod != nil {
 			mod(c)
 		}
 		return c
 	}
-	good := e.idToken(claims(nil), e.key)
+	first := claims(nil)
+	good := e.idToken(first, e.key)
 
-	st, body := e.do("POST", "/v1/auth/oidc/kakao", "", map[string]any{"id_token": good, "nonce": "n-1", "nickname": "카카오민지"})
+	st, body := e.do("POST", "/v1/auth/oidc/kakao", "", map[string]any{"id_token": good, "nonce": first["nonce"], "nickname": "카카오민지"})
 	if st != 201 || body["user"].(map[string]any)["nickname"] != "카카오민지" {
 		t.Fatalf("first SNS login: %d %v", st, body)
 	}
 	uid := body["user"].(map[string]any)["id"]
-	st, body = e.do("POST", "/v1/auth/oidc/kakao", "", map[string]any{"id_token": good})
+	st, body = e.do("POST", "/v1/auth/oidc/kakao", "", map[string]any{"id_token": e.idToken(claims(nil), e.key)})
 	if st != 200 || body["user"].(map[string]any)["id"] != uid {
 		t.Fatalf("second SNS login must find the same user: %d %v", st, body)
 	}
@@ -298,7 +321,7 @@ func TestOIDCLogin(t *testing.T) {
 		{"bad signature", "kakao", e.idToken(claims(nil), otherKey), "", 401, "token_invalid"},
 		{"unknown issuer", "kakao", e.idToken(claims(func(c jwt.MapClaims) { c["iss"] = "https://evil.test" }), e.key), "", 401, "token_invalid"},
 		{"another provider's token", "google", good, "", 401, "token_invalid"},
-		{"nonce mismatch", "kakao", good, "n-2", 401, "token_invalid"},
+		{"nonce mismatch", "kakao", e.idToken(claims(nil), e.key), "n-2", 401, "nonce_invalid"},
 		{"no subject", "kakao", e.idToken(claims(func(c jwt.MapClaims) { delete(c, "sub") }), e.key), "", 401, "token_invalid"},
 		{"garbage", "kakao", "abc", "", 401, "token_invalid"},
 		{"disabled provider", "naver", good, "", 404, "not_found"},
@@ -316,17 +339,25 @@ func TestOIDCLogin(t *testing.T) {
 	}
 
 	// Linking: a second provider account to the same user; the same account to another user conflicts.
-	gTok := e.idToken(claims(func(c jwt.MapClaims) {
-		c["iss"] = "https://accounts.google.test"
-		c["aud"] = "g-client"
-		c["sub"] = "g-9"
-	}), e.key)
+	google := func() string {
+		return e.idToken(claims(func(c jwt.MapClaims) {
+			c["iss"] = "https://accounts.google.test"
+			c["aud"] = "g-client"
+			c["sub"] = "g-9"
+		}), e.key)
+	}
+	gTok := google()
 	if st, body := e.do("POST", "/v1/me/identities/google", access, map[string]any{"id_token": gTok}); st != 201 || body["subject"] != "g-9" {
 		t.Fatalf("link: %d %v", st, body)
 	}
+	if st, body := e.do("POST", "/v1/me/identities/google", access, map[string]any{"id_token": gTok}); st != 401 || code(body) != "nonce_invalid" {
+		t.Fatalf("a replayed link token must be refused: %d %v", st, body)
+	}
+	gTok = google()
 	if st, _ := e.do("POST", "/v1/me/identities/google", access, map[string]any{"id_token": gTok}); st != 200 {
 		t.Fatalf("relink must be idempotent: %d", st)
 	}
+	gTok = google()
 	st, body = e.do("POST", "/v1/auth/signup", "", map[string]any{"email": "b@example.com", "password": "password99", "nickname": "다른사람"})
 	other := body["access_token"].(string)
 	if st, body := e.do("POST", "/v1/me/identities/google", other, map[string]any{"id_token": gTok}); st != 409 || code(body) != "identity_taken" {

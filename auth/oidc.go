@@ -39,37 +39,72 @@ type Identity struct {
 	Subject       string
 	Email         string
 	EmailVerified bool
+	Nonce         string // the token's nonce claim; the Service requires one it issued
+}
+
+// OIDCOptions configure an OIDCVerifier; zero values take the defaults.
+type OIDCOptions struct {
+	// Client fetches the key sets; nil: a plain client (each fetch has its
+	// own FetchTimeout anyway).
+	Client *http.Client
+	// CacheTTL is how long fetched keys are used before they are refreshed
+	// (auth.oidc.jwks_cache_ttl; default 1h). A refresh runs in the
+	// background: a known key keeps answering meanwhile.
+	CacheTTL time.Duration
+	// RefetchInterval is the least time between two fetches of one
+	// provider's key set, failed or not (auth.oidc.jwks_refetch_interval;
+	// default 1m): tokens with unknown key ids cannot cause more.
+	RefetchInterval time.Duration
+	// FetchTimeout bounds one fetch (auth.oidc.http_timeout; default 5s). A
+	// fetch runs on its own context, never a request's: a client hanging up
+	// does not cancel the fetch other requests wait for.
+	FetchTimeout time.Duration
+	Now          func() time.Time
 }
 
 // OIDCVerifier verifies ID tokens against each provider's JWKS, fetched over
-// HTTP and cached for cacheTTL; a token signed with an unknown key id
-// triggers one refetch (at most once a minute per provider), which is how key
-// rotation at the provider is picked up.
+// HTTP and cached. A token signed with an unknown key id makes it fetch the
+// set again (how key rotation at the provider is picked up), but one fetch
+// per provider at a time (concurrent requests wait for that one) and at most
+// one per RefetchInterval, failures included: within the interval an
+// unknown key id is answered from the cache (the failure, or "no such
+// key"). A request with a known key id never waits for a fetch.
 type OIDCVerifier struct {
 	providers map[string]*jwksCache
 	client    *http.Client
-	ttl       time.Duration
-	now       func() time.Time
+	o         OIDCOptions
 }
 
 type jwksCache struct {
 	p         Provider
 	mu        sync.Mutex
 	keys      map[string]*rsa.PublicKey
-	fetchedAt time.Time
+	fetchedAt time.Time     // of the keys
+	attemptAt time.Time     // of the last fetch started
+	lastErr   error         // of the last fetch, nil when it succeeded
+	inflight  chan struct{} // closed when the running fetch ends; nil when none runs
+	fetches   int           // fetches started (Fetches)
 }
 
 // NewOIDCVerifier returns a verifier for the enabled providers (those with
-// an audience). client may be nil (http.DefaultClient with a 5 s timeout);
-// now may be nil (time.Now).
-func NewOIDCVerifier(providers []Provider, client *http.Client, cacheTTL time.Duration, now func() time.Time) *OIDCVerifier {
-	if client == nil {
-		client = &http.Client{Timeout: 5 * time.Second}
+// an audience).
+func NewOIDCVerifier(providers []Provider, o OIDCOptions) *OIDCVerifier {
+	if o.Client == nil {
+		o.Client = &http.Client{}
 	}
-	if now == nil {
-		now = time.Now
+	if o.CacheTTL <= 0 {
+		o.CacheTTL = time.Hour
 	}
-	v := &OIDCVerifier{providers: map[string]*jwksCache{}, client: client, ttl: cacheTTL, now: now}
+	if o.RefetchInterval <= 0 {
+		o.RefetchInterval = time.Minute
+	}
+	if o.FetchTimeout <= 0 {
+		o.FetchTimeout = 5 * time.Second
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	v := &OIDCVerifier{providers: map[string]*jwksCache{}, client: o.Client, o: o}
 	for _, p := range providers {
 		if len(p.Audience) == 0 || p.Issuer == "" || p.JWKSURL == "" {
 			continue
@@ -77,6 +112,17 @@ func NewOIDCVerifier(providers []Provider, client *http.Client, cacheTTL time.Du
 		v.providers[p.Name] = &jwksCache{p: p}
 	}
 	return v
+}
+
+// Fetches reports how many key-set fetches of provider have started.
+func (v *OIDCVerifier) Fetches(provider string) int {
+	c, ok := v.providers[provider]
+	if !ok {
+		return 0
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.fetches
 }
 
 type idClaims struct {
@@ -87,11 +133,11 @@ type idClaims struct {
 }
 
 // Verify checks raw as an ID token of provider: RS256 signature by a key of
-// its JWKS, exact issuer, an accepted audience, expiry (1 minute leeway), a
-// subject, and the nonce when the caller sent one. Errors wrap
-// ErrUnknownProvider, ErrIDTokenExpired, ErrIDTokenInvalid or
+// its JWKS, exact issuer, an accepted audience, expiry (1 minute leeway) and
+// a subject. The nonce claim is returned, not checked (the Service does).
+// Errors wrap ErrUnknownProvider, ErrIDTokenExpired, ErrIDTokenInvalid or
 // ErrJWKSUnavailable.
-func (v *OIDCVerifier) Verify(ctx context.Context, provider, raw, nonce string) (Identity, error) {
+func (v *OIDCVerifier) Verify(ctx context.Context, provider, raw string) (Identity, error) {
 	pc, ok := v.providers[provider]
 	if !ok {
 		return Identity{}, fmt.Errorf("%w: %q", ErrUnknownProvider, provider)
@@ -111,7 +157,7 @@ func (v *OIDCVerifier) Verify(ctx context.Context, provider, raw, nonce string) 
 		jwt.WithExpirationRequired(),
 		jwt.WithIssuedAt(),
 		jwt.WithLeeway(time.Minute),
-		jwt.WithTimeFunc(v.now),
+		jwt.WithTimeFunc(v.o.Now),
 	)
 	switch {
 	case keyErr != nil && errors.Is(keyErr, ErrJWKSUnavailable):
@@ -127,10 +173,7 @@ func (v *OIDCVerifier) Verify(ctx context.Context, provider, raw, nonce string) 
 	if claims.Subject == "" || len(claims.Subject) > 255 {
 		return Identity{}, fmt.Errorf("%w: bad subject", ErrIDTokenInvalid)
 	}
-	if nonce != "" && claims.Nonce != nonce {
-		return Identity{}, fmt.Errorf("%w: nonce mismatch", ErrIDTokenInvalid)
-	}
-	id := Identity{Provider: provider, Subject: claims.Subject, Email: claims.Email}
+	id := Identity{Provider: provider, Subject: claims.Subject, Email: claims.Email, Nonce: claims.Nonce}
 	switch ev := claims.EmailVerified.(type) {
 	case bool:
 		id.EmailVerified = ev
@@ -140,36 +183,86 @@ func (v *OIDCVerifier) Verify(ctx context.Context, provider, raw, nonce string) 
 	return id, nil
 }
 
-// key returns the key with id kid, fetching the JWKS when the cache is stale
-// or lacks kid (not more than once a minute for a miss).
+// key returns the key with id kid. Fresh cached keys answer at once; a
+// known key past CacheTTL answers at once too while a refresh starts in the
+// background. An unknown kid waits for the one fetch in flight, or starts
+// one when RefetchInterval allows, or is answered from the cache.
 func (c *jwksCache) key(ctx context.Context, v *OIDCVerifier, kid string) (*rsa.PublicKey, error) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	now := v.now()
-	stale := c.keys == nil || now.Sub(c.fetchedAt) > v.ttl
-	if k, ok := c.keys[kid]; ok && !stale {
+	now := v.o.Now()
+	if k, ok := c.lookup(kid); ok {
+		if now.Sub(c.fetchedAt) > v.o.CacheTTL {
+			c.startFetch(v, now)
+		}
+		c.mu.Unlock()
 		return k, nil
 	}
-	if stale || now.Sub(c.fetchedAt) > time.Minute {
-		keys, err := fetchJWKS(ctx, v.client, c.p.JWKSURL)
-		if err != nil {
-			if c.keys == nil {
-				return nil, err
-			}
-			// Keep serving the keys we have; the provider may be briefly down.
-		} else {
-			c.keys, c.fetchedAt = keys, now
+	done := c.startFetch(v, now)
+	c.mu.Unlock()
+	if done != nil {
+		select {
+		case <-done:
+		case <-ctx.Done():
+			return nil, fmt.Errorf("%w: %v", ErrJWKSUnavailable, ctx.Err())
 		}
 	}
-	if k, ok := c.keys[kid]; ok {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if k, ok := c.lookup(kid); ok {
 		return k, nil
+	}
+	if c.keys == nil && c.lastErr != nil {
+		return nil, c.lastErr
+	}
+	if c.keys == nil {
+		return nil, fmt.Errorf("%w: no keys fetched yet", ErrJWKSUnavailable)
+	}
+	return nil, fmt.Errorf("no signing key with kid %q", kid)
+}
+
+// lookup finds kid among the cached keys (an empty kid: the only key).
+// c.mu is held.
+func (c *jwksCache) lookup(kid string) (*rsa.PublicKey, bool) {
+	if k, ok := c.keys[kid]; ok {
+		return k, true
 	}
 	if kid == "" && len(c.keys) == 1 {
 		for _, k := range c.keys {
-			return k, nil
+			return k, true
 		}
 	}
-	return nil, fmt.Errorf("no signing key with kid %q", kid)
+	return nil, false
+}
+
+// startFetch returns the channel of the fetch in flight, starting one when
+// none runs and the interval since the last attempt has passed; nil when
+// neither. c.mu is held.
+func (c *jwksCache) startFetch(v *OIDCVerifier, now time.Time) chan struct{} {
+	if c.inflight != nil {
+		return c.inflight
+	}
+	if c.fetches > 0 && now.Sub(c.attemptAt) < v.o.RefetchInterval {
+		return nil
+	}
+	c.attemptAt = now
+	c.fetches++
+	done := make(chan struct{})
+	c.inflight = done
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), v.o.FetchTimeout)
+		keys, err := fetchJWKS(ctx, v.client, c.p.JWKSURL)
+		cancel()
+		c.mu.Lock()
+		if err == nil {
+			c.keys, c.fetchedAt = keys, v.o.Now()
+		}
+		// On failure the keys we have stay in use: the provider may be briefly down.
+		c.lastErr = err
+		c.inflight = nil
+		c.mu.Unlock()
+		close(done)
+	}()
+	return done
 }
 
 type jwk struct {

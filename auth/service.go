@@ -63,8 +63,9 @@ type Service struct {
 	refreshTTL   time.Duration
 	refreshGrace time.Duration
 	throttle     *throttle
-	params       *argon2id.Params
-	compare      func(password, hash string) (bool, error)
+	signups      *throttle
+	hasher       *hasher
+	nonces       *nonces
 	now          func() time.Time
 	log          *slog.Logger
 	dummyHash    string
@@ -80,14 +81,34 @@ type ServiceOptions struct {
 	// LoginThrottle limits failed logins (auth.login_throttle); the zero
 	// value does not limit.
 	LoginThrottle ThrottleConfig
+	// SignupThrottle limits sign-ups per client address
+	// (auth.signup_throttle); the zero value does not limit.
+	SignupThrottle SignupThrottleConfig
 	// Argon2 are the password hashing parameters; nil means
 	// argon2id.DefaultParams (64 MiB, 1 pass, 2 lanes). Tests pass cheaper ones.
 	Argon2 *argon2id.Params
+	// HashConcurrency is how many argon2id hashes or comparisons run at once
+	// (auth.hash_concurrency; 0: 2, i.e. 128 MiB with DefaultParams); each
+	// holds Argon2.Memory KiB while it runs.
+	HashConcurrency int
+	// HashWait is how long a sign-up or login waits for a hashing slot before
+	// it is answered 503 busy (auth.hash_wait; 0: 2s).
+	HashWait time.Duration
+	// NonceTTL is how long an SNS-login nonce may be used (auth.oidc.nonce_ttl;
+	// 0: 10 minutes).
+	NonceTTL time.Duration
 	// ComparePassword checks a password against a stored hash; nil means
 	// argon2id.ComparePasswordAndHash. Tests wrap it to count hash runs.
 	ComparePassword func(password, hash string) (bool, error)
 	Now             func() time.Time
 	Logger          *slog.Logger
+}
+
+// SignupThrottleConfig limits sign-ups per client address (an IPv6 client:
+// its /64) in a fixed window, counted in login_throttles (scope 'signup').
+type SignupThrottleConfig struct {
+	PerIP  int           // sign-up attempts per address in Window; 0: no limit
+	Window time.Duration // fixed window from the address's first attempt
 }
 
 // NewService returns a Service. oidc may be nil (SNS login disabled).
@@ -97,6 +118,15 @@ func NewService(db *sql.DB, tokens *TokenIssuer, oidc *OIDCVerifier, o ServiceOp
 	}
 	if o.Argon2 == nil {
 		o.Argon2 = argon2id.DefaultParams
+	}
+	if o.HashConcurrency == 0 {
+		o.HashConcurrency = 2
+	}
+	if o.HashWait == 0 {
+		o.HashWait = 2 * time.Second
+	}
+	if o.NonceTTL <= 0 {
+		o.NonceTTL = 10 * time.Minute
 	}
 	if o.RefreshTTL <= 0 {
 		return nil, errors.New("auth: refresh ttl must be positive")
@@ -111,7 +141,11 @@ func NewService(db *sql.DB, tokens *TokenIssuer, oidc *OIDCVerifier, o ServiceOp
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	if oidc == nil {
-		oidc = NewOIDCVerifier(nil, nil, time.Hour, o.Now)
+		oidc = NewOIDCVerifier(nil, OIDCOptions{Now: o.Now})
+	}
+	h, err := newHasher(o.Argon2, o.ComparePassword, o.HashConcurrency, o.HashWait)
+	if err != nil {
+		return nil, err
 	}
 	dummy, err := argon2id.CreateHash("soomcare-timing-equaliser", o.Argon2)
 	if err != nil {
@@ -119,15 +153,32 @@ func NewService(db *sql.DB, tokens *TokenIssuer, oidc *OIDCVerifier, o ServiceOp
 	}
 	return &Service{
 		db: db, tokens: tokens, oidc: oidc, refreshTTL: o.RefreshTTL, refreshGrace: o.RefreshGrace,
-		throttle: &throttle{db: db, cfg: o.LoginThrottle, now: o.Now, log: o.Logger},
-		params:   o.Argon2, compare: o.ComparePassword, now: o.Now, log: o.Logger, dummyHash: dummy,
+		throttle: newLoginThrottle(db, o.LoginThrottle, o.Now, o.Logger),
+		signups:  newSignupThrottle(db, o.SignupThrottle.PerIP, o.SignupThrottle.Window, o.Now, o.Logger),
+		hasher:   h, nonces: &nonces{key: tokens.derive("soomcare/oidc-nonce"), ttl: o.NonceTTL, now: o.Now},
+		now: o.Now, log: o.Logger, dummyHash: dummy,
 	}, nil
 }
 
-// SignUp creates a user with an email and password and signs them in.
-// Errors: ErrEmailTaken, ErrNicknameTaken.
-func (s *Service) SignUp(ctx context.Context, email, password, nickname string) (Tokens, error) {
-	hash, err := argon2id.CreateHash(password, s.params)
+// HashStats reports the password-hashing slots and the most ever held at
+// once.
+func (s *Service) HashStats() HashStats {
+	return HashStats{Slots: cap(s.hasher.slots), MaxHeld: int(s.hasher.maxHeld.Load())}
+}
+
+// Nonce issues a single-use nonce for an SNS login (or link) and its expiry.
+func (s *Service) Nonce() (string, time.Time) { return s.nonces.issue() }
+
+// SignUp creates a user with an email (stored as CanonicalEmail) and
+// password and signs them in. Errors: ErrEmailTaken, ErrNicknameTaken,
+// *ThrottledError (wrapping ErrSignupThrottled: too many sign-ups from
+// client), ErrBusy.
+func (s *Service) SignUp(ctx context.Context, email, password, nickname string, client netip.Addr) (Tokens, error) {
+	email = CanonicalEmail(email)
+	if _, err := s.signups.reserve(ctx, "", client); err != nil {
+		return Tokens{}, err
+	}
+	hash, err := s.hasher.hash(ctx, password)
 	if err != nil {
 		return Tokens{}, fmt.Errorf("hash password: %w", err)
 	}
@@ -148,28 +199,41 @@ func (s *Service) SignUp(ctx context.Context, email, password, nickname string) 
 	return out, err
 }
 
-// Login checks an email and password from client. Errors:
-// ErrInvalidCredentials (also for an unknown email, in about the same time),
-// *ThrottledError (wrapping ErrLoginThrottled: too many failures for the
-// email or from client; the password is then not checked at all).
+// Login checks an email and password from client. The address is matched
+// in canonical form (CanonicalEmail), byte for byte, and the throttle counts
+// that form. Errors: ErrInvalidCredentials (also for an unknown email or a
+// deleted account, in about the same time), *ThrottledError (wrapping
+// ErrLoginThrottled: too many failures for the email or from client; the
+// password is then not checked at all), ErrBusy (no hashing slot; the
+// attempt is not counted).
 func (s *Service) Login(ctx context.Context, email, password string, client netip.Addr) (Tokens, error) {
+	email = CanonicalEmail(email)
 	attempt, err := s.throttle.reserve(ctx, email, client)
 	if err != nil {
 		return Tokens{}, err
 	}
 	var u User
 	var hash sql.NullString
-	err = s.db.QueryRowContext(ctx, `SELECT id, email, nickname, role, status, password_hash FROM users WHERE email = ? AND deleted_at IS NULL AND status <> 'deleted'`, email).
-		Scan(&u.ID, &u.Email, &u.Nickname, &u.Role, &u.Status, &hash)
-	if errors.Is(err, sql.ErrNoRows) || (err == nil && !hash.Valid) {
-		_, _ = s.compare(password, s.dummyHash)
-		return Tokens{}, ErrInvalidCredentials
-	}
-	if err != nil {
+	var deleted bool
+	err = s.db.QueryRowContext(ctx, `SELECT id, email, nickname, role, status, deleted_at IS NOT NULL, password_hash FROM users WHERE email = ?`, email).
+		Scan(&u.ID, &u.Email, &u.Nickname, &u.Role, &u.Status, &deleted, &hash)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return Tokens{}, fmt.Errorf("load user: %w", err)
 	}
-	ok, err := s.compare(password, hash.String)
-	if err != nil || !ok {
+	against := hash.String
+	if err != nil || !hash.Valid {
+		against = s.dummyHash // an unknown address costs the same comparison
+	}
+	ok, err := s.hasher.check(ctx, password, against)
+	if err != nil {
+		if rerr := s.throttle.release(context.WithoutCancel(ctx), attempt); rerr != nil {
+			s.log.WarnContext(ctx, "auth: return login attempt", "err", rerr)
+		}
+		return Tokens{}, err
+	}
+	// The account state is checked only after the password, so a deleted
+	// account answers like a wrong password, in the same time.
+	if !ok || !hash.Valid || accountUsable(u.Status, deleted) != nil {
 		return Tokens{}, ErrInvalidCredentials
 	}
 	var out Tokens
@@ -190,20 +254,50 @@ func (s *Service) Login(ctx context.Context, email, password string, client neti
 	return out, nil
 }
 
+// verifyOIDC verifies an ID token and returns its identity with the server
+// nonce it carries (checked, not yet spent). nonce is the request's
+// (optional; see matched).
+func (s *Service) verifyOIDC(ctx context.Context, provider, idToken, nonce string) (Identity, string, error) {
+	id, err := s.oidc.Verify(ctx, provider, idToken)
+	if err != nil {
+		return Identity{}, "", err
+	}
+	n, err := matched(nonce, id.Nonce)
+	if err != nil {
+		return Identity{}, "", err
+	}
+	if _, err := s.nonces.check(n); err != nil {
+		return Identity{}, "", err
+	}
+	return id, n, nil
+}
+
+func (s *Service) pruneNonces(ctx context.Context) {
+	if err := s.nonces.prune(ctx, s.db); err != nil {
+		s.log.WarnContext(ctx, "auth: prune nonces", "err", err)
+	}
+}
+
 // LoginOIDC verifies an SNS ID token and signs in the linked user, creating
-// one (with nickname, or a generated one when empty) on first login. Errors:
-// the OIDC sentinels, ErrNicknameTaken, ErrUserGone.
+// one (with nickname, or a generated one when empty) on first login. The
+// token must carry a nonce from Nonce, which the sign-in spends. Errors: the
+// OIDC sentinels, ErrNonceInvalid, ErrNicknameTaken, ErrUserGone (a deleted
+// account: accountUsable, the check password login makes too).
 func (s *Service) LoginOIDC(ctx context.Context, provider, idToken, nonce, nickname string) (Tokens, error) {
-	id, err := s.oidc.Verify(ctx, provider, idToken, nonce)
+	id, n, err := s.verifyOIDC(ctx, provider, idToken, nonce)
 	if err != nil {
 		return Tokens{}, err
 	}
+	defer s.pruneNonces(ctx)
 	var out Tokens
 	err = s.tx(ctx, func(tx *sql.Tx) error {
-		u, err := s.userByIdentity(ctx, tx, id)
+		if err := s.nonces.spend(ctx, tx, n); err != nil {
+			return err
+		}
+		u, deleted, err := s.userByIdentity(ctx, tx, id)
 		if err == nil {
-			if u.Status == "deleted" {
-				return ErrUserGone
+			if err := accountUsable(u.Status, deleted); err != nil {
+				return err
 			}
 			if _, err := tx.ExecContext(ctx, `UPDATE users SET last_login_at = ? WHERE id = ?`, s.now().UTC(), u.ID); err != nil {
 				return err
@@ -231,15 +325,20 @@ func (s *Service) LoginOIDC(ctx context.Context, provider, idToken, nonce, nickn
 
 // LinkIdentity links an SNS account to the signed-in user. It reports
 // whether a new link was made (false: it was already linked to this user).
-// Errors: the OIDC sentinels, ErrIdentityTaken.
+// Like LoginOIDC it spends the token's nonce. Errors: the OIDC sentinels,
+// ErrNonceInvalid, ErrIdentityTaken.
 func (s *Service) LinkIdentity(ctx context.Context, userID uint64, provider, idToken, nonce string) (Identity, bool, error) {
-	id, err := s.oidc.Verify(ctx, provider, idToken, nonce)
+	id, n, err := s.verifyOIDC(ctx, provider, idToken, nonce)
 	if err != nil {
 		return Identity{}, false, err
 	}
+	defer s.pruneNonces(ctx)
 	created := false
 	err = s.tx(ctx, func(tx *sql.Tx) error {
-		u, err := s.userByIdentity(ctx, tx, id)
+		if err := s.nonces.spend(ctx, tx, n); err != nil {
+			return err
+		}
+		u, _, err := s.userByIdentity(ctx, tx, id)
 		if err == nil {
 			if u.ID != userID {
 				return ErrIdentityTaken
@@ -397,9 +496,10 @@ func (s *Service) successor(ctx context.Context, tx *sql.Tx, tokenID uint64, tok
 func (s *Service) sessionUser(ctx context.Context, tx *sql.Tx, userID uint64, family []byte, now time.Time) (User, bool, error) {
 	var u User
 	var email sql.NullString
-	err := tx.QueryRowContext(ctx, `SELECT id, email, nickname, role, status FROM users WHERE id = ? AND deleted_at IS NULL`, userID).
-		Scan(&u.ID, &email, &u.Nickname, &u.Role, &u.Status)
-	if errors.Is(err, sql.ErrNoRows) || (err == nil && u.Status == "deleted") {
+	var deleted bool
+	err := tx.QueryRowContext(ctx, `SELECT id, email, nickname, role, status, deleted_at IS NOT NULL FROM users WHERE id = ?`, userID).
+		Scan(&u.ID, &email, &u.Nickname, &u.Role, &u.Status, &deleted)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && accountUsable(u.Status, deleted) != nil) {
 		return User{}, false, s.revokeFamily(ctx, tx, family, now)
 	}
 	if err != nil {
@@ -493,13 +593,16 @@ func (s *Service) issue(ctx context.Context, tx *sql.Tx, u User, family []byte) 
 	return Tokens{AccessToken: access, AccessExpiresAt: exp, RefreshToken: refresh, RefreshExpiresAt: rexp, User: u, refreshID: uint64(id)}, nil
 }
 
-func (s *Service) userByIdentity(ctx context.Context, tx *sql.Tx, id Identity) (User, error) {
+// userByIdentity returns the user linked to id and whether the user is
+// deleted (users.deleted_at set).
+func (s *Service) userByIdentity(ctx context.Context, tx *sql.Tx, id Identity) (User, bool, error) {
 	var u User
 	var email sql.NullString
-	err := tx.QueryRowContext(ctx, `SELECT u.id, u.email, u.nickname, u.role, u.status FROM user_identities i JOIN users u ON u.id = i.user_id
-		WHERE i.provider = ? AND i.subject = ? FOR UPDATE`, id.Provider, id.Subject).Scan(&u.ID, &email, &u.Nickname, &u.Role, &u.Status)
+	var deleted bool
+	err := tx.QueryRowContext(ctx, `SELECT u.id, u.email, u.nickname, u.role, u.status, u.deleted_at IS NOT NULL FROM user_identities i JOIN users u ON u.id = i.user_id
+		WHERE i.provider = ? AND i.subject = ? FOR UPDATE`, id.Provider, id.Subject).Scan(&u.ID, &email, &u.Nickname, &u.Role, &u.Status, &deleted)
 	u.Email = email.String
-	return u, err
+	return u, deleted, err
 }
 
 func (s *Service) createSNSUser(ctx context.Context, tx *sql.Tx, nickname string) (User, error) {

@@ -13,20 +13,32 @@ import (
 	gomysql "github.com/go-sql-driver/mysql"
 )
 
-// ErrLoginThrottled is wrapped by *ThrottledError: too many failed logins
-// for the account or from the client address.
-var ErrLoginThrottled = errors.New("too many failed logins")
+// Errors wrapped by *ThrottledError.
+var (
+	// ErrLoginThrottled: too many failed logins for the account or from the
+	// client address.
+	ErrLoginThrottled = errors.New("too many failed logins")
+	// ErrSignupThrottled: too many sign-ups from the client address.
+	ErrSignupThrottled = errors.New("too many sign-ups")
+)
 
-// ThrottledError says how long until a throttled login may be tried again.
+// ThrottledError says how long until a throttled login or sign-up may be
+// tried again; it wraps ErrLoginThrottled or ErrSignupThrottled.
 type ThrottledError struct {
 	RetryAfter time.Duration
+	kind       error
 }
 
 func (e *ThrottledError) Error() string {
-	return fmt.Sprintf("%v: retry after %s", ErrLoginThrottled, e.RetryAfter)
+	return fmt.Sprintf("%v: retry after %s", e.Unwrap(), e.RetryAfter)
 }
 
-func (e *ThrottledError) Unwrap() error { return ErrLoginThrottled }
+func (e *ThrottledError) Unwrap() error {
+	if e.kind == nil {
+		return ErrLoginThrottled
+	}
+	return e.kind
+}
 
 // ThrottleConfig limits failed email/password logins (config
 // auth.login_throttle). The zero value turns throttling off.
@@ -49,23 +61,41 @@ func (c ThrottleConfig) enabled() bool {
 // one short transaction and no hash. A successful login then clears its
 // account's count and gives its address back the attempt (succeeded); a
 // failed one leaves the count as it is.
+//
+// The same table and mechanism count sign-ups per client address (scope
+// 'signup', newSignupThrottle): there every attempt counts and nothing is
+// given back.
 type throttle struct {
-	db  *sql.DB
-	cfg ThrottleConfig
-	now func() time.Time
-	log *slog.Logger
+	db      *sql.DB
+	cfg     ThrottleConfig
+	ipScope string // scopeIP (logins) or scopeSignup
+	kind    error  // ErrLoginThrottled or ErrSignupThrottled
+	now     func() time.Time
+	log     *slog.Logger
 }
 
 const (
 	scopeAccount = "account"
 	scopeIP      = "ip"
+	scopeSignup  = "signup"
 )
 
-// reservation is a counted attempt; succeeded undoes it.
+func newLoginThrottle(db *sql.DB, cfg ThrottleConfig, now func() time.Time, log *slog.Logger) *throttle {
+	return &throttle{db: db, cfg: cfg, ipScope: scopeIP, kind: ErrLoginThrottled, now: now, log: log}
+}
+
+// newSignupThrottle counts sign-ups per client address: at most perIP in
+// window (0: no limit).
+func newSignupThrottle(db *sql.DB, perIP int, window time.Duration, now func() time.Time, log *slog.Logger) *throttle {
+	return &throttle{db: db, cfg: ThrottleConfig{IPFailures: perIP, Window: window}, ipScope: scopeSignup, kind: ErrSignupThrottled, now: now, log: log}
+}
+
+// reservation is a counted attempt; succeeded or release undoes it.
 type reservation struct {
-	account []byte    // subject of the account row, nil when not counted
-	ip      []byte    // subject of the address row, nil when not counted
-	ipStart time.Time // window of the address row the attempt was counted in
+	account      []byte    // subject of the account row, nil when not counted
+	ip           []byte    // subject of the address row, nil when not counted
+	accountStart time.Time // window of the account row the attempt was counted in
+	ipStart      time.Time // window of the address row the attempt was counted in
 }
 
 type subject struct {
@@ -88,7 +118,7 @@ func (t *throttle) reserve(ctx context.Context, email string, client netip.Addr)
 	}
 	if t.cfg.IPFailures > 0 {
 		r.ip = ipSubject(client)
-		subs = append(subs, subject{scopeIP, r.ip, t.cfg.IPFailures})
+		subs = append(subs, subject{t.ipScope, r.ip, t.cfg.IPFailures})
 	}
 	var inserted bool
 	var err error
@@ -109,7 +139,13 @@ func (t *throttle) reserve(ctx context.Context, email string, client netip.Addr)
 		// A new subject: prune a few rows whose window is over, so the table
 		// stays about as large as the subjects of one window.
 		cutoff := t.now().UTC().Add(-t.cfg.Window)
-		if _, err := t.db.ExecContext(ctx, `DELETE FROM login_throttles WHERE window_start < ? LIMIT 100`, cutoff); err != nil {
+		// Only this throttle's own scopes: the other one may have a longer window.
+		own := scopeAccount
+		if t.ipScope == scopeSignup {
+			own = scopeSignup
+		}
+		if _, err := t.db.ExecContext(ctx, `DELETE FROM login_throttles WHERE scope IN (?, ?) AND window_start < ? LIMIT 100`,
+			t.ipScope, own, cutoff); err != nil {
 			t.log.WarnContext(ctx, "auth: prune login throttles", "err", err) // best effort; the next new subject prunes again
 		}
 	}
@@ -149,12 +185,14 @@ func (t *throttle) reserveTx(ctx context.Context, subs []subject, r *reservation
 		if failures > s.max {
 			wait = max(wait, start.Add(t.cfg.Window).Sub(now))
 		}
-		if s.scope == scopeIP {
+		if s.scope == scopeAccount {
+			r.accountStart = start
+		} else {
 			r.ipStart = start
 		}
 	}
 	if wait > 0 {
-		return false, &ThrottledError{RetryAfter: wait} // rolled back: a refused attempt is not counted
+		return false, &ThrottledError{RetryAfter: wait, kind: t.kind} // rolled back: a refused attempt is not counted
 	}
 	if err := tx.Commit(); err != nil {
 		return false, fmt.Errorf("auth: login throttle: %w", err)
@@ -173,14 +211,34 @@ func (t *throttle) succeeded(ctx context.Context, r reservation) error {
 	}
 	if r.ip != nil {
 		if _, err := t.db.ExecContext(ctx, `UPDATE login_throttles SET failures = failures - 1 WHERE scope = ? AND subject = ? AND window_start = ? AND failures > 0`,
-			scopeIP, r.ip, r.ipStart); err != nil {
+			t.ipScope, r.ip, r.ipStart); err != nil {
 			return fmt.Errorf("auth: return login attempt: %w", err)
 		}
 	}
 	return nil
 }
 
-// accountSubject keys an e-mail address (normalised by the caller) without
+// release gives a counted attempt back to the account and the address (only
+// in the windows it was counted in): the attempt never reached a password
+// check (the server was too busy to hash), so it must not count as a guess.
+func (t *throttle) release(ctx context.Context, r reservation) error {
+	for _, s := range []struct {
+		scope string
+		key   []byte
+		start time.Time
+	}{{scopeAccount, r.account, r.accountStart}, {t.ipScope, r.ip, r.ipStart}} {
+		if s.key == nil {
+			continue
+		}
+		if _, err := t.db.ExecContext(ctx, `UPDATE login_throttles SET failures = failures - 1 WHERE scope = ? AND subject = ? AND window_start = ? AND failures > 0`,
+			s.scope, s.key, s.start); err != nil {
+			return fmt.Errorf("auth: return attempt: %w", err)
+		}
+	}
+	return nil
+}
+
+// accountSubject keys an e-mail address (canonical: CanonicalEmail) without
 // storing it: unknown addresses are counted too, so a 429 never tells
 // whether an account exists.
 func accountSubject(email string) []byte {

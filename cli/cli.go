@@ -134,6 +134,7 @@ Exit codes: 0 ok, 1 failure, 2 bad usage or configuration; soomcare cdc adds 4 a
 		newReindexCmd(e),
 		newAnalyzeCmd(e),
 		newSeedCmd(e),
+		newEmailsCmd(e),
 	)
 	return root
 }

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
 	"net/netip"
 	"os"
 
@@ -97,7 +96,8 @@ func appMounts(c *config.Config, db *sql.DB, log *slog.Logger) ([]func(*gin.Engi
 	for name, p := range c.Auth.OIDC.Providers() {
 		providers = append(providers, auth.Provider{Name: name, Issuer: p.Issuer, JWKSURL: p.JWKSURL, Audience: p.Audience})
 	}
-	oidc := auth.NewOIDCVerifier(providers, &http.Client{Timeout: c.Auth.OIDC.HTTPTimeout}, c.Auth.OIDC.JWKSCacheTTL, nil)
+	oidc := auth.NewOIDCVerifier(providers, auth.OIDCOptions{CacheTTL: c.Auth.OIDC.JWKSCacheTTL,
+		RefetchInterval: c.Auth.OIDC.JWKSRefetchInterval, FetchTimeout: c.Auth.OIDC.HTTPTimeout})
 	svc, err := auth.NewService(db, tokens, oidc, auth.ServiceOptions{
 		RefreshTTL:   c.Auth.RefreshTokenTTL,
 		RefreshGrace: c.Auth.RefreshReuseGrace,
@@ -106,6 +106,8 @@ func appMounts(c *config.Config, db *sql.DB, log *slog.Logger) ([]func(*gin.Engi
 			IPFailures:      c.Auth.LoginThrottle.IPFailures,
 			Window:          c.Auth.LoginThrottle.Window,
 		},
+		SignupThrottle:  auth.SignupThrottleConfig{PerIP: c.Auth.SignupThrottle.PerIP, Window: c.Auth.SignupThrottle.Window},
+		HashConcurrency: c.Auth.HashConcurrency, HashWait: c.Auth.HashWait, NonceTTL: c.Auth.OIDC.NonceTTL,
 		Logger: log,
 	})
 	if err != nil {
@@ -121,7 +123,8 @@ func appMounts(c *config.Config, db *sql.DB, log *slog.Logger) ([]func(*gin.Engi
 	articles := content.New(db, content.Options{UploadDir: c.Uploads.Dir, UploadURL: c.Uploads.URLPrefix, MaxUploadBytes: c.Uploads.MaxBytes, Logger: log})
 	// The login throttle counts the client the way the search rate limiter does (searchapi.trusted_proxies).
 	authAPI := auth.NewAPI(svc, auth.APIOptions{Logger: log, TrustedProxies: searchOptions(c, log).TrustedProxies})
-	return []func(*gin.Engine){auth.Use(tokens), authAPI.Mount, posts.Mount, articles.Mount}, nil
+	accounts := auth.NewAccounts(db, c.Auth.AccountCheckTTL, nil, log)
+	return []func(*gin.Engine){auth.UseChecked(tokens, accounts), authAPI.Mount, posts.Mount, articles.Mount}, nil
 }
 
 // searchOptions maps the configuration onto the search API's options

@@ -136,6 +136,23 @@ type Auth struct {
 	RefreshReuseGrace time.Duration `mapstructure:"refresh_reuse_grace"`
 	LoginThrottle     LoginThrottle `mapstructure:"login_throttle"`
 	OIDC              OIDC          `mapstructure:"oidc"`
+	// HashConcurrency bounds concurrent argon2id runs (64 MiB each): at most
+	// HashConcurrency × 64 MiB of heap is held by password hashing.
+	HashConcurrency int `mapstructure:"hash_concurrency"`
+	// HashWait is how long a sign-up or login waits for a hashing slot
+	// before it answers 503 busy with Retry-After.
+	HashWait       time.Duration  `mapstructure:"hash_wait"`
+	SignupThrottle SignupThrottle `mapstructure:"signup_throttle"`
+	// AccountCheckTTL is how long a user's state (deleted, role) is cached
+	// per process for the check every access token gets; 0: every request.
+	AccountCheckTTL time.Duration `mapstructure:"account_check_ttl"`
+}
+
+// SignupThrottle limits sign-ups per client address (counted in MySQL with
+// the login throttle's table).
+type SignupThrottle struct {
+	PerIP  int           `mapstructure:"per_ip"` // sign-up attempts per client address in Window; 0 turns it off
+	Window time.Duration `mapstructure:"window"` // fixed window from the address's first attempt
 }
 
 // LoginThrottle limits failed email/password logins, counted in MySQL so
@@ -161,6 +178,12 @@ type OIDC struct {
 	Naver        OIDCProvider  `mapstructure:"naver"`
 	Apple        OIDCProvider  `mapstructure:"apple"`
 	Google       OIDCProvider  `mapstructure:"google"`
+
+	// JWKSRefetchInterval is the least time between two fetches of one
+	// provider's keys (unknown key ids, failures); fetches are single-flight.
+	JWKSRefetchInterval time.Duration `mapstructure:"jwks_refetch_interval"`
+	// NonceTTL is how long a nonce from POST /v1/auth/oidc/nonce may be used.
+	NonceTTL time.Duration `mapstructure:"nonce_ttl"`
 }
 
 // OIDCProvider is one ID token issuer.
@@ -281,6 +304,15 @@ func defaults() map[string]any {
 		"auth.login_throttle.account_failures": 5,
 		"auth.login_throttle.ip_failures":      100,
 		"auth.login_throttle.window":           "15m",
+
+		// password hashing, sign-up throttle, SNS key fetches and nonces, account check (package auth)
+		"auth.hash_concurrency":           2,
+		"auth.hash_wait":                  "2s",
+		"auth.signup_throttle.per_ip":     20,
+		"auth.signup_throttle.window":     "1h",
+		"auth.oidc.jwks_refetch_interval": "1m",
+		"auth.oidc.nonce_ttl":             "10m",
+		"auth.account_check_ttl":          "10s",
 	}
 }
 
@@ -522,6 +554,30 @@ func (c *Config) Validate() error {
 	return nil
 }
 
+// validateAuthLimits checks the password-hashing, sign-up throttle, SNS key
+// fetch, nonce and account-check keys.
+func (c *Config) validateAuthLimits(bad func(key, format string, args ...any), positive func(string, time.Duration)) {
+	if n := c.Auth.HashConcurrency; n < 1 || n > 64 {
+		bad("auth.hash_concurrency", "must be between 1 and 64 concurrent hashes of 64 MiB each (got %d)", n)
+	}
+	if w := c.Auth.HashWait; w < 10*time.Millisecond || w > time.Minute {
+		bad("auth.hash_wait", "must be between 10ms and 1m (got %s)", w)
+	}
+	if n := c.Auth.SignupThrottle.PerIP; n < 0 || n > 1000000 {
+		bad("auth.signup_throttle.per_ip", "must be between 0 (off) and 1000000 (got %d)", n)
+	}
+	if w := c.Auth.SignupThrottle.Window; w < time.Second || w > 7*24*time.Hour {
+		bad("auth.signup_throttle.window", "must be between 1s and 168h (got %s)", w)
+	}
+	positive("auth.oidc.jwks_refetch_interval", c.Auth.OIDC.JWKSRefetchInterval)
+	if n := c.Auth.OIDC.NonceTTL; n < 30*time.Second || n > time.Hour {
+		bad("auth.oidc.nonce_ttl", "must be between 30s and 1h (got %s)", n)
+	}
+	if t := c.Auth.AccountCheckTTL; t < 0 || t > 5*time.Minute {
+		bad("auth.account_check_ttl", "must be between 0 (every request) and 5m (got %s)", t)
+	}
+}
+
 // MinJWTSecretLen is the shortest auth.jwt_secret accepted (HS256, 256 bits).
 const MinJWTSecretLen = 32
 
@@ -556,6 +612,7 @@ func (c *Config) validateAuth(bad func(key, format string, args ...any), positiv
 	}
 	positive("auth.oidc.jwks_cache_ttl", c.Auth.OIDC.JWKSCacheTTL)
 	positive("auth.oidc.http_timeout", c.Auth.OIDC.HTTPTimeout)
+	c.validateAuthLimits(bad, positive)
 	for _, name := range []string{"apple", "google", "kakao", "naver"} {
 		p := c.Auth.OIDC.Providers()[name]
 		if len(p.Audience) == 0 {

@@ -34,6 +34,9 @@ const (
 	CodeTokenInvalid         = "token_invalid"          // 401: refresh or ID token unknown, revoked or not verifiable
 	CodeRefreshReused        = "refresh_reused"         // 401: a rotated refresh token came back; the session is revoked
 	CodeLoginThrottled       = "login_throttled"        // 429: too many failed logins for the account or from the client; see Retry-After
+	CodeSignupThrottled      = "signup_throttled"       // 429: too many sign-ups from the client; see Retry-After
+	CodeNonceInvalid         = "nonce_invalid"          // 401: SNS ID token without a nonce this server issued, or a spent one
+	CodeBusy                 = "busy"                   // 503: password hashing at capacity; see Retry-After
 	CodeUserBlocked          = "user_blocked"           // 403: a blocked user tried to write
 	CodeAlreadyReported      = "already_reported"       // 409
 	CodeReplyDepth           = "reply_depth"            // 400: a reply to a reply

@@ -1,0 +1,144 @@
+package auth
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"golang.org/x/net/idna"
+	"golang.org/x/text/unicode/norm"
+)
+
+// CanonicalEmail returns the one form of an e-mail address that is stored in
+// users.email (utf8mb4_bin: compared byte for byte), looked up at login and
+// counted by the login throttle:
+//
+//   - white space around it is trimmed;
+//   - the local part (before the last '@') is lower-cased (Unicode simple
+//     case mapping) and NFC-normalised, nothing else: accents, dots and
+//     +tags are kept, so alicé@x.com and alice@x.com are two addresses (and
+//     may be two accounts), and neither ever signs into the other;
+//   - the domain is its IDNA lookup form in ASCII (UTS #46 mapping: lower
+//     case, width folding, NFC; Unicode labels as xn--…), so 例え.JP and
+//     xn--r8jz45g.jp are one domain; a domain IDNA refuses (an underscore,
+//     say) is lower-cased and NFC-normalised instead.
+//
+// It is idempotent, and the identity on an address already in that form.
+func CanonicalEmail(raw string) string {
+	s := strings.TrimSpace(raw)
+	at := strings.LastIndexByte(s, '@')
+	if at < 0 {
+		return foldText(s)
+	}
+	return foldText(s[:at]) + "@" + canonicalDomain(s[at+1:])
+}
+
+func foldText(s string) string { return norm.NFC.String(strings.ToLower(norm.NFC.String(s))) }
+
+func canonicalDomain(d string) string {
+	folded := foldText(d)
+	if a, err := idna.Lookup.ToASCII(folded); err == nil && a != "" {
+		return a
+	}
+	return folded
+}
+
+// EmailReport is what CanonicalizeEmails found among users.email values that
+// are not in canonical form (rows written before CanonicalEmail existed).
+type EmailReport struct {
+	Checked    int        // rows with an e-mail
+	Rewritten  []uint64   // rows rewritten into canonical form (none on a dry run)
+	Pending    []uint64   // rows a dry run would rewrite
+	Collisions [][]uint64 // rows whose canonical forms are equal: left as they are
+}
+
+// ErrEmailCollision is returned by CanonicalizeEmails when rows collide.
+var ErrEmailCollision = errors.New("e-mail addresses collide in canonical form")
+
+// CanonicalizeEmails finds users whose e-mail is not in canonical form and,
+// when apply is set, rewrites each into it. Rows whose canonical forms are
+// equal (to each other or to a row already canonical) are never merged or
+// changed: they are listed in Collisions and the error wraps
+// ErrEmailCollision, so an operator decides which account keeps the address.
+// It needs migration 00037 (users.email in utf8mb4_bin). It never logs or
+// returns the addresses themselves, only user ids.
+func CanonicalizeEmails(ctx context.Context, db *sql.DB, apply bool) (EmailReport, error) {
+	var rep EmailReport
+	type row struct {
+		id    uint64
+		email string
+	}
+	groups := map[string][]row{}
+	var last uint64
+	for {
+		rows, err := db.QueryContext(ctx, `SELECT id, email FROM users WHERE id > ? AND email IS NOT NULL ORDER BY id LIMIT 1000`, last)
+		if err != nil {
+			return rep, fmt.Errorf("auth: scan e-mails: %w", err)
+		}
+		n := 0
+		for rows.Next() {
+			var r row
+			if err := rows.Scan(&r.id, &r.email); err != nil {
+				rows.Close()
+				return rep, fmt.Errorf("auth: scan e-mails: %w", err)
+			}
+			n++
+			last = r.id
+			if c := CanonicalEmail(r.email); c != r.email {
+				groups[c] = append(groups[c], r)
+			}
+		}
+		if err := rows.Close(); err != nil {
+			return rep, fmt.Errorf("auth: scan e-mails: %w", err)
+		}
+		rep.Checked += n
+		if n < 1000 {
+			break
+		}
+	}
+	canon := make([]string, 0, len(groups))
+	for c := range groups {
+		canon = append(canon, c)
+	}
+	sort.Strings(canon)
+	for _, c := range canon {
+		g := groups[c]
+		var ids []uint64
+		var owner uint64
+		err := db.QueryRowContext(ctx, `SELECT id FROM users WHERE email = ?`, c).Scan(&owner)
+		switch {
+		case err == nil:
+			ids = append(ids, owner)
+		case !errors.Is(err, sql.ErrNoRows):
+			return rep, fmt.Errorf("auth: look up canonical e-mail: %w", err)
+		}
+		for _, r := range g {
+			ids = append(ids, r.id)
+		}
+		if len(ids) > 1 {
+			sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+			rep.Collisions = append(rep.Collisions, ids)
+			continue
+		}
+		r := g[0]
+		if !apply {
+			rep.Pending = append(rep.Pending, r.id)
+			continue
+		}
+		if _, err := db.ExecContext(ctx, `UPDATE users SET email = ? WHERE id = ? AND email = ?`, c, r.id, r.email); err != nil {
+			if errors.Is(uniqueErr(err), ErrEmailTaken) { // taken since the scan
+				rep.Collisions = append(rep.Collisions, []uint64{r.id})
+				continue
+			}
+			return rep, fmt.Errorf("auth: rewrite e-mail of user %d: %w", r.id, err)
+		}
+		rep.Rewritten = append(rep.Rewritten, r.id)
+	}
+	if len(rep.Collisions) > 0 {
+		return rep, fmt.Errorf("%w: users %v (each group would share one address; resolve by hand, e.g. change or clear all but one)", ErrEmailCollision, rep.Collisions)
+	}
+	return rep, nil
+}
