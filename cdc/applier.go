@@ -24,6 +24,15 @@ type Writer interface {
 	Write(ctx context.Context, ops []indexer.Op) (indexer.Result, error)
 }
 
+// Checkpoints is what the applier needs of the Store: the position and the
+// dead letters, both durable before the applier goes on.
+type Checkpoints interface {
+	Save(ctx context.Context, st State) error
+	RecordDeadLetters(ctx context.Context, dl []DeadLetter) error
+}
+
+var _ Checkpoints = (*Store)(nil)
+
 // Reader re-reads rows by primary key (indexer.Source).
 type Reader interface {
 	ByIDs(ctx context.Context, name string, ids []uint64) ([]indexer.Doc, error)
@@ -46,7 +55,7 @@ type applier struct {
 	reader   Reader
 	fanout   Fanout
 	writer   Writer
-	store    *Store
+	store    Checkpoints
 	aliasOf  func(index string) string
 	logger   *slog.Logger
 	metrics  *Metrics
@@ -54,6 +63,7 @@ type applier struct {
 	interval time.Duration
 	now      func() time.Time
 	onAck    func(at time.Time, ops []indexer.Op)
+	budget   time.Duration // for the final flush and save after ctx ends (default 30 s)
 
 	state    State
 	wctx     context.Context // writes: survives the shutdown signal until the final flush ends
@@ -67,6 +77,9 @@ type applier struct {
 	lastGTID string
 	posDirty bool
 	lastSave time.Time
+	// unsettled is set when an acknowledged batch could not be settled (its
+	// dead letters not recorded): no checkpoint may be saved past it.
+	unsettled error
 }
 
 func newApplier(a applier, st State) *applier {
@@ -76,6 +89,9 @@ func newApplier(a applier, st State) *applier {
 	a.users = map[uint64]int64{}
 	if a.now == nil {
 		a.now = time.Now
+	}
+	if a.budget <= 0 {
+		a.budget = 30 * time.Second
 	}
 	return &a
 }
@@ -101,7 +117,8 @@ type jobResult struct {
 }
 
 // run consumes items until the stream ends. On ctx cancellation it drains
-// what the handler already queued, flushes, saves, and returns nil.
+// what the handler already queued, flushes and saves: nil means the final
+// checkpoint was saved, ErrShutdownSave that it was not.
 func (a *applier) run(ctx context.Context, in <-chan item, streamErr <-chan error) error {
 	// Writes outlive a cancelled ctx until the final flush is done or its budget ends.
 	wctx, stopWrites := context.WithCancel(context.WithoutCancel(ctx))
@@ -110,32 +127,41 @@ func (a *applier) run(ctx context.Context, in <-chan item, streamErr <-chan erro
 	ticker := time.NewTicker(a.interval)
 	defer ticker.Stop()
 	for {
+		var err error
 		select {
 		case it := <-in:
-			if err := a.take(ctx, it); err != nil {
-				return err
-			}
+			err = a.take(ctx, it)
 		case <-ticker.C:
-			if err := a.maybeFlush(ctx, true); err != nil {
-				return err
-			}
-		case err := <-streamErr:
+			err = a.maybeFlush(ctx, true)
+		case serr := <-streamErr:
 			a.drain(in)
-			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-			defer cancel()
-			if ferr := a.flushAndSave(fctx); ferr != nil {
-				return errors.Join(err, ferr)
+			if ferr := a.finalFlush(ctx); ferr != nil {
+				return errors.Join(serr, ferr)
 			}
-			return err
+			return serr
 		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			// Shutdown (also when it cut a flush short): the final flush and
+			// save must not be cut by the cancellation that asked for them.
 			a.drain(in)
-			// Shutdown: the final flush and save must not be cut short by the
-			// cancellation that asked for them; give them a bounded budget.
-			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-			defer cancel()
-			return a.flushAndSave(fctx)
+			if ferr := a.finalFlush(ctx); ferr != nil {
+				return fmt.Errorf("%w: %v", ErrShutdownSave, ferr)
+			}
+			return nil
+		}
+		if err != nil {
+			return err
 		}
 	}
+}
+
+// finalFlush writes and saves everything within a bounded budget that
+// survives ctx's cancellation.
+func (a *applier) finalFlush(ctx context.Context) error {
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.budget)
+	defer cancel()
+	return a.flushAndSave(fctx)
 }
 
 func (a *applier) drain(in <-chan item) {
@@ -220,6 +246,9 @@ func (a *applier) maybeFlush(ctx context.Context, tick bool) error {
 // flushAndSave writes everything pending, waits for it, and saves the newest
 // position seen.
 func (a *applier) flushAndSave(ctx context.Context) error {
+	if a.unsettled != nil {
+		return fmt.Errorf("no checkpoint past a batch that was not settled: %w", a.unsettled)
+	}
 	if err := a.flush(ctx); err != nil {
 		return err
 	}
@@ -233,6 +262,9 @@ func (a *applier) flushAndSave(ctx context.Context) error {
 }
 
 func (a *applier) save(ctx context.Context, pos indexer.Position, gtid string) error {
+	if a.unsettled != nil {
+		return fmt.Errorf("no checkpoint past a batch that was not settled: %w", a.unsettled)
+	}
 	st := a.state
 	st.Phase = PhaseStreaming
 	st.Position = pos
@@ -249,27 +281,29 @@ func (a *applier) save(ctx context.Context, pos indexer.Position, gtid string) e
 	return nil
 }
 
-// flush cuts the pending batch, collects its documents (while the previous
-// write is in flight), waits for that write, and starts this one.
+// flush collects the pending batch's documents (while the previous write is
+// in flight), waits for that write, then cuts the batch and starts its
+// write. Until the cut the keys stay pending, so a failure anywhere before
+// it only means they are collected again.
 func (a *applier) flush(ctx context.Context) error {
 	if a.nPending == 0 {
 		return nil
 	}
-	j := &job{events: a.events, beat: a.beat, start: a.now(), done: make(chan jobResult, 1)}
+	start := a.now()
 	ops, err := a.collect(ctx)
 	if err != nil {
 		return err
 	}
-	j.ops = ops
+	if err := a.wait(ctx); err != nil {
+		return err
+	}
+	j := &job{ops: ops, events: a.events, beat: a.beat, start: start, done: make(chan jobResult, 1)}
 	if a.posDirty { // every event before this position is in this batch or an earlier one
 		j.pos, j.gtid, j.hasPos = a.lastPos, a.lastGTID, true
 	}
 	a.pending = map[string]map[uint64]*pend{}
 	a.users = map[uint64]int64{}
 	a.nPending, a.events, a.beat = 0, 0, time.Time{}
-	if err := a.wait(ctx); err != nil {
-		return err
-	}
 	a.inflight = j
 	go func() { j.done <- a.write(j) }()
 	return nil
@@ -315,6 +349,14 @@ func (a *applier) write(j *job) jobResult {
 func (a *applier) settle(ctx context.Context, r jobResult) error {
 	j := a.inflight
 	a.inflight = nil
+	err := a.settleJob(ctx, j, r)
+	if err != nil {
+		a.unsettled = err
+	}
+	return err
+}
+
+func (a *applier) settleJob(ctx context.Context, j *job, r jobResult) error {
 	if r.err != nil {
 		return r.err
 	}

@@ -15,6 +15,7 @@ type Metrics struct {
 	BulkSeconds prometheus.Histogram
 	LagSeconds  prometheus.Gauge
 	Checkpoints prometheus.Counter
+	Active      prometheus.Gauge // 1 while this process holds the single-worker lock
 }
 
 // NewMetrics registers the series on a new registry.
@@ -34,7 +35,7 @@ func NewMetrics() *Metrics {
 			Name: "soomcare_cdc_dead_letters_total", Help: "Documents the engine rejected, recorded in cdc_dead_letters.",
 		}),
 		Retries: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "soomcare_cdc_retries_total", Help: "Flush attempts retried after an engine or MySQL failure.",
+			Name: "soomcare_cdc_retries_total", Help: "Retries after an engine or MySQL failure: flushes, reads, checkpoint saves, stream and session restarts.",
 		}),
 		BulkSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "soomcare_cdc_bulk_seconds", Help: "Latency of one flush (read rows, _bulk, acknowledge).",
@@ -46,8 +47,11 @@ func NewMetrics() *Metrics {
 		Checkpoints: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "soomcare_cdc_checkpoints_total", Help: "Checkpoints saved.",
 		}),
+		Active: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "soomcare_cdc_active", Help: "1 while this worker holds the single-worker lock and applies events; 0 while it waits (standby, or reconnecting after a MySQL restart).",
+		}),
 	}
-	m.Registry.MustRegister(m.Events, m.Docs, m.Conflicts, m.DeadLetters, m.Retries, m.BulkSeconds, m.LagSeconds, m.Checkpoints,
+	m.Registry.MustRegister(m.Events, m.Docs, m.Conflicts, m.DeadLetters, m.Retries, m.BulkSeconds, m.LagSeconds, m.Checkpoints, m.Active,
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	return m
 }

@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"slices"
@@ -35,8 +36,16 @@ import (
 // ErrBinlogPurged means the saved position is no longer on the server.
 var ErrBinlogPurged = errors.New("the saved binlog position is no longer on the MySQL server (purged)")
 
-// ErrLockLost means another worker may have taken over.
+// ErrLockLost means this worker could no longer prove it holds the lock
+// (MySQL restarted, or another worker may have taken over). Run does not
+// return it: the session stops applying and a new one takes the lock again.
 var ErrLockLost = errors.New("lost the single-worker lock")
+
+// ErrShutdownSave means the worker was asked to stop but could not save its
+// final checkpoint (MySQL or the engine unreachable within the shutdown
+// budget). Nothing is lost: the events after the last saved checkpoint are
+// replayed by the next start.
+var ErrShutdownSave = errors.New("stopped without saving the final checkpoint")
 
 // Config is what a worker needs to know.
 type Config struct {
@@ -63,7 +72,7 @@ type Worker struct {
 	writer  Writer         // streaming: writes through aliases (require_alias)
 	loader  indexer.Writer // snapshots and rebuilds: write physical indices
 	store   *Store
-	src     *indexer.Source
+	src     *indexer.Source // locking re-reads: see indexer.NewLockingSource
 	logger  *slog.Logger
 	metrics *Metrics
 }
@@ -90,7 +99,7 @@ func New(cfg Config, db *sql.DB, es *engine.Client, life *indexer.Lifecycle, wri
 	}
 	return &Worker{cfg: cfg, db: db, es: es, life: life, writer: writer, loader: indexer.NewBulkWriter(es.ES, indexer.BulkOptions{}, logger),
 		store: NewStore(db, cfg.Name),
-		src:   indexer.NewSource(db), logger: logger, metrics: NewMetrics()}, nil
+		src:   indexer.NewLockingSource(db), logger: logger, metrics: NewMetrics()}, nil
 }
 
 // Metrics exposes the worker's series (tests read them).
@@ -113,19 +122,81 @@ func (w *Worker) indices() []string {
 	return out
 }
 
-// Run takes the lock, snapshots if needed, and streams until ctx ends (nil)
-// or a fatal error: ErrBinlogPurged, ErrTableDropped, ErrLockLost.
+// Run keeps this worker's pipeline going until ctx ends or a fatal error.
+//
+// Each session takes the single-worker lock (waiting as a standby while
+// another worker holds it), snapshots if needed and streams. A session that
+// fails for any other reason — MySQL restarted or failed over (the lock's
+// connection died with it), the engine down while a stream restarts, a lost
+// lock — ends, and after a backoff with jitter a new session takes the lock
+// again and resumes from the checkpoint, forever.
+//
+// Run returns nil when ctx ended and the final checkpoint was saved (or
+// nothing was pending); an error wrapping ErrShutdownSave when ctx ended but
+// the final save failed (nothing is lost: those events replay); and the fatal
+// ErrBinlogPurged or ErrTableDropped, which need an operator.
 func (w *Worker) Run(ctx context.Context) error {
+	lockName, err := w.lockName()
+	if err != nil {
+		return err
+	}
+	if w.cfg.MetricsAddr != "" {
+		stop, err := w.serveMetrics(w.cfg.MetricsAddr)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
+	for attempt := 0; ; attempt++ {
+		began := time.Now()
+		err := w.session(ctx, lockName)
+		if ctx.Err() != nil || isFatal(err) {
+			return err
+		}
+		if time.Since(began) > time.Minute {
+			attempt = 0 // a session that ran for a while starts the backoff afresh
+		}
+		d := backoff(attempt)
+		w.logger.Warn("cdc session ended; taking the lock again and resuming from the checkpoint", "err", err, "in", d.Round(time.Millisecond))
+		w.metrics.Retries.Inc()
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(d):
+		}
+	}
+}
+
+// isFatal reports the errors that retrying cannot fix.
+func isFatal(err error) bool {
+	return errors.Is(err, ErrBinlogPurged) || errors.Is(err, ErrTableDropped)
+}
+
+// backoff is exponential from 1 s, capped at 30 s, with full jitter above half.
+func backoff(attempt int) time.Duration {
+	d := min(30*time.Second, time.Second<<min(attempt, 5))
+	return d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
+}
+
+// lockName is one lock per source database and pipeline (MySQL caps lock
+// names at 64 characters).
+func (w *Worker) lockName() (string, error) {
 	dsn, err := mysqldrv.ParseDSN(w.cfg.DSN)
 	if err != nil {
-		return fmt.Errorf("cdc dsn: %w", err)
+		return "", fmt.Errorf("cdc dsn: %w", err)
 	}
-	// One lock per source database and pipeline (MySQL caps lock names at 64 characters).
-	lockName := "soomcare-cdc:" + dsn.DBName + ":" + w.cfg.Name
-	if len(lockName) > 64 {
-		lockName = lockName[:64]
+	name := "soomcare-cdc:" + dsn.DBName + ":" + w.cfg.Name
+	if len(name) > 64 {
+		name = name[:64]
 	}
-	lock, err := AcquireLock(ctx, w.db, lockName, time.Second, func() {
+	return name, nil
+}
+
+// session holds the lock for one stretch of work: it returns when ctx ends
+// (nil or ErrShutdownSave), when the lock is lost (ErrLockLost) or on the
+// first error it cannot retry in place.
+func (w *Worker) session(ctx context.Context, lockName string) error {
+	lock, err := AcquireLock(ctx, w.db, lockName, time.Second, w.logger, func() {
 		w.logger.Info("another cdc worker holds the lock; waiting to take over", "pipeline", w.cfg.Name)
 	})
 	if err != nil {
@@ -135,70 +206,77 @@ func (w *Worker) Run(ctx context.Context) error {
 		return err
 	}
 	defer lock.Release()
+	w.metrics.Active.Set(1)
+	defer w.metrics.Active.Set(0)
 	w.logger.Info("lock acquired; this worker is active", "pipeline", w.cfg.Name)
 
-	ctx, cancel := context.WithCancelCause(ctx)
+	sctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	go w.watchLock(ctx, lock, cancel)
-	if w.cfg.MetricsAddr != "" {
-		stop, err := w.serveMetrics(w.cfg.MetricsAddr)
-		if err != nil {
-			return err
-		}
-		defer stop()
-	}
+	go w.watchLock(sctx, lock, cancel)
+	go w.heartbeat(sctx)
 
-	st, err := w.store.Load(ctx)
+	st, err := w.store.Load(sctx)
 	if errors.Is(err, ErrNoState) {
 		st = State{Phase: PhaseSnapshot}
 	} else if err != nil {
-		return err
+		return w.cause(ctx, sctx, err)
 	}
 	if st.Phase == PhaseSnapshot {
-		if st, err = w.snapshot(ctx, st); err != nil {
-			return w.cause(ctx, err)
+		if st, err = w.snapshot(sctx, st); err != nil {
+			return w.cause(ctx, sctx, err)
 		}
 	}
-	go w.heartbeat(ctx)
 	for attempt := 0; ; attempt++ {
-		if err := w.checkPosition(ctx, st.Position); err != nil {
+		if err := w.checkPosition(sctx, st.Position); err != nil {
+			return w.cause(ctx, sctx, err)
+		}
+		if err := w.rebuildStale(sctx); err != nil {
+			return w.cause(ctx, sctx, err)
+		}
+		err := w.stream(sctx, st)
+		if sctx.Err() != nil {
+			return w.cause(ctx, sctx, err)
+		}
+		if isFatal(err) {
 			return err
 		}
-		if err := w.rebuildStale(ctx); err != nil {
-			return w.cause(ctx, err)
-		}
-		err := w.stream(ctx, st)
-		if ctx.Err() != nil {
-			return w.cause(ctx, nil)
-		}
-		if errors.Is(err, ErrBinlogPurged) || errors.Is(err, ErrTableDropped) {
-			return err
-		}
-		d := min(30*time.Second, time.Second<<min(attempt, 5))
-		w.logger.Warn("binlog stream stopped; restarting from the last checkpoint", "err", err, "in", d)
+		d := backoff(attempt)
+		w.logger.Warn("binlog stream stopped; restarting from the last checkpoint", "err", err, "in", d.Round(time.Millisecond))
 		w.metrics.Retries.Inc()
 		select {
-		case <-ctx.Done():
-			return w.cause(ctx, nil)
+		case <-sctx.Done():
+			return w.cause(ctx, sctx, nil)
 		case <-time.After(d):
 		}
-		if st, err = w.store.Load(ctx); err != nil {
-			return w.cause(ctx, err)
+		if st, err = w.store.Load(sctx); err != nil {
+			return w.cause(ctx, sctx, err)
 		}
 	}
 }
 
-// cause turns a cancellation by the lock watchdog into ErrLockLost.
-func (w *Worker) cause(ctx context.Context, err error) error {
-	if c := context.Cause(ctx); c != nil && errors.Is(c, ErrLockLost) {
-		return c
-	}
+// cause explains how a session ended: when the caller's ctx ended, err is
+// the truth about the final save (nil or ErrShutdownSave) and any other
+// error is the cancellation's echo; a lost lock (the watchdog cancelled the
+// session) is ErrLockLost; otherwise err itself.
+func (w *Worker) cause(ctx, sctx context.Context, err error) error {
 	if ctx.Err() != nil {
+		if errors.Is(err, ErrShutdownSave) {
+			return err
+		}
 		return nil
+	}
+	if c := context.Cause(sctx); c != nil && errors.Is(c, ErrLockLost) {
+		if err != nil {
+			return errors.Join(c, err)
+		}
+		return c
 	}
 	return err
 }
 
+// watchLock cancels the session when the lock is no longer provably held:
+// its connection died (a MySQL restart releases every named lock) or the
+// server says another connection has it.
 func (w *Worker) watchLock(ctx context.Context, lock *Lock, cancel context.CancelCauseFunc) {
 	t := time.NewTicker(2 * time.Second)
 	defer t.Stop()
@@ -216,7 +294,8 @@ func (w *Worker) watchLock(ctx context.Context, lock *Lock, cancel context.Cance
 			failures = 0
 			continue
 		}
-		if failures++; failures >= 3 {
+		if failures++; failures >= 3 || errors.Is(err, errLockTaken) {
+			w.logger.Warn("lost the single-worker lock; stopping this session", "err", err)
 			cancel(fmt.Errorf("%w: %v", ErrLockLost, err))
 			return
 		}
@@ -427,13 +506,16 @@ func (w *Worker) tableKeys() map[string]keyColumn {
 	return out
 }
 
-// classify maps server errors to the worker's fatal errors.
+// classify maps server errors to the worker's fatal errors: MySQL's error
+// 1236 (ER_MASTER_FATAL_ERROR_READING_BINLOG: the requested binlog file or
+// position is gone) is a purged binlog. Only the server's error number
+// decides, never the message text (a port like 51236 is not a purge).
 func classify(err error) error {
 	if err == nil {
 		return nil
 	}
-	msg := err.Error()
-	if strings.Contains(msg, "1236") || strings.Contains(msg, "Could not find first log file") || strings.Contains(msg, "could not find next log") {
+	var my *gomysql.MyError
+	if errors.As(err, &my) && my.Code == gomysql.ER_MASTER_FATAL_ERROR_READING_BINLOG {
 		return fmt.Errorf("%w: %v", ErrBinlogPurged, err)
 	}
 	return err

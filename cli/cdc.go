@@ -15,6 +15,7 @@ import (
 const (
 	ExitBinlogPurged = 4 // the checkpoint's binlog file is gone: run `soomcare cdc reset`, restart
 	ExitTableDropped = 5 // a watched table disappeared
+	ExitNotSaved     = 6 // stopped by a signal, but the final checkpoint could not be saved (events replay)
 )
 
 // exitCoder lets a command choose its process exit code.
@@ -29,6 +30,21 @@ func (e codedError) Error() string { return e.err.Error() }
 func (e codedError) Unwrap() error { return e.err }
 func (e codedError) ExitCode() int { return e.code }
 
+// cdcExit maps the worker's result to the command's error and exit code.
+func cdcExit(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, cdc.ErrBinlogPurged):
+		return codedError{err, ExitBinlogPurged}
+	case errors.Is(err, cdc.ErrTableDropped):
+		return codedError{err, ExitTableDropped}
+	case errors.Is(err, cdc.ErrShutdownSave):
+		return codedError{err, ExitNotSaved}
+	}
+	return err
+}
+
 func newCDCCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "cdc",
@@ -42,11 +58,17 @@ version derived from the binlog position, so replays after a crash are harmless.
 go to cdc_dead_letters. Engine or MySQL outages are retried with backoff; nothing is skipped.
 
 Only one worker is active per pipeline: a second one waits on a MySQL lock and takes over within
-seconds when the first dies. SIGTERM flushes, saves the checkpoint and exits 0.
+seconds when the first dies. MySQL restarts and failovers are waited out: the worker stops applying,
+reconnects with backoff, takes the lock again (or waits as a standby if another worker got it) and
+resumes from the checkpoint. It exits only on a signal or one of the codes below.
+SIGTERM flushes, saves the checkpoint and exits 0.
 
-Exit codes: 0 stopped by a signal, 1 failure, 2 bad configuration,
+Exit codes: 0 stopped by a signal with the checkpoint saved, 1 failure at start (MySQL or the engine
+  unreachable, bad analysis profile), 2 bad configuration,
 4 the saved binlog position was purged from the server (run 'soomcare cdc reset', then start again:
-  it snapshots into fresh indices), 5 a watched table was dropped.
+  it snapshots into fresh indices), 5 a watched table was dropped,
+6 stopped by a signal but the final checkpoint could not be saved within 30 s (nothing is lost: the
+  next start replays the events since the last saved checkpoint).
 Metrics: http://<cdc.metrics_addr>/metrics (Prometheus), /healthz.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -71,15 +93,9 @@ Metrics: http://<cdc.metrics_addr>/metrics (Prometheus), /healthz.`,
 			if err != nil {
 				return usageError{err}
 			}
-			err = w.Run(ctx)
-			switch {
-			case err == nil:
+			err = cdcExit(w.Run(ctx))
+			if err == nil {
 				log.Info("stopped; checkpoint saved")
-				return nil
-			case errors.Is(err, cdc.ErrBinlogPurged):
-				return codedError{err, ExitBinlogPurged}
-			case errors.Is(err, cdc.ErrTableDropped):
-				return codedError{err, ExitTableDropped}
 			}
 			return err
 		},

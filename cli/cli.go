@@ -59,6 +59,14 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer, environ 
 		return ExitOK
 	}
 	fmt.Fprintln(stderr, "soomcare: "+strings.Join(strings.Fields(err.Error()), " "))
+	return exitCode(err)
+}
+
+// exitCode is the process exit code of a command's error.
+func exitCode(err error) int {
+	if err == nil {
+		return ExitOK
+	}
 	var ue usageError
 	var ec exitCoder
 	switch {
