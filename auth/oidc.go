@@ -83,7 +83,7 @@ type jwksCache struct {
 	attemptAt time.Time     // of the last fetch started
 	lastErr   error         // of the last fetch, nil when it succeeded
 	inflight  chan struct{} // closed when the running fetch ends; nil when none runs
-	fetches   int           // fetches started (Fetches)
+	fetches   int           // fetches started
 }
 
 // NewOIDCVerifier returns a verifier for the enabled providers (those with
@@ -112,17 +112,6 @@ func NewOIDCVerifier(providers []Provider, o OIDCOptions) *OIDCVerifier {
 		v.providers[p.Name] = &jwksCache{p: p}
 	}
 	return v
-}
-
-// Fetches reports how many key-set fetches of provider have started.
-func (v *OIDCVerifier) Fetches(provider string) int {
-	c, ok := v.providers[provider]
-	if !ok {
-		return 0
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.fetches
 }
 
 type idClaims struct {

@@ -221,6 +221,18 @@ func TestJWKSRefetchStorm(t *testing.T) {
 		t.Errorf("after the interval: %d fetches, want 3", n)
 	}
 
+	// Past the cache TTL a known key keeps answering at once while one
+	// refresh runs in the background.
+	e.now = e.now.Add(2 * time.Hour)
+	if _, took := known(); took > delay/2 {
+		t.Errorf("a known-kid login past the TTL took %s; it must not wait for the refresh", took)
+	}
+	known()
+	time.Sleep(delay + 500*time.Millisecond)
+	if n := srv.count("/kakao"); n != 4 {
+		t.Errorf("past the TTL: %d fetches, want 4 (one background refresh)", n)
+	}
+
 	// A provider whose keys were never fetched: 503, and the failure is
 	// cached for the interval too.
 	if got := storm(20, "google"); got[503] != 20 || srv.count("/google") != 1 {
@@ -336,7 +348,12 @@ func TestAccessTokenFollowsAccountState(t *testing.T) {
 		}
 	}
 
+	_, goneRefresh, _ := signUp("gone2@example.com", "탈퇴예정2")
 	e.db.Exec(`UPDATE users SET deleted_at = NOW(6) WHERE id = ?`, goneID)
+	e.db.Exec(`UPDATE users SET deleted_at = NOW(6) WHERE email = 'gone2@example.com'`)
+	if st, body := e.do("POST", "/v1/auth/refresh", "", map[string]any{"refresh_token": goneRefresh}); st != 401 || code(body) != "token_invalid" {
+		t.Errorf("refresh of a deleted user: %d %v, want 401 token_invalid", st, body)
+	}
 	e.db.Exec(`UPDATE users SET role = 'user' WHERE id = ?`, demotedID)
 	e.db.Exec(`UPDATE users SET status = 'blocked' WHERE id = ?`, blockedID)
 	if st := probe(gone); st != 204 {
