@@ -114,11 +114,13 @@ func TestConcurrentSignupsBoundHashMemory(t *testing.T) {
 }
 
 // A request that cannot get a hashing slot within auth.hash_wait answers 503
-// busy with Retry-After; a login refused that way is not counted as a failure.
+// busy with Retry-After; a login or sign-up refused that way is not counted
+// by its throttle.
 func TestHashBusy(t *testing.T) {
 	release := make(chan struct{})
 	var entered atomic.Int32
 	e := newEnv(t, throttled(1, 0), func(o *auth.ServiceOptions, _ *auth.APIOptions) {
+		o.SignupThrottle = auth.SignupThrottleConfig{PerIP: 1, Window: time.Hour}
 		o.HashConcurrency = 1
 		o.HashWait = 50 * time.Millisecond
 		o.ComparePassword = func(password, hash string) (bool, error) {
@@ -129,7 +131,9 @@ func TestHashBusy(t *testing.T) {
 			return argon2id.ComparePasswordAndHash(password, hash)
 		}
 	})
-	e.signUp("minji@example.com", "민지")
+	if st, body, _ := e.signUpFrom("198.51.100.9", "minji@example.com", "민지"); st != 201 {
+		t.Fatalf("signup %d %v", st, body)
+	}
 	done := make(chan int)
 	go func() {
 		st, _, _ := e.login(e.h, "198.51.100.1", "other@example.com", "slow-password")
@@ -150,6 +154,10 @@ func TestHashBusy(t *testing.T) {
 	// password still gets in.
 	if st, body, _ := e.login(e.h, "198.51.100.2", "minji@example.com", "천식관리1234"); st != 200 {
 		t.Errorf("after the slot is free: %d %v", st, body)
+	}
+	// Nor was the busy sign-up: with a limit of 1 per address it still gets in.
+	if st, body, _ := e.signUpFrom("198.51.100.3", "new@example.com", "새사람"); st != 201 {
+		t.Errorf("sign-up after the slot is free: %d %v", st, body)
 	}
 }
 

@@ -175,11 +175,16 @@ func (s *Service) Nonce() (string, time.Time) { return s.nonces.issue() }
 // client), ErrBusy.
 func (s *Service) SignUp(ctx context.Context, email, password, nickname string, client netip.Addr) (Tokens, error) {
 	email = CanonicalEmail(email)
-	if _, err := s.signups.reserve(ctx, "", client); err != nil {
+	attempt, err := s.signups.reserve(ctx, "", client)
+	if err != nil {
 		return Tokens{}, err
 	}
 	hash, err := s.hasher.hash(ctx, password)
 	if err != nil {
+		// Busy: the attempt did nothing, so it does not count either.
+		if rerr := s.signups.release(context.WithoutCancel(ctx), attempt); rerr != nil {
+			s.log.WarnContext(ctx, "auth: return sign-up attempt", "err", rerr)
+		}
 		return Tokens{}, fmt.Errorf("hash password: %w", err)
 	}
 	var out Tokens
