@@ -128,14 +128,17 @@ func CanonicalizeEmails(ctx context.Context, db *sql.DB, apply bool) (EmailRepor
 			rep.Pending = append(rep.Pending, r.id)
 			continue
 		}
-		if _, err := db.ExecContext(ctx, `UPDATE users SET email = ? WHERE id = ? AND email = ?`, c, r.id, r.email); err != nil {
+		res, err := db.ExecContext(ctx, `UPDATE users SET email = ? WHERE id = ? AND email = ?`, c, r.id, r.email)
+		if err != nil {
 			if errors.Is(uniqueErr(err), ErrEmailTaken) { // taken since the scan
 				rep.Collisions = append(rep.Collisions, []uint64{r.id})
 				continue
 			}
 			return rep, fmt.Errorf("auth: rewrite e-mail of user %d: %w", r.id, err)
 		}
-		rep.Rewritten = append(rep.Rewritten, r.id)
+		if n, _ := res.RowsAffected(); n == 1 { // 0: changed since the scan; left alone
+			rep.Rewritten = append(rep.Rewritten, r.id)
+		}
 	}
 	if len(rep.Collisions) > 0 {
 		return rep, fmt.Errorf("%w: users %v (each group would share one address; resolve by hand, e.g. change or clear all but one)", ErrEmailCollision, rep.Collisions)
