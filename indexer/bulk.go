@@ -14,7 +14,6 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
-	"regexp"
 	"slices"
 	"strconv"
 	"sync"
@@ -503,7 +502,7 @@ func (w *BulkWriter) roundTrip(ctx context.Context, body []byte, ops []Op, pendi
 		se := bulkStatusError(engine.CheckStatus(resp))
 		pos := pending[0]
 		return bulkOutcome{tally: bulkTally{failed: []ItemError{
-			bulkNewItemError(pos, &ops[pos], status, "request_entity_too_large", se.Reason)}}}
+			bulkNewItemError(pos, &ops[pos], status, "request_entity_too_large", WithholdValues(se.Reason))}}}
 	case resp.IsError():
 		return bulkOutcome{fatal: fmt.Errorf("indexer: bulk request refused: %w", engine.CheckStatus(resp))}
 	}
@@ -661,39 +660,22 @@ func classifyBulkItem(out *bulkOutcome, pos int, op *Op, it *bulkItem) {
 func bulkItemFailure(pos int, op *Op, it *bulkItem) ItemError {
 	typ, reason := "unknown", "no error in response"
 	if e := it.Error; e != nil {
-		typ, reason = e.Type, e.Reason
+		// Each part is redacted on its own: a value whose end cannot be told
+		// then withholds the rest of its part only, not the other's explanation.
+		typ, reason = e.Type, WithholdValues(e.Reason)
 		if c := e.CausedBy; c != nil && c.Reason != "" {
-			reason += " (caused by " + c.Type + ": " + c.Reason + ")"
+			reason += " (caused by " + c.Type + ": " + WithholdValues(c.Reason) + ")"
 		}
 	}
 	return bulkNewItemError(pos, op, it.Status, typ, reason)
 }
 
+// bulkNewItemError keeps reason as it is: an engine's reason must have been
+// through WithholdValues.
 func bulkNewItemError(pos int, op *Op, status int, typ, reason string) ItemError {
 	o := *op
 	o.Doc = nil
-	return ItemError{Pos: pos, Op: o, Status: status, Type: typ, Reason: WithholdValues(reason)}
-}
-
-// quotedValues are the places where the engines quote a document's content
-// in an item error: field value previews, immense-term prefixes, the input
-// of a number or date that did not parse.
-var quotedValues = []*regexp.Regexp{
-	regexp.MustCompile(`(Preview of field's value: )'(?s:.*?)'`),
-	regexp.MustCompile(`(The prefix of the first immense term is: )'(?s:.*?)'`),
-	regexp.MustCompile(`(For input string: )"(?s:.*?)"`),
-	regexp.MustCompile(`(failed to parse date field )\[(?s:.*?)\]`),
-	regexp.MustCompile(`(Cannot parse value )\[(?s:.*?)\]`),
-}
-
-// WithholdValues removes the document content an engine's error reason
-// quotes, keeping what explains the failure (field, type, limits): reasons
-// end up in logs and the dead-letter table, where users' text must not.
-func WithholdValues(reason string) string {
-	for _, re := range quotedValues {
-		reason = re.ReplaceAllString(reason, "${1}[withheld]")
-	}
-	return reason
+	return ItemError{Pos: pos, Op: o, Status: status, Type: typ, Reason: reason}
 }
 
 func bulkStatusError(err error) *engine.StatusError {

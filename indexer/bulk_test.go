@@ -846,23 +846,3 @@ func TestBulkStatsAccumulate(t *testing.T) {
 		t.Errorf("stats = %+v\nwant    %+v", st, want)
 	}
 }
-
-func TestWithholdValues(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"failed to parse field [like_count] of type [integer] in document with id '5'. Preview of field's value: '천식 있는 아이'",
-			"failed to parse field [like_count] of type [integer] in document with id '5'. Preview of field's value: [withheld]"},
-		{`Document contains at least one immense term in field="body" (whose UTF8 encoding is longer than the max length 32766), all of which were skipped. The prefix of the first immense term is: '[-20, -107, -100]...', original message: bytes can be at most 32766 in length; got 40000`,
-			`Document contains at least one immense term in field="body" (whose UTF8 encoding is longer than the max length 32766), all of which were skipped. The prefix of the first immense term is: [withheld], original message: bytes can be at most 32766 in length; got 40000`},
-		{`failed to parse (caused by number_format_exception: For input string: "010-1234-5678")`,
-			`failed to parse (caused by number_format_exception: For input string: [withheld])`},
-		{"failed to parse date field [어제 밤] with format [strict_date_optional_time||epoch_millis]",
-			"failed to parse date field [withheld] with format [strict_date_optional_time||epoch_millis]"},
-		{"version conflict, current version [5] is higher or equal to the one provided [3]",
-			"version conflict, current version [5] is higher or equal to the one provided [3]"},
-	}
-	for _, tt := range tests {
-		if got := indexer.WithholdValues(tt.in); got != tt.want {
-			t.Errorf("WithholdValues(%q)\n got %q\nwant %q", tt.in, got, tt.want)
-		}
-	}
-}
