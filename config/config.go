@@ -65,6 +65,15 @@ type HTTP struct {
 	WriteTimeout    time.Duration `mapstructure:"write_timeout"`
 	ShutdownTimeout time.Duration `mapstructure:"shutdown_timeout"`
 	MaxBodyBytes    int64         `mapstructure:"max_body_bytes"`
+	CORS            CORS          `mapstructure:"cors"`
+}
+
+// CORS configures which web pages may call the API from a browser.
+type CORS struct {
+	// AllowedOrigins lists exact origins such as https://app.soomcare.kr
+	// (scheme://host[:port], lower case, no path, no wildcard); empty (the
+	// default) turns CORS off: no answer carries a CORS header.
+	AllowedOrigins []string `mapstructure:"allowed_origins"`
 }
 
 // MySQL configures the source-of-truth database.
@@ -235,6 +244,7 @@ func defaults() map[string]any {
 		"http.write_timeout":              "15s",
 		"http.shutdown_timeout":           "10s",
 		"http.max_body_bytes":             1 << 20,
+		"http.cors.allowed_origins":       []string{},
 		"mysql.dsn":                       "soomcare:soomcare@tcp(127.0.0.1:3306)/soomcare",
 		"mysql.max_open_conns":            20,
 		"mysql.max_idle_conns":            10,
@@ -468,6 +478,11 @@ func (c *Config) Validate() error {
 	positive("http.shutdown_timeout", c.HTTP.ShutdownTimeout)
 	if c.HTTP.MaxBodyBytes < 1024 {
 		bad("http.max_body_bytes", "must be at least 1024 (got %d)", c.HTTP.MaxBodyBytes)
+	}
+	for _, o := range c.HTTP.CORS.AllowedOrigins {
+		if !isOrigin(o) {
+			bad("http.cors.allowed_origins", "%q is not an origin such as https://app.soomcare.kr (scheme://host[:port], lower case, no path, no wildcard)", o)
+		}
 	}
 
 	if c.MySQL.DSN == "" {
@@ -708,3 +723,12 @@ func oneLine(err error) string {
 
 // Kind returns the engine kind in canonical form.
 func (s Search) Kind() string { return strings.ToLower(strings.TrimSpace(s.Engine)) }
+
+// isOrigin reports whether o is one exact web origin as browsers send it:
+// http(s)://host[:port] in lower case, nothing more ("*" is refused: the
+// list is explicit).
+func isOrigin(o string) bool {
+	u, err := url.Parse(o)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" &&
+		!strings.Contains(u.Host, "*") && o == strings.ToLower(o) && o == u.Scheme+"://"+u.Host
+}

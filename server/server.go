@@ -38,7 +38,8 @@ func New(cfg config.HTTP, logger *slog.Logger, checks []Check, mounts ...func(*g
 	e := gin.New()
 	e.HandleMethodNotAllowed = true
 	e.ContextWithFallback = true
-	e.Use(web.Recovery(logger), web.AccessLog(logger), web.LimitBody(cfg.MaxBodyBytes))
+	e.Use(web.Recovery(logger), web.AccessLog(logger), web.SecurityHeaders(), web.CORS(cfg.CORS.AllowedOrigins),
+		web.LimitBody(cfg.MaxBodyBytes))
 	e.NoRoute(web.NotFound)
 	e.NoMethod(web.MethodNotAllowed)
 	s := &Server{cfg: cfg, logger: logger, checks: checks, engine: e}
