@@ -110,8 +110,14 @@ func procEnv(dsn, prefix string) []string {
 	}
 }
 
-// writers change posts, comments, likes and nicknames until stop is closed.
+// writers change posts, comments, likes and nicknames until stop is closed,
+// as fast as they can.
 func writers(t *testing.T, db *sql.DB, n int, stop <-chan struct{}) (wait func() int64) {
+	return pacedWriters(t, db, n, 0, stop)
+}
+
+// pacedWriters are writers that pause at least pace between writes.
+func pacedWriters(t *testing.T, db *sql.DB, n int, pace time.Duration, stop <-chan struct{}) (wait func() int64) {
 	var wg sync.WaitGroup
 	var count atomic.Int64
 	for w := range n {
@@ -161,7 +167,7 @@ func writers(t *testing.T, db *sql.DB, n int, stop <-chan struct{}) (wait func()
 					return
 				}
 				count.Add(1)
-				time.Sleep(time.Duration(r.IntN(3)) * time.Millisecond)
+				time.Sleep(pace + time.Duration(r.IntN(3))*time.Millisecond)
 			}
 		}()
 	}

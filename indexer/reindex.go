@@ -25,10 +25,11 @@ import (
 //     posts) with version(P1) noted before the read, until a round finds
 //     nothing; then reconcile ids so hard deletes disappear too.
 //  4. Verify the new index's count equals the searchable rows in MySQL.
-//  5. Swap the alias atomically, then one more catch-up round into the new
-//     index: changes the CDC applied to the old index between the last round and
-//     the swap land in the new one. From the swap on, the CDC writes through the
-//     alias into the new index.
+//  5. Swap the alias atomically, then one more catch-up round and id
+//     reconciliation into the new index: changes and hard deletes the CDC
+//     applied to the old index between the last round and the swap land in
+//     the new one. From the swap on, the CDC writes through the alias into the
+//     new index.
 // A failure before the swap deletes the new index and leaves the alias as it was.
 
 // ErrVerify means the new index does not match MySQL; the alias was not moved.
@@ -84,6 +85,9 @@ type Reindexer struct {
 	life   *Lifecycle
 	writer Writer
 	logger *slog.Logger
+	// beforeSwap, when set (tests), runs after the last verification and
+	// before the alias moves: where a concurrent CDC write is hardest to catch.
+	beforeSwap func()
 }
 
 // NewReindexer wires a reindexer.
@@ -223,20 +227,39 @@ func (r *Reindexer) Run(ctx context.Context, name string, opts ReindexOptions) (
 	}
 
 	// 5. Swap, catch up once more, prune.
+	if r.beforeSwap != nil {
+		r.beforeSwap()
+	}
 	if err := r.life.Swap(ctx, name, physical); err != nil {
 		return rep, err
 	}
 	swapped = true
-	n, _, err := r.catchUp(ctx, name, physical, since, opts.BatchSize, nil)
-	if err != nil {
-		return rep, fmt.Errorf("alias swapped to %s, but the post-swap catch-up failed (the CDC worker will converge it): %w", physical, err)
+	if err := r.afterSwap(ctx, name, physical, since, opts.BatchSize, searchable, &rep); err != nil {
+		return rep, fmt.Errorf("alias swapped to %s, but the post-swap catch-up failed (run 'soomcare verify %s'; a reindex again converges it): %w", physical, name, err)
 	}
-	rep.CaughtUp += n
 	if rep.Pruned, err = r.life.Prune(ctx, name, opts.Keep); err != nil {
 		r.logger.Warn("pruning old indices failed", "index", name, "err", err)
 	}
 	rep.Took = time.Since(start)
 	return rep, nil
+}
+
+// afterSwap brings into the new index what the CDC applied to the old one
+// between the last round and the swap: rows changed since the last round
+// (catch-up) and rows hard-deleted meanwhile, which no catch-up can find (an
+// id reconciliation: the delete went to the old index only).
+func (r *Reindexer) afterSwap(ctx context.Context, name, physical string, since time.Time, batch int, searchable map[uint64]bool, rep *Report) error {
+	n, _, err := r.catchUp(ctx, name, physical, since, batch, searchable)
+	if err != nil {
+		return err
+	}
+	rep.CaughtUp += n
+	fixed, _, err := r.reconcile(ctx, name, physical, searchable)
+	if err != nil {
+		return err
+	}
+	rep.Reconciled += fixed
+	return nil
 }
 
 // mark returns the binlog position and the database clock, read in that
