@@ -12,6 +12,7 @@ import (
 
 	"github.com/soomcare/soomcare/indexer"
 	"github.com/soomcare/soomcare/mappings"
+	"github.com/soomcare/soomcare/mysql"
 )
 
 // The applier is the one goroutine that owns batching, writing and the
@@ -73,7 +74,7 @@ type applier struct {
 	nPending int
 	events   int64
 	beat     time.Time // newest heartbeat waiting for a flush
-	lastPos  indexer.Position
+	lastPos  mysql.Position
 	lastGTID string
 	posDirty bool
 	lastSave time.Time
@@ -104,7 +105,7 @@ type job struct {
 	ops    []indexer.Op
 	events int64
 	beat   time.Time
-	pos    indexer.Position
+	pos    mysql.Position
 	gtid   string
 	hasPos bool
 	start  time.Time
@@ -261,7 +262,7 @@ func (a *applier) flushAndSave(ctx context.Context) error {
 	return nil
 }
 
-func (a *applier) save(ctx context.Context, pos indexer.Position, gtid string) error {
+func (a *applier) save(ctx context.Context, pos mysql.Position, gtid string) error {
 	if a.unsettled != nil {
 		return fmt.Errorf("no checkpoint past a batch that was not settled: %w", a.unsettled)
 	}

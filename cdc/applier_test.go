@@ -13,6 +13,7 @@ import (
 
 	"github.com/soomcare/soomcare/indexer"
 	"github.com/soomcare/soomcare/mappings"
+	"github.com/soomcare/soomcare/mysql"
 )
 
 // Deterministic tests of invariant 1 with doubles for the engine, MySQL's
@@ -26,7 +27,7 @@ type world struct {
 	mu     sync.Mutex
 	acked  map[string]int64 // "index/id" → newest acknowledged version
 	dead   map[string]int64
-	saves  []indexer.Position
+	saves  []mysql.Position
 	events []event // what the test fed, in binlog order
 	t      *testing.T
 }
@@ -34,7 +35,7 @@ type world struct {
 type event struct {
 	key     string
 	version int64
-	after   indexer.Position // the position that covers this event
+	after   mysql.Position // the position that covers this event
 }
 
 func newWorld(t *testing.T) *world {
@@ -42,7 +43,7 @@ func newWorld(t *testing.T) *world {
 }
 
 // check asserts invariant 1 for a save at pos.
-func (w *world) check(pos indexer.Position) {
+func (w *world) check(pos mysql.Position) {
 	for _, e := range w.events {
 		if before(pos, e.after) {
 			continue
@@ -130,11 +131,11 @@ func (s *storeDouble) RecordDeadLetters(ctx context.Context, dl []DeadLetter) er
 	return nil
 }
 
-func (s *storeDouble) lastSave() (indexer.Position, bool) {
+func (s *storeDouble) lastSave() (mysql.Position, bool) {
 	s.w.mu.Lock()
 	defer s.w.mu.Unlock()
 	if len(s.w.saves) == 0 {
-		return indexer.Position{}, false
+		return mysql.Position{}, false
 	}
 	return s.w.saves[len(s.w.saves)-1], true
 }
@@ -185,17 +186,17 @@ func (h *harness) start() {
 		aliasOf: func(index string) string { return "alias-" + index },
 		logger:  slog.New(slog.NewTextHandler(io.Discard, nil)), metrics: NewMetrics(),
 		batch: 2, interval: 5 * time.Millisecond, budget: 2 * time.Second,
-	}, State{Phase: PhaseStreaming, Position: indexer.Position{File: "binlog.000001", Pos: 4}})
+	}, State{Phase: PhaseStreaming, Position: mysql.Position{File: "binlog.000001", Pos: 4}})
 	ctx, cancel := context.WithCancel(context.Background())
 	h.cancel, h.done = cancel, make(chan error, 1)
 	go func() { h.done <- a.run(ctx, h.in, h.stream) }()
 }
 
 // post feeds one row event for posts/id and the position after it.
-func (h *harness) post(id uint64) indexer.Position {
+func (h *harness) post(id uint64) mysql.Position {
 	h.pos += 100
-	p := indexer.Position{File: "binlog.000001", Pos: h.pos}
-	v, err := indexer.VersionOf(indexer.Position{File: p.File, Pos: h.pos - 50})
+	p := mysql.Position{File: "binlog.000001", Pos: h.pos}
+	v, err := indexer.VersionOf(mysql.Position{File: p.File, Pos: h.pos - 50})
 	if err != nil {
 		h.w.t.Fatal(err)
 	}
@@ -266,7 +267,7 @@ func TestApplierCheckpointNeverPassesUnacknowledged(t *testing.T) {
 			h := newHarness(t)
 			h.eng.script = tc.script
 			h.start()
-			var last indexer.Position
+			var last mysql.Position
 			for id := uint64(1); id <= 7; id++ {
 				last = h.post(id)
 			}

@@ -21,6 +21,7 @@ import (
 	"github.com/soomcare/soomcare/indexer"
 	"github.com/soomcare/soomcare/internal/testdb"
 	"github.com/soomcare/soomcare/internal/testenv"
+	"github.com/soomcare/soomcare/mysql"
 )
 
 // These tests run the real binary, so a crash is a real SIGKILL.
@@ -187,7 +188,7 @@ func seedRows(t *testing.T, db *sql.DB) {
 func waitCaughtUp(t *testing.T, db *sql.DB, timeout time.Duration) {
 	t.Helper()
 	ctx := context.Background()
-	target, err := indexer.CurrentPosition(ctx, db)
+	target, err := mysql.CurrentPosition(ctx, db)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/soomcare/soomcare/indexer"
 	"github.com/soomcare/soomcare/mappings"
+	"github.com/soomcare/soomcare/mysql"
 )
 
 // The binlog side: canal callbacks only translate events into items and hand
@@ -45,7 +46,7 @@ type item struct {
 	op      string
 	keys    []key
 	version int64
-	pos     indexer.Position
+	pos     mysql.Position
 	gtid    string
 	force   bool
 	beatAt  time.Time
@@ -124,7 +125,7 @@ func (h *handler) OnRow(e *canal.RowsEvent) error {
 	if col < 0 {
 		return fmt.Errorf("table %s has no column %s: the CDC cannot key its documents", table, kc.column)
 	}
-	version, err := indexer.VersionOf(indexer.Position{File: h.file, Pos: e.Header.LogPos})
+	version, err := indexer.VersionOf(mysql.Position{File: h.file, Pos: e.Header.LogPos})
 	if err != nil {
 		return err
 	}
@@ -167,7 +168,7 @@ func toUint(v any) (uint64, bool) {
 }
 
 func (h *handler) OnPosSynced(_ *replication.EventHeader, pos gomysql.Position, set gomysql.GTIDSet, force bool) error {
-	it := item{kind: itemPos, pos: indexer.Position{File: pos.Name, Pos: pos.Pos}, force: force}
+	it := item{kind: itemPos, pos: mysql.Position{File: pos.Name, Pos: pos.Pos}, force: force}
 	if set != nil {
 		it.gtid = set.String()
 	}

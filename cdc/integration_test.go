@@ -27,6 +27,7 @@ import (
 	"github.com/soomcare/soomcare/internal/testdb"
 	"github.com/soomcare/soomcare/internal/testengine"
 	"github.com/soomcare/soomcare/mappings"
+	"github.com/soomcare/soomcare/mysql"
 )
 
 type testEngine = testengine.Engine
@@ -132,7 +133,7 @@ func (p *pipeline) exited(timeout time.Duration) error {
 func (p *pipeline) caughtUp(timeout time.Duration) {
 	p.t.Helper()
 	ctx := context.Background()
-	target, err := indexer.CurrentPosition(ctx, p.db)
+	target, err := mysql.CurrentPosition(ctx, p.db)
 	if err != nil {
 		p.t.Fatal(err)
 	}
@@ -160,7 +161,7 @@ func (p *pipeline) caughtUp(timeout time.Duration) {
 	}
 }
 
-func before(a, b indexer.Position) bool {
+func before(a, b mysql.Position) bool {
 	va, _ := indexer.VersionOf(a)
 	vb, _ := indexer.VersionOf(b)
 	return va < vb

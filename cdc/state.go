@@ -8,13 +8,13 @@ import (
 	"strings"
 	"time"
 
-	"github.com/soomcare/soomcare/indexer"
+	"github.com/soomcare/soomcare/mysql"
 )
 
 // State is the durable progress of one pipeline (table cdc_state).
 type State struct {
 	Phase    string // "snapshot" | "streaming"
-	Position indexer.Position
+	Position mysql.Position
 	GTIDSet  string
 	// Snapshot progress: the index being loaded, how far, and which are done.
 	SnapshotIndex    string

@@ -31,6 +31,7 @@ import (
 	"github.com/soomcare/soomcare/engine"
 	"github.com/soomcare/soomcare/indexer"
 	"github.com/soomcare/soomcare/mappings"
+	"github.com/soomcare/soomcare/mysql"
 )
 
 // ErrBinlogPurged means the saved position is no longer on the server.
@@ -318,7 +319,7 @@ func (w *Worker) heartbeat(ctx context.Context) {
 }
 
 // checkPosition fails with ErrBinlogPurged when the file is gone.
-func (w *Worker) checkPosition(ctx context.Context, p indexer.Position) error {
+func (w *Worker) checkPosition(ctx context.Context, p mysql.Position) error {
 	files, err := BinlogFiles(ctx, w.db)
 	if err != nil {
 		return err
@@ -388,7 +389,7 @@ func (w *Worker) rebuildStale(ctx context.Context) error {
 // stream from: the binlog position noted before the first read.
 func (w *Worker) snapshot(ctx context.Context, st State) (State, error) {
 	if st.Position.File == "" {
-		p, err := indexer.CurrentPosition(ctx, w.db)
+		p, err := mysql.CurrentPosition(ctx, w.db)
 		if err != nil {
 			return st, err
 		}

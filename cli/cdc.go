@@ -9,6 +9,7 @@ import (
 
 	"github.com/soomcare/soomcare/cdc"
 	"github.com/soomcare/soomcare/indexer"
+	"github.com/soomcare/soomcare/mysql"
 )
 
 // Exit codes of `soomcare cdc` that operators script against.
@@ -120,7 +121,7 @@ Metrics: http://<cdc.metrics_addr>/metrics (Prometheus), /healthz.`,
 			if err != nil {
 				return err
 			}
-			server, err := indexer.CurrentPosition(ctx, db)
+			server, err := mysql.CurrentPosition(ctx, db)
 			if err != nil {
 				return err
 			}

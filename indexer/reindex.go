@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/elastic/go-elasticsearch/v8"
+
+	"github.com/soomcare/soomcare/mysql"
 )
 
 // Reindex builds a new physical index from MySQL while the old one keeps
@@ -59,7 +61,7 @@ type ReindexOptions struct {
 type ResumePoint struct {
 	Physical string
 	AfterID  uint64
-	From     Position
+	From     mysql.Position
 	Since    time.Time
 }
 
@@ -74,7 +76,7 @@ type Report struct {
 	Reconciled  int64 // documents fixed by the id reconciliation
 	Pruned      []string
 	Took        time.Duration
-	StartedFrom Position
+	StartedFrom mysql.Position
 }
 
 // Reindexer rebuilds logical indices.
@@ -114,7 +116,7 @@ func (r *Reindexer) Run(ctx context.Context, name string, opts ReindexOptions) (
 	}
 
 	var (
-		p0       Position
+		p0       mysql.Position
 		t0       time.Time
 		physical string
 		after    uint64
@@ -265,8 +267,8 @@ func (r *Reindexer) afterSwap(ctx context.Context, name, physical string, since 
 // mark returns the binlog position and the database clock, read in that
 // order so that every change after the position is at or after the clock
 // reading (less a second for clock granularity).
-func (r *Reindexer) mark(ctx context.Context) (Position, time.Time, error) {
-	p, err := CurrentPosition(ctx, r.db)
+func (r *Reindexer) mark(ctx context.Context) (mysql.Position, time.Time, error) {
+	p, err := mysql.CurrentPosition(ctx, r.db)
 	if err != nil {
 		return p, time.Time{}, fmt.Errorf("reindex needs the binlog position: %w", err)
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/soomcare/soomcare/internal/testdb"
 	"github.com/soomcare/soomcare/internal/testengine"
 	"github.com/soomcare/soomcare/mappings"
+	"github.com/soomcare/soomcare/mysql"
 )
 
 type testEngine = testengine.Engine
@@ -446,7 +447,7 @@ func TestIntegrationReindexHardDeleteBeforeSwap(t *testing.T) {
 				if _, err := db.Exec(`INSERT INTO posts (id, user_id, category, title, body) VALUES (9, 1, '자유', '스왑 직전 글', '본문')`); err != nil {
 					t.Error(err)
 				}
-				p, err := CurrentPosition(ctx, db)
+				p, err := mysql.CurrentPosition(ctx, db)
 				if err != nil {
 					t.Error(err)
 					return
