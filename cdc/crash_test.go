@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/soomcare/soomcare/config"
 	"github.com/soomcare/soomcare/indexer"
 	"github.com/soomcare/soomcare/internal/testdb"
 	"github.com/soomcare/soomcare/internal/testenv"
@@ -27,10 +28,9 @@ import (
 // These tests run the real binary, so a crash is a real SIGKILL.
 
 // procPipeline builds the binary and gives a process test its database
-// (seeded) and pipeline on OpenSearch.
-func procPipeline(t *testing.T) (bin string, db *sql.DB, p *pipeline) {
+// (seeded) and pipeline on eng.
+func procPipeline(t *testing.T, eng testEngine) (bin string, db *sql.DB, p *pipeline) {
 	t.Helper()
-	eng := testEngines(t)[0]
 	bin = filepath.Join(t.TempDir(), "soomcare")
 	out, err := exec.Command("go", "build", "-o", bin, "../cmd/soomcare").CombinedOutput()
 	if err != nil {
@@ -59,8 +59,10 @@ func (l *lockedBuffer) String() string {
 }
 
 type proc struct {
-	cmd *exec.Cmd
-	log *lockedBuffer
+	cmd    *exec.Cmd
+	log    *lockedBuffer
+	exited chan struct{} // closed when the process has exited
+	err    error         // cmd.Wait's result, once exited is closed
 }
 
 func startProc(t *testing.T, bin string, env []string) *proc {
@@ -72,13 +74,34 @@ func startProc(t *testing.T, bin string, env []string) *proc {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	p := &proc{cmd: cmd, log: log, exited: make(chan struct{})}
+	go func() {
+		p.err = cmd.Wait()
+		close(p.exited)
+	}()
 	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
+		if !p.exitedYet() {
 			cmd.Process.Kill()
-			cmd.Wait()
+			p.wait()
 		}
 	})
-	return &proc{cmd: cmd, log: log}
+	return p
+}
+
+// wait waits for the process to exit and returns cmd.Wait's result.
+func (p *proc) wait() error {
+	<-p.exited
+	return p.err
+}
+
+// exitedYet says whether the process has exited.
+func (p *proc) exitedYet() bool {
+	select {
+	case <-p.exited:
+		return true
+	default:
+		return false
+	}
 }
 
 func (p *proc) waitLog(t *testing.T, s string, timeout time.Duration) time.Duration {
@@ -98,12 +121,18 @@ func tail(s string) string {
 	return strings.Join(lines[max(0, len(lines)-30):], "\n")
 }
 
-func procEnv(dsn, prefix string) []string {
+// procEnv configures a process of pipeline p.
+func procEnv(p *pipeline) []string {
+	url := os.Getenv(testenv.EnvOpenSearchURL)
+	if p.eng.Kind == config.EngineElasticsearch {
+		url = os.Getenv(testenv.EnvESURL)
+	}
 	return []string{
-		"SOOMCARE_MYSQL_DSN=" + dsn,
-		"SOOMCARE_SEARCH_ENGINE=opensearch",
-		"SOOMCARE_SEARCH_ADDRESSES=" + os.Getenv(testenv.EnvOpenSearchURL),
-		"SOOMCARE_SEARCH_INDEX_PREFIX=" + prefix,
+		"SOOMCARE_MYSQL_DSN=" + p.dsn,
+		"SOOMCARE_SEARCH_ENGINE=" + p.eng.Kind,
+		"SOOMCARE_SEARCH_ADDRESSES=" + url,
+		"SOOMCARE_SEARCH_ANALYSIS_PROFILE=" + p.eng.Profile,
+		"SOOMCARE_SEARCH_INDEX_PREFIX=" + p.prefix,
 		fmt.Sprintf("SOOMCARE_CDC_SERVER_ID=%d", 2000+mrand.Uint32N(1_000_000)),
 		"SOOMCARE_CDC_METRICS_ADDR=127.0.0.1:0",
 		"SOOMCARE_CDC_FLUSH_INTERVAL=100ms",
@@ -114,11 +143,12 @@ func procEnv(dsn, prefix string) []string {
 // writers change posts, comments, likes and nicknames until stop is closed,
 // as fast as they can.
 func writers(t *testing.T, db *sql.DB, n int, stop <-chan struct{}) (wait func() int64) {
-	return pacedWriters(t, db, n, 0, stop)
+	return pacedWriters(t, db, n, 0, false, stop)
 }
 
-// pacedWriters are writers that pause at least pace between writes.
-func pacedWriters(t *testing.T, db *sql.DB, n int, pace time.Duration, stop <-chan struct{}) (wait func() int64) {
+// pacedWriters are writers that pause at least pace between writes; lenient
+// ones carry on through errors (MySQL stopped under them) instead of failing.
+func pacedWriters(t *testing.T, db *sql.DB, n int, pace time.Duration, lenient bool, stop <-chan struct{}) (wait func() int64) {
 	var wg sync.WaitGroup
 	var count atomic.Int64
 	for w := range n {
@@ -164,6 +194,10 @@ func pacedWriters(t *testing.T, db *sql.DB, n int, pace time.Duration, stop <-ch
 				}
 				// duplicate key, FK restrict and deadlock victims are the database doing its job
 				if err != nil && !strings.Contains(err.Error(), "1062") && !strings.Contains(err.Error(), "1451") && !strings.Contains(err.Error(), "1213") {
+					if lenient {
+						time.Sleep(100 * time.Millisecond)
+						continue
+					}
 					t.Errorf("writer: %v", err)
 					return
 				}
@@ -207,10 +241,16 @@ func waitCaughtUp(t *testing.T, db *sql.DB, timeout time.Duration) {
 }
 
 // SIGKILL at random moments, ten times, under concurrent writes: the final
-// index equals MySQL exactly.
+// index equals MySQL exactly. On both engines.
 func TestIntegrationCDCCrashLoop(t *testing.T) {
-	bin, db, p := procPipeline(t)
-	env := procEnv(p.dsn, p.prefix)
+	for _, eng := range testEngines(t) {
+		t.Run(eng.Kind, func(t *testing.T) { crashLoop(t, eng) })
+	}
+}
+
+func crashLoop(t *testing.T, eng testEngine) {
+	bin, db, p := procPipeline(t, eng)
+	env := procEnv(p)
 
 	stop := make(chan struct{})
 	wait := writers(t, db, 3, stop)
@@ -220,7 +260,7 @@ func TestIntegrationCDCCrashLoop(t *testing.T) {
 		w := startProc(t, bin, env)
 		time.Sleep(time.Duration(300+r.IntN(2200)) * time.Millisecond)
 		w.cmd.Process.Signal(syscall.SIGKILL)
-		w.cmd.Wait()
+		w.wait()
 		logs = append(logs, w.log.String())
 		t.Logf("kill %d after %s", i+1, w.cmd.ProcessState)
 	}
@@ -235,22 +275,34 @@ func TestIntegrationCDCCrashLoop(t *testing.T) {
 		}
 	})
 	waitCaughtUp(t, db, 90*time.Second)
-	final.cmd.Process.Signal(syscall.SIGTERM)
-	if err := final.cmd.Wait(); err != nil {
-		t.Fatalf("SIGTERM: %v\n%s", err, tail(final.log.String()))
-	}
-	if !strings.Contains(final.log.String(), "stopped; checkpoint saved") {
-		t.Errorf("SIGTERM did not save the checkpoint:\n%s", tail(final.log.String()))
-	}
-	for _, n := range []string{"posts", "users", "contents"} {
-		if err := p.life.Refresh(context.Background(), p.life.Alias(n)); err != nil {
-			t.Fatalf("refresh %s: %v", n, err)
-		}
-	}
+	final.terminate(t)
+	p.refreshAll()
 	t.Logf("%d writes across 10 SIGKILLs", writes)
 	p.assertEqual()
 	if t.Failed() {
 		diagnose(t, p, db, append(logs, final.log.String()))
+	}
+}
+
+// terminate sends SIGTERM and expects exit 0 with the checkpoint saved.
+func (p *proc) terminate(t *testing.T) {
+	t.Helper()
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	if err := p.wait(); err != nil {
+		t.Fatalf("SIGTERM: %v\n%s", err, tail(p.log.String()))
+	}
+	if !strings.Contains(p.log.String(), "stopped; checkpoint saved") {
+		t.Errorf("SIGTERM did not save the checkpoint:\n%s", tail(p.log.String()))
+	}
+}
+
+// refreshAll makes every index's latest writes searchable.
+func (p *pipeline) refreshAll() {
+	p.t.Helper()
+	for _, n := range []string{"posts", "users", "contents"} {
+		if err := p.life.Refresh(context.Background(), p.life.Alias(n)); err != nil {
+			p.t.Fatalf("refresh %s: %v", n, err)
+		}
 	}
 }
 
@@ -324,21 +376,26 @@ func diagnose(t *testing.T, p *pipeline, db *sql.DB, logs []string) {
 }
 
 // A second worker waits for the lock and takes over within seconds when the
-// first dies.
+// first dies. On both engines.
 func TestIntegrationCDCTakeover(t *testing.T) {
-	bin, db, p := procPipeline(t)
-	dsn, prefix := p.dsn, p.prefix
+	for _, eng := range testEngines(t) {
+		t.Run(eng.Kind, func(t *testing.T) { takeover(t, eng) })
+	}
+}
 
-	a := startProc(t, bin, procEnv(dsn, prefix))
+func takeover(t *testing.T, eng testEngine) {
+	bin, db, p := procPipeline(t, eng)
+
+	a := startProc(t, bin, procEnv(p))
 	a.waitLog(t, "msg=streaming", 60*time.Second)
-	b := startProc(t, bin, procEnv(dsn, prefix))
+	b := startProc(t, bin, procEnv(p))
 	b.waitLog(t, "waiting to take over", 20*time.Second)
 	if strings.Contains(b.log.String(), "lock acquired") {
 		t.Fatal("two workers active at once")
 	}
 	killed := time.Now()
 	a.cmd.Process.Signal(syscall.SIGKILL)
-	a.cmd.Wait()
+	a.wait()
 	b.waitLog(t, "lock acquired", 20*time.Second)
 	took := time.Since(killed)
 	t.Logf("takeover %s after SIGKILL", took.Round(time.Millisecond))
@@ -348,28 +405,24 @@ func TestIntegrationCDCTakeover(t *testing.T) {
 	mustExec(t, db, `UPDATE posts SET title = '인계 후 수정' WHERE id = 7`)
 	b.waitLog(t, "msg=streaming", 30*time.Second)
 	waitCaughtUp(t, db, 30*time.Second)
-	b.cmd.Process.Signal(syscall.SIGTERM)
-	if err := b.cmd.Wait(); err != nil {
-		t.Fatalf("SIGTERM: %v", err)
-	}
-	p.life.Refresh(context.Background(), p.life.Alias("posts"))
+	b.terminate(t)
+	p.refreshAll()
 	p.assertEqual()
 }
 
 // The binary exits with code 4 and says what to do when the checkpoint's
 // binlog file is gone.
 func TestIntegrationCDCPurgedExitCode(t *testing.T) {
-	bin, db, p := procPipeline(t)
-	dsn, prefix := p.dsn, p.prefix
-	first := startProc(t, bin, procEnv(dsn, prefix))
+	bin, db, p := procPipeline(t, testEngines(t)[0])
+	first := startProc(t, bin, procEnv(p))
 	first.waitLog(t, "msg=streaming", 60*time.Second)
 	first.cmd.Process.Signal(syscall.SIGTERM)
-	if err := first.cmd.Wait(); err != nil {
+	if err := first.wait(); err != nil {
 		t.Fatalf("SIGTERM: %v", err)
 	}
 	mustExec(t, db, `UPDATE cdc_state SET binlog_file = 'binlog.000000', binlog_pos = 4`)
-	again := startProc(t, bin, procEnv(dsn, prefix))
-	err := again.cmd.Wait()
+	again := startProc(t, bin, procEnv(p))
+	err := again.wait()
 	code := again.cmd.ProcessState.ExitCode()
 	out := again.log.String()
 	if code != 4 || !strings.Contains(out, "soomcare cdc reset") {
