@@ -41,12 +41,13 @@ type scratch struct {
 	drop func(context.Context) error
 }
 
-func newScratch(ctx context.Context, dsn string) (*scratch, error) {
+// newScratch creates and migrates a scratch database with a pool of conns.
+func newScratch(ctx context.Context, dsn string, conns int) (*scratch, error) {
 	sdsn, drop, err := mysql.CreateScratch(ctx, dsn, "soomcare_bench")
 	if err != nil {
 		return nil, err
 	}
-	db, err := mysql.Open(ctx, sdsn, mysql.Options{MaxOpenConns: 16, MaxIdleConns: 16})
+	db, err := mysql.Open(ctx, sdsn, mysql.Options{MaxOpenConns: conns, MaxIdleConns: conns})
 	if err != nil {
 		drop(ctx)
 		return nil, err
@@ -159,7 +160,7 @@ type ReindexReport struct {
 // and a full reindex of the same rows.
 func Reindex(ctx context.Context, env Env, n int) (ReindexReport, error) {
 	rep := ReindexReport{TargetSeconds: 60}
-	s, err := newScratch(ctx, env.DSN)
+	s, err := newScratch(ctx, env.DSN, 16)
 	if err != nil {
 		return rep, err
 	}
@@ -237,7 +238,7 @@ type CDCReport struct {
 // of the same documents, then the end-to-end lag at a steady rate for d.
 func CDC(ctx context.Context, env Env, n int, rate int, d time.Duration) (CDCReport, error) {
 	rep := CDCReport{Events: n}
-	s, err := newScratch(ctx, env.DSN)
+	s, err := newScratch(ctx, env.DSN, 16)
 	if err != nil {
 		return rep, err
 	}

@@ -41,7 +41,7 @@ var benchQueries = []string{
 // API would send: same bodies, same filter_path), from a second process.
 func Search(ctx context.Context, env Env, docs int, rate float64, dur time.Duration, load LoadFunc) (SearchReport, error) {
 	rep := SearchReport{Rate: rate}
-	s, err := newScratch(ctx, env.DSN)
+	s, err := newScratch(ctx, env.DSN, 16)
 	if err != nil {
 		return rep, err
 	}

@@ -79,18 +79,34 @@ func Load(ctx context.Context, db *sql.DB, c *Corpus, opts LoadOptions) (Stats, 
 		if opts.Progress != nil {
 			opts.Progress(t.name, 0, len(t.rows))
 		}
-		for from := 0; from < len(t.rows); from += BatchRows {
-			batch := t.rows[from:min(from+BatchRows, len(t.rows))]
-			if err := insert(ctx, db, t.name, t.cols, batch); err != nil {
-				return st, fmt.Errorf("seed: insert %s rows %d–%d: %w", t.name, from+1, from+len(batch), err)
-			}
-			*t.n += len(batch)
+		err := Insert(ctx, db, t.name, t.cols, t.rows, func(done int) {
+			*t.n = done
 			if opts.Progress != nil {
-				opts.Progress(t.name, *t.n, len(t.rows))
+				opts.Progress(t.name, done, len(t.rows))
 			}
+		})
+		if err != nil {
+			return st, err
 		}
 	}
 	return st, nil
+}
+
+// Insert inserts rows into table (cols names their columns, in order) in
+// multi-row INSERTs of BatchRows rows, one transaction per batch. progress,
+// if not nil, is called with the rows inserted so far after every batch. A
+// failure leaves the batches already committed.
+func Insert(ctx context.Context, db *sql.DB, table, cols string, rows [][]any, progress func(done int)) error {
+	for from := 0; from < len(rows); from += BatchRows {
+		batch := rows[from:min(from+BatchRows, len(rows))]
+		if err := insert(ctx, db, table, cols, batch); err != nil {
+			return fmt.Errorf("seed: insert %s rows %d–%d: %w", table, from+1, from+len(batch), err)
+		}
+		if progress != nil {
+			progress(from + len(batch))
+		}
+	}
+	return nil
 }
 
 // deleteAll deletes children before parents. Replies go before the comments
