@@ -130,7 +130,7 @@ func TestIntegrationCDCReindexWhileStreaming(t *testing.T) {
 			}
 
 			stop := make(chan struct{})
-			wait := pacedWriters(t, db, 2, 10*time.Millisecond, stop) // ~150 writes/s
+			wait := pacedWriters(t, db, 2, 10*time.Millisecond, false, stop) // ~150 writes/s
 			time.Sleep(500 * time.Millisecond)
 			log := testLogger(t)
 			r := indexer.NewReindexer(db, eng.Client.ES, p.life, indexer.NewBulkWriter(eng.Client.ES, indexer.BulkOptions{}, log), log)
