@@ -10,7 +10,10 @@
 //	GET|POST           /intakes              GET|DELETE     /intakes/:id
 //
 // Deleting a medication soft-deletes it and its schedules (intake history
-// stays); a schedule is soft-deleted too, which ends its due doses.
+// stays); a schedule is soft-deleted too, which ends its due doses. The
+// three lists are keyset pages like the records' (records.Pager): limit
+// (default 500 medications or schedules, 1000 intakes; at most 1000) and
+// next_cursor; intakes also take from/to.
 package medication
 
 import (
@@ -20,15 +23,14 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
-	"net/http"
 	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
-	gomysql "github.com/go-sql-driver/mysql"
 
 	"github.com/soomcare/soomcare/mysql"
 	"github.com/soomcare/soomcare/records"
+	"github.com/soomcare/soomcare/web"
 )
 
 // Roles and forms.
@@ -52,34 +54,31 @@ type Options struct {
 
 // API serves the medication endpoints.
 type API struct {
-	db     *sql.DB
-	auth   gin.HandlerFunc
-	logger *slog.Logger
-	now    func() time.Time
-	zones  *records.Zones
+	db    *sql.DB
+	auth  gin.HandlerFunc
+	kit   web.Kit
+	now   func() time.Time
+	zones *records.Zones
 }
 
 // New returns the API over the MySQL pool.
 func New(db *sql.DB, opts Options) *API {
-	if opts.Logger == nil {
-		opts.Logger = slog.New(slog.DiscardHandler)
-	}
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &API{db: db, auth: opts.Auth, logger: opts.Logger, now: opts.Now, zones: &records.Zones{}}
+	return &API{db: db, auth: opts.Auth, kit: records.Kit(opts.Logger), now: opts.Now, zones: &records.Zones{}}
 }
 
 // Mount adds the routes; pass it to server.New.
 func (a *API) Mount(e *gin.Engine) {
 	me := records.Group(e, a.auth)
-	h := func(f func(*gin.Context) (int, any, error)) gin.HandlerFunc { return records.Handle(a.logger, f) }
-	me.GET("/medications", h(a.listMedications))
+	h := a.kit.Handle
+	me.GET("/medications", h(listByID(a, "medications", "medications", medicationColumns, scanMedication, func(m Medication) uint64 { return m.ID })))
 	me.POST("/medications", h(a.createMedication))
 	me.GET("/medications/:id", h(a.getMedication))
 	me.PUT("/medications/:id", h(a.updateMedication))
 	me.DELETE("/medications/:id", h(a.deleteMedication))
-	me.GET("/schedules", h(a.listSchedules))
+	me.GET("/schedules", h(listByID(a, "schedules", "medication_schedules", scheduleColumns, scanSchedule, func(s Schedule) uint64 { return s.ID })))
 	me.POST("/schedules", h(a.createSchedule))
 	me.GET("/schedules/:id", h(a.getSchedule))
 	me.PUT("/schedules/:id", h(a.updateSchedule))
@@ -119,45 +118,65 @@ type medicationInput struct {
 
 func (in *medicationInput) check() error {
 	var v records.Checker
-	if records.Required(&v, "name", in.Name) {
+	if web.Required(&v.Fields, "name", in.Name) {
 		*in.Name = strings.TrimSpace(*in.Name)
 		if *in.Name == "" {
-			v.Add("name", records.FieldRequired, "name 값이 필요합니다.")
+			v.Add("name", web.FieldRequired, "name 값이 필요합니다.")
 		}
 		v.MaxLen("name", *in.Name, 100)
 	}
-	if records.Required(&v, "role", in.Role) {
+	if web.Required(&v.Fields, "role", in.Role) {
 		v.OneOf("role", *in.Role, roles...)
 	}
-	if records.Required(&v, "form", in.Form) {
+	if web.Required(&v.Fields, "form", in.Form) {
 		v.OneOf("form", *in.Form, forms...)
 	}
-	if records.Required(&v, "dose", in.Dose) {
+	if web.Required(&v.Fields, "dose", in.Dose) {
 		if *in.Dose <= 0 || *in.Dose > 10000 || math.IsNaN(*in.Dose) {
-			v.Add("dose", records.FieldOutOfRange, "dose 값은 0보다 크고 10000 이하여야 합니다.")
+			v.Add("dose", web.FieldOutOfRange, "dose 값은 0보다 크고 10000 이하여야 합니다.")
 		} else if math.Round(*in.Dose*100) != *in.Dose*100 {
-			v.Add("dose", records.FieldInvalid, "dose 는 소수점 둘째 자리까지입니다.")
+			v.Add("dose", web.FieldInvalid, "dose 는 소수점 둘째 자리까지입니다.")
 		}
 	}
-	if records.Required(&v, "dose_unit", in.DoseUnit) {
+	if web.Required(&v.Fields, "dose_unit", in.DoseUnit) {
 		if strings.TrimSpace(*in.DoseUnit) == "" {
-			v.Add("dose_unit", records.FieldRequired, "dose_unit 값이 필요합니다.")
+			v.Add("dose_unit", web.FieldRequired, "dose_unit 값이 필요합니다.")
 		}
 		v.MaxLen("dose_unit", *in.DoseUnit, 20)
 	}
 	return v.Err()
 }
 
-func (a *API) listMedications(c *gin.Context) (int, any, error) {
-	items, err := mysql.QueryAll(c.Request.Context(), a.db, scanMedication, "SELECT "+medicationColumns+" FROM medications WHERE user_id = ? AND deleted_at IS NULL ORDER BY id LIMIT 500", records.UserID(c))
-	if err != nil {
-		return 0, nil, fmt.Errorf("medication: list: %w", err)
+// Page is the answer of the medication and schedule lists.
+type Page[T any] struct {
+	Items      []T     `json:"items"`
+	NextCursor *string `json:"next_cursor"` // null on the last page
+}
+
+// listByID answers a page of one of the caller's live rows in id order;
+// the pages' default size is the list's old fixed cap.
+func listByID[T any](a *API, name, table, columns string, scan func(mysql.Scanner) (T, error), id func(T) uint64) web.Handler {
+	l := records.Pager{Name: name, DefaultLimit: 500}
+	return func(c *gin.Context) (web.Answer, error) {
+		p, err := l.Parse(c, time.UTC, a.now())
+		if err != nil {
+			return web.Answer{}, err
+		}
+		cond, after := p.Keyset("")
+		args := append(append([]any{records.UserID(c)}, after...), p.Limit+1)
+		items, err := mysql.QueryAll(c.Request.Context(), a.db, scan, "SELECT "+columns+" FROM "+table+
+			" WHERE user_id = ? AND deleted_at IS NULL"+cond+" ORDER BY id LIMIT ?", args...)
+		if err != nil {
+			return web.Answer{}, fmt.Errorf("medication: list %s: %w", table, err)
+		}
+		var out Page[T]
+		out.Items, out.NextCursor = records.Cut(l, p, items, func(x T) (string, uint64) { return "", id(x) })
+		return web.OK(out), nil
 	}
-	return http.StatusOK, gin.H{"items": items}, nil
 }
 
 // medication returns the caller's live medication id (ErrNotFound otherwise).
-func (a *API) medication(ctx context.Context, q records.Querier, uid, id uint64, lock bool) (Medication, error) {
+func (a *API) medication(ctx context.Context, q mysql.Querier, uid, id uint64, lock bool) (Medication, error) {
 	query := "SELECT " + medicationColumns + " FROM medications WHERE id = ? AND user_id = ? AND deleted_at IS NULL"
 	if lock {
 		query += " FOR UPDATE"
@@ -169,22 +188,22 @@ func (a *API) medication(ctx context.Context, q records.Querier, uid, id uint64,
 	return m, err
 }
 
-func (a *API) getMedication(c *gin.Context) (int, any, error) {
-	id, err := records.PathID(c)
+func (a *API) getMedication(c *gin.Context) (web.Answer, error) {
+	id, err := web.PathID(c, "id")
 	if err != nil {
-		return 0, nil, err
+		return web.Answer{}, err
 	}
 	m, err := a.medication(c.Request.Context(), a.db, records.UserID(c), id, false)
-	return http.StatusOK, m, err
+	return web.OK(m), err
 }
 
-func (a *API) createMedication(c *gin.Context) (int, any, error) {
+func (a *API) createMedication(c *gin.Context) (web.Answer, error) {
 	var in medicationInput
 	if err := records.Decode(c, &in); err != nil {
-		return 0, nil, err
+		return web.Answer{}, err
 	}
 	if err := in.check(); err != nil {
-		return 0, nil, err
+		return web.Answer{}, err
 	}
 	uid := records.UserID(c)
 	var id int64
@@ -198,23 +217,23 @@ func (a *API) createMedication(c *gin.Context) (int, any, error) {
 		return nil
 	})
 	if err != nil {
-		return 0, nil, err
+		return web.Answer{}, err
 	}
 	m, err := a.medication(c.Request.Context(), a.db, uid, uint64(id), false)
-	return http.StatusCreated, m, err
+	return web.Created(m), err
 }
 
-func (a *API) updateMedication(c *gin.Context) (int, any, error) {
-	id, err := records.PathID(c)
+func (a *API) updateMedication(c *gin.Context) (web.Answer, error) {
+	id, err := web.PathID(c, "id")
 	if err != nil {
-		return 0, nil, err
+		return web.Answer{}, err
 	}
 	var in medicationInput
 	if err := records.Decode(c, &in); err != nil {
-		return 0, nil, err
+		return web.Answer{}, err
 	}
 	if err := in.check(); err != nil {
-		return 0, nil, err
+		return web.Answer{}, err
 	}
 	uid := records.UserID(c)
 	// A changed role changes which intakes the calendar counts: bump the version.
@@ -230,17 +249,17 @@ func (a *API) updateMedication(c *gin.Context) (int, any, error) {
 		return nil
 	})
 	if err != nil {
-		return 0, nil, err
+		return web.Answer{}, err
 	}
 	m, err := a.medication(c.Request.Context(), a.db, uid, id, false)
-	return http.StatusOK, m, err
+	return web.OK(m), err
 }
 
 // deleteMedication soft-deletes the medication and its schedules together.
-func (a *API) deleteMedication(c *gin.Context) (int, any, error) {
-	id, err := records.PathID(c)
+func (a *API) deleteMedication(c *gin.Context) (web.Answer, error) {
+	id, err := web.PathID(c, "id")
 	if err != nil {
-		return 0, nil, err
+		return web.Answer{}, err
 	}
 	uid := records.UserID(c)
 	err = records.WriteTx(c.Request.Context(), a.db, uid, func(tx *sql.Tx) error {
@@ -257,9 +276,9 @@ func (a *API) deleteMedication(c *gin.Context) (int, any, error) {
 		return nil
 	})
 	if err != nil {
-		return 0, nil, err
+		return web.Answer{}, err
 	}
-	return http.StatusNoContent, nil, nil
+	return web.NoContent(), nil
 }
 
 // Schedule is when a medication is due.
@@ -296,18 +315,18 @@ type scheduleInput struct {
 // check validates the input; zone is the default time zone (the user's plan).
 func (a *API) checkSchedule(in *scheduleInput, zone string) (times string, bits uint8, tz string, err error) {
 	var v records.Checker
-	records.Required(&v, "medication_id", in.MedicationID)
+	web.Required(&v.Fields, "medication_id", in.MedicationID)
 	var clocks []Clock
 	switch {
 	case len(in.Times) == 0:
-		v.Add("times", records.FieldRequired, "times 에 복용 시각(HH:MM)이 하나 이상 필요합니다.")
+		v.Add("times", web.FieldRequired, "times 에 복용 시각(HH:MM)이 하나 이상 필요합니다.")
 	case len(in.Times) > 12:
-		v.Add("times", records.FieldTooLong, "times 는 12개까지입니다.")
+		v.Add("times", web.FieldTooLong, "times 는 12개까지입니다.")
 	default:
 		for i, s := range in.Times {
 			cl, err := ParseClock(s)
 			if err != nil {
-				v.Add(fmt.Sprintf("times[%d]", i), records.FieldInvalid, "시각은 08:30 같은 HH:MM 형식이어야 합니다.")
+				v.Add(fmt.Sprintf("times[%d]", i), web.FieldInvalid, "시각은 08:30 같은 HH:MM 형식이어야 합니다.")
 				continue
 			}
 			clocks = append(clocks, cl)
@@ -317,7 +336,7 @@ func (a *API) checkSchedule(in *scheduleInput, zone string) (times string, bits 
 	if in.Weekdays != nil {
 		b, err := WeekdayBits(in.Weekdays)
 		if err != nil || b == 0 {
-			v.Add("weekdays", records.FieldInvalid, "weekdays 는 sun, mon, tue, wed, thu, fri, sat 중 하나 이상이어야 합니다.")
+			v.Add("weekdays", web.FieldInvalid, "weekdays 는 sun, mon, tue, wed, thu, fri, sat 중 하나 이상이어야 합니다.")
 		}
 		bits = b
 	}
@@ -332,15 +351,7 @@ func (a *API) checkSchedule(in *scheduleInput, zone string) (times string, bits 
 	return FormatTimes(SortClocks(clocks)), bits, tz, nil
 }
 
-func (a *API) listSchedules(c *gin.Context) (int, any, error) {
-	items, err := mysql.QueryAll(c.Request.Context(), a.db, scanSchedule, "SELECT "+scheduleColumns+" FROM medication_schedules WHERE user_id = ? AND deleted_at IS NULL ORDER BY id LIMIT 500", records.UserID(c))
-	if err != nil {
-		return 0, nil, fmt.Errorf("medication: list schedules: %w", err)
-	}
-	return http.StatusOK, gin.H{"items": items}, nil
-}
-
-func (a *API) schedule(ctx context.Context, q records.Querier, uid, id uint64) (Schedule, error) {
+func (a *API) schedule(ctx context.Context, q mysql.Querier, uid, id uint64) (Schedule, error) {
 	s, err := scanSchedule(q.QueryRowContext(ctx, "SELECT "+scheduleColumns+" FROM medication_schedules WHERE id = ? AND user_id = ? AND deleted_at IS NULL", id, uid))
 	if errors.Is(err, sql.ErrNoRows) {
 		return s, records.ErrNotFound
@@ -348,59 +359,59 @@ func (a *API) schedule(ctx context.Context, q records.Querier, uid, id uint64) (
 	return s, err
 }
 
-func (a *API) getSchedule(c *gin.Context) (int, any, error) {
-	id, err := records.PathID(c)
+func (a *API) getSchedule(c *gin.Context) (web.Answer, error) {
+	id, err := web.PathID(c, "id")
 	if err != nil {
-		return 0, nil, err
+		return web.Answer{}, err
 	}
 	s, err := a.schedule(c.Request.Context(), a.db, records.UserID(c), id)
-	return http.StatusOK, s, err
+	return web.OK(s), err
 }
 
-func (a *API) createSchedule(c *gin.Context) (int, any, error) {
+func (a *API) createSchedule(c *gin.Context) (web.Answer, error) {
 	var in scheduleInput
 	if err := records.Decode(c, &in); err != nil {
-		return 0, nil, err
+		return web.Answer{}, err
 	}
 	uid := records.UserID(c)
 	plan, err := records.LoadPlan(c.Request.Context(), a.db, uid)
 	if err != nil {
-		return 0, nil, err
+		return web.Answer{}, err
 	}
 	times, bits, tz, err := a.checkSchedule(&in, plan.TimeZone)
 	if err != nil {
-		return 0, nil, err
+		return web.Answer{}, err
 	}
 	s, err := a.writeSchedule(c.Request.Context(), uid, *in.MedicationID, times, bits, tz, 0)
-	return http.StatusCreated, s, err
+	return web.Created(s), err
 }
 
 // updateSchedule replaces a schedule. The doses already due keep their
 // history: the old row is closed (deleted_at = now) and a new one starts, so
 // the answer has a new id.
-func (a *API) updateSchedule(c *gin.Context) (int, any, error) {
-	id, err := records.PathID(c)
+func (a *API) updateSchedule(c *gin.Context) (web.Answer, error) {
+	id, err := web.PathID(c, "id")
 	if err != nil {
-		return 0, nil, err
+		return web.Answer{}, err
 	}
 	var in scheduleInput
 	if err := records.Decode(c, &in); err != nil {
-		return 0, nil, err
+		return web.Answer{}, err
 	}
 	uid := records.UserID(c)
 	old, err := a.schedule(c.Request.Context(), a.db, uid, id)
 	if err != nil {
-		return 0, nil, err
+		return web.Answer{}, err
 	}
 	if in.MedicationID == nil {
 		in.MedicationID = &old.MedicationID
 	}
 	times, bits, tz, err := a.checkSchedule(&in, old.TimeZone)
 	if err != nil {
-		return 0, nil, err
+		return web.Answer{}, err
 	}
 	s, err := a.writeSchedule(c.Request.Context(), uid, *in.MedicationID, times, bits, tz, id)
-	return http.StatusOK, s, err
+	return web.OK(s), err
 }
 
 // writeSchedule inserts a schedule starting now, closing schedule `replaces`
@@ -437,10 +448,10 @@ func (a *API) writeSchedule(ctx context.Context, uid, medicationID uint64, times
 	return a.schedule(ctx, a.db, uid, uint64(id))
 }
 
-func (a *API) deleteSchedule(c *gin.Context) (int, any, error) {
-	id, err := records.PathID(c)
+func (a *API) deleteSchedule(c *gin.Context) (web.Answer, error) {
+	id, err := web.PathID(c, "id")
 	if err != nil {
-		return 0, nil, err
+		return web.Answer{}, err
 	}
 	uid := records.UserID(c)
 	err = records.WriteTx(c.Request.Context(), a.db, uid, func(tx *sql.Tx) error {
@@ -454,9 +465,9 @@ func (a *API) deleteSchedule(c *gin.Context) (int, any, error) {
 		return nil
 	})
 	if err != nil {
-		return 0, nil, err
+		return web.Answer{}, err
 	}
-	return http.StatusNoContent, nil, nil
+	return web.NoContent(), nil
 }
 
 // Intake is one dose taken or skipped.
@@ -496,113 +507,131 @@ func (a *API) intake(ctx context.Context, uid, id uint64) (Intake, error) {
 	return x, err
 }
 
-func (a *API) getIntake(c *gin.Context) (int, any, error) {
-	id, err := records.PathID(c)
+func (a *API) getIntake(c *gin.Context) (web.Answer, error) {
+	id, err := web.PathID(c, "id")
 	if err != nil {
-		return 0, nil, err
+		return web.Answer{}, err
 	}
 	x, err := a.intake(c.Request.Context(), records.UserID(c), id)
-	return http.StatusOK, x, err
+	return web.OK(x), err
 }
 
-func (a *API) listIntakes(c *gin.Context) (int, any, error) {
+// IntakePage is the answer of the intake list.
+type IntakePage struct {
+	Items      []Intake  `json:"items"`
+	From       time.Time `json:"from"`
+	To         time.Time `json:"to"`
+	NextCursor *string   `json:"next_cursor"` // null on the last page
+}
+
+func (a *API) listIntakes(c *gin.Context) (web.Answer, error) {
+	l := records.Pager{Name: "intakes", Ranged: true, DefaultLimit: 1000}
 	uid := records.UserID(c)
-	plan, err := records.LoadPlan(c.Request.Context(), a.db, uid)
+	loc, _, err := a.zones.User(c.Request.Context(), a.db, uid)
 	if err != nil {
-		return 0, nil, err
+		return web.Answer{}, err
 	}
-	loc, err := a.zones.Load(plan.TimeZone)
+	p, err := l.Parse(c, loc, a.now())
 	if err != nil {
-		loc = time.UTC
+		return web.Answer{}, err
 	}
-	from, to, err := records.Range(c, loc, a.now())
+	cond, after := p.Keyset("recorded_at")
+	args := append(append([]any{uid, p.From, p.To}, after...), p.Limit+1)
+	items, err := mysql.QueryAll(c.Request.Context(), a.db, scanIntake, "SELECT "+intakeColumns+
+		" FROM medication_intakes WHERE user_id = ? AND recorded_at >= ? AND recorded_at < ?"+cond+" ORDER BY recorded_at, id LIMIT ?", args...)
 	if err != nil {
-		return 0, nil, err
+		return web.Answer{}, fmt.Errorf("medication: list intakes: %w", err)
 	}
-	items, err := mysql.QueryAll(c.Request.Context(), a.db, scanIntake, "SELECT "+intakeColumns+" FROM medication_intakes WHERE user_id = ? AND recorded_at >= ? AND recorded_at < ? ORDER BY recorded_at, id LIMIT 1000", uid, from, to)
-	if err != nil {
-		return 0, nil, fmt.Errorf("medication: list intakes: %w", err)
-	}
-	return http.StatusOK, gin.H{"items": items, "from": from, "to": to}, nil
+	out := IntakePage{From: p.From, To: p.To}
+	out.Items, out.NextCursor = records.Cut(l, p, items, func(x Intake) (string, uint64) { return records.Instant(x.RecordedAt), x.ID })
+	return web.OK(out), nil
 }
 
-func (a *API) createIntake(c *gin.Context) (int, any, error) {
-	var in struct {
-		MedicationID *uint64 `json:"medication_id"`
-		ScheduleID   *uint64 `json:"schedule_id"`
-		ScheduledAt  *string `json:"scheduled_at"`
-		Status       *string `json:"status"`
-		RecordedAt   *string `json:"recorded_at"`
-	}
-	if err := records.Decode(c, &in); err != nil {
-		return 0, nil, err
-	}
+// intakeInput is the body of POST /v1/me/intakes.
+type intakeInput struct {
+	MedicationID *uint64 `json:"medication_id"`
+	ScheduleID   *uint64 `json:"schedule_id"`
+	ScheduledAt  *string `json:"scheduled_at"`
+	Status       *string `json:"status"`
+	RecordedAt   *string `json:"recorded_at"`
+}
+
+// check validates the body and returns the recording and due instants.
+func (in *intakeInput) check(now time.Time) (at, due time.Time, err error) {
 	var v records.Checker
-	now := a.now()
-	records.Required(&v, "medication_id", in.MedicationID)
-	if records.Required(&v, "status", in.Status) {
+	web.Required(&v.Fields, "medication_id", in.MedicationID)
+	if web.Required(&v.Fields, "status", in.Status) {
 		v.OneOf("status", *in.Status, "taken", "skipped")
 	}
-	var at, due time.Time
-	if records.Required(&v, "recorded_at", in.RecordedAt) {
+	if web.Required(&v.Fields, "recorded_at", in.RecordedAt) {
 		at = v.Instant("recorded_at", *in.RecordedAt, now)
 	}
 	if (in.ScheduleID == nil) != (in.ScheduledAt == nil) {
-		v.Add("scheduled_at", records.FieldRequired, "schedule_id 와 scheduled_at 은 함께 보내야 합니다.")
+		v.Add("scheduled_at", web.FieldRequired, "schedule_id 와 scheduled_at 은 함께 보내야 합니다.")
 	} else if in.ScheduledAt != nil {
 		due = v.Instant("scheduled_at", *in.ScheduledAt, now)
 	}
-	if err := v.Err(); err != nil {
-		return 0, nil, err
+	return at, due, v.Err()
+}
+
+func (a *API) createIntake(c *gin.Context) (web.Answer, error) {
+	var in intakeInput
+	if err := records.Decode(c, &in); err != nil {
+		return web.Answer{}, err
 	}
-	uid := records.UserID(c)
-	tx, err := a.db.BeginTx(c.Request.Context(), nil)
+	at, due, err := in.check(a.now())
 	if err != nil {
-		return 0, nil, err
+		return web.Answer{}, err
 	}
-	defer tx.Rollback()
-	if err := records.BumpVersion(c.Request.Context(), tx, uid); err != nil {
-		return 0, nil, err
-	}
-	if _, err := a.medication(c.Request.Context(), tx, uid, *in.MedicationID, false); err != nil {
-		return 0, nil, err
-	}
-	var sid, dueArg any
-	if in.ScheduleID != nil {
-		rule, medID, err := a.rule(c.Request.Context(), tx, uid, *in.ScheduleID)
+	ctx, uid := c.Request.Context(), records.UserID(c)
+	var id int64
+	err = records.WriteTx(ctx, a.db, uid, func(tx *sql.Tx) error {
+		if _, err := a.medication(ctx, tx, uid, *in.MedicationID, false); err != nil {
+			return err
+		}
+		var sid, dueArg any
+		if in.ScheduleID != nil {
+			if err := a.checkDose(ctx, tx, uid, *in.MedicationID, *in.ScheduleID, due); err != nil {
+				return err
+			}
+			sid, dueArg = *in.ScheduleID, due
+		}
+		res, err := tx.ExecContext(ctx, "INSERT INTO medication_intakes (user_id, medication_id, schedule_id, scheduled_at, status, recorded_at) VALUES (?, ?, ?, ?, ?, ?)",
+			uid, *in.MedicationID, sid, dueArg, *in.Status, at)
+		if mysql.IsDuplicateKey(err) {
+			return records.Conflict("이 복용 시각은 이미 기록되었습니다.")
+		}
 		if err != nil {
-			return 0, nil, err
+			return fmt.Errorf("medication: insert intake: %w", err)
 		}
-		if medID != *in.MedicationID {
-			v.Add("schedule_id", records.FieldInvalid, "schedule_id 가 medication_id 의 일정이 아닙니다.")
-		} else if !rule.IsOccurrence(due) {
-			v.Add("scheduled_at", records.FieldInvalid, "scheduled_at 이 일정의 복용 시각이 아닙니다.")
-		}
-		if err := v.Err(); err != nil {
-			return 0, nil, err
-		}
-		sid, dueArg = *in.ScheduleID, due
-	}
-	res, err := tx.ExecContext(c.Request.Context(), "INSERT INTO medication_intakes (user_id, medication_id, schedule_id, scheduled_at, status, recorded_at) VALUES (?, ?, ?, ?, ?, ?)",
-		uid, *in.MedicationID, sid, dueArg, *in.Status, at)
-	var me *gomysql.MySQLError
-	if errors.As(err, &me) && me.Number == 1062 {
-		return 0, nil, records.Conflict("이 복용 시각은 이미 기록되었습니다.")
-	}
+		id, _ = res.LastInsertId()
+		return nil
+	})
 	if err != nil {
-		return 0, nil, fmt.Errorf("medication: insert intake: %w", err)
+		return web.Answer{}, err
 	}
-	if err := tx.Commit(); err != nil {
-		return 0, nil, err
+	x, err := a.intake(ctx, uid, uint64(id))
+	return web.Created(x), err
+}
+
+// checkDose checks that due is a dose of the caller's schedule sid of medication medID.
+func (a *API) checkDose(ctx context.Context, q mysql.Querier, uid, medID, sid uint64, due time.Time) error {
+	rule, ruleMed, err := a.rule(ctx, q, uid, sid)
+	if err != nil {
+		return err
 	}
-	id, _ := res.LastInsertId()
-	x, err := a.intake(c.Request.Context(), uid, uint64(id))
-	return http.StatusCreated, x, err
+	var v records.Checker
+	if ruleMed != medID {
+		v.Add("schedule_id", web.FieldInvalid, "schedule_id 가 medication_id 의 일정이 아닙니다.")
+	} else if !rule.IsOccurrence(due) {
+		v.Add("scheduled_at", web.FieldInvalid, "scheduled_at 이 일정의 복용 시각이 아닙니다.")
+	}
+	return v.Err()
 }
 
 // rule loads a schedule of the caller, deleted ones included (a dose due
 // before the schedule changed can still be recorded).
-func (a *API) rule(ctx context.Context, q records.Querier, uid, id uint64) (Rule, uint64, error) {
+func (a *API) rule(ctx context.Context, q mysql.Querier, uid, id uint64) (Rule, uint64, error) {
 	var times, tz string
 	var bits uint8
 	var medID uint64
@@ -637,10 +666,10 @@ func MakeRule(zones *records.Zones, times string, bits uint8, tz string, from ti
 	return r, nil
 }
 
-func (a *API) deleteIntake(c *gin.Context) (int, any, error) {
-	id, err := records.PathID(c)
+func (a *API) deleteIntake(c *gin.Context) (web.Answer, error) {
+	id, err := web.PathID(c, "id")
 	if err != nil {
-		return 0, nil, err
+		return web.Answer{}, err
 	}
 	uid := records.UserID(c)
 	err = records.WriteTx(c.Request.Context(), a.db, uid, func(tx *sql.Tx) error {
@@ -654,7 +683,7 @@ func (a *API) deleteIntake(c *gin.Context) (int, any, error) {
 		return nil
 	})
 	if err != nil {
-		return 0, nil, err
+		return web.Answer{}, err
 	}
-	return http.StatusNoContent, nil, nil
+	return web.NoContent(), nil
 }

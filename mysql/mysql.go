@@ -103,11 +103,6 @@ func Ping(ctx context.Context, db *sql.DB) error {
 	return nil
 }
 
-// Queryer runs queries: a *sql.DB, *sql.Tx or *sql.Conn.
-type Queryer interface {
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-}
-
 // Scanner is one row to scan: *sql.Row or *sql.Rows.
 type Scanner = interface {
 	Scan(dest ...any) error
@@ -115,7 +110,7 @@ type Scanner = interface {
 
 // QueryAll runs query and returns every row scanned by scan, an empty (not
 // nil) slice when there is none.
-func QueryAll[T any](ctx context.Context, q Queryer, scan func(Scanner) (T, error), query string, args ...any) ([]T, error) {
+func QueryAll[T any](ctx context.Context, q Querier, scan func(Scanner) (T, error), query string, args ...any) ([]T, error) {
 	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
@@ -133,6 +128,6 @@ func QueryAll[T any](ctx context.Context, q Queryer, scan func(Scanner) (T, erro
 }
 
 // QueryIDs runs a query whose only column is an unsigned id and returns the ids.
-func QueryIDs(ctx context.Context, q Queryer, query string, args ...any) ([]uint64, error) {
+func QueryIDs(ctx context.Context, q Querier, query string, args ...any) ([]uint64, error) {
 	return QueryAll(ctx, q, func(r Scanner) (id uint64, err error) { return id, r.Scan(&id) }, query, args...)
 }

@@ -1,9 +1,10 @@
 // Package records serves the user's own health records: the asthma action
 // plan (personal best peak flow, time zone), symptom records, peak-flow
 // records with their zone, ACT results and health events (exacerbations).
-// It also holds what every care endpoint shares (httpapi.go): the strict JSON
-// decoder, field errors and the error codes validation_failed, invalid_date
-// and out_of_range.
+// It also holds what every care endpoint shares on top of package web
+// (httpapi.go, page.go): the care kit and JSON body policy, the narrowing of
+// field errors to invalid_date and out_of_range, keyset pages, and the one
+// loader of the user's time zone.
 //
 // Ownership always comes from web.Principal: every query has
 // "user_id = caller", and a record of another user answers 404 like one that
@@ -26,7 +27,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"strings"
 	"time"
 
@@ -47,22 +47,19 @@ type Options struct {
 
 // API serves the records endpoints.
 type API struct {
-	db     *sql.DB
-	auth   gin.HandlerFunc
-	logger *slog.Logger
-	now    func() time.Time
-	zones  *Zones
+	db    *sql.DB
+	auth  gin.HandlerFunc
+	kit   web.Kit
+	now   func() time.Time
+	zones *Zones
 }
 
 // New returns the API over the MySQL pool.
 func New(db *sql.DB, opts Options) *API {
-	if opts.Logger == nil {
-		opts.Logger = slog.New(slog.DiscardHandler)
-	}
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &API{db: db, auth: opts.Auth, logger: opts.Logger, now: opts.Now, zones: &Zones{}}
+	return &API{db: db, auth: opts.Auth, kit: Kit(opts.Logger), now: opts.Now, zones: &Zones{}}
 }
 
 // Group returns the authenticated /v1/me group every care package mounts on.
@@ -77,39 +74,15 @@ func Group(e *gin.Engine, auth gin.HandlerFunc) *gin.RouterGroup {
 // Mount adds the routes; pass it to server.New.
 func (a *API) Mount(e *gin.Engine) {
 	me := Group(e, a.auth)
-	me.GET("/action-plan", a.handle(a.getPlan))
-	me.PUT("/action-plan", a.handle(a.putPlan))
+	h := a.kit.Handle
+	me.GET("/action-plan", h(a.getPlan))
+	me.PUT("/action-plan", h(a.putPlan))
 	for _, k := range a.kinds() {
-		me.POST("/"+k.path, a.handle(a.create(k)))
-		me.GET("/"+k.path, a.handle(a.list(k)))
-		me.GET("/"+k.path+"/:id", a.handle(a.get(k)))
-		me.PUT("/"+k.path+"/:id", a.handle(a.replace(k)))
-		me.DELETE("/"+k.path+"/:id", a.handle(a.remove(k)))
-	}
-}
-
-// handler returns the status and the JSON body, or an error.
-type handler func(c *gin.Context) (int, any, error)
-
-func (a *API) handle(h handler) gin.HandlerFunc { return Handle(a.logger, h) }
-
-// Handle adapts a handler that returns (status, body, error) to Gin: one
-// place writes answers and maps errors (a nil body with 204 writes nothing).
-func Handle(logger *slog.Logger, h func(c *gin.Context) (int, any, error)) gin.HandlerFunc {
-	return func(c *gin.Context) {
-		status, body, err := h(c)
-		if err != nil {
-			if errors.Is(err, ErrNotFound) {
-				err = NotFound()
-			}
-			Fail(c, logger, err)
-			return
-		}
-		if body == nil {
-			c.Status(status)
-			return
-		}
-		c.JSON(status, body)
+		me.POST("/"+k.path, h(a.create(k)))
+		me.GET("/"+k.path, h(a.list(k)))
+		me.GET("/"+k.path+"/:id", h(a.get(k)))
+		me.PUT("/"+k.path+"/:id", h(a.replace(k)))
+		me.DELETE("/"+k.path+"/:id", h(a.remove(k)))
 	}
 }
 
@@ -120,7 +93,7 @@ type Plan struct {
 }
 
 // LoadPlan returns the caller's plan (the default one when none was saved).
-func LoadPlan(ctx context.Context, q Querier, userID uint64) (Plan, error) {
+func LoadPlan(ctx context.Context, q mysql.Querier, userID uint64) (Plan, error) {
 	p := Plan{TimeZone: DefaultTimeZone}
 	var best sql.NullInt64
 	err := q.QueryRowContext(ctx, `SELECT personal_best_lpm, time_zone FROM care_plans WHERE user_id = ?`, userID).Scan(&best, &p.TimeZone)
@@ -137,38 +110,20 @@ func LoadPlan(ctx context.Context, q Querier, userID uint64) (Plan, error) {
 	return p, nil
 }
 
-// Querier is *sql.DB or *sql.Tx.
-type Querier interface {
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
-}
-
-// Location returns the zone of the caller's plan.
-func (a *API) Location(ctx context.Context, userID uint64) (*time.Location, error) {
-	p, err := LoadPlan(ctx, a.db, userID)
-	if err != nil {
-		return nil, err
-	}
-	loc, err := a.zones.Load(p.TimeZone)
-	if err != nil {
-		return time.UTC, nil
-	}
-	return loc, nil
-}
-
-func (a *API) getPlan(c *gin.Context) (int, any, error) {
+func (a *API) getPlan(c *gin.Context) (web.Answer, error) {
 	p, err := LoadPlan(c.Request.Context(), a.db, UserID(c))
-	return http.StatusOK, p, err
+	return web.OK(p), err
 }
 
-func (a *API) putPlan(c *gin.Context) (int, any, error) {
+// putPlan replaces the plan. A body that is not a JSON object (null
+// included) is refused by Decode: it must not erase the personal best.
+func (a *API) putPlan(c *gin.Context) (web.Answer, error) {
 	var in struct {
 		PersonalBestLPM *int    `json:"personal_best_lpm"`
 		TimeZone        *string `json:"time_zone"`
 	}
 	if err := Decode(c, &in); err != nil {
-		return 0, nil, err
+		return web.Answer{}, err
 	}
 	var v Checker
 	if in.PersonalBestLPM != nil {
@@ -180,7 +135,7 @@ func (a *API) putPlan(c *gin.Context) (int, any, error) {
 		v.Zone("time_zone", *in.TimeZone, a.zones)
 	}
 	if err := v.Err(); err != nil {
-		return 0, nil, err
+		return web.Answer{}, err
 	}
 	uid := UserID(c)
 	err := WriteTx(c.Request.Context(), a.db, uid, func(tx *sql.Tx) error {
@@ -193,9 +148,9 @@ func (a *API) putPlan(c *gin.Context) (int, any, error) {
 		return nil
 	})
 	if err != nil {
-		return 0, nil, err
+		return web.Answer{}, err
 	}
-	return http.StatusOK, p, nil
+	return web.OK(p), nil
 }
 
 // kind is one record type: its table, the columns read and written, and
@@ -247,52 +202,59 @@ type List struct {
 	NextCursor *string `json:"next_cursor"`
 }
 
-func (a *API) list(k kind) handler {
-	return func(c *gin.Context) (int, any, error) {
+func (a *API) list(k kind) web.Handler {
+	l := Pager{Name: k.path, Ranged: true, Dates: k.dates}
+	return func(c *gin.Context) (web.Answer, error) {
 		uid := UserID(c)
-		loc, err := a.Location(c.Request.Context(), uid)
+		loc, _, err := a.zones.User(c.Request.Context(), a.db, uid)
 		if err != nil {
-			return 0, nil, err
+			return web.Answer{}, err
 		}
-		p, err := parsePage(c, k, loc, a.now())
+		p, err := l.Parse(c, loc, a.now())
 		if err != nil {
-			return 0, nil, err
+			return web.Answer{}, err
 		}
-		var lo, hi any = p.from, p.to
+		var lo, hi any = p.From, p.To
 		if k.dates { // health events: local dates overlapping [from, to)
-			lo, hi = p.from.In(loc).Format(time.DateOnly), p.to.In(loc).Format(time.DateOnly)
+			lo, hi = p.From.In(loc).Format(time.DateOnly), p.To.In(loc).Format(time.DateOnly)
 		}
-		query := "SELECT " + k.columns + " FROM " + k.table + " WHERE user_id = ? AND " + k.order + " >= ? AND " + k.order + " < ?"
-		args := []any{uid, lo, hi}
-		if p.after != nil {
-			// Keyset: strictly after the last item of the previous page in (order, id).
-			query += " AND (" + k.order + " > ? OR (" + k.order + " = ? AND id > ?))"
-			args = append(args, p.after.at, p.after.at, p.after.ID)
-		}
-		query += " ORDER BY " + k.order + ", id LIMIT ?"
-		args = append(args, p.limit+1)
+		cond, after := p.Keyset(k.order)
+		query := "SELECT " + k.columns + " FROM " + k.table + " WHERE user_id = ? AND " + k.order + " >= ? AND " + k.order + " < ?" +
+			cond + " ORDER BY " + k.order + ", id LIMIT ?"
+		args := append(append([]any{uid, lo, hi}, after...), p.Limit+1)
 		items, err := mysql.QueryAll(c.Request.Context(), a.db, k.scan, query, args...)
 		if err != nil {
-			return 0, nil, fmt.Errorf("records: list %s: %w", k.table, err)
+			return web.Answer{}, fmt.Errorf("records: list %s: %w", k.table, err)
 		}
-		out := List{Items: items, From: p.from, To: p.to}
-		if len(out.Items) > p.limit {
-			out.Items = out.Items[:p.limit]
-			next := p.next(k, out.Items[p.limit-1])
-			out.NextCursor = &next
-		}
-		return http.StatusOK, out, nil
+		out := List{From: p.From, To: p.To}
+		out.Items, out.NextCursor = Cut(l, p, items, position)
+		return web.OK(out), nil
 	}
 }
 
-func (a *API) get(k kind) handler {
-	return func(c *gin.Context) (int, any, error) {
-		id, err := PathID(c)
+// position is a record's place in its list.
+func position(item any) (string, uint64) {
+	switch x := item.(type) {
+	case Symptom:
+		return Instant(x.RecordedAt), x.ID
+	case PeakFlow:
+		return Instant(x.RecordedAt), x.ID
+	case ACTResult:
+		return Instant(x.RecordedAt), x.ID
+	case HealthEvent:
+		return x.StartDate, x.ID
+	}
+	return "", 0
+}
+
+func (a *API) get(k kind) web.Handler {
+	return func(c *gin.Context) (web.Answer, error) {
+		id, err := web.PathID(c, "id")
 		if err != nil {
-			return 0, nil, err
+			return web.Answer{}, err
 		}
 		item, err := a.fetch(c.Request.Context(), k, UserID(c), id)
-		return http.StatusOK, item, err
+		return web.OK(item), err
 	}
 }
 
@@ -308,11 +270,11 @@ func (a *API) fetch(ctx context.Context, k kind, uid, id uint64) (any, error) {
 	return item, nil
 }
 
-func (a *API) remove(k kind) handler {
-	return func(c *gin.Context) (int, any, error) {
-		id, err := PathID(c)
+func (a *API) remove(k kind) web.Handler {
+	return func(c *gin.Context) (web.Answer, error) {
+		id, err := web.PathID(c, "id")
 		if err != nil {
-			return 0, nil, err
+			return web.Answer{}, err
 		}
 		uid := UserID(c)
 		err = WriteTx(c.Request.Context(), a.db, uid, func(tx *sql.Tx) error {
@@ -326,18 +288,18 @@ func (a *API) remove(k kind) handler {
 			return nil
 		})
 		if err != nil {
-			return 0, nil, err
+			return web.Answer{}, err
 		}
-		return http.StatusNoContent, nil, nil
+		return web.NoContent(), nil
 	}
 }
 
 // create inserts a record (with the version bump) and answers it as read back.
-func (a *API) create(k kind) handler {
-	return func(c *gin.Context) (int, any, error) {
+func (a *API) create(k kind) web.Handler {
+	return func(c *gin.Context) (web.Answer, error) {
 		values, err := k.parse(c)
 		if err != nil {
-			return 0, nil, err
+			return web.Answer{}, err
 		}
 		uid := UserID(c)
 		var id int64
@@ -357,25 +319,25 @@ func (a *API) create(k kind) handler {
 			return nil
 		})
 		if err != nil {
-			return 0, nil, err
+			return web.Answer{}, err
 		}
 		item, err := a.fetch(c.Request.Context(), k, uid, uint64(id))
-		return http.StatusCreated, item, err
+		return web.Created(item), err
 	}
 }
 
 // replace is PUT: the record gets exactly what a POST of the same body would
 // have created (validated the same way), keeping its id. Another user's
 // record is not found; an invalid body changes nothing.
-func (a *API) replace(k kind) handler {
-	return func(c *gin.Context) (int, any, error) {
-		id, err := PathID(c)
+func (a *API) replace(k kind) web.Handler {
+	return func(c *gin.Context) (web.Answer, error) {
+		id, err := web.PathID(c, "id")
 		if err != nil {
-			return 0, nil, err
+			return web.Answer{}, err
 		}
 		values, err := k.parse(c)
 		if err != nil {
-			return 0, nil, err
+			return web.Answer{}, err
 		}
 		uid := UserID(c)
 		err = WriteTx(c.Request.Context(), a.db, uid, func(tx *sql.Tx) error {
@@ -400,10 +362,10 @@ func (a *API) replace(k kind) handler {
 			return nil
 		})
 		if err != nil {
-			return 0, nil, err
+			return web.Answer{}, err
 		}
 		item, err := a.fetch(c.Request.Context(), k, uid, id)
-		return http.StatusOK, item, err
+		return web.OK(item), err
 	}
 }
 
@@ -444,18 +406,18 @@ func (a *API) parseSymptom(c *gin.Context) ([]any, error) {
 	}
 	var v Checker
 	var at time.Time
-	if Required(&v, "recorded_at", in.RecordedAt) {
+	if web.Required(&v.Fields, "recorded_at", in.RecordedAt) {
 		at = v.Instant("recorded_at", *in.RecordedAt, a.now())
 	}
-	if Required(&v, "severity", in.Severity) {
+	if web.Required(&v.Fields, "severity", in.Severity) {
 		v.IntRange("severity", *in.Severity, SeverityNone, SeverityMax)
 	}
 	if len(in.Triggers) > 10 {
-		v.Add("triggers", FieldTooLong, "triggers 는 10개까지입니다.")
+		v.Add("triggers", web.FieldTooLong, "triggers 는 10개까지입니다.")
 	}
 	for _, t := range in.Triggers {
 		if t == "" || len([]rune(t)) > 30 {
-			v.Add("triggers", FieldInvalid, "triggers 의 항목은 1~30자여야 합니다.")
+			v.Add("triggers", web.FieldInvalid, "triggers 의 항목은 1~30자여야 합니다.")
 			break
 		}
 	}
@@ -509,13 +471,13 @@ func (a *API) parsePeakFlow(c *gin.Context) ([]any, error) {
 	}
 	var v Checker
 	var at time.Time
-	if Required(&v, "recorded_at", in.RecordedAt) {
+	if web.Required(&v.Fields, "recorded_at", in.RecordedAt) {
 		at = v.Instant("recorded_at", *in.RecordedAt, a.now())
 	}
-	if Required(&v, "value_lpm", in.ValueLPM) {
+	if web.Required(&v.Fields, "value_lpm", in.ValueLPM) {
 		v.IntRange("value_lpm", *in.ValueLPM, 1, MaxPEF)
 	}
-	if Required(&v, "slot", in.Slot) {
+	if web.Required(&v.Fields, "slot", in.Slot) {
 		v.OneOf("slot", *in.Slot, "morning", "evening", "other")
 	}
 	if err := v.Err(); err != nil {
@@ -580,15 +542,15 @@ func (a *API) parseACT(c *gin.Context) ([]any, error) {
 	}
 	var v Checker
 	var at time.Time
-	if Required(&v, "recorded_at", in.RecordedAt) {
+	if web.Required(&v.Fields, "recorded_at", in.RecordedAt) {
 		at = v.Instant("recorded_at", *in.RecordedAt, a.now())
 	}
 	var answers [5]int
 	switch {
 	case in.Answers == nil:
-		v.Add("answers", FieldRequired, "answers 값이 필요합니다.")
+		v.Add("answers", web.FieldRequired, "answers 값이 필요합니다.")
 	case len(in.Answers) != 5:
-		v.Add("answers", FieldInvalid, "answers 는 다섯 개의 답(1~5)이어야 합니다.")
+		v.Add("answers", web.FieldInvalid, "answers 는 다섯 개의 답(1~5)이어야 합니다.")
 	default:
 		for i, n := range in.Answers {
 			v.IntRange(fmt.Sprintf("answers[%d]", i), n, 1, 5)
@@ -622,12 +584,15 @@ const (
 	EventOralSteroid = "oral_steroid"
 )
 
-func scanHealthEvent(r interface{ Scan(...any) error }) (any, error) {
+func scanHealthEvent(r interface{ Scan(...any) error }) (any, error) { return ScanHealthEvent(r) }
+
+// ScanHealthEvent reads the columns id, kind, start_date, end_date, memo.
+func ScanHealthEvent(r mysql.Scanner) (HealthEvent, error) {
 	var h HealthEvent
 	var start time.Time
 	var end sql.NullTime
 	if err := r.Scan(&h.ID, &h.Kind, &start, &end, &h.Memo); err != nil {
-		return nil, err
+		return h, err
 	}
 	h.StartDate = start.Format(time.DateOnly)
 	if end.Valid {
@@ -648,12 +613,12 @@ func (a *API) parseHealthEvent(c *gin.Context) ([]any, error) {
 		return nil, err
 	}
 	var v Checker
-	if Required(&v, "kind", in.Kind) {
+	if web.Required(&v.Fields, "kind", in.Kind) {
 		v.OneOf("kind", *in.Kind, EventERVisit, EventAdmission, EventOralSteroid)
 	}
 	var start, end time.Time
 	okStart, okEnd := false, false
-	if Required(&v, "start_date", in.StartDate) {
+	if web.Required(&v.Fields, "start_date", in.StartDate) {
 		start, okStart = v.Date("start_date", *in.StartDate)
 	}
 	var endArg any
@@ -664,7 +629,7 @@ func (a *API) parseHealthEvent(c *gin.Context) ([]any, error) {
 		}
 	}
 	if okStart && okEnd && end.Before(start) {
-		v.Add("end_date", FieldOutOfRange, "end_date 는 start_date 이후여야 합니다.")
+		v.Add("end_date", web.FieldOutOfRange, "end_date 는 start_date 이후여야 합니다.")
 	}
 	v.MaxLen("memo", in.Memo, 1000)
 	if err := v.Err(); err != nil {

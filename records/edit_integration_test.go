@@ -12,6 +12,7 @@ import (
 	"github.com/soomcare/soomcare/internal/testdb"
 	"github.com/soomcare/soomcare/records"
 	"github.com/soomcare/soomcare/records/caretest"
+	"github.com/soomcare/soomcare/web"
 )
 
 // editKinds are the record kinds with a body that creates one and another
@@ -170,7 +171,7 @@ func TestEditOwnershipAndInvalidInput(t *testing.T) {
 			r := env.Do(t, tt.user, "PUT", path, tt.body)
 			caretest.Expect(t, r, tt.status, tt.code)
 			if tt.field != "" {
-				var p records.Problem
+				var p web.Error
 				r.JSON(t, &p)
 				if len(p.Fields) == 0 || p.Fields[0].Field != tt.field {
 					t.Errorf("fields = %+v, want %s first", p.Fields, tt.field)
@@ -323,7 +324,7 @@ func TestListPagination(t *testing.T) {
 			r := env.Do(t, a, "GET", "/v1/me/symptoms?"+tt.query, nil)
 			caretest.Expect(t, r, tt.status, tt.code)
 			if tt.field != "" {
-				var p records.Problem
+				var p web.Error
 				r.JSON(t, &p)
 				found := false
 				for _, f := range p.Fields {

@@ -146,7 +146,7 @@ func TestBadInputCodes(t *testing.T) {
 			r := env.Do(t, a, method, tt.path, tt.body)
 			caretest.Expect(t, r, tt.status, tt.code)
 			if tt.field != "" {
-				var p records.Problem
+				var p web.Error
 				r.JSON(t, &p)
 				if len(p.Fields) == 0 || p.Fields[0].Field != tt.field {
 					t.Errorf("fields = %+v, want %s first", p.Fields, tt.field)

@@ -1,7 +1,6 @@
 package records
 
 import (
-	"strconv"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -9,13 +8,14 @@ import (
 	"github.com/soomcare/soomcare/web"
 )
 
-// Pages of the record lists. A list is ordered by (time, id), ascending,
-// within its from/to range; a page holds up to limit items and, when more
-// follow, next_cursor: the range and the (time, id) of its last item,
-// base64url JSON. The next page is the items strictly after that position
-// (a keyset, not an offset), so pages neither repeat nor skip items even
-// when records are added or deleted between requests: an item added after
-// the position shows on a later page, one added before it does not.
+// Pages of the care lists (records, intakes, medications, schedules). A
+// ranged list is ordered by (time, id), ascending, within its from/to
+// range; an unranged one by id. A page holds up to limit items and, when
+// more follow, next_cursor: the list, the range and the position of its
+// last item, base64url JSON. The next page is the items strictly after that
+// position (a keyset, not an offset), so pages neither repeat nor skip items
+// even when records are added or deleted between requests: an item added
+// after the position shows on a later page, one added before it does not.
 const (
 	DefaultPageSize = 100
 	MaxPageSize     = 1000
@@ -23,43 +23,50 @@ const (
 	maxCursorLen = 683 // characters: the base64url of 512 bytes of JSON
 )
 
-// page is a parsed list request.
-type page struct {
-	from, to time.Time
-	limit    int
-	after    *cursor // nil: the first page
+// Pager is one paged list.
+type Pager struct {
+	Name   string // bound into its cursors (the path: symptoms, intakes, …)
+	Ranged bool   // takes from/to and pages in (time, id) order; otherwise in id order
+	Dates  bool   // the range column is a DATE (health events)
+	// DefaultLimit is the page size without limit (0: DefaultPageSize).
+	DefaultLimit int
 }
 
-// cursor is the position after which a page starts.
-type cursor struct {
-	Kind string    `json:"k"` // the list it belongs to (kind.path)
+// Page is a parsed list request.
+type Page struct {
+	From, To time.Time // the range (ranged lists)
+	Limit    int
+	After    *Cursor // nil: the first page
+}
+
+// Cursor is the position after which a page starts.
+type Cursor struct {
+	List string    `json:"k"`
 	From time.Time `json:"f"`
 	To   time.Time `json:"t"`
-	At   string    `json:"a"` // the last item's time (RFC 3339) or date (health events)
+	At   string    `json:"a"` // the last item's time (RFC 3339) or date (dates); "" in id order
 	ID   uint64    `json:"i"`
 
 	at any // At parsed: time.Time, or the date string
 }
 
-// parsePage reads from, to (see Range), limit (1–MaxPageSize, default
-// DefaultPageSize) and cursor. A cursor carries its range: from and to may
-// be left out on later pages, and must be the same when given. A cursor
-// that is malformed, of another list or of another range is bad_cursor.
-func parsePage(c *gin.Context, k kind, loc *time.Location, now time.Time) (page, error) {
+// Parse reads limit (1–MaxPageSize), cursor and, for a ranged list, from
+// and to (local dates in loc or RFC 3339; default the 30 days before now, at
+// most 400 days). A cursor carries its range: from and to may be left out
+// on later pages, and must be the same when given. A cursor that is
+// malformed, of another list or of another range is bad_cursor.
+func (l Pager) Parse(c *gin.Context, loc *time.Location, now time.Time) (Page, error) {
 	var v Checker
-	p := page{limit: DefaultPageSize}
-	if s := c.Query("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		switch {
-		case err != nil:
-			v.Add("limit", FieldInvalid, "limit 은 1~"+strconv.Itoa(MaxPageSize)+" 사이의 정수여야 합니다.")
-		case n < 1 || n > MaxPageSize:
-			v.Add("limit", FieldOutOfRange, "limit 은 1~"+strconv.Itoa(MaxPageSize)+" 사이여야 합니다.")
-		default:
-			p.limit = n
-		}
+	def := l.DefaultLimit
+	if def == 0 {
+		def = DefaultPageSize
 	}
-	p.from, p.to = rangeOf(&v, c, loc, now)
+	p := Page{Limit: web.PageSize(&v.Fields, "limit", c.Query("limit"), def, MaxPageSize)}
+	if l.Ranged {
+		rule := web.RangeRule{Zone: loc, Instants: true, Until: func() time.Time { return now }, DefaultDays: 30, MaxDays: 400}
+		r := rule.Parse(&v.Fields, c.Query("from"), c.Query("to"))
+		p.From, p.To = r.From.UTC(), r.To.UTC()
+	}
 	if err := v.Err(); err != nil {
 		return p, err
 	}
@@ -67,57 +74,72 @@ func parsePage(c *gin.Context, k kind, loc *time.Location, now time.Time) (page,
 	if s == "" {
 		return p, nil
 	}
-	cur, ok := decodeCursor(s, k)
+	cur, ok := l.decode(s)
 	if !ok {
-		return p, badCursor()
+		return p, web.BadCursor()
 	}
 	if c.Query("from") != "" || c.Query("to") != "" {
-		if !cur.From.Equal(p.from) || !cur.To.Equal(p.to) {
-			return p, badCursor()
+		if !cur.From.Equal(p.From) || !cur.To.Equal(p.To) {
+			return p, web.BadCursor()
 		}
 	}
-	p.from, p.to, p.after = cur.From, cur.To, cur
+	p.From, p.To, p.After = cur.From, cur.To, cur
 	return p, nil
 }
 
-func badCursor() error {
-	return &web.Error{Code: web.CodeBadCursor, Message: "cursor 가 올바르지 않습니다. cursor 없이 처음부터 다시 요청해 주세요."}
-}
-
-func decodeCursor(s string, k kind) (*cursor, bool) {
-	var c cursor
-	if !web.DecodeCursor(s, maxCursorLen, &c) || c.Kind != k.path || c.ID == 0 || !c.To.After(c.From) {
+func (l Pager) decode(s string) (*Cursor, bool) {
+	var c Cursor
+	if !web.DecodeCursor(s, maxCursorLen, &c) || c.List != l.Name || c.ID == 0 {
 		return nil, false
 	}
-	if k.dates {
+	if !l.Ranged {
+		return &c, c.At == "" && c.From.IsZero() && c.To.IsZero()
+	}
+	if !c.To.After(c.From) {
+		return nil, false
+	}
+	if l.Dates {
 		t, err := time.Parse(time.DateOnly, c.At)
 		if err != nil {
 			return nil, false
 		}
 		c.at = t.Format(time.DateOnly)
-	} else {
-		t, err := time.Parse(time.RFC3339Nano, c.At)
-		if err != nil {
-			return nil, false
-		}
-		c.at = t.UTC()
+		return &c, true
 	}
+	t, err := time.Parse(time.RFC3339Nano, c.At)
+	if err != nil {
+		return nil, false
+	}
+	c.at = t.UTC()
 	return &c, true
 }
 
-// next is the cursor after item, the last of a page.
-func (p page) next(k kind, item any) string {
-	c := cursor{Kind: k.path, From: p.from, To: p.to}
-	switch x := item.(type) {
-	case Symptom:
-		c.At, c.ID = x.RecordedAt.UTC().Format(time.RFC3339Nano), x.ID
-	case PeakFlow:
-		c.At, c.ID = x.RecordedAt.UTC().Format(time.RFC3339Nano), x.ID
-	case ACTResult:
-		c.At, c.ID = x.RecordedAt.UTC().Format(time.RFC3339Nano), x.ID
-	case HealthEvent:
-		c.At, c.ID = x.StartDate, x.ID
+// Keyset returns the condition (with a leading " AND ") and its arguments
+// that keep the items after the cursor, in (order, id) order; order is ""
+// for lists in id order.
+func (p Page) Keyset(order string) (string, []any) {
+	switch {
+	case p.After == nil:
+		return "", nil
+	case order == "":
+		return " AND id > ?", []any{p.After.ID}
 	}
-	next, _ := web.EncodeCursor(c) // strings, times and a number: always encodable
-	return next
+	return " AND (" + order + " > ? OR (" + order + " = ? AND id > ?))", []any{p.After.at, p.After.at, p.After.ID}
 }
+
+// Cut trims items fetched with LIMIT Limit+1 to the page and returns the
+// cursor after its last item (nil on the last page); pos gives an item's
+// position: its time or date, and id.
+func Cut[T any](l Pager, p Page, items []T, pos func(T) (at string, id uint64)) ([]T, *string) {
+	if len(items) <= p.Limit {
+		return items, nil
+	}
+	items = items[:p.Limit]
+	c := Cursor{List: l.Name, From: p.From, To: p.To}
+	c.At, c.ID = pos(items[p.Limit-1])
+	next, _ := web.EncodeCursor(c) // strings, times and a number: always encodable
+	return items, &next
+}
+
+// Instant is the cursor position of a record's time.
+func Instant(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+
+	"github.com/soomcare/soomcare/mysql"
 )
 
 // The records version of a user (table care_versions) counts the writes to
@@ -22,7 +24,7 @@ import (
 // BumpVersion increments the user's records version. Call it first in the
 // write's transaction: the row lock it takes then orders every care write
 // of that user the same way, so two of them cannot deadlock on other rows.
-func BumpVersion(ctx context.Context, q Querier, userID uint64) error {
+func BumpVersion(ctx context.Context, q mysql.Querier, userID uint64) error {
 	_, err := q.ExecContext(ctx, `INSERT INTO care_versions (user_id, version) VALUES (?, 1)
 		ON DUPLICATE KEY UPDATE version = version + 1`, userID)
 	if err != nil {
@@ -32,7 +34,7 @@ func BumpVersion(ctx context.Context, q Querier, userID uint64) error {
 }
 
 // Version returns the user's records version (0 before the first write).
-func Version(ctx context.Context, q Querier, userID uint64) (uint64, error) {
+func Version(ctx context.Context, q mysql.Querier, userID uint64) (uint64, error) {
 	var v uint64
 	err := q.QueryRowContext(ctx, `SELECT version FROM care_versions WHERE user_id = ?`, userID).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -48,19 +50,10 @@ func Version(ctx context.Context, q Querier, userID uint64) (uint64, error) {
 // version, and commits when fn returns nil (a 4xx error from fn rolls the
 // bump back with everything else).
 func WriteTx(ctx context.Context, db *sql.DB, userID uint64, fn func(tx *sql.Tx) error) error {
-	tx, err := db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("records: begin: %w", err)
-	}
-	defer tx.Rollback()
-	if err := BumpVersion(ctx, tx, userID); err != nil {
-		return err
-	}
-	if err := fn(tx); err != nil {
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("records: commit: %w", err)
-	}
-	return nil
+	return mysql.Tx(ctx, db, nil, func(tx *sql.Tx) error {
+		if err := BumpVersion(ctx, tx, userID); err != nil {
+			return err
+		}
+		return fn(tx)
+	})
 }

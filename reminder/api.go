@@ -1,11 +1,10 @@
 package reminder
 
 import (
+	"database/sql"
 	"log/slog"
-	"net/http"
 	"strings"
 
-	"database/sql"
 	"github.com/gin-gonic/gin"
 
 	"github.com/soomcare/soomcare/records"
@@ -18,20 +17,17 @@ type API struct {
 	db     *sql.DB
 	sender Sender
 	auth   gin.HandlerFunc
-	logger *slog.Logger
+	kit    web.Kit
 }
 
 // NewAPI returns the API; sender may be nil (notices answer 503).
 func NewAPI(db *sql.DB, sender Sender, auth gin.HandlerFunc, logger *slog.Logger) *API {
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
-	return &API{db: db, sender: sender, auth: auth, logger: logger}
+	return &API{db: db, sender: sender, auth: auth, kit: records.Kit(logger)}
 }
 
 // Mount adds the routes; pass it to server.New.
 func (a *API) Mount(e *gin.Engine) {
-	h := func(f func(*gin.Context) (int, any, error)) gin.HandlerFunc { return records.Handle(a.logger, f) }
+	h := a.kit.Handle
 	me := records.Group(e, a.auth)
 	me.PUT("/devices", h(a.register))
 	me.DELETE("/devices/:token", h(a.unregister))
@@ -63,73 +59,73 @@ func validToken(s string) bool {
 
 // register stores the caller's token; a token registered by another user
 // before (same phone, new login) moves to the caller.
-func (a *API) register(c *gin.Context) (int, any, error) {
+func (a *API) register(c *gin.Context) (web.Answer, error) {
 	var in struct {
 		Token    *string `json:"token"`
 		Platform *string `json:"platform"`
 	}
 	if err := records.Decode(c, &in); err != nil {
-		return 0, nil, err
+		return web.Answer{}, err
 	}
 	var v records.Checker
-	if records.Required(&v, "token", in.Token) && !validToken(*in.Token) {
-		v.Add("token", records.FieldInvalid, "token 은 FCM 등록 토큰이어야 합니다.")
+	if web.Required(&v.Fields, "token", in.Token) && !validToken(*in.Token) {
+		v.Add("token", web.FieldInvalid, "token 은 FCM 등록 토큰이어야 합니다.")
 	}
-	if records.Required(&v, "platform", in.Platform) {
+	if web.Required(&v.Fields, "platform", in.Platform) {
 		v.OneOf("platform", *in.Platform, "android", "ios", "web")
 	}
 	if err := v.Err(); err != nil {
-		return 0, nil, err
+		return web.Answer{}, err
 	}
 	_, err := a.db.ExecContext(c.Request.Context(), `INSERT INTO device_tokens (user_id, token, platform) VALUES (?, ?, ?)
 		ON DUPLICATE KEY UPDATE user_id = VALUES(user_id), platform = VALUES(platform)`, records.UserID(c), *in.Token, *in.Platform)
 	if err != nil {
-		return 0, nil, err
+		return web.Answer{}, err
 	}
-	return http.StatusOK, Device{Token: *in.Token, Platform: *in.Platform}, nil
+	return web.OK(Device{Token: *in.Token, Platform: *in.Platform}), nil
 }
 
-func (a *API) unregister(c *gin.Context) (int, any, error) {
+func (a *API) unregister(c *gin.Context) (web.Answer, error) {
 	res, err := a.db.ExecContext(c.Request.Context(), `DELETE FROM device_tokens WHERE token = ? AND user_id = ?`, c.Param("token"), records.UserID(c))
 	if err != nil {
-		return 0, nil, err
+		return web.Answer{}, err
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return 0, nil, records.ErrNotFound
+		return web.Answer{}, records.ErrNotFound
 	}
-	return http.StatusNoContent, nil, nil
+	return web.NoContent(), nil
 }
 
 // notice sends one message to the notices topic.
-func (a *API) notice(c *gin.Context) (int, any, error) {
+func (a *API) notice(c *gin.Context) (web.Answer, error) {
 	var in struct {
 		Title *string `json:"title"`
 		Body  *string `json:"body"`
 		Link  string  `json:"link"`
 	}
 	if err := records.Decode(c, &in); err != nil {
-		return 0, nil, err
+		return web.Answer{}, err
 	}
 	var v records.Checker
-	if records.Required(&v, "title", in.Title) {
+	if web.Required(&v.Fields, "title", in.Title) {
 		v.MaxLen("title", *in.Title, 100)
 	}
-	if records.Required(&v, "body", in.Body) {
+	if web.Required(&v.Fields, "body", in.Body) {
 		v.MaxLen("body", *in.Body, 1000)
 	}
 	v.MaxLen("link", in.Link, 500)
 	if err := v.Err(); err != nil {
-		return 0, nil, err
+		return web.Answer{}, err
 	}
 	if a.sender == nil {
-		return 0, nil, web.Unavailable("푸시 발송이 설정되지 않았습니다.", nil)
+		return web.Answer{}, web.Unavailable("푸시 발송이 설정되지 않았습니다.", nil)
 	}
 	data := map[string]string{"type": "notice"}
 	if in.Link != "" {
 		data["link"] = in.Link
 	}
 	if err := a.sender.Send(c.Request.Context(), Message{Topic: NoticeTopic, Title: *in.Title, Body: *in.Body, Data: data}); err != nil {
-		return 0, nil, web.Unavailable("알림을 보내지 못했습니다. 잠시 후 다시 시도해 주세요.", err)
+		return web.Answer{}, web.Unavailable("알림을 보내지 못했습니다. 잠시 후 다시 시도해 주세요.", err)
 	}
-	return http.StatusAccepted, gin.H{"topic": NoticeTopic}, nil
+	return web.Accepted(gin.H{"topic": NoticeTopic}), nil
 }

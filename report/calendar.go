@@ -15,7 +15,9 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/soomcare/soomcare/medication"
+	"github.com/soomcare/soomcare/mysql"
 	"github.com/soomcare/soomcare/records"
+	"github.com/soomcare/soomcare/web"
 )
 
 // GET /v1/me/calendar. A request costs one lookup of the user's records
@@ -91,19 +93,17 @@ func summarize(d *day) CalendarDay {
 	return out
 }
 
-func (a *API) calendar(c *gin.Context) {
+func (a *API) calendar(c *gin.Context) (web.Answer, error) {
 	e, err := a.calendarEntry(c)
 	if err != nil {
-		records.Fail(c, a.logger, err)
-		return
+		return web.Answer{}, err
 	}
 	c.Header("ETag", e.etag)
 	c.Header("Cache-Control", "private, no-cache")
 	if etagMatches(c.GetHeader("If-None-Match"), e.etag) {
-		c.Status(http.StatusNotModified)
-		return
+		return web.Answer{Status: http.StatusNotModified}, nil
 	}
-	c.Data(http.StatusOK, "application/json; charset=utf-8", e.body)
+	return web.Answer{Status: http.StatusOK, Raw: e.body}, nil
 }
 
 // calendarEntry returns the caller's month from the cache or computes it.
@@ -116,9 +116,9 @@ func (a *API) calendarEntry(c *gin.Context) (*calendarEntry, error) {
 	if month := c.Query("month"); month != "" {
 		t, err := time.Parse("2006-01", month)
 		if err != nil {
-			v.Add("month", records.FieldInvalidDate, "month 는 2024-03 같은 YYYY-MM 형식이어야 합니다.")
+			v.Add("month", web.FieldInvalidDate, "month 는 2024-03 같은 YYYY-MM 형식이어야 합니다.")
 		} else if t.Year() < 2000 || t.Year() > 2100 {
-			v.Add("month", records.FieldOutOfRange, "month 는 2000~2100년 사이여야 합니다.")
+			v.Add("month", web.FieldOutOfRange, "month 는 2000~2100년 사이여야 합니다.")
 		}
 		y, m = t.Year(), t.Month()
 	}
@@ -160,14 +160,7 @@ func (a *API) state(ctx context.Context, uid uint64) (uint64, *time.Location, st
 	if err := st.QueryRowContext(ctx, uid, uid).Scan(&version, &zone); err != nil {
 		return 0, nil, "", fmt.Errorf("report: state: %w", err)
 	}
-	name := records.DefaultTimeZone
-	if zone.Valid {
-		name = zone.String
-	}
-	loc, err := a.zones.Load(name)
-	if err != nil {
-		return version, time.UTC, "UTC", nil
-	}
+	loc, name := a.zones.Resolve(zone.String)
 	return version, loc, name, nil
 }
 
@@ -212,79 +205,79 @@ const (
 	roleController
 )
 
+// monthRows are the month query's rows that need the others first: taken
+// intakes (their medication's role comes in other rows) and controller
+// schedules.
+type monthRows struct {
+	intakes []monthIntake
+	roles   map[int64]int // medication id → role
+	rules   []medication.Rule
+}
+
 // fillMonth adds the month's records to the span's days. Controller doses
 // are due once their instant is before now; changes is the instant of the
 // next one in the span (zero when none), after which the answer changes by
 // itself.
 func (a *API) fillMonth(ctx context.Context, uid uint64, s *span, now time.Time) (changes time.Time, err error) {
-	st, err := a.stmt(ctx, "month")
-	if err != nil {
-		return time.Time{}, err
-	}
 	// Taken intakes: a scheduled dose counts on the day it was due (a 22:00
 	// dose taken at 00:30 belongs to the evening before), so they are read
 	// by recording time over the UTC month widened by 50 hours on each side.
 	y, m, _ := s.first.Date()
 	wideFrom := time.Date(y, m, 1, 0, 0, 0, 0, time.UTC).Add(-50 * time.Hour)
 	wideTo := time.Date(y, m+1, 1, 0, 0, 0, 0, time.UTC).Add(50 * time.Hour)
-	rows, err := st.QueryContext(ctx, uid, s.from, s.to, uid, s.from, s.to, uid, wideFrom, wideTo, uid, uid, s.to, s.from)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("report: month: %w", err)
-	}
-	defer rows.Close()
+	mr := monthRows{intakes: make([]monthIntake, 0, 128), roles: make(map[int64]int, 8)}
 	var (
 		kind, n int64
 		at      time.Time
 		at2     sql.NullTime
 		str     sql.RawBytes
-		intakes = make([]monthIntake, 0, 128)
-		roles   = make(map[int64]int, 8)
-		rules   []medication.Rule
 	)
-	for rows.Next() {
-		if err := rows.Scan(&kind, &at, &n, &at2, &str); err != nil {
-			return time.Time{}, fmt.Errorf("report: month: %w", err)
+	err = a.each(ctx, "month", func(r mysql.Scanner) error {
+		if err := r.Scan(&kind, &at, &n, &at2, &str); err != nil {
+			return err
 		}
-		switch kind {
-		case 1:
-			if d := s.at(at); d != nil {
-				d.addSymptom(int(n>>2), n&2 != 0, n&1 != 0)
-			}
-		case 2:
-			if d := s.at(at); d != nil {
-				rank := 0
-				switch string(str) {
-				case records.ZoneGreen:
-					rank = 1
-				case records.ZoneYellow:
-					rank = 2
-				case records.ZoneRed:
-					rank = 3
-				}
-				d.addPEF(int(n), rank)
-			}
-		case 3:
-			intakes = append(intakes, monthIntake{at: at, due: at2, medicID: n})
-		case 4:
-			switch string(str) {
-			case medication.RoleReliever:
-				roles[n] = roleReliever
-			case medication.RoleController:
-				roles[n] = roleController
-			}
-		case 5:
-			times, zone, _ := strings.Cut(string(str), " ")
-			rule, err := medication.MakeRule(a.zones, times, uint8(n), zone, at, at2)
-			if err == nil {
-				rules = append(rules, rule)
-			}
+		a.monthRow(s, &mr, kind, at, n, at2, str)
+		return nil
+	}, uid, s.from, s.to, uid, s.from, s.to, uid, wideFrom, wideTo, uid, uid, s.to, s.from)
+	if err != nil {
+		return time.Time{}, err
+	}
+	mr.countIntakes(s)
+	return mr.countDue(s, now), nil
+}
+
+// monthRow adds one row of the month query (see queries["month"]).
+func (a *API) monthRow(s *span, mr *monthRows, kind int64, at time.Time, n int64, at2 sql.NullTime, str sql.RawBytes) {
+	switch kind {
+	case 1:
+		if d := s.at(at); d != nil {
+			d.addSymptom(int(n>>2), n&2 != 0, n&1 != 0)
+		}
+	case 2:
+		if d := s.at(at); d != nil {
+			d.addPEF(int(n), records.ZoneRank(string(str)))
+		}
+	case 3:
+		mr.intakes = append(mr.intakes, monthIntake{at: at, due: at2, medicID: n})
+	case 4:
+		switch string(str) {
+		case medication.RoleReliever:
+			mr.roles[n] = roleReliever
+		case medication.RoleController:
+			mr.roles[n] = roleController
+		}
+	case 5:
+		times, zone, _ := strings.Cut(string(str), " ")
+		if rule, err := medication.MakeRule(a.zones, times, uint8(n), zone, at, at2); err == nil {
+			mr.rules = append(mr.rules, rule)
 		}
 	}
-	if err := rows.Err(); err != nil {
-		return time.Time{}, fmt.Errorf("report: month: %w", err)
-	}
-	for _, x := range intakes {
-		switch roles[x.medicID] {
+}
+
+// countIntakes adds the reliever uses and taken controller doses.
+func (mr *monthRows) countIntakes(s *span) {
+	for _, x := range mr.intakes {
+		switch mr.roles[x.medicID] {
 		case roleReliever:
 			if d := s.at(x.at); d != nil {
 				d.relieverUses++
@@ -299,7 +292,12 @@ func (a *API) fillMonth(ctx context.Context, uid uint64, s *span, now time.Time)
 			}
 		}
 	}
-	for _, r := range rules {
+}
+
+// countDue adds the controller doses due before now and returns the instant
+// of the next one in the span (zero when none).
+func (mr *monthRows) countDue(s *span, now time.Time) (changes time.Time) {
+	for _, r := range mr.rules {
 		for _, o := range r.Occurrences(s.from, s.to) {
 			if !o.Before(now) {
 				if changes.IsZero() || o.Before(changes) {
@@ -312,7 +310,7 @@ func (a *API) fillMonth(ctx context.Context, uid uint64, s *span, now time.Time)
 			}
 		}
 	}
-	return changes, nil
+	return changes
 }
 
 // etagMatches reports whether an If-None-Match header names etag (weak

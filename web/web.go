@@ -1,7 +1,9 @@
 // Package web holds what every HTTP handler shares: the one JSON error
-// envelope with stable codes, the mapping from error to status, and the Gin
-// middleware that guarantees no request ever answers with a stack trace or a
-// non-JSON error.
+// envelope with stable codes and its field errors, the one map from code to
+// status, the handler kit (handlers return an answer or an error; Kit writes
+// both), strict JSON bodies, the shared query parsers (page size, date
+// range, cursor errors), and the Gin middleware that guarantees no request
+// ever answers with a stack trace or a non-JSON error.
 package web
 
 import (
@@ -15,7 +17,8 @@ import (
 	"github.com/gin-gonic/gin"
 )
 
-// Stable error codes. Clients switch on these; never rename one.
+// Stable error codes. Clients switch on these; never rename one. Every code
+// has one status (statusByCode).
 const (
 	CodeBadRequest       = "bad_request"
 	CodeNotFound         = "not_found"
@@ -31,8 +34,30 @@ const (
 	// Search API input errors (400).
 	CodeQueryRequired = "query_required" // q is missing or blank
 	CodeQueryTooLong  = "query_too_long" // q is longer than the documented limit
-	CodeBadCursor     = "bad_cursor"     // a cursor that is malformed or belongs to another query
-	CodeBadParameter  = "bad_parameter"  // any other query parameter out of its domain
+	CodeBadCursor     = "bad_cursor"     // a cursor that is malformed or belongs to another list, query or range
+	CodeBadParameter  = "bad_parameter"  // a search parameter out of its domain (with fields)
+
+	// Invalid input of the app's endpoints (400, with fields).
+	CodeValidationFailed = "validation_failed" // fields say which input is wrong and why
+	CodeInvalidDate      = "invalid_date"      // care endpoints: every field error is an unparsable date
+	CodeOutOfRange       = "out_of_range"      // care endpoints: every field error is a value outside its domain
+	CodeReplyDepth       = "reply_depth"       // a reply to a reply
+
+	CodeUnsupportedMediaType = "unsupported_media_type" // 415: not JSON, or an image type outside the allow-list
+	CodeUserBlocked          = "user_blocked"           // 403: a blocked user tried to write
+	CodeEmailTaken           = "email_taken"            // 409
+	CodeNicknameTaken        = "nickname_taken"         // 409
+	CodeIdentityTaken        = "identity_taken"         // 409: the SNS account is linked to another user
+	CodeAlreadyReported      = "already_reported"       // 409
+	CodeInvalidCredentials   = "invalid_credentials"    // 401
+	CodeTokenExpired         = "token_expired"          // 401: refresh or ID token expired
+	CodeTokenInvalid         = "token_invalid"          // 401: refresh or ID token unknown, revoked or not verifiable
+	CodeRefreshReused        = "refresh_reused"         // 401: a rotated refresh token came back; the session is revoked
+	CodeNonceInvalid         = "nonce_invalid"          // 401: SNS ID token without a nonce this server issued, or a spent one
+	CodeLoginThrottled       = "login_throttled"        // 429: see Retry-After
+	CodeSignupThrottled      = "signup_throttled"       // 429: see Retry-After
+	CodeReportLimited        = "report_limited"         // 429: the daily abuse-report limit; see Retry-After
+	CodeBusy                 = "busy"                   // 503: password hashing at capacity; see Retry-After
 )
 
 var statusByCode = map[string]int{
@@ -50,29 +75,62 @@ var statusByCode = map[string]int{
 	CodeQueryTooLong:     http.StatusBadRequest,
 	CodeBadCursor:        http.StatusBadRequest,
 	CodeBadParameter:     http.StatusBadRequest,
+
+	CodeValidationFailed:     http.StatusBadRequest,
+	CodeInvalidDate:          http.StatusBadRequest,
+	CodeOutOfRange:           http.StatusBadRequest,
+	CodeReplyDepth:           http.StatusBadRequest,
+	CodeUnsupportedMediaType: http.StatusUnsupportedMediaType,
+	CodeUserBlocked:          http.StatusForbidden,
+	CodeEmailTaken:           http.StatusConflict,
+	CodeNicknameTaken:        http.StatusConflict,
+	CodeIdentityTaken:        http.StatusConflict,
+	CodeAlreadyReported:      http.StatusConflict,
+	CodeInvalidCredentials:   http.StatusUnauthorized,
+	CodeTokenExpired:         http.StatusUnauthorized,
+	CodeTokenInvalid:         http.StatusUnauthorized,
+	CodeRefreshReused:        http.StatusUnauthorized,
+	CodeNonceInvalid:         http.StatusUnauthorized,
+	CodeLoginThrottled:       http.StatusTooManyRequests,
+	CodeSignupThrottled:      http.StatusTooManyRequests,
+	CodeReportLimited:        http.StatusTooManyRequests,
+	CodeBusy:                 http.StatusServiceUnavailable,
 }
 
-// Error is an error meant for the client: a stable code and a message that is
-// safe to show (it may be Korean where the app shows it).
+// Error is an error meant for the client: the one envelope of every
+// endpoint, a stable code, a message that is safe to show (Korean where the
+// app shows it) and, on invalid input, the fields at fault.
 type Error struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
-	Status  int    `json:"-"` // overrides the code's status when non-zero (e.g. a 422-like subcode)
-	Err     error  `json:"-"` // internal cause, logged, never sent
+	Code    string       `json:"code"`
+	Message string       `json:"message"`
+	Fields  []FieldError `json:"fields,omitempty"`
+	Status  int          `json:"-"` // overrides the code's status when non-zero
+	Err     error        `json:"-"` // internal cause, logged, never sent
 
 	RetryAfter time.Duration `json:"-"` // sent as a Retry-After header when non-zero (429, 503)
 }
 
 func (e *Error) Error() string {
-	if e.Err != nil {
-		return e.Code + ": " + e.Message + ": " + e.Err.Error()
+	s := e.Code + ": " + e.Message
+	for _, f := range e.Fields {
+		s += " " + f.Field + ":" + f.Code
 	}
-	return e.Code + ": " + e.Message
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	return s
 }
 
 func (e *Error) Unwrap() error { return e.Err }
 
 // Errorf-style constructors for the common cases.
+
+// NewError is a client error with the code's status, its cause kept for the log.
+func NewError(code, msg string, cause error) *Error {
+	return &Error{Code: code, Message: msg, Err: cause}
+}
+
+// BadRequest is a 400 with code.
 func BadRequest(code, msg string) *Error {
 	return &Error{Code: code, Message: msg, Status: http.StatusBadRequest}
 }
@@ -100,10 +158,16 @@ func StatusOf(e *Error) int {
 }
 
 // Fail writes err as the JSON envelope and aborts the chain. Errors that are
-// not *Error become 500 "internal" with a generic message; the cause is logged.
+// not *Error become 500 "internal" with a generic message (a body larger
+// than LimitBody allows, met while reading, is 413); the cause is logged.
 func Fail(c *gin.Context, logger *slog.Logger, err error) {
 	var e *Error
-	if !errors.As(err, &e) {
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &e):
+	case errors.As(err, &tooBig):
+		e = &Error{Code: CodeBodyTooLarge, Message: "요청 본문이 너무 큽니다.", Err: err}
+	default:
 		e = &Error{Code: CodeInternal, Message: "일시적인 오류가 발생했습니다. 잠시 후 다시 시도해 주세요.", Err: err}
 	}
 	status := StatusOf(e)
