@@ -187,7 +187,7 @@ func (a *applier) take(ctx context.Context, it item) error {
 func (a *applier) add(it item) {
 	switch it.kind {
 	case itemRows:
-		a.events += int64(len(it.keys))
+		a.events += int64(it.rows) // not len(it.keys): an update carries two images of one row
 		for _, k := range it.keys {
 			m := a.pending[k.index]
 			if m == nil {

@@ -45,6 +45,7 @@ type item struct {
 	table   string
 	op      string
 	keys    []key
+	rows    int // row changes: an update's before and after images are one change
 	version int64
 	pos     mysql.Position
 	gtid    string
@@ -138,8 +139,9 @@ func (h *handler) OnRow(e *canal.RowsEvent) error {
 			keys = append(keys, key{index: kc.index, id: id, fanout: kc.fanout})
 		}
 	}
-	h.metrics.Events.WithLabelValues(table, e.Action).Add(float64(rowCount(e)))
-	return h.send(item{kind: itemRows, table: table, op: e.Action, keys: keys, version: version})
+	rows := rowCount(e)
+	h.metrics.Events.WithLabelValues(table, e.Action).Add(float64(rows))
+	return h.send(item{kind: itemRows, table: table, op: e.Action, keys: keys, rows: rows, version: version})
 }
 
 func rowCount(e *canal.RowsEvent) int {

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -149,13 +150,30 @@ func (s *Store) Beat(ctx context.Context, at time.Time) error {
 
 // BinlogFiles lists the binlog files the server still has.
 func BinlogFiles(ctx context.Context, db *sql.DB) ([]string, error) {
+	logs, err := BinlogLogs(ctx, db)
+	names := make([]string, len(logs))
+	for i, f := range logs {
+		names[i] = f.Name
+	}
+	return names, err
+}
+
+// BinlogLogs lists the binlog files the server still has, oldest first,
+// with their sizes (SHOW BINARY LOGS: Log_name, File_size, …).
+func BinlogLogs(ctx context.Context, db *sql.DB) ([]BinlogFile, error) {
 	rows, err := db.QueryContext(ctx, "SHOW BINARY LOGS")
 	if err != nil {
 		return nil, fmt.Errorf("SHOW BINARY LOGS: %w", err)
 	}
 	defer rows.Close()
-	cols, _ := rows.Columns()
-	var files []string
+	cols, err := rows.Columns()
+	if err != nil {
+		return nil, fmt.Errorf("SHOW BINARY LOGS: %w", err)
+	}
+	if len(cols) < 2 {
+		return nil, fmt.Errorf("SHOW BINARY LOGS: %d columns, want name and size", len(cols))
+	}
+	var logs []BinlogFile
 	for rows.Next() {
 		vals := make([]sql.RawBytes, len(cols))
 		ptrs := make([]any, len(cols))
@@ -165,7 +183,11 @@ func BinlogFiles(ctx context.Context, db *sql.DB) ([]string, error) {
 		if err := rows.Scan(ptrs...); err != nil {
 			return nil, err
 		}
-		files = append(files, string(vals[0]))
+		size, err := strconv.ParseInt(string(vals[1]), 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("SHOW BINARY LOGS: size %q: %w", vals[1], err)
+		}
+		logs = append(logs, BinlogFile{Name: string(vals[0]), Size: size})
 	}
-	return files, rows.Err()
+	return logs, rows.Err()
 }

@@ -552,6 +552,7 @@ func (w *Worker) serveMetrics(addr string) (func(), error) {
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(w.metrics.Registry, promhttp.HandlerOpts{}))
 	mux.HandleFunc("/healthz", func(rw http.ResponseWriter, _ *http.Request) { rw.Write([]byte("ok\n")) })
+	mux.HandleFunc("GET /status", w.statusHandler) // what `soomcare cdc status` prints, as JSON
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go srv.Serve(ln)
 	w.logger.Info("metrics", "addr", ln.Addr().String())

@@ -3,13 +3,13 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/soomcare/soomcare/cdc"
 	"github.com/soomcare/soomcare/indexer"
-	"github.com/soomcare/soomcare/mysql"
 )
 
 // Exit codes of `soomcare cdc` that operators script against.
@@ -104,7 +104,30 @@ Metrics: http://<cdc.metrics_addr>/metrics (Prometheus), /healthz.`,
 	status := &cobra.Command{
 		Use:   "status",
 		Short: "Print the worker's position, lag, counts and dead letters",
-		Args:  cobra.NoArgs,
+		Long: `Print the pipeline's progress, read from MySQL (any machine with the configuration can ask;
+the same figures are served as JSON at GET /status on cdc.metrics_addr):
+
+  phase            snapshot (loading the indices from MySQL) or streaming (following the binlog)
+  checkpoint       the saved binlog position: everything before it is acknowledged by the engine
+  server position  where MySQL writes its binlog now, and how far behind the checkpoint is (bytes
+                   across binlog files, and how many files); "purged" means the worker exits 4
+  events applied   row changes read from the binlog and acknowledged (an UPDATE of 3 rows counts 3)
+  docs written     index and delete operations the engine acknowledged, conflicts included: each
+                   changed document once per batch (several changes to one row in a batch write it
+                   once), plus fan-out (a nickname change rewrites the user's posts and contents)
+  conflicts        the part of docs written that the engine skipped because the document already
+                   had a newer version (invariant 2): a replay, never a loss. Replays happen after a
+                   crash (the events since the last checkpoint) and right after a snapshot: the
+                   stream starts from the position noted before the snapshot, and every change the
+                   snapshot's catch-up already wrote with a newer version conflicts. After a
+                   snapshot under steady writes (or one resumed after several crashes) conflicts can
+                   equal docs written; that is expected.
+  dead letters     documents the engine rejected, kept in cdc_dead_letters
+
+The counters are saved with the checkpoint: they cover the pipeline since its first start or the
+last 'cdc reset', and work done after the last checkpoint of a crashed worker is counted once, when
+it is replayed.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
 			_, db, err := e.configAndDB(ctx)
@@ -112,37 +135,11 @@ Metrics: http://<cdc.metrics_addr>/metrics (Prometheus), /healthz.`,
 				return err
 			}
 			defer db.Close()
-			store := cdc.NewStore(db, "default")
-			st, err := store.Load(ctx)
-			if errors.Is(err, cdc.ErrNoState) {
-				fmt.Fprintln(e.stdout, "no checkpoint: the worker has not run yet (it will snapshot first)")
-				return nil
-			}
+			st, err := cdc.NewStore(db, "default").Status(ctx, time.Now())
 			if err != nil {
 				return err
 			}
-			server, err := mysql.CurrentPosition(ctx, db)
-			if err != nil {
-				return err
-			}
-			dead, err := store.DeadLetterCount(ctx)
-			if err != nil {
-				return err
-			}
-			behind := "unknown"
-			if server.File == st.Position.File && server.Pos >= st.Position.Pos {
-				behind = fmt.Sprintf("%d bytes", server.Pos-st.Position.Pos)
-			} else if server.File != st.Position.File {
-				behind = "at least one binlog file"
-			}
-			fmt.Fprintf(e.stdout, "phase:           %s\n", st.Phase)
-			fmt.Fprintf(e.stdout, "checkpoint:      %s (saved %s ago)\n", st.Position, time.Since(st.UpdatedAt).Round(time.Millisecond))
-			fmt.Fprintf(e.stdout, "server position: %s (%s behind)\n", server, behind)
-			if st.Phase == cdc.PhaseSnapshot {
-				fmt.Fprintf(e.stdout, "snapshot:        done %v, loading %q after id %d\n", st.SnapshotDone, st.SnapshotIndex, st.SnapshotLastID)
-			}
-			fmt.Fprintf(e.stdout, "events applied:  %d\ndocs written:    %d\nconflicts:       %d (replays; harmless)\ndead letters:    %d\n",
-				st.EventsApplied, st.DocsWritten, st.Conflicts, dead)
+			printCDCStatus(e.stdout, st)
 			return nil
 		},
 	}
@@ -169,4 +166,28 @@ before the snapshot. Use it after exit code 4 (binlog purged) or to rebuild from
 	}
 	cmd.AddCommand(status, reset)
 	return cmd
+}
+
+// printCDCStatus writes st for humans; the JSON of GET /status has the same fields.
+func printCDCStatus(w io.Writer, st cdc.Status) {
+	if st.Phase == cdc.PhaseNone {
+		fmt.Fprintln(w, "no checkpoint: the worker has not run yet (it will snapshot first)")
+		return
+	}
+	behind := fmt.Sprintf("%d bytes behind", st.BytesBehind)
+	switch {
+	case st.CheckpointPurged:
+		behind = "the checkpoint's binlog file was purged: run 'soomcare cdc reset'"
+	case st.FilesBehind > 0:
+		behind += fmt.Sprintf(", %d binlog files further", st.FilesBehind)
+	}
+	ago := time.Duration(st.SavedAgoSeconds * float64(time.Second)).Round(time.Millisecond)
+	fmt.Fprintf(w, "phase:           %s\n", st.Phase)
+	fmt.Fprintf(w, "checkpoint:      %s (saved %s ago)\n", st.Checkpoint, ago)
+	fmt.Fprintf(w, "server position: %s (%s)\n", st.Server, behind)
+	if s := st.Snapshot; s != nil {
+		fmt.Fprintf(w, "snapshot:        done %v, loading %q after id %d\n", s.Done, s.Index, s.AfterID)
+	}
+	fmt.Fprintf(w, "events applied:  %d\ndocs written:    %d\nconflicts:       %d (replays, harmless: see --help)\ndead letters:    %d\n",
+		st.EventsApplied, st.DocsWritten, st.Conflicts, st.DeadLetters)
 }

@@ -3,9 +3,11 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/soomcare/soomcare/cdc"
+	"github.com/soomcare/soomcare/mysql"
 )
 
 // The worker's results map to the exit codes that `soomcare cdc --help`
@@ -25,5 +27,37 @@ func TestCDCExitCodes(t *testing.T) {
 		if code := exitCode(cdcExit(tc.err)); code != tc.code {
 			t.Errorf("%v: exit %d, want %d", tc.err, code, tc.code)
 		}
+	}
+}
+
+// `cdc status` prints the same Status that GET /status serves.
+func TestPrintCDCStatus(t *testing.T) {
+	pos := func(f string, p uint32) mysql.Position { return mysql.Position{File: f, Pos: p} }
+	cases := []struct {
+		name string
+		st   cdc.Status
+		want []string
+	}{
+		{"never ran", cdc.Status{Phase: cdc.PhaseNone}, []string{"no checkpoint: the worker has not run yet"}},
+		{"streaming", cdc.Status{Phase: cdc.PhaseStreaming, Checkpoint: pos("binlog.000002", 120), Server: pos("binlog.000003", 400),
+			BytesBehind: 900, FilesBehind: 1, SavedAgoSeconds: 1.5, EventsApplied: 7, DocsWritten: 5, Conflicts: 2, DeadLetters: 1},
+			[]string{"phase:           streaming", "checkpoint:      binlog.000002:120 (saved 1.5s ago)",
+				"server position: binlog.000003:400 (900 bytes behind, 1 binlog files further)",
+				"events applied:  7", "docs written:    5", "conflicts:       2", "dead letters:    1"}},
+		{"purged", cdc.Status{Phase: cdc.PhaseStreaming, BytesBehind: -1, FilesBehind: -1, CheckpointPurged: true},
+			[]string{"purged: run 'soomcare cdc reset'"}},
+		{"snapshot", cdc.Status{Phase: cdc.PhaseSnapshot, Snapshot: &cdc.SnapshotStatus{Done: []string{"users"}, Index: "posts", AfterID: 42}},
+			[]string{`snapshot:        done [users], loading "posts" after id 42`}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var b strings.Builder
+			printCDCStatus(&b, tc.st)
+			for _, w := range tc.want {
+				if !strings.Contains(b.String(), w) {
+					t.Errorf("missing %q in:\n%s", w, b.String())
+				}
+			}
+		})
 	}
 }

@@ -10,8 +10,8 @@ import (
 
 // Position is a binlog coordinate: the file and the offset in it.
 type Position struct {
-	File string
-	Pos  uint32
+	File string `json:"file"`
+	Pos  uint32 `json:"pos"`
 }
 
 func (p Position) String() string { return fmt.Sprintf("%s:%d", p.File, p.Pos) }
