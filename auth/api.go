@@ -13,7 +13,6 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/soomcare/soomcare/auth/apierr"
 	"github.com/soomcare/soomcare/web"
 )
 
@@ -29,7 +28,7 @@ import (
 //	POST /v1/me/identities/{provider} id_token (with a nonce), nonce? → 201 linked / 200 already linked
 type API struct {
 	svc     *Service
-	log     *slog.Logger
+	kit     web.Kit
 	trusted []netip.Prefix
 }
 
@@ -44,10 +43,7 @@ type APIOptions struct {
 
 // NewAPI returns the handlers over svc.
 func NewAPI(svc *Service, o APIOptions) *API {
-	if o.Logger == nil {
-		o.Logger = slog.New(slog.DiscardHandler)
-	}
-	return &API{svc: svc, log: o.Logger, trusted: o.TrustedProxies}
+	return &API{svc: svc, kit: web.NewKit(o.Logger, mapErr), trusted: o.TrustedProxies}
 }
 
 // Use returns a mount that installs Middleware on the whole router; pass it
@@ -64,15 +60,16 @@ func UseChecked(v Verifier, accounts *Accounts) func(*gin.Engine) {
 
 // Mount adds the routes.
 func (a *API) Mount(e *gin.Engine) {
+	h := a.kit.Handle
 	g := e.Group("/v1/auth")
-	g.POST("/signup", a.signUp)
-	g.POST("/login", a.login)
-	g.POST("/refresh", a.refresh)
-	g.POST("/logout", a.logout)
-	g.POST("/oidc/nonce", a.nonce)
-	g.POST("/oidc/:provider", a.oidcLogin)
-	e.GET("/v1/me", web.RequireAuth(), a.me)
-	e.POST("/v1/me/identities/:provider", web.RequireAuth(), a.link)
+	g.POST("/signup", h(a.signUp))
+	g.POST("/login", h(a.login))
+	g.POST("/refresh", h(a.refresh))
+	g.POST("/logout", h(a.logout))
+	g.POST("/oidc/nonce", h(a.nonce))
+	g.POST("/oidc/:provider", h(a.oidcLogin))
+	e.GET("/v1/me", web.RequireAuth(), h(a.me))
+	e.POST("/v1/me/identities/:provider", web.RequireAuth(), h(a.link))
 }
 
 type userJSON struct {
@@ -97,14 +94,15 @@ func toUserJSON(u User) userJSON {
 	return userJSON{ID: u.ID, Email: u.Email, Nickname: u.Nickname, Role: u.Role, Status: u.Status}
 }
 
-func (a *API) writeTokens(c *gin.Context, t Tokens, status int) {
+// tokens answers a session (never cached).
+func tokens(c *gin.Context, t Tokens, status int) web.Answer {
 	c.Header("Cache-Control", "no-store")
-	c.JSON(status, tokensJSON{
+	return web.Answer{Status: status, Body: tokensJSON{
 		TokenType: "Bearer", AccessToken: t.AccessToken,
 		ExpiresIn:       int64(time.Until(t.AccessExpiresAt).Round(time.Second) / time.Second),
 		AccessExpiresAt: t.AccessExpiresAt.UTC(), RefreshToken: t.RefreshToken,
 		RefreshExpiresAt: t.RefreshExpiresAt.UTC(), User: toUserJSON(t.User),
-	})
+	}}
 }
 
 type signUpReq struct {
@@ -113,26 +111,23 @@ type signUpReq struct {
 	Nickname string `json:"nickname"`
 }
 
-func (a *API) signUp(c *gin.Context) {
+func (a *API) signUp(c *gin.Context) (web.Answer, error) {
 	var r signUpReq
-	if err := apierr.DecodeJSON(c, &r); err != nil {
-		apierr.Fail(c, a.log, err)
-		return
+	if err := web.AppBody().Decode(c.Request, &r); err != nil {
+		return web.Answer{}, err
 	}
-	var f apierr.Fields
+	var f web.Fields
 	email := checkEmail(&f, r.Email)
 	checkPassword(&f, r.Password)
 	nick := CheckNickname(&f, "nickname", r.Nickname, true)
 	if err := f.Err(); err != nil {
-		apierr.Fail(c, a.log, err)
-		return
+		return web.Answer{}, err
 	}
 	t, err := a.svc.SignUp(c.Request.Context(), email, r.Password, nick, web.ClientAddr(c.Request, a.trusted))
 	if err != nil {
-		apierr.Fail(c, a.log, mapErr(err))
-		return
+		return web.Answer{}, err
 	}
-	a.writeTokens(c, t, http.StatusCreated)
+	return tokens(c, t, http.StatusCreated), nil
 }
 
 type loginReq struct {
@@ -140,73 +135,69 @@ type loginReq struct {
 	Password string `json:"password"`
 }
 
-func (a *API) login(c *gin.Context) {
+func (a *API) login(c *gin.Context) (web.Answer, error) {
 	var r loginReq
-	if err := apierr.DecodeJSON(c, &r); err != nil {
-		apierr.Fail(c, a.log, err)
-		return
+	if err := web.AppBody().Decode(c.Request, &r); err != nil {
+		return web.Answer{}, err
 	}
-	var f apierr.Fields
+	var f web.Fields
 	if strings.TrimSpace(r.Email) == "" {
-		f.Add("email", "이메일을 입력해 주세요.")
+		f.Add("email", web.FieldRequired, "이메일을 입력해 주세요.")
 	}
 	if r.Password == "" {
-		f.Add("password", "비밀번호를 입력해 주세요.")
+		f.Add("password", web.FieldRequired, "비밀번호를 입력해 주세요.")
 	} else if len(r.Password) > 256 {
-		f.Add("password", "비밀번호가 너무 깁니다.")
+		f.Add("password", web.FieldTooLong, "비밀번호가 너무 깁니다.")
 	}
 	if err := f.Err(); err != nil {
-		apierr.Fail(c, a.log, err)
-		return
+		return web.Answer{}, err
 	}
 	t, err := a.svc.Login(c.Request.Context(), r.Email, r.Password, web.ClientAddr(c.Request, a.trusted))
 	if err != nil {
-		apierr.Fail(c, a.log, mapErr(err))
-		return
+		return web.Answer{}, err
 	}
-	a.writeTokens(c, t, http.StatusOK)
+	return tokens(c, t, http.StatusOK), nil
 }
 
 type refreshReq struct {
 	RefreshToken string `json:"refresh_token"`
 }
 
-func (a *API) readRefresh(c *gin.Context) (string, bool) {
+func readRefresh(c *gin.Context) (string, error) {
 	var r refreshReq
-	if err := apierr.DecodeJSON(c, &r); err != nil {
-		apierr.Fail(c, a.log, err)
-		return "", false
+	if err := web.AppBody().Decode(c.Request, &r); err != nil {
+		return "", err
 	}
-	if r.RefreshToken == "" || len(r.RefreshToken) > 200 {
-		apierr.Fail(c, a.log, apierr.Invalid("refresh_token", "리프레시 토큰이 필요합니다."))
-		return "", false
+	var f web.Fields
+	if r.RefreshToken == "" {
+		f.Add("refresh_token", web.FieldRequired, "리프레시 토큰이 필요합니다.")
+	} else if len(r.RefreshToken) > 200 {
+		f.Add("refresh_token", web.FieldTooLong, "리프레시 토큰이 너무 깁니다.")
 	}
-	return r.RefreshToken, true
+	return r.RefreshToken, f.Err()
 }
 
-func (a *API) refresh(c *gin.Context) {
-	tok, ok := a.readRefresh(c)
-	if !ok {
-		return
+func (a *API) refresh(c *gin.Context) (web.Answer, error) {
+	tok, err := readRefresh(c)
+	if err != nil {
+		return web.Answer{}, err
 	}
 	t, err := a.svc.Refresh(c.Request.Context(), tok)
 	if err != nil {
-		apierr.Fail(c, a.log, mapErr(err))
-		return
+		return web.Answer{}, err
 	}
-	a.writeTokens(c, t, http.StatusOK)
+	return tokens(c, t, http.StatusOK), nil
 }
 
-func (a *API) logout(c *gin.Context) {
-	tok, ok := a.readRefresh(c)
-	if !ok {
-		return
+func (a *API) logout(c *gin.Context) (web.Answer, error) {
+	tok, err := readRefresh(c)
+	if err != nil {
+		return web.Answer{}, err
 	}
 	if err := a.svc.Logout(c.Request.Context(), tok); err != nil {
-		apierr.Fail(c, a.log, err)
-		return
+		return web.Answer{}, err
 	}
-	c.Status(http.StatusNoContent)
+	return web.NoContent(), nil
 }
 
 type nonceJSON struct {
@@ -216,10 +207,10 @@ type nonceJSON struct {
 
 // nonce issues a single-use nonce for the provider's sign-in. It takes no
 // body and stores nothing (see nonces).
-func (a *API) nonce(c *gin.Context) {
+func (a *API) nonce(c *gin.Context) (web.Answer, error) {
 	n, exp := a.svc.Nonce()
 	c.Header("Cache-Control", "no-store")
-	c.JSON(http.StatusCreated, nonceJSON{Nonce: n, ExpiresAt: exp})
+	return web.Created(nonceJSON{Nonce: n, ExpiresAt: exp}), nil
 }
 
 type oidcReq struct {
@@ -228,41 +219,44 @@ type oidcReq struct {
 	Nickname string `json:"nickname"`
 }
 
-func (a *API) oidcLogin(c *gin.Context) {
+// checkIDToken validates the id_token field.
+func checkIDToken(f *web.Fields, tok string) {
+	if tok == "" {
+		f.Add("id_token", web.FieldRequired, "SNS ID 토큰이 필요합니다.")
+	} else if len(tok) > 16384 {
+		f.Add("id_token", web.FieldTooLong, "SNS ID 토큰이 너무 깁니다.")
+	}
+}
+
+func (a *API) oidcLogin(c *gin.Context) (web.Answer, error) {
 	var r oidcReq
-	if err := apierr.DecodeJSON(c, &r); err != nil {
-		apierr.Fail(c, a.log, err)
-		return
+	if err := web.AppBody().Decode(c.Request, &r); err != nil {
+		return web.Answer{}, err
 	}
-	var f apierr.Fields
-	if r.IDToken == "" || len(r.IDToken) > 16384 {
-		f.Add("id_token", "SNS ID 토큰이 필요합니다.")
-	}
+	var f web.Fields
+	checkIDToken(&f, r.IDToken)
 	nick := CheckNickname(&f, "nickname", r.Nickname, false)
 	if err := f.Err(); err != nil {
-		apierr.Fail(c, a.log, err)
-		return
+		return web.Answer{}, err
 	}
 	t, err := a.svc.LoginOIDC(c.Request.Context(), c.Param("provider"), r.IDToken, r.Nonce, nick)
 	if err != nil {
-		apierr.Fail(c, a.log, mapErr(err))
-		return
+		return web.Answer{}, err
 	}
 	status := http.StatusOK
 	if t.Created {
 		status = http.StatusCreated
 	}
-	a.writeTokens(c, t, status)
+	return tokens(c, t, status), nil
 }
 
-func (a *API) me(c *gin.Context) {
+func (a *API) me(c *gin.Context) (web.Answer, error) {
 	p, _ := web.PrincipalFrom(c)
 	u, err := a.svc.Me(c.Request.Context(), p.UserID)
 	if err != nil {
-		apierr.Fail(c, a.log, mapErr(err))
-		return
+		return web.Answer{}, err
 	}
-	c.JSON(http.StatusOK, toUserJSON(u))
+	return web.OK(toUserJSON(u)), nil
 }
 
 type identityJSON struct {
@@ -271,111 +265,111 @@ type identityJSON struct {
 	Email    string `json:"email,omitempty"`
 }
 
-func (a *API) link(c *gin.Context) {
+func (a *API) link(c *gin.Context) (web.Answer, error) {
 	p, _ := web.PrincipalFrom(c)
 	var r oidcReq
-	if err := apierr.DecodeJSON(c, &r); err != nil {
-		apierr.Fail(c, a.log, err)
-		return
+	if err := web.AppBody().Decode(c.Request, &r); err != nil {
+		return web.Answer{}, err
 	}
-	if r.IDToken == "" || len(r.IDToken) > 16384 || r.Nickname != "" {
-		apierr.Fail(c, a.log, apierr.Invalid("id_token", "SNS ID 토큰만 보내 주세요."))
-		return
+	var f web.Fields
+	checkIDToken(&f, r.IDToken)
+	if r.Nickname != "" {
+		f.Add("nickname", web.FieldUnknown, "연결할 때는 SNS ID 토큰만 보내 주세요.")
+	}
+	if err := f.Err(); err != nil {
+		return web.Answer{}, err
 	}
 	id, created, err := a.svc.LinkIdentity(c.Request.Context(), p.UserID, c.Param("provider"), r.IDToken, r.Nonce)
 	if err != nil {
-		apierr.Fail(c, a.log, mapErr(err))
-		return
+		return web.Answer{}, err
 	}
 	status := http.StatusOK
 	if created {
 		status = http.StatusCreated
 	}
-	c.JSON(status, identityJSON{Provider: id.Provider, Subject: id.Subject, Email: id.Email})
+	return web.Answer{Status: status, Body: identityJSON{Provider: id.Provider, Subject: id.Subject, Email: id.Email}}, nil
 }
 
 // mapErr turns the package's sentinels into client errors.
 func mapErr(err error) error {
-	e := func(status int, code, msg string) error {
-		return &web.Error{Code: code, Message: msg, Status: status, Err: err}
-	}
+	e := func(code, msg string) error { return web.NewError(code, msg, err) }
 	var throttled *ThrottledError
 	switch {
 	case errors.As(err, &throttled) && errors.Is(err, ErrSignupThrottled):
-		return &web.Error{Code: apierr.CodeSignupThrottled, Status: http.StatusTooManyRequests, Err: err,
+		return &web.Error{Code: web.CodeSignupThrottled, Err: err,
 			Message: "가입 시도가 너무 많습니다. 잠시 후 다시 시도해 주세요.", RetryAfter: throttled.RetryAfter}
 	case errors.As(err, &throttled):
-		return &web.Error{Code: apierr.CodeLoginThrottled, Status: http.StatusTooManyRequests, Err: err,
+		return &web.Error{Code: web.CodeLoginThrottled, Err: err,
 			Message: "로그인 시도가 너무 많습니다. 잠시 후 다시 시도해 주세요.", RetryAfter: throttled.RetryAfter}
 	case errors.Is(err, ErrBusy):
-		return &web.Error{Code: apierr.CodeBusy, Status: http.StatusServiceUnavailable, Err: err,
+		return &web.Error{Code: web.CodeBusy, Err: err,
 			Message: "요청이 많아 처리하지 못했습니다. 잠시 후 다시 시도해 주세요.", RetryAfter: time.Second}
 	case errors.Is(err, ErrNonceInvalid):
-		return e(http.StatusUnauthorized, apierr.CodeNonceInvalid, "로그인 요청이 만료되었거나 이미 사용되었습니다. 다시 로그인해 주세요.")
+		return e(web.CodeNonceInvalid, "로그인 요청이 만료되었거나 이미 사용되었습니다. 다시 로그인해 주세요.")
 	case errors.Is(err, ErrEmailTaken):
-		return e(http.StatusConflict, apierr.CodeEmailTaken, "이미 가입된 이메일입니다.")
+		return e(web.CodeEmailTaken, "이미 가입된 이메일입니다.")
 	case errors.Is(err, ErrNicknameTaken):
-		return e(http.StatusConflict, apierr.CodeNicknameTaken, "이미 사용 중인 닉네임입니다.")
+		return e(web.CodeNicknameTaken, "이미 사용 중인 닉네임입니다.")
 	case errors.Is(err, ErrIdentityTaken):
-		return e(http.StatusConflict, apierr.CodeIdentityTaken, "다른 계정에 연결된 SNS 계정입니다.")
+		return e(web.CodeIdentityTaken, "다른 계정에 연결된 SNS 계정입니다.")
 	case errors.Is(err, ErrInvalidCredentials):
-		return e(http.StatusUnauthorized, apierr.CodeInvalidCredentials, "이메일 또는 비밀번호가 올바르지 않습니다.")
+		return e(web.CodeInvalidCredentials, "이메일 또는 비밀번호가 올바르지 않습니다.")
 	case errors.Is(err, ErrRefreshReused):
-		return e(http.StatusUnauthorized, apierr.CodeRefreshReused, "이미 사용된 토큰입니다. 보안을 위해 다시 로그인해 주세요.")
+		return e(web.CodeRefreshReused, "이미 사용된 토큰입니다. 보안을 위해 다시 로그인해 주세요.")
 	case errors.Is(err, ErrRefreshExpired), errors.Is(err, ErrIDTokenExpired):
-		return e(http.StatusUnauthorized, apierr.CodeTokenExpired, "토큰이 만료되었습니다. 다시 로그인해 주세요.")
+		return e(web.CodeTokenExpired, "토큰이 만료되었습니다. 다시 로그인해 주세요.")
 	case errors.Is(err, ErrRefreshInvalid), errors.Is(err, ErrIDTokenInvalid):
-		return e(http.StatusUnauthorized, apierr.CodeTokenInvalid, "유효하지 않은 토큰입니다. 다시 로그인해 주세요.")
+		return e(web.CodeTokenInvalid, "유효하지 않은 토큰입니다. 다시 로그인해 주세요.")
 	case errors.Is(err, ErrUnknownProvider):
-		return e(http.StatusNotFound, web.CodeNotFound, "지원하지 않는 로그인 방식입니다.")
+		return e(web.CodeNotFound, "지원하지 않는 로그인 방식입니다.")
 	case errors.Is(err, ErrJWKSUnavailable):
 		return &web.Error{Code: web.CodeUnavailable, Message: "SNS 로그인 서버에 연결할 수 없습니다. 잠시 후 다시 시도해 주세요.", Err: err}
 	case errors.Is(err, ErrUserGone):
-		return e(http.StatusUnauthorized, web.CodeUnauthorized, "탈퇴했거나 사용할 수 없는 계정입니다.")
+		return e(web.CodeUnauthorized, "탈퇴했거나 사용할 수 없는 계정입니다.")
 	}
 	return err
 }
 
 // checkEmail validates an e-mail address for sign-up and returns its
 // canonical form (CanonicalEmail), which is what is stored.
-func checkEmail(f *apierr.Fields, raw string) string {
+func checkEmail(f *web.Fields, raw string) string {
 	email := CanonicalEmail(raw)
 	if email == "" {
-		f.Add("email", "이메일을 입력해 주세요.")
+		f.Add("email", web.FieldRequired, "이메일을 입력해 주세요.")
 		return ""
 	}
 	addr, err := mail.ParseAddress(email)
 	if err != nil || addr.Address != email || len(email) > 254 || !strings.Contains(email[strings.LastIndex(email, "@")+1:], ".") {
-		f.Add("email", "올바른 이메일 주소가 아닙니다.")
+		f.Add("email", web.FieldInvalid, "올바른 이메일 주소가 아닙니다.")
 	}
 	return email
 }
 
-func checkPassword(f *apierr.Fields, pw string) {
+func checkPassword(f *web.Fields, pw string) {
 	n := utf8.RuneCountInString(pw)
 	switch {
 	case n < 8:
-		f.Add("password", "비밀번호는 8자 이상이어야 합니다.")
+		f.Add("password", web.FieldTooShort, "비밀번호는 8자 이상이어야 합니다.")
 	case n > 128 || len(pw) > 256:
-		f.Add("password", "비밀번호는 128자 이하여야 합니다.")
+		f.Add("password", web.FieldTooLong, "비밀번호는 128자 이하여야 합니다.")
 	case strings.TrimSpace(pw) == "":
-		f.Add("password", "비밀번호가 비어 있습니다.")
+		f.Add("password", web.FieldInvalid, "비밀번호가 비어 있습니다.")
 	}
 }
 
 // CheckNickname validates a nickname (2-20 characters after trimming, no
 // control characters) and returns it trimmed; empty is allowed unless required.
-func CheckNickname(f *apierr.Fields, field, raw string, required bool) string {
+func CheckNickname(f *web.Fields, field, raw string, required bool) string {
 	nick := strings.TrimSpace(raw)
 	if nick == "" {
 		if required {
-			f.Add(field, "닉네임을 입력해 주세요.")
+			f.Add(field, web.FieldRequired, "닉네임을 입력해 주세요.")
 		}
 		return ""
 	}
 	n := utf8.RuneCountInString(nick)
 	if !utf8.ValidString(nick) || n < 2 || n > 20 || strings.IndexFunc(nick, func(r rune) bool { return unicode.IsControl(r) || r == unicode.ReplacementChar }) >= 0 {
-		f.Add(field, "닉네임은 2~20자여야 하며 제어 문자를 쓸 수 없습니다.")
+		f.Add(field, web.FieldInvalid, "닉네임은 2~20자여야 하며 제어 문자를 쓸 수 없습니다.")
 	}
 	return nick
 }

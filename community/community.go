@@ -34,13 +34,11 @@ import (
 	"database/sql"
 	"errors"
 	"log/slog"
-	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/soomcare/soomcare/auth/apierr"
+	"github.com/soomcare/soomcare/mysql"
 	"github.com/soomcare/soomcare/web"
 )
 
@@ -75,6 +73,7 @@ type API struct {
 	minActivity int
 	dailyLimit  int
 	log         *slog.Logger
+	kit         web.Kit
 	now         func() time.Time
 }
 
@@ -94,27 +93,27 @@ func New(db *sql.DB, o Options) *API {
 	}
 	return &API{
 		db: db, threshold: o.ReportHideThreshold, minAge: max(o.ReporterMinAge, 0), minActivity: max(o.ReporterMinActivity, 0),
-		dailyLimit: o.ReportDailyLimit, log: o.Logger, now: o.Now,
+		dailyLimit: o.ReportDailyLimit, log: o.Logger, kit: web.NewKit(o.Logger, mapError), now: o.Now,
 	}
 }
 
 // Mount adds the routes; auth.Middleware must run before them.
 func (a *API) Mount(e *gin.Engine) {
-	auth := web.RequireAuth()
-	e.POST("/v1/posts", auth, a.createPost)
-	e.GET("/v1/posts/:id", a.getPost)
-	e.PATCH("/v1/posts/:id", auth, a.updatePost)
-	e.DELETE("/v1/posts/:id", auth, a.deletePost)
-	e.GET("/v1/posts/:id/comments", a.listComments)
-	e.POST("/v1/posts/:id/comments", auth, a.createComment)
-	e.DELETE("/v1/posts/:id/comments/:commentId", auth, a.deleteComment)
-	e.PUT("/v1/posts/:id/like", auth, a.like)
-	e.DELETE("/v1/posts/:id/like", auth, a.unlike)
-	e.POST("/v1/posts/:id/reports", auth, a.report)
+	auth, h := web.RequireAuth(), a.kit.Handle
+	e.POST("/v1/posts", auth, h(a.createPost))
+	e.GET("/v1/posts/:id", h(a.getPost))
+	e.PATCH("/v1/posts/:id", auth, h(a.updatePost))
+	e.DELETE("/v1/posts/:id", auth, h(a.deletePost))
+	e.GET("/v1/posts/:id/comments", h(a.listComments))
+	e.POST("/v1/posts/:id/comments", auth, h(a.createComment))
+	e.DELETE("/v1/posts/:id/comments/:commentId", auth, h(a.deleteComment))
+	e.PUT("/v1/posts/:id/like", auth, h(a.like))
+	e.DELETE("/v1/posts/:id/like", auth, h(a.unlike))
+	e.POST("/v1/posts/:id/reports", auth, h(a.report))
 	admin := web.RequireRole(web.RoleAdmin)
-	e.GET("/v1/admin/reports", admin, a.listQueue)
-	e.POST("/v1/admin/reports/:post_id/confirm", admin, a.confirm)
-	e.POST("/v1/admin/reports/:post_id/restore", admin, a.restore)
+	e.GET("/v1/admin/reports", admin, h(a.listQueue))
+	e.POST("/v1/admin/reports/:post_id/confirm", admin, h(a.confirm))
+	e.POST("/v1/admin/reports/:post_id/restore", admin, h(a.restore))
 }
 
 // Post is a post as the app sees it.
@@ -156,26 +155,24 @@ type postInput struct {
 
 // validate checks the fields present (all of them when create).
 func (in *postInput) validate(create bool) error {
-	var f apierr.Fields
+	var f web.Fields
 	f.Text("category", in.Category, 1, 50, create, true)
 	f.Text("title", in.Title, 1, 200, create, true)
 	f.Text("body", in.Body, 1, 10000, create, false)
 	if !create && in.Category == nil && in.Title == nil && in.Body == nil {
-		f.Add("body", "바꿀 항목(category, title, body)을 하나 이상 보내 주세요.")
+		f.Add("body", web.FieldRequired, "바꿀 항목(category, title, body)을 하나 이상 보내 주세요.")
 	}
 	return f.Err()
 }
 
-func (a *API) createPost(c *gin.Context) {
+func (a *API) createPost(c *gin.Context) (web.Answer, error) {
 	p, _ := web.PrincipalFrom(c)
 	var in postInput
-	if err := apierr.DecodeJSON(c, &in); err != nil {
-		a.fail(c, err)
-		return
+	if err := web.AppBody().Decode(c.Request, &in); err != nil {
+		return web.Answer{}, err
 	}
 	if err := in.validate(true); err != nil {
-		a.fail(c, err)
-		return
+		return web.Answer{}, err
 	}
 	ctx := c.Request.Context()
 	var id uint64
@@ -192,28 +189,20 @@ func (a *API) createPost(c *gin.Context) {
 		return nil
 	})
 	if err != nil {
-		a.fail(c, err)
-		return
+		return web.Answer{}, err
 	}
-	a.writePost(c, id, p, http.StatusCreated)
+	post, err := a.loadPost(ctx, id, p)
+	return web.Created(post), err
 }
 
-func (a *API) getPost(c *gin.Context) {
-	id, ok := a.pathID(c, "id")
-	if !ok {
-		return
+func (a *API) getPost(c *gin.Context) (web.Answer, error) {
+	id, err := web.PathID(c, "id")
+	if err != nil {
+		return web.Answer{}, err
 	}
 	p, _ := web.PrincipalFrom(c)
-	a.writePost(c, id, p, http.StatusOK)
-}
-
-func (a *API) writePost(c *gin.Context, id uint64, viewer web.Principal, status int) {
-	post, err := a.loadPost(c.Request.Context(), id, viewer)
-	if err != nil {
-		a.fail(c, err)
-		return
-	}
-	c.JSON(status, post)
+	post, err := a.loadPost(c.Request.Context(), id, p)
+	return web.OK(post), err
 }
 
 // loadPost returns a live post; a hidden one only to its author and admins.
@@ -235,23 +224,21 @@ func (a *API) loadPost(ctx context.Context, id uint64, viewer web.Principal) (Po
 	return p, nil
 }
 
-func (a *API) updatePost(c *gin.Context) {
-	id, ok := a.pathID(c, "id")
-	if !ok {
-		return
+func (a *API) updatePost(c *gin.Context) (web.Answer, error) {
+	id, err := web.PathID(c, "id")
+	if err != nil {
+		return web.Answer{}, err
 	}
 	p, _ := web.PrincipalFrom(c)
 	var in postInput
-	if err := apierr.DecodeJSON(c, &in); err != nil {
-		a.fail(c, err)
-		return
+	if err := web.AppBody().Decode(c.Request, &in); err != nil {
+		return web.Answer{}, err
 	}
 	if err := in.validate(false); err != nil {
-		a.fail(c, err)
-		return
+		return web.Answer{}, err
 	}
 	ctx := c.Request.Context()
-	err := a.tx(ctx, func(tx *sql.Tx) error {
+	err = a.tx(ctx, func(tx *sql.Tx) error {
 		if err := canWrite(ctx, tx, p.UserID); err != nil {
 			return err
 		}
@@ -267,20 +254,20 @@ func (a *API) updatePost(c *gin.Context) {
 		return err
 	})
 	if err != nil {
-		a.fail(c, err)
-		return
+		return web.Answer{}, err
 	}
-	a.writePost(c, id, p, http.StatusOK)
+	post, err := a.loadPost(c.Request.Context(), id, p)
+	return web.OK(post), err
 }
 
-func (a *API) deletePost(c *gin.Context) {
-	id, ok := a.pathID(c, "id")
-	if !ok {
-		return
+func (a *API) deletePost(c *gin.Context) (web.Answer, error) {
+	id, err := web.PathID(c, "id")
+	if err != nil {
+		return web.Answer{}, err
 	}
 	p, _ := web.PrincipalFrom(c)
 	ctx := c.Request.Context()
-	err := a.tx(ctx, func(tx *sql.Tx) error {
+	err = a.tx(ctx, func(tx *sql.Tx) error {
 		owner, _, err := lockPost(ctx, tx, id)
 		if err != nil {
 			return err
@@ -292,30 +279,27 @@ func (a *API) deletePost(c *gin.Context) {
 		return err
 	})
 	if err != nil {
-		a.fail(c, err)
-		return
+		return web.Answer{}, err
 	}
-	c.Status(http.StatusNoContent)
+	return web.NoContent(), nil
 }
 
 const maxComments = 1000
 
-func (a *API) listComments(c *gin.Context) {
-	id, ok := a.pathID(c, "id")
-	if !ok {
-		return
+func (a *API) listComments(c *gin.Context) (web.Answer, error) {
+	id, err := web.PathID(c, "id")
+	if err != nil {
+		return web.Answer{}, err
 	}
 	viewer, _ := web.PrincipalFrom(c)
 	ctx := c.Request.Context()
 	if _, err := a.loadPost(ctx, id, viewer); err != nil {
-		a.fail(c, err)
-		return
+		return web.Answer{}, err
 	}
 	rows, err := a.db.QueryContext(ctx, `SELECT c.id, c.post_id, c.parent_id, c.user_id, u.nickname, c.body, c.created_at
 		FROM comments c JOIN users u ON u.id = c.user_id WHERE c.post_id = ? AND c.deleted_at IS NULL ORDER BY c.id LIMIT ?`, id, maxComments)
 	if err != nil {
-		a.fail(c, err)
-		return
+		return web.Answer{}, err
 	}
 	defer rows.Close()
 	items := []Comment{}
@@ -323,8 +307,7 @@ func (a *API) listComments(c *gin.Context) {
 		var cm Comment
 		var parent sql.NullInt64
 		if err := rows.Scan(&cm.ID, &cm.PostID, &parent, &cm.Author.ID, &cm.Author.Nickname, &cm.Body, &cm.CreatedAt); err != nil {
-			a.fail(c, err)
-			return
+			return web.Answer{}, err
 		}
 		if parent.Valid {
 			v := uint64(parent.Int64)
@@ -333,10 +316,9 @@ func (a *API) listComments(c *gin.Context) {
 		items = append(items, cm)
 	}
 	if err := rows.Err(); err != nil {
-		a.fail(c, err)
-		return
+		return web.Answer{}, err
 	}
-	c.JSON(http.StatusOK, gin.H{"items": items})
+	return web.OK(gin.H{"items": items}), nil
 }
 
 type commentInput struct {
@@ -344,29 +326,27 @@ type commentInput struct {
 	ParentID *uint64 `json:"parent_id"`
 }
 
-func (a *API) createComment(c *gin.Context) {
-	postID, ok := a.pathID(c, "id")
-	if !ok {
-		return
+func (a *API) createComment(c *gin.Context) (web.Answer, error) {
+	postID, err := web.PathID(c, "id")
+	if err != nil {
+		return web.Answer{}, err
 	}
 	p, _ := web.PrincipalFrom(c)
 	var in commentInput
-	if err := apierr.DecodeJSON(c, &in); err != nil {
-		a.fail(c, err)
-		return
+	if err := web.AppBody().Decode(c.Request, &in); err != nil {
+		return web.Answer{}, err
 	}
-	var f apierr.Fields
+	var f web.Fields
 	f.Text("body", in.Body, 1, 2000, true, false)
 	if in.ParentID != nil && *in.ParentID == 0 {
-		f.Add("parent_id", "양의 정수여야 합니다.")
+		f.Add("parent_id", web.FieldInvalid, "양의 정수여야 합니다.")
 	}
 	if err := f.Err(); err != nil {
-		a.fail(c, err)
-		return
+		return web.Answer{}, err
 	}
 	ctx := c.Request.Context()
 	var cm Comment
-	err := a.tx(ctx, func(tx *sql.Tx) error {
+	err = a.tx(ctx, func(tx *sql.Tx) error {
 		if err := canWrite(ctx, tx, p.UserID); err != nil {
 			return err
 		}
@@ -379,7 +359,7 @@ func (a *API) createComment(c *gin.Context) {
 			var grand sql.NullInt64
 			err := tx.QueryRowContext(ctx, `SELECT parent_id FROM comments WHERE id = ? AND post_id = ? AND deleted_at IS NULL`, *in.ParentID, postID).Scan(&grand)
 			if errors.Is(err, sql.ErrNoRows) {
-				return apierr.Invalid("parent_id", "이 글에 없는 댓글입니다.")
+				return web.Invalid("parent_id", web.FieldInvalid, "이 글에 없는 댓글입니다.")
 			}
 			if err != nil {
 				return err
@@ -400,24 +380,23 @@ func (a *API) createComment(c *gin.Context) {
 			Scan(&cm.ID, &cm.PostID, &cm.ParentID, &cm.Author.ID, &cm.Author.Nickname, &cm.Body, &cm.CreatedAt)
 	})
 	if err != nil {
-		a.fail(c, err)
-		return
+		return web.Answer{}, err
 	}
-	c.JSON(http.StatusCreated, cm)
+	return web.Created(cm), nil
 }
 
-func (a *API) deleteComment(c *gin.Context) {
-	postID, ok := a.pathID(c, "id")
-	if !ok {
-		return
+func (a *API) deleteComment(c *gin.Context) (web.Answer, error) {
+	postID, err := web.PathID(c, "id")
+	if err != nil {
+		return web.Answer{}, err
 	}
-	commentID, ok := a.pathID(c, "commentId")
-	if !ok {
-		return
+	commentID, err := web.PathID(c, "commentId")
+	if err != nil {
+		return web.Answer{}, err
 	}
 	p, _ := web.PrincipalFrom(c)
 	ctx := c.Request.Context()
-	err := a.tx(ctx, func(tx *sql.Tx) error {
+	err = a.tx(ctx, func(tx *sql.Tx) error {
 		if _, _, err := lockPost(ctx, tx, postID); err != nil {
 			return err
 		}
@@ -439,26 +418,25 @@ func (a *API) deleteComment(c *gin.Context) {
 		return err
 	})
 	if err != nil {
-		a.fail(c, err)
-		return
+		return web.Answer{}, err
 	}
-	c.Status(http.StatusNoContent)
+	return web.NoContent(), nil
 }
 
-func (a *API) like(c *gin.Context)   { a.setLike(c, true) }
-func (a *API) unlike(c *gin.Context) { a.setLike(c, false) }
+func (a *API) like(c *gin.Context) (web.Answer, error)   { return a.setLike(c, true) }
+func (a *API) unlike(c *gin.Context) (web.Answer, error) { return a.setLike(c, false) }
 
 // setLike inserts or deletes the caller's like and moves like_count by the
 // rows actually changed, so repeating either call changes nothing.
-func (a *API) setLike(c *gin.Context, on bool) {
-	postID, ok := a.pathID(c, "id")
-	if !ok {
-		return
+func (a *API) setLike(c *gin.Context, on bool) (web.Answer, error) {
+	postID, err := web.PathID(c, "id")
+	if err != nil {
+		return web.Answer{}, err
 	}
 	p, _ := web.PrincipalFrom(c)
 	ctx := c.Request.Context()
 	var count int
-	err := a.tx(ctx, func(tx *sql.Tx) error {
+	err = a.tx(ctx, func(tx *sql.Tx) error {
 		if err := canWrite(ctx, tx, p.UserID); err != nil {
 			return err
 		}
@@ -489,10 +467,9 @@ func (a *API) setLike(c *gin.Context, on bool) {
 		return tx.QueryRowContext(ctx, `SELECT like_count FROM posts WHERE id = ?`, postID).Scan(&count)
 	})
 	if err != nil {
-		a.fail(c, err)
-		return
+		return web.Answer{}, err
 	}
-	c.JSON(http.StatusOK, gin.H{"liked": on, "like_count": count})
+	return web.OK(gin.H{"liked": on, "like_count": count}), nil
 }
 
 // canWrite refuses blocked and deleted users (their access token may still
@@ -524,47 +501,29 @@ func lockPost(ctx context.Context, tx *sql.Tx, id uint64) (uint64, string, error
 }
 
 func (a *API) tx(ctx context.Context, fn func(*sql.Tx) error) error {
-	tx, err := a.db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	if err := fn(tx); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	return tx.Commit()
+	return mysql.Tx(ctx, a.db, nil, fn)
 }
 
-func (a *API) pathID(c *gin.Context, name string) (uint64, bool) {
-	id, err := strconv.ParseUint(c.Param(name), 10, 64)
-	if err != nil || id == 0 {
-		a.fail(c, &web.Error{Code: web.CodeNotFound, Message: "찾을 수 없습니다."})
-		return 0, false
-	}
-	return id, true
-}
-
-func (a *API) fail(c *gin.Context, err error) {
-	e := func(status int, code, msg string) error {
-		return &web.Error{Code: code, Message: msg, Status: status, Err: err}
-	}
+// mapError turns the package's sentinels into client errors.
+func mapError(err error) error {
+	e := func(code, msg string) error { return web.NewError(code, msg, err) }
 	var limited *errReportLimited
 	switch {
 	case errors.As(err, &limited):
-		err = &web.Error{Code: CodeReportLimited, Message: "오늘은 더 신고할 수 없습니다. 잠시 후 다시 시도해 주세요.",
-			Status: http.StatusTooManyRequests, RetryAfter: limited.retryAfter, Err: err}
+		return &web.Error{Code: web.CodeReportLimited, Message: "오늘은 더 신고할 수 없습니다. 잠시 후 다시 시도해 주세요.",
+			RetryAfter: limited.retryAfter, Err: err}
 	case errors.Is(err, ErrNotFound):
-		err = e(http.StatusNotFound, web.CodeNotFound, "글이나 댓글을 찾을 수 없습니다.")
+		return e(web.CodeNotFound, "글이나 댓글을 찾을 수 없습니다.")
 	case errors.Is(err, ErrForbidden):
-		err = e(http.StatusForbidden, web.CodeForbidden, "작성자만 할 수 있습니다.")
+		return e(web.CodeForbidden, "작성자만 할 수 있습니다.")
 	case errors.Is(err, ErrBlocked):
-		err = e(http.StatusForbidden, apierr.CodeUserBlocked, "이용이 제한된 계정은 글을 쓸 수 없습니다.")
+		return e(web.CodeUserBlocked, "이용이 제한된 계정은 글을 쓸 수 없습니다.")
 	case errors.Is(err, ErrUserGone):
-		err = e(http.StatusUnauthorized, web.CodeUnauthorized, "사용할 수 없는 계정입니다.")
+		return e(web.CodeUnauthorized, "사용할 수 없는 계정입니다.")
 	case errors.Is(err, ErrReplyDepth):
-		err = e(http.StatusBadRequest, apierr.CodeReplyDepth, "답글에는 답글을 달 수 없습니다.")
+		return e(web.CodeReplyDepth, "답글에는 답글을 달 수 없습니다.")
 	case errors.Is(err, ErrAlreadyReported):
-		err = e(http.StatusConflict, apierr.CodeAlreadyReported, "이미 신고한 글입니다.")
+		return e(web.CodeAlreadyReported, "이미 신고한 글입니다.")
 	}
-	apierr.Fail(c, a.log, err)
+	return err
 }

@@ -4,15 +4,11 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"net/http"
-	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/soomcare/soomcare/auth/apierr"
 	"github.com/soomcare/soomcare/web"
 )
 
@@ -95,65 +91,36 @@ type queueQuery struct {
 	after  uint64
 }
 
-// parseQueueQuery validates status, size and cursor; anything else, or a
-// parameter given twice, is a field error.
+// parseQueueQuery validates status, size and cursor; any other parameter,
+// or one given twice, is a field error (validation_failed). A cursor that
+// is malformed or of another status filter is bad_cursor.
 func parseQueueQuery(raw string) (queueQuery, error) {
-	q := queueQuery{size: DefaultQueueSize}
-	var fields apierr.Fields
-	vals, err := url.ParseQuery(raw)
-	if err != nil {
-		return q, apierr.Invalid("query", "쿼리 문자열이 올바르지 않습니다.")
+	var f web.Fields
+	vals := web.StrictQuery(&f, raw, "status", "size", "cursor")
+	q := queueQuery{status: vals.Get("status"), size: web.PageSize(&f, "size", vals.Get("size"), DefaultQueueSize, MaxQueueSize)}
+	if vals.Has("status") && q.status != "hidden" && q.status != "visible" {
+		f.Add("status", web.FieldInvalid, "hidden 또는 visible 이어야 합니다.")
 	}
-	var cur *queueCursor
-	for name, vs := range vals {
-		if len(vs) > 1 {
-			fields.Add(name, "한 번만 보낼 수 있습니다.")
-			continue
-		}
-		v := vs[0]
-		switch name {
-		case "status":
-			if v != "hidden" && v != "visible" {
-				fields.Add("status", "hidden 또는 visible 이어야 합니다.")
-			}
-			q.status = v
-		case "size":
-			n, err := strconv.Atoi(v)
-			if err != nil || n < 1 || n > MaxQueueSize {
-				fields.Add("size", fmt.Sprintf("1~%d 사이의 정수여야 합니다.", MaxQueueSize))
-			}
-			q.size = n
-		case "cursor":
-			cur = &queueCursor{}
-			if !web.DecodeCursor(v, maxQueueCursorLen, cur) || cur.Entry == 0 {
-				fields.Add("cursor", "올바른 커서가 아닙니다.")
-				cur = nil
-			}
-		default:
-			fields.Add(name, "알 수 없는 매개변수입니다.")
-		}
+	if err := f.Err(); err != nil {
+		return q, err
 	}
-	if cur != nil {
-		if cur.Status != q.status {
-			fields.Add("cursor", "다른 조건(status)으로 만든 커서입니다.")
+	if s := vals.Get("cursor"); vals.Has("cursor") {
+		var cur queueCursor
+		if !web.DecodeCursor(s, maxQueueCursorLen, &cur) || cur.Entry == 0 || cur.Status != q.status {
+			return q, web.BadCursor()
 		}
 		q.after = cur.Entry
 	}
-	return q, fields.Err()
+	return q, nil
 }
 
-func (a *API) listQueue(c *gin.Context) {
+func (a *API) listQueue(c *gin.Context) (web.Answer, error) {
 	q, err := parseQueueQuery(c.Request.URL.RawQuery)
 	if err != nil {
-		a.fail(c, err)
-		return
+		return web.Answer{}, err
 	}
 	page, err := a.queue(c.Request.Context(), q)
-	if err != nil {
-		a.fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, page)
+	return web.OK(page), err
 }
 
 // queue returns one page of the queue.
@@ -248,30 +215,29 @@ func (a *API) queueDetails(ctx context.Context, items []QueueItem) error {
 	return nil
 }
 
-func (a *API) confirm(c *gin.Context) { a.decide(c, DecisionConfirmed) }
-func (a *API) restore(c *gin.Context) { a.decide(c, DecisionRestored) }
+func (a *API) confirm(c *gin.Context) (web.Answer, error) { return a.decide(c, DecisionConfirmed) }
+func (a *API) restore(c *gin.Context) (web.Answer, error) { return a.decide(c, DecisionRestored) }
 
 // decide records an admin's decision on a post: confirmed keeps (or makes)
 // it hidden, restored makes it visible; either resolves its open reports.
-func (a *API) decide(c *gin.Context, decision string) {
-	postID, ok := a.pathID(c, "post_id")
-	if !ok {
-		return
+func (a *API) decide(c *gin.Context, decision string) (web.Answer, error) {
+	postID, err := web.PathID(c, "post_id")
+	if err != nil {
+		return web.Answer{}, err
 	}
 	p, _ := web.PrincipalFrom(c)
 	ctx := c.Request.Context()
 	var d Decision
-	err := a.tx(ctx, func(tx *sql.Tx) error {
+	err = a.tx(ctx, func(tx *sql.Tx) error {
 		var err error
 		d, err = a.recordDecision(ctx, tx, postID, p.UserID, decision)
 		return err
 	})
 	if err != nil {
-		a.fail(c, err)
-		return
+		return web.Answer{}, err
 	}
 	a.log.InfoContext(ctx, "post moderated", "post_id", postID, "decision", decision, "admin_id", p.UserID, "resolved_reports", d.ResolvedReports)
-	c.JSON(http.StatusOK, d)
+	return web.OK(d), nil
 }
 
 func (a *API) recordDecision(ctx context.Context, tx *sql.Tx, postID, adminID uint64, decision string) (Decision, error) {

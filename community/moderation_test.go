@@ -241,7 +241,7 @@ func TestAdminQueue(t *testing.T) {
 		{"blocked admin restores", "POST", "/v1/admin/reports/" + id(a) + "/restore", blockedAdmin, 403, "user_blocked"},
 		{"missing post", "POST", "/v1/admin/reports/999999/confirm", admin, 404, "not_found"},
 		{"bad id", "POST", "/v1/admin/reports/x/restore", admin, 404, "not_found"},
-		{"bad cursor", "GET", "/v1/admin/reports?cursor=abc", admin, 400, "validation_failed"},
+		{"bad cursor", "GET", "/v1/admin/reports?cursor=abc", admin, 400, "bad_cursor"},
 		{"bad status", "GET", "/v1/admin/reports?status=gone", admin, 400, "validation_failed"},
 		{"bad size", "GET", "/v1/admin/reports?size=101", admin, 400, "validation_failed"},
 		{"unknown parameter", "GET", "/v1/admin/reports?page=2", admin, 400, "validation_failed"},
@@ -275,7 +275,7 @@ func TestAdminQueue(t *testing.T) {
 	if items := p2["items"].([]any); len(items) != 1 || fmt.Sprint(items[0].(map[string]any)["post"].(map[string]any)["id"]) != id(b) || p2["next_cursor"] != nil {
 		t.Errorf("page 2: %v", p2)
 	}
-	if st, body := e.do("GET", "/v1/admin/reports?status=visible&cursor="+url.QueryEscape(p1["next_cursor"].(string)), admin, nil); st != 400 || code(body) != "validation_failed" {
+	if st, body := e.do("GET", "/v1/admin/reports?status=visible&cursor="+url.QueryEscape(p1["next_cursor"].(string)), admin, nil); st != 400 || code(body) != "bad_cursor" {
 		t.Errorf("cursor of another filter: %d %v", st, body)
 	}
 	if got := queueIDs(e, "/v1/admin/reports?status=hidden", admin); got != "["+id(a)+"]" {

@@ -5,14 +5,12 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"net/http"
 	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
-	gomysql "github.com/go-sql-driver/mysql"
 
-	"github.com/soomcare/soomcare/auth/apierr"
+	"github.com/soomcare/soomcare/mysql"
 	"github.com/soomcare/soomcare/web"
 )
 
@@ -34,7 +32,7 @@ import (
 // counting, so concurrent reports cannot pass the limit together.
 
 // CodeReportLimited is the stable code of a report past the daily limit (429).
-const CodeReportLimited = "report_limited"
+const CodeReportLimited = web.CodeReportLimited
 
 // reportWindow is the period of the per-user report limit.
 const reportWindow = 24 * time.Hour
@@ -55,13 +53,13 @@ type reportInput struct {
 }
 
 func (in *reportInput) validate() error {
-	var f apierr.Fields
+	var f web.Fields
 	valid := false
 	for _, r := range reasons {
 		valid = valid || in.Reason == r
 	}
 	if !valid {
-		f.Add("reason", "신고 사유는 "+strings.Join(reasons, ", ")+" 중 하나여야 합니다.")
+		f.Add("reason", web.FieldInvalid, "신고 사유는 "+strings.Join(reasons, ", ")+" 중 하나여야 합니다.")
 	}
 	if in.Memo != "" {
 		f.Text("memo", &in.Memo, 1, 500, false, false)
@@ -69,33 +67,30 @@ func (in *reportInput) validate() error {
 	return f.Err()
 }
 
-func (a *API) report(c *gin.Context) {
-	postID, ok := a.pathID(c, "id")
-	if !ok {
-		return
+func (a *API) report(c *gin.Context) (web.Answer, error) {
+	postID, err := web.PathID(c, "id")
+	if err != nil {
+		return web.Answer{}, err
 	}
 	p, _ := web.PrincipalFrom(c)
 	var in reportInput
-	if err := apierr.DecodeJSON(c, &in); err != nil {
-		a.fail(c, err)
-		return
+	if err := web.AppBody().Decode(c.Request, &in); err != nil {
+		return web.Answer{}, err
 	}
 	if err := in.validate(); err != nil {
-		a.fail(c, err)
-		return
+		return web.Answer{}, err
 	}
 	ctx := c.Request.Context()
 	var hidden bool
-	err := a.tx(ctx, func(tx *sql.Tx) error {
+	err = a.tx(ctx, func(tx *sql.Tx) error {
 		var err error
 		hidden, err = a.fileReport(ctx, tx, postID, p.UserID, in)
 		return err
 	})
 	if err != nil {
-		a.fail(c, err)
-		return
+		return web.Answer{}, err
 	}
-	c.JSON(http.StatusCreated, gin.H{"reported": true, "hidden": hidden})
+	return web.Created(gin.H{"reported": true, "hidden": hidden}), nil
 }
 
 // fileReport records userID's report on postID and hides the post when its
@@ -122,8 +117,7 @@ func (a *API) fileReport(ctx context.Context, tx *sql.Tx, postID, userID uint64,
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO post_reports (post_id, user_id, reason, memo, counts_toward_hide, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
 		postID, userID, in.Reason, in.Memo, counts, now); err != nil {
-		var me *gomysql.MySQLError
-		if errors.As(err, &me) && me.Number == 1062 {
+		if mysql.IsDuplicateKey(err) {
 			return false, ErrAlreadyReported
 		}
 		return false, fmt.Errorf("community: insert report: %w", err)

@@ -25,13 +25,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/soomcare/soomcare/auth/apierr"
+	"github.com/soomcare/soomcare/mysql"
 	"github.com/soomcare/soomcare/web"
 )
 
@@ -51,7 +49,7 @@ type Options struct {
 type API struct {
 	db  *sql.DB
 	o   Options
-	log *slog.Logger
+	kit web.Kit
 }
 
 // New returns the content API; the upload directory is created by Mount.
@@ -65,18 +63,18 @@ func New(db *sql.DB, o Options) *API {
 	if o.UploadURL == "" {
 		o.UploadURL = "/uploads"
 	}
-	return &API{db: db, o: o, log: o.Logger}
+	return &API{db: db, o: o, kit: web.NewKit(o.Logger, mapError)}
 }
 
 // Mount adds the routes; auth.Middleware must run before them.
 func (a *API) Mount(e *gin.Engine) {
-	editor := web.RequireRole(web.RoleEditor, web.RoleAdmin)
-	e.POST("/v1/contents", editor, a.create)
-	e.GET("/v1/contents/:id", a.get)
-	e.PATCH("/v1/contents/:id", editor, a.update)
-	e.DELETE("/v1/contents/:id", editor, a.delete)
-	e.GET("/v1/editor/contents", editor, a.listEditor)
-	e.POST("/v1/uploads/images", editor, a.upload)
+	editor, h := web.RequireRole(web.RoleEditor, web.RoleAdmin), a.kit.Handle
+	e.POST("/v1/contents", editor, h(a.create))
+	e.GET("/v1/contents/:id", h(a.get))
+	e.PATCH("/v1/contents/:id", editor, h(a.update))
+	e.DELETE("/v1/contents/:id", editor, h(a.delete))
+	e.GET("/v1/editor/contents", editor, h(a.listEditor))
+	e.POST("/v1/uploads/images", editor, h(a.upload))
 	e.GET(a.o.UploadURL+"/:name", a.serveImage)
 }
 
@@ -105,14 +103,14 @@ type input struct {
 }
 
 func (in *input) validate(create bool) error {
-	var f apierr.Fields
+	var f web.Fields
 	f.Text("title", in.Title, 1, 200, create, true)
 	f.Text("body", in.Body, 1, 200000, create, false)
 	f.Text("summary", in.Summary, 0, 500, false, false)
 	f.Text("category", in.Category, 1, 50, create, true)
 	if in.Tags != nil {
 		if len(*in.Tags) > 20 {
-			f.Add("tags", "태그는 20개까지입니다.")
+			f.Add("tags", web.FieldTooLong, "태그는 20개까지입니다.")
 		}
 		seen := map[string]bool{}
 		out := []string{}
@@ -127,24 +125,22 @@ func (in *input) validate(create bool) error {
 		*in.Tags = out
 	}
 	if in.Status != nil && *in.Status != "draft" && *in.Status != "published" {
-		f.Add("status", "draft 또는 published 여야 합니다.")
+		f.Add("status", web.FieldInvalid, "draft 또는 published 여야 합니다.")
 	}
 	if !create && in.Title == nil && in.Body == nil && in.Summary == nil && in.Category == nil && in.Tags == nil && in.Status == nil {
-		f.Add("body", "바꿀 항목을 하나 이상 보내 주세요.")
+		f.Add("body", web.FieldRequired, "바꿀 항목을 하나 이상 보내 주세요.")
 	}
 	return f.Err()
 }
 
-func (a *API) create(c *gin.Context) {
+func (a *API) create(c *gin.Context) (web.Answer, error) {
 	p, _ := web.PrincipalFrom(c)
 	var in input
-	if err := apierr.DecodeJSON(c, &in); err != nil {
-		a.fail(c, err)
-		return
+	if err := web.AppBody().Decode(c.Request, &in); err != nil {
+		return web.Answer{}, err
 	}
 	if err := in.validate(true); err != nil {
-		a.fail(c, err)
-		return
+		return web.Answer{}, err
 	}
 	status, summary, tags := "draft", "", []string{}
 	if in.Status != nil {
@@ -165,36 +161,24 @@ func (a *API) create(c *gin.Context) {
 	res, err := a.db.ExecContext(ctx, `INSERT INTO contents (author_id, title, body, summary, category, tags, status, published_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 		p.UserID, *in.Title, *in.Body, summary, *in.Category, string(tagsJSON), status, published)
 	if err != nil {
-		a.fail(c, err)
-		return
+		return web.Answer{}, err
 	}
 	id, _ := res.LastInsertId()
-	a.write(c, uint64(id), true, http.StatusCreated)
+	ct, err := a.load(ctx, a.db, uint64(id), true)
+	return web.Created(ct), err
 }
 
-func (a *API) get(c *gin.Context) {
-	id, ok := a.pathID(c)
-	if !ok {
-		return
+func (a *API) get(c *gin.Context) (web.Answer, error) {
+	id, err := web.PathID(c, "id")
+	if err != nil {
+		return web.Answer{}, err
 	}
 	p, _ := web.PrincipalFrom(c)
-	a.write(c, id, p.Role == web.RoleEditor || p.Role == web.RoleAdmin, http.StatusOK)
+	ct, err := a.load(c.Request.Context(), a.db, id, p.Role == web.RoleEditor || p.Role == web.RoleAdmin)
+	return web.OK(ct), err
 }
 
-func (a *API) write(c *gin.Context, id uint64, drafts bool, status int) {
-	ct, err := a.load(c.Request.Context(), a.db, id, drafts)
-	if err != nil {
-		a.fail(c, err)
-		return
-	}
-	c.JSON(status, ct)
-}
-
-type querier interface {
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-}
-
-func (a *API) load(ctx context.Context, q querier, id uint64, drafts bool) (Content, error) {
+func (a *API) load(ctx context.Context, q mysql.Querier, id uint64, drafts bool) (Content, error) {
 	var ct Content
 	var tags string
 	var pub sql.NullTime
@@ -215,19 +199,17 @@ func (a *API) load(ctx context.Context, q querier, id uint64, drafts bool) (Cont
 	return ct, nil
 }
 
-func (a *API) update(c *gin.Context) {
-	id, ok := a.pathID(c)
-	if !ok {
-		return
+func (a *API) update(c *gin.Context) (web.Answer, error) {
+	id, err := web.PathID(c, "id")
+	if err != nil {
+		return web.Answer{}, err
 	}
 	var in input
-	if err := apierr.DecodeJSON(c, &in); err != nil {
-		a.fail(c, err)
-		return
+	if err := web.AppBody().Decode(c.Request, &in); err != nil {
+		return web.Answer{}, err
 	}
 	if err := in.validate(false); err != nil {
-		a.fail(c, err)
-		return
+		return web.Answer{}, err
 	}
 	var tags any
 	if in.Tags != nil {
@@ -235,7 +217,7 @@ func (a *API) update(c *gin.Context) {
 		tags = string(b)
 	}
 	ctx := c.Request.Context()
-	err := a.tx(ctx, func(tx *sql.Tx) error {
+	err = mysql.Tx(ctx, a.db, nil, func(tx *sql.Tx) error {
 		var status string
 		err := tx.QueryRowContext(ctx, `SELECT status FROM contents WHERE id = ? AND deleted_at IS NULL FOR UPDATE`, id).Scan(&status)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -252,53 +234,31 @@ func (a *API) update(c *gin.Context) {
 		return err
 	})
 	if err != nil {
-		a.fail(c, err)
-		return
+		return web.Answer{}, err
 	}
-	a.write(c, id, true, http.StatusOK)
+	ct, err := a.load(ctx, a.db, id, true)
+	return web.OK(ct), err
 }
 
-func (a *API) delete(c *gin.Context) {
-	id, ok := a.pathID(c)
-	if !ok {
-		return
+func (a *API) delete(c *gin.Context) (web.Answer, error) {
+	id, err := web.PathID(c, "id")
+	if err != nil {
+		return web.Answer{}, err
 	}
 	res, err := a.db.ExecContext(c.Request.Context(), `UPDATE contents SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL`, a.o.Now().UTC(), id)
 	if err != nil {
-		a.fail(c, err)
-		return
+		return web.Answer{}, err
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		a.fail(c, ErrNotFound)
-		return
+		return web.Answer{}, ErrNotFound
 	}
-	c.Status(http.StatusNoContent)
+	return web.NoContent(), nil
 }
 
-func (a *API) tx(ctx context.Context, fn func(*sql.Tx) error) error {
-	tx, err := a.db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	if err := fn(tx); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	return tx.Commit()
-}
-
-func (a *API) pathID(c *gin.Context) (uint64, bool) {
-	id, err := strconv.ParseUint(c.Param("id"), 10, 64)
-	if err != nil || id == 0 {
-		a.fail(c, ErrNotFound)
-		return 0, false
-	}
-	return id, true
-}
-
-func (a *API) fail(c *gin.Context, err error) {
+// mapError turns the package's sentinel into a client error.
+func mapError(err error) error {
 	if errors.Is(err, ErrNotFound) {
-		err = &web.Error{Code: web.CodeNotFound, Message: "콘텐츠를 찾을 수 없습니다.", Status: http.StatusNotFound}
+		return web.NewError(web.CodeNotFound, "콘텐츠를 찾을 수 없습니다.", err)
 	}
-	apierr.Fail(c, a.log, err)
+	return err
 }

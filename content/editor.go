@@ -5,16 +5,12 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"net/http"
-	"net/url"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/soomcare/soomcare/auth/apierr"
 	"github.com/soomcare/soomcare/web"
 )
 
@@ -77,68 +73,42 @@ func decodeCursor(s string) (listCursor, bool) {
 
 // listEditor serves GET /v1/editor/contents: every article that is not
 // deleted, drafts included, most recently edited first.
-func (a *API) listEditor(c *gin.Context) {
+func (a *API) listEditor(c *gin.Context) (web.Answer, error) {
 	f, size, after, err := parseListQuery(c.Request.URL.RawQuery)
 	if err != nil {
-		a.fail(c, err)
-		return
+		return web.Answer{}, err
 	}
 	page, err := a.list(c.Request.Context(), f, size, after)
-	if err != nil {
-		a.fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, page)
+	return web.OK(page), err
 }
 
-// parseListQuery validates status, category, size and cursor; anything else,
-// or a parameter given twice, is a field error.
+// parseListQuery validates status, category, size and cursor; any other
+// parameter, or one given twice, is a field error (validation_failed). A
+// cursor that is malformed or of another filter is bad_cursor.
 func parseListQuery(raw string) (ListFilter, int, *listCursor, error) {
-	var f ListFilter
-	var fields apierr.Fields
-	size := DefaultListSize
-	var after *listCursor
-	q, err := url.ParseQuery(raw)
-	if err != nil {
-		return f, 0, nil, apierr.Invalid("query", "쿼리 문자열이 올바르지 않습니다.")
+	var fields web.Fields
+	q := web.StrictQuery(&fields, raw, "status", "category", "size", "cursor")
+	f := ListFilter{Status: q.Get("status"), Category: q.Get("category")}
+	size := web.PageSize(&fields, "size", q.Get("size"), DefaultListSize, MaxListSize)
+	if q.Has("status") && f.Status != "draft" && f.Status != "published" {
+		fields.Add("status", web.FieldInvalid, "draft 또는 published 여야 합니다.")
 	}
-	for name, vals := range q {
-		if len(vals) > 1 {
-			fields.Add(name, "한 번만 보낼 수 있습니다.")
-			continue
-		}
-		v := vals[0]
-		switch name {
-		case "status":
-			if v != "draft" && v != "published" {
-				fields.Add("status", "draft 또는 published 여야 합니다.")
-			}
-			f.Status = v
-		case "category":
-			if n := utf8.RuneCountInString(v); n < 1 || n > 50 {
-				fields.Add("category", "1~50자여야 합니다.")
-			}
-			f.Category = v
-		case "size":
-			n, err := strconv.Atoi(v)
-			if err != nil || n < 1 || n > MaxListSize {
-				fields.Add("size", fmt.Sprintf("1~%d 사이의 정수여야 합니다.", MaxListSize))
-			}
-			size = n
-		case "cursor":
-			cur, ok := decodeCursor(v)
-			if !ok {
-				fields.Add("cursor", "올바른 커서가 아닙니다.")
-			}
-			after = &cur
-		default:
-			fields.Add(name, "알 수 없는 매개변수입니다.")
-		}
+	if n := utf8.RuneCountInString(f.Category); q.Has("category") && n < 1 {
+		fields.Add("category", web.FieldRequired, "1~50자여야 합니다.")
+	} else if n > 50 {
+		fields.Add("category", web.FieldTooLong, "1~50자여야 합니다.")
 	}
-	if after != nil && after.ID != 0 && (after.Status != f.Status || after.Category != f.Category) {
-		fields.Add("cursor", "다른 조건(status, category)으로 만든 커서입니다.")
+	if err := fields.Err(); err != nil {
+		return f, size, nil, err
 	}
-	return f, size, after, fields.Err()
+	if !q.Has("cursor") {
+		return f, size, nil, nil
+	}
+	cur, ok := decodeCursor(q.Get("cursor"))
+	if !ok || cur.Status != f.Status || cur.Category != f.Category {
+		return f, size, nil, web.BadCursor()
+	}
+	return f, size, &cur, nil
 }
 
 // list returns a page of articles (drafts included, deleted ones never) for

@@ -135,8 +135,8 @@ func TestEditorList(t *testing.T) {
 		{"size too large", "size=101", editor, 400, "validation_failed"},
 		{"size not a number", "size=ten", editor, 400, "validation_failed"},
 		{"garbage cursor", "cursor=%%%", editor, 400, "validation_failed"},
-		{"forged cursor", "cursor=bm90LWpzb24", editor, 400, "validation_failed"},
-		{"cursor of another filter", "status=published&cursor=" + url.QueryEscape(draftCursor), editor, 400, "validation_failed"},
+		{"forged cursor", "cursor=bm90LWpzb24", editor, 400, "bad_cursor"},
+		{"cursor of another filter", "status=published&cursor=" + url.QueryEscape(draftCursor), editor, 400, "bad_cursor"},
 		{"unknown parameter", "q=천식", editor, 400, "validation_failed"},
 		{"status twice", "status=draft&status=published", editor, 400, "validation_failed"},
 	}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"mime"
+	"mime/multipart"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -14,7 +15,6 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/soomcare/soomcare/auth/apierr"
 	"github.com/soomcare/soomcare/web"
 )
 
@@ -56,7 +56,7 @@ func Sniff(name string, head []byte) (ext, mime string, ok bool) {
 }
 
 func unsupported() error {
-	return apierr.New(http.StatusUnsupportedMediaType, apierr.CodeUnsupportedMediaType, "jpg, png, webp, gif 이미지만 올릴 수 있습니다.")
+	return &web.Error{Code: web.CodeUnsupportedMediaType, Message: "jpg, png, webp, gif 이미지만 올릴 수 있습니다."}
 }
 
 func tooLarge() error {
@@ -65,55 +65,53 @@ func tooLarge() error {
 
 // upload stores the multipart part "file" under a random name. The body is
 // streamed: nothing larger than uploads.max_bytes is buffered or written.
-func (a *API) upload(c *gin.Context) {
+func (a *API) upload(c *gin.Context) (web.Answer, error) {
 	mt, _, err := mime.ParseMediaType(c.GetHeader("Content-Type"))
 	if err != nil || mt != "multipart/form-data" {
-		a.fail(c, apierr.New(http.StatusUnsupportedMediaType, apierr.CodeUnsupportedMediaType, "multipart/form-data 로 file 필드에 이미지를 보내 주세요."))
-		return
+		return web.Answer{}, &web.Error{Code: web.CodeUnsupportedMediaType, Message: "multipart/form-data 로 file 필드에 이미지를 보내 주세요."}
 	}
 	mr, err := c.Request.MultipartReader()
 	if err != nil {
-		a.fail(c, web.BadRequest(web.CodeBadRequest, "multipart 본문이 올바르지 않습니다."))
-		return
+		return web.Answer{}, web.BadRequest(web.CodeBadRequest, "multipart 본문이 올바르지 않습니다.")
 	}
+	data, filename, err := a.readFile(mr)
+	if err != nil {
+		return web.Answer{}, err
+	}
+	ext, ctype, ok := Sniff(filename, data[:min(len(data), 16)])
+	if !ok {
+		return web.Answer{}, unsupported()
+	}
+	name := randomName() + ext
+	if err := a.store(name, data); err != nil {
+		return web.Answer{}, err
+	}
+	return web.Created(gin.H{"name": name, "url": a.o.UploadURL + "/" + name, "size": len(data), "content_type": ctype}), nil
+}
+
+// readFile reads the first part named "file" (at most uploads.max_bytes).
+func (a *API) readFile(mr *multipart.Reader) ([]byte, string, error) {
 	for {
 		part, err := mr.NextPart()
 		if errors.Is(err, io.EOF) {
-			a.fail(c, apierr.Invalid("file", "file 필드에 이미지를 보내 주세요."))
-			return
+			return nil, "", web.Invalid("file", web.FieldRequired, "file 필드에 이미지를 보내 주세요.")
 		}
 		if err != nil {
-			a.fail(c, readErr(err))
-			return
+			return nil, "", readErr(err)
 		}
 		if part.FormName() != "file" {
 			continue
 		}
 		data, err := io.ReadAll(io.LimitReader(part, a.o.MaxUploadBytes+1))
-		if err != nil {
-			a.fail(c, readErr(err))
-			return
+		switch {
+		case err != nil:
+			return nil, "", readErr(err)
+		case int64(len(data)) > a.o.MaxUploadBytes:
+			return nil, "", tooLarge()
+		case len(data) == 0:
+			return nil, "", web.Invalid("file", web.FieldRequired, "빈 파일입니다.")
 		}
-		if int64(len(data)) > a.o.MaxUploadBytes {
-			a.fail(c, tooLarge())
-			return
-		}
-		if len(data) == 0 {
-			a.fail(c, apierr.Invalid("file", "빈 파일입니다."))
-			return
-		}
-		ext, ctype, ok := Sniff(part.FileName(), data[:min(len(data), 16)])
-		if !ok {
-			a.fail(c, unsupported())
-			return
-		}
-		name := randomName() + ext
-		if err := a.store(name, data); err != nil {
-			a.fail(c, err)
-			return
-		}
-		c.JSON(http.StatusCreated, gin.H{"name": name, "url": a.o.UploadURL + "/" + name, "size": len(data), "content_type": ctype})
-		return
+		return data, part.FileName(), nil
 	}
 }
 

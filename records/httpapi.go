@@ -91,7 +91,7 @@ func (v *Checker) Zone(field, name string, zones *Zones) *time.Location {
 // JSON object of dst's fields is 400 validation_failed naming the field
 // ("body" for the whole body), a body over the limit 413.
 func Decode(c *gin.Context, dst any) error {
-	return web.Body{NotObject: web.CodeValidationFailed}.Decode(c.Request, dst)
+	return web.CareBody().Decode(c.Request, dst)
 }
 
 // ErrNotFound is what stores return for a row that does not exist or is not

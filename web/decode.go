@@ -88,3 +88,11 @@ func decodeObject(raw []byte, dst any) error {
 		return Invalid("body", FieldInvalidJSON, "요청 본문이 올바른 JSON이 아닙니다.")
 	}
 }
+
+// AppBody is the body policy of the auth, community and content endpoints:
+// JSON only (415 otherwise); a body that is not one object is bad_request.
+func AppBody() Body { return Body{CheckMediaType: true, NotObject: CodeBadRequest} }
+
+// CareBody is the body policy of the care endpoints: a body that is not one
+// object is validation_failed.
+func CareBody() Body { return Body{NotObject: CodeValidationFailed} }
