@@ -50,6 +50,7 @@ type Config struct {
 	Push      Push      `mapstructure:"push"`      // care.go
 	Reminders Reminders `mapstructure:"reminders"` // care.go
 	Calendar  Calendar  `mapstructure:"calendar"`  // care.go
+	Logs      Logs      `mapstructure:"logs"`      // logs.go
 }
 
 // Log configures log/slog.
@@ -309,6 +310,12 @@ func defaults() map[string]any {
 		"reminders.in_serve":              false,
 		"calendar.cache_entries":          4096,
 
+		// log storage in the engine (package logstore, config/logs.go)
+		"logs.data_stream":   "logs-soomcare-default",
+		"logs.retention":     "30d",
+		"logs.rollover_size": "30gb",
+		"logs.rollover_age":  "1d",
+
 		// login throttle and refresh-token grace (package auth)
 		"auth.refresh_reuse_grace":             "20s",
 		"auth.login_throttle.account_failures": 5,
@@ -563,6 +570,7 @@ func (c *Config) Validate() error {
 	}
 	c.validateAuth(bad, positive)
 	c.validateCare(bad, positive)
+	c.validateLogs(bad)
 	if len(errs) > 0 {
 		return errs[0]
 	}
