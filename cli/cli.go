@@ -179,6 +179,9 @@ func (e *env) start(ctx context.Context, command string) (*config.Config, *slog.
 	}
 	log := e.logger(c)
 	log.Info("starting", "command", command, "version", Version, "config", c.Masked())
+	for _, w := range c.Warnings() {
+		log.Warn(w)
+	}
 	db, err := openMySQL(ctx, c)
 	if err != nil {
 		return nil, nil, nil, nil, err

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"net/netip"
 	"os"
 
 	"github.com/gin-gonic/gin"
@@ -121,8 +120,8 @@ func appMounts(c *config.Config, db *sql.DB, log *slog.Logger) ([]func(*gin.Engi
 		ReporterMinActivity: c.Community.ReporterMinActivity, ReportDailyLimit: c.Community.ReportDailyLimit, Logger: log,
 	})
 	articles := content.New(db, content.Options{UploadDir: c.Uploads.Dir, UploadURL: c.Uploads.URLPrefix, MaxUploadBytes: c.Uploads.MaxBytes, Logger: log})
-	// The login throttle counts the client the way the search rate limiter does (searchapi.trusted_proxies).
-	authAPI := auth.NewAPI(svc, auth.APIOptions{Logger: log, TrustedProxies: searchOptions(c, log).TrustedProxies})
+	// The login throttle counts the client the way the search rate limiter does (http.trusted_proxies).
+	authAPI := auth.NewAPI(svc, auth.APIOptions{Logger: log, TrustedProxies: c.HTTP.Proxies()})
 	accounts := auth.NewAccounts(db, c.Auth.AccountCheckTTL, nil, log)
 	return []func(*gin.Engine){auth.UseChecked(tokens, accounts), authAPI.Mount, posts.Mount, articles.Mount}, nil
 }
@@ -130,18 +129,12 @@ func appMounts(c *config.Config, db *sql.DB, log *slog.Logger) ([]func(*gin.Engi
 // searchOptions maps the configuration onto the search API's options
 // (config.Validate has already checked every value).
 func searchOptions(c *config.Config, log *slog.Logger) searchapi.Options {
-	var proxies []netip.Prefix
-	for _, p := range c.SearchAPI.TrustedProxies {
-		if prefix, err := config.ParseProxy(p); err == nil {
-			proxies = append(proxies, prefix)
-		}
-	}
 	return searchapi.Options{
 		IndexPrefix:    c.Search.IndexPrefix,
 		Timeout:        c.SearchAPI.Timeout,
 		RateLimit:      c.SearchAPI.RateLimit,
 		RateBurst:      c.SearchAPI.RateBurst,
-		TrustedProxies: proxies,
+		TrustedProxies: c.HTTP.Proxies(),
 		Logger:         log,
 	}
 }

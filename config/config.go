@@ -11,6 +11,7 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -67,6 +68,11 @@ type HTTP struct {
 	ShutdownTimeout time.Duration `mapstructure:"shutdown_timeout"`
 	MaxBodyBytes    int64         `mapstructure:"max_body_bytes"`
 	CORS            CORS          `mapstructure:"cors"`
+	// TrustedProxies lists the addresses or CIDRs of reverse proxies whose
+	// X-Forwarded-For header names the client; empty means the TCP peer is
+	// the client. The search rate limit and the login and sign-up throttles
+	// all count clients this way (HTTP.Proxies).
+	TrustedProxies []string `mapstructure:"trusted_proxies"`
 }
 
 // CORS configures which web pages may call the API from a browser.
@@ -126,9 +132,9 @@ type SearchAPI struct {
 	RateLimit float64 `mapstructure:"rate_limit"`
 	// RateBurst is the bucket size: how many requests a client may make at once.
 	RateBurst int `mapstructure:"rate_burst"`
-	// TrustedProxies lists the addresses or CIDRs of reverse proxies whose
-	// X-Forwarded-For header names the client; empty means the TCP peer is
-	// the client.
+	// TrustedProxies is the deprecated name of http.trusted_proxies: still
+	// read (Load carries it over when http.trusted_proxies is empty, and
+	// Warnings says so), an error when both are set and differ.
 	TrustedProxies []string `mapstructure:"trusted_proxies"`
 }
 
@@ -174,7 +180,7 @@ type LoginThrottle struct {
 	AccountFailures int `mapstructure:"account_failures"`
 	// IPFailures is how many failed logins one client address (an IPv6
 	// client is its /64) may have in Window over all accounts; 0 turns it
-	// off. The client address is taken as searchapi.trusted_proxies says.
+	// off. The client address is taken as http.trusted_proxies says.
 	IPFailures int           `mapstructure:"ip_failures"`
 	Window     time.Duration `mapstructure:"window"` // fixed window from the first failure
 }
@@ -246,6 +252,7 @@ func defaults() map[string]any {
 		"http.shutdown_timeout":           "10s",
 		"http.max_body_bytes":             1 << 20,
 		"http.cors.allowed_origins":       []string{},
+		"http.trusted_proxies":            []string{},
 		"mysql.dsn":                       "soomcare:soomcare@tcp(127.0.0.1:3306)/soomcare",
 		"mysql.max_open_conns":            20,
 		"mysql.max_idle_conns":            10,
@@ -397,6 +404,7 @@ func Load(path string, environ []string) (*Config, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
+	c.applyDeprecated()
 	return &c, nil
 }
 
@@ -563,10 +571,18 @@ func (c *Config) Validate() error {
 	if c.SearchAPI.RateLimit > 0 && (c.SearchAPI.RateBurst < 1 || c.SearchAPI.RateBurst > 100000) {
 		bad("searchapi.rate_burst", "must be between 1 and 100000 when searchapi.rate_limit is on (got %d)", c.SearchAPI.RateBurst)
 	}
-	for _, p := range c.SearchAPI.TrustedProxies {
-		if _, err := ParseProxy(p); err != nil {
-			bad("searchapi.trusted_proxies", "%q is not an IP address or CIDR such as 10.0.0.0/8", p)
+	for _, kv := range []struct {
+		key  string
+		list []string
+	}{{"http.trusted_proxies", c.HTTP.TrustedProxies}, {"searchapi.trusted_proxies", c.SearchAPI.TrustedProxies}} {
+		for _, p := range kv.list {
+			if _, err := ParseProxy(p); err != nil {
+				bad(kv.key, "%q is not an IP address or CIDR such as 10.0.0.0/8", p)
+			}
 		}
+	}
+	if len(c.SearchAPI.TrustedProxies) > 0 && len(c.HTTP.TrustedProxies) > 0 && !slices.Equal(c.SearchAPI.TrustedProxies, c.HTTP.TrustedProxies) {
+		bad("searchapi.trusted_proxies", "is the deprecated name of http.trusted_proxies, which is set to something else: keep only http.trusted_proxies")
 	}
 	c.validateAuth(bad, positive)
 	c.validateCare(bad, positive)
@@ -672,7 +688,7 @@ func (c *Config) validateAuth(bad func(key, format string, args ...any), positiv
 	}
 }
 
-// ParseProxy parses one searchapi.trusted_proxies entry: an IP address (a
+// ParseProxy parses one http.trusted_proxies entry: an IP address (a
 // single host) or a CIDR prefix.
 func ParseProxy(s string) (netip.Prefix, error) {
 	s = strings.TrimSpace(s)
@@ -686,6 +702,35 @@ func ParseProxy(s string) (netip.Prefix, error) {
 	}
 	a = a.Unmap()
 	return netip.PrefixFrom(a, a.BitLen()), nil
+}
+
+// Proxies returns TrustedProxies parsed (Validate has checked them).
+func (h HTTP) Proxies() []netip.Prefix {
+	var out []netip.Prefix
+	for _, p := range h.TrustedProxies {
+		if prefix, err := ParseProxy(p); err == nil {
+			out = append(out, prefix)
+		}
+	}
+	return out
+}
+
+// applyDeprecated carries deprecated keys over to their successors when
+// those are not set.
+func (c *Config) applyDeprecated() {
+	if len(c.HTTP.TrustedProxies) == 0 && len(c.SearchAPI.TrustedProxies) > 0 {
+		c.HTTP.TrustedProxies = slices.Clone(c.SearchAPI.TrustedProxies)
+	}
+}
+
+// Warnings are the deprecated keys in use, one sentence each, for the
+// commands to log at start.
+func (c *Config) Warnings() []string {
+	var out []string
+	if len(c.SearchAPI.TrustedProxies) > 0 {
+		out = append(out, "searchapi.trusted_proxies is deprecated: rename it http.trusted_proxies (it serves the search rate limit and the login and sign-up throttles alike)")
+	}
+	return out
 }
 
 func validIndexPrefix(s string) bool {
