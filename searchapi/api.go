@@ -15,14 +15,13 @@
 //	GET /v1/search/suggest     q, types, size: autocomplete per keystroke
 //	GET /v1/feed/posts         sort=recent|popular, category, size, cursor
 //
-// Every error is the web envelope {code, message}; see the codes in web.
+// Every error is the web envelope {code, message, fields?}; see the codes in web.
 package searchapi
 
 import (
 	"context"
 	"errors"
 	"log/slog"
-	"net/http"
 	"net/netip"
 	"time"
 
@@ -56,7 +55,7 @@ type API struct {
 	prefix  string
 	timeout time.Duration
 	limiter *limiter
-	logger  *slog.Logger
+	kit     web.Kit
 }
 
 // New returns the API over an engine client.
@@ -70,7 +69,7 @@ func New(es *elasticsearch.Client, opts Options) *API {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	a := &API{engine: searcher{es: es}, prefix: opts.IndexPrefix, timeout: opts.Timeout, logger: opts.Logger}
+	a := &API{engine: searcher{es: es}, prefix: opts.IndexPrefix, timeout: opts.Timeout, kit: web.NewKit(opts.Logger, mapError)}
 	if opts.RateLimit > 0 {
 		a.limiter = newLimiter(opts.RateLimit, max(opts.RateBurst, 1), opts.TrustedProxies, opts.Now)
 	}
@@ -79,13 +78,13 @@ func New(es *elasticsearch.Client, opts Options) *API {
 
 // Mount adds the routes; pass it to server.New.
 func (a *API) Mount(e *gin.Engine) {
-	v1 := e.Group("/v1", a.rateLimit)
-	v1.GET("/search", a.searchAll)
-	v1.GET("/search/suggest", a.suggest)
-	v1.GET("/contents/search", a.searchKind(mappings.Contents))
-	v1.GET("/posts/search", a.searchKind(mappings.Posts))
-	v1.GET("/users/search", a.searchKind(mappings.Users))
-	v1.GET("/feed/posts", a.feed)
+	v1, h := e.Group("/v1", a.rateLimit), a.kit.Handle
+	v1.GET("/search", h(a.searchAll))
+	v1.GET("/search/suggest", h(a.suggest))
+	v1.GET("/contents/search", h(a.searchKind(mappings.Contents)))
+	v1.GET("/posts/search", h(a.searchKind(mappings.Posts)))
+	v1.GET("/users/search", h(a.searchKind(mappings.Users)))
+	v1.GET("/feed/posts", h(a.feed))
 }
 
 // alias is the name searches use for a logical index (indexer.Lifecycle.Alias).
@@ -96,39 +95,29 @@ func (a *API) rateLimit(c *gin.Context) {
 		return
 	}
 	if ok, wait := a.limiter.allow(web.ClientAddr(c.Request, a.limiter.trusted)); !ok {
-		web.Fail(c, a.logger, web.RateLimited("요청이 너무 많습니다. 잠시 후 다시 시도해 주세요.", wait))
+		a.kit.Fail(c, web.RateLimited("요청이 너무 많습니다. 잠시 후 다시 시도해 주세요.", wait))
 	}
 }
 
-// fail answers with the envelope: validation errors as they are, engine
-// failures through clientError.
-func (a *API) fail(c *gin.Context, err error) {
+// mapError passes client errors (validation) through and turns engine
+// failures into client errors (clientError).
+func mapError(err error) error {
 	var e *web.Error
 	if errors.As(err, &e) {
-		web.Fail(c, a.logger, e)
-		return
+		return err
 	}
-	if c.Request.Context().Err() != nil {
-		// The client went away (the app cancels the suggest request of the
-		// previous keystroke): nobody reads the answer and nothing failed.
-		a.logger.DebugContext(c.Request.Context(), "client gone", "path", c.FullPath(), "err", err)
-		e = clientError(err)
-		c.AbortWithStatusJSON(web.StatusOf(e), e)
-		return
-	}
-	web.Fail(c, a.logger, clientError(err))
+	return clientError(err)
 }
 
 func (a *API) ctx(c *gin.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(c.Request.Context(), a.timeout)
 }
 
-func (a *API) searchKind(kind string) gin.HandlerFunc {
-	return func(c *gin.Context) {
+func (a *API) searchKind(kind string) web.Handler {
+	return func(c *gin.Context) (web.Answer, error) {
 		p, err := ParseSearch(kind, c.Request.URL.Query())
 		if err != nil {
-			a.fail(c, err)
-			return
+			return web.Answer{}, err
 		}
 		ctx, cancel := a.ctx(c)
 		defer cancel()
@@ -138,15 +127,13 @@ func (a *API) searchKind(kind string) gin.HandlerFunc {
 			r, err = a.engine.search(ctx, a.alias(kind), SearchBody(p))
 		}
 		if err != nil {
-			a.fail(c, err)
-			return
+			return web.Answer{}, err
 		}
 		page, err := pageFor(kind, r, p.Size, p.fingerprint())
 		if err != nil {
-			a.fail(c, err)
-			return
+			return web.Answer{}, err
 		}
-		c.JSON(http.StatusOK, page)
+		return web.OK(page), nil
 	}
 }
 
@@ -162,11 +149,10 @@ func pageFor(kind string, r result, size int, fp string) (any, error) {
 	}
 }
 
-func (a *API) searchAll(c *gin.Context) {
+func (a *API) searchAll(c *gin.Context) (web.Answer, error) {
 	p, err := ParseMulti(c.Request.URL.Query())
 	if err != nil {
-		a.fail(c, err)
-		return
+		return web.Answer{}, err
 	}
 	indices := make([]string, len(p.Kinds))
 	for i, k := range p.Kinds {
@@ -180,8 +166,7 @@ func (a *API) searchAll(c *gin.Context) {
 		results, err = a.engine.msearch(ctx, indices, MultiBodies(p))
 	}
 	if err != nil {
-		a.fail(c, err)
-		return
+		return web.Answer{}, err
 	}
 	var out MultiResponse
 	for i, k := range p.Kinds {
@@ -195,18 +180,16 @@ func (a *API) searchAll(c *gin.Context) {
 			out.Sections.Users, err = pageOf(results[i], p.Size, fp, userHit)
 		}
 		if err != nil {
-			a.fail(c, err)
-			return
+			return web.Answer{}, err
 		}
 	}
-	c.JSON(http.StatusOK, out)
+	return web.OK(out), nil
 }
 
-func (a *API) suggest(c *gin.Context) {
+func (a *API) suggest(c *gin.Context) (web.Answer, error) {
 	p, err := ParseSuggest(c.Request.URL.Query())
 	if err != nil {
-		a.fail(c, err)
-		return
+		return web.Answer{}, err
 	}
 	indices := make([]string, len(p.Kinds))
 	bodies := make([]M, len(p.Kinds))
@@ -218,57 +201,25 @@ func (a *API) suggest(c *gin.Context) {
 	defer cancel()
 	results, err := a.engine.msearch(ctx, indices, bodies)
 	if err != nil {
-		a.fail(c, err)
-		return
+		return web.Answer{}, err
 	}
-	perKind := make([][]Suggestion, len(p.Kinds))
-	seen := map[string]bool{}
-	for i, k := range p.Kinds {
-		perKind[i] = suggestionsOf(k, results[i], p.Size, seen)
-	}
-	c.JSON(http.StatusOK, SuggestResponse{Suggestions: share(perKind, p.Size)})
+	return web.OK(SuggestResponse{Suggestions: suggestions(p.Kinds, results, p.Size)}), nil
 }
 
-// share picks up to size suggestions from the kinds' lists: an equal share
-// each first, then the remaining slots in kind order; the result keeps the
-// kind order (contents, posts, users) and each list's rank order.
-func share(lists [][]Suggestion, size int) []Suggestion {
-	take := make([]int, len(lists))
-	left := size
-	quota := (size + len(lists) - 1) / max(len(lists), 1)
-	for i, l := range lists {
-		take[i] = min(len(l), quota, left)
-		left -= take[i]
-	}
-	for i, l := range lists {
-		extra := min(len(l)-take[i], left)
-		take[i] += extra
-		left -= extra
-	}
-	out := make([]Suggestion, 0, size-left)
-	for i, l := range lists {
-		out = append(out, l[:take[i]]...)
-	}
-	return out
-}
-
-func (a *API) feed(c *gin.Context) {
+func (a *API) feed(c *gin.Context) (web.Answer, error) {
 	p, err := ParseFeed(c.Request.URL.Query())
 	if err != nil {
-		a.fail(c, err)
-		return
+		return web.Answer{}, err
 	}
 	ctx, cancel := a.ctx(c)
 	defer cancel()
 	r, err := a.engine.search(ctx, a.alias(mappings.Posts), FeedBody(p))
 	if err != nil {
-		a.fail(c, err)
-		return
+		return web.Answer{}, err
 	}
 	page, err := pageOf(r, p.Size, p.fingerprint(), postHit)
 	if err != nil {
-		a.fail(c, err)
-		return
+		return web.Answer{}, err
 	}
-	c.JSON(http.StatusOK, FeedResponse{Posts: page.Hits, NextCursor: page.NextCursor})
+	return web.OK(FeedResponse{Posts: page.Hits, NextCursor: page.NextCursor}), nil
 }

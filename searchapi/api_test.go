@@ -384,7 +384,7 @@ func TestRetryAfterRoundsUp(t *testing.T) {
 	rec := httptest.NewRecorder()
 	c, _ := gin.CreateTestContext(rec)
 	c.Request = httptest.NewRequest(http.MethodGet, "/", nil)
-	(&API{limiter: l, logger: New(nil, Options{}).logger}).rateLimit(c)
+	(&API{limiter: l, kit: New(nil, Options{}).kit}).rateLimit(c)
 	if rec.Code != 429 || rec.Header().Get("Retry-After") != "10" {
 		t.Errorf("Retry-After = %q (%d), want 10", rec.Header().Get("Retry-After"), rec.Code)
 	}

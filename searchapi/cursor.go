@@ -52,9 +52,7 @@ func afterShape(kind, sort string) []valueKind {
 	}
 }
 
-func badCursor() *web.Error {
-	return web.BadRequest(web.CodeBadCursor, "cursor가 올바르지 않거나 다른 검색의 것입니다. 처음 페이지부터 다시 요청해 주세요.")
-}
+func badCursor() *web.Error { return web.BadCursor() }
 
 // encodeCursor makes the cursor that continues after a hit with sort values
 // after; it fails when the engine returned a sort value that is not a number.
@@ -72,7 +70,7 @@ func encodeCursor(fingerprint string, after []json.RawMessage) (string, error) {
 
 // decodeCursor checks a cursor against the request's fingerprint and the sort
 // mode's shape and returns its search_after values.
-func decodeCursor(s, fingerprint string, shape []valueKind) ([]string, *web.Error) {
+func decodeCursor(s, fingerprint string, shape []valueKind) ([]string, error) {
 	var c struct {
 		V     int               `json:"v"`
 		F     string            `json:"f"`

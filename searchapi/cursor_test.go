@@ -3,12 +3,14 @@ package searchapi
 import (
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"net/url"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/soomcare/soomcare/mappings"
+	"github.com/soomcare/soomcare/web"
 )
 
 func TestCursorRoundTrip(t *testing.T) {
@@ -82,7 +84,8 @@ func TestCursorRejects(t *testing.T) {
 		if name == "score for relevance" {
 			s = afterShape(mappings.Posts, SortRelevance)
 		}
-		if _, err := decodeCursor(c, fp, s); err == nil || err.Code != "bad_cursor" {
+		var e *web.Error
+		if _, err := decodeCursor(c, fp, s); !errors.As(err, &e) || e.Code != "bad_cursor" {
 			t.Errorf("%s: %q accepted (%v)", name, c, err)
 		}
 	}

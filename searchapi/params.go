@@ -105,57 +105,58 @@ var sortsOf = map[string][]string{
 	"feed":            {SortRecent, SortPopular},
 }
 
-func badParam(msg string) *web.Error { return web.BadRequest(web.CodeBadParameter, msg) }
+// badParams is the bad_parameter answer naming every parameter at fault,
+// or nil.
+func badParams(f *web.Fields) error {
+	return f.ErrAs(web.CodeBadParameter, "검색 매개변수를 확인해 주세요.")
+}
 
-// values reads the query string once and rejects parameters given twice or
-// not taken by this request.
+// values is the query string, read once.
 type values struct {
 	v url.Values
 }
 
-func checkParams(v url.Values, request string) (values, *web.Error) {
+// checkParams adds a field error for every known parameter given twice or
+// not taken by this request (unknown ones are ignored).
+func checkParams(f *web.Fields, v url.Values, request string) values {
 	for _, name := range knownParams {
 		vs, ok := v[name]
-		if !ok {
-			continue
-		}
-		if !slices.Contains(accepted[request], name) {
-			return values{}, badParam(name + " 매개변수는 이 요청에서 쓸 수 없습니다.")
-		}
-		if len(vs) > 1 {
-			return values{}, badParam(name + " 매개변수가 여러 번 주어졌습니다.")
+		switch {
+		case !ok:
+		case !slices.Contains(accepted[request], name):
+			f.Add(name, web.FieldUnknown, name+" 매개변수는 이 요청에서 쓸 수 없습니다.")
+		case len(vs) > 1:
+			f.Add(name, web.FieldDuplicate, name+" 매개변수가 여러 번 주어졌습니다.")
 		}
 	}
-	return values{v}, nil
+	return values{v}
 }
 
 func (v values) get(name string) string { return v.v.Get(name) }
 
 // ParseSearch validates a per-type search (kind is mappings.Contents, Posts
-// or Users). Errors are *web.Error with the codes of the OpenAPI document.
+// or Users). Errors are *web.Error with the codes of the OpenAPI document:
+// bad_parameter (with fields) for parameters the request does not take or
+// takes once, then query_required / query_too_long, then bad_parameter for
+// every other parameter out of its domain, then bad_cursor.
 func ParseSearch(kind string, q url.Values) (SearchParams, error) {
-	v, e := checkParams(q, kind)
-	if e != nil {
-		return SearchParams{}, e
-	}
+	var f web.Fields
+	v := checkParams(&f, q, kind)
 	p := SearchParams{Kind: kind}
-	var err *web.Error
+	if err := badParams(&f); err != nil {
+		return p, err
+	}
+	var err error
 	if p.Query, err = parseQuery(v.get("q")); err != nil {
 		return p, err
 	}
-	if p.Sort, err = parseSort(v.get("sort"), sortsOf[kind]); err != nil {
-		return p, err
-	}
-	if p.Size, err = parseSize(v.get("size"), DefaultSize, MaxSize); err != nil {
-		return p, err
-	}
-	if p.Category, err = parseFilter("category", v.get("category")); err != nil {
-		return p, err
-	}
-	if p.Tags, err = parseTags(v.get("tags")); err != nil {
-		return p, err
-	}
-	if p.From, p.To, err = parseRange(v.get("from"), v.get("to")); err != nil {
+	p.Sort = parseSort(&f, v.get("sort"), sortsOf[kind])
+	p.Size = web.PageSize(&f, "size", v.get("size"), DefaultSize, MaxSize)
+	p.Category = parseFilter(&f, "category", v.get("category"))
+	p.Tags = parseTags(&f, v.get("tags"))
+	r := searchRange().Parse(&f, v.get("from"), v.get("to"))
+	p.From, p.To = r.From, r.To
+	if err := badParams(&f); err != nil {
 		return p, err
 	}
 	if c := v.get("cursor"); c != "" {
@@ -168,62 +169,49 @@ func ParseSearch(kind string, q url.Values) (SearchParams, error) {
 
 // ParseMulti validates a combined search.
 func ParseMulti(q url.Values) (MultiParams, error) {
-	v, e := checkParams(q, "multi")
-	if e != nil {
-		return MultiParams{}, e
-	}
 	var p MultiParams
-	var err *web.Error
-	if p.Query, err = parseQuery(v.get("q")); err != nil {
-		return p, err
-	}
-	if p.Kinds, err = parseTypes(v.get("types")); err != nil {
-		return p, err
-	}
-	if p.Size, err = parseSize(v.get("size"), DefaultSectionSize, MaxSize); err != nil {
-		return p, err
-	}
-	return p, nil
+	var err error
+	p.Query, p.Kinds, p.Size, err = parseTyped(q, "multi", DefaultSectionSize, MaxSize)
+	return p, err
 }
 
 // ParseSuggest validates an autocomplete request.
 func ParseSuggest(q url.Values) (SuggestParams, error) {
-	v, e := checkParams(q, "suggest")
-	if e != nil {
-		return SuggestParams{}, e
-	}
 	var p SuggestParams
-	var err *web.Error
-	if p.Query, err = parseQuery(v.get("q")); err != nil {
-		return p, err
+	var err error
+	p.Query, p.Kinds, p.Size, err = parseTyped(q, "suggest", DefaultSuggestSize, MaxSuggestSize)
+	return p, err
+}
+
+// parseTyped reads q, types and size (the combined search and suggest).
+func parseTyped(q url.Values, request string, defSize, maxSize int) (string, []string, int, error) {
+	var f web.Fields
+	v := checkParams(&f, q, request)
+	if err := badParams(&f); err != nil {
+		return "", nil, 0, err
 	}
-	if p.Kinds, err = parseTypes(v.get("types")); err != nil {
-		return p, err
+	query, err := parseQuery(v.get("q"))
+	if err != nil {
+		return "", nil, 0, err
 	}
-	if p.Size, err = parseSize(v.get("size"), DefaultSuggestSize, MaxSuggestSize); err != nil {
-		return p, err
-	}
-	return p, nil
+	kinds := parseTypes(&f, v.get("types"))
+	size := web.PageSize(&f, "size", v.get("size"), defSize, maxSize)
+	return query, kinds, size, badParams(&f)
 }
 
 // ParseFeed validates a feed page.
 func ParseFeed(q url.Values) (FeedParams, error) {
-	v, e := checkParams(q, "feed")
-	if e != nil {
-		return FeedParams{}, e
-	}
+	var f web.Fields
+	v := checkParams(&f, q, "feed")
 	var p FeedParams
-	var err *web.Error
-	if p.Sort, err = parseSort(v.get("sort"), sortsOf["feed"]); err != nil {
-		return p, err
-	}
-	if p.Size, err = parseSize(v.get("size"), DefaultSize, MaxSize); err != nil {
-		return p, err
-	}
-	if p.Category, err = parseFilter("category", v.get("category")); err != nil {
+	p.Sort = parseSort(&f, v.get("sort"), sortsOf["feed"])
+	p.Size = web.PageSize(&f, "size", v.get("size"), DefaultSize, MaxSize)
+	p.Category = parseFilter(&f, "category", v.get("category"))
+	if err := badParams(&f); err != nil {
 		return p, err
 	}
 	if c := v.get("cursor"); c != "" {
+		var err error
 		if p.After, err = decodeCursor(c, p.fingerprint(), afterShape("feed", p.Sort)); err != nil {
 			return p, err
 		}
@@ -234,16 +222,19 @@ func ParseFeed(q url.Values) (FeedParams, error) {
 // parseQuery normalises q: NFC (decomposed Hangul from some keyboards would
 // match nothing), control and format characters as spaces, runs of spaces as
 // one, trimmed. The length limit counts the normalised runes.
-func parseQuery(raw string) (string, *web.Error) {
+func parseQuery(raw string) (string, error) {
 	if len(raw) > maxRawQueryBytes {
 		return "", tooLong()
 	}
 	if !utf8.ValidString(raw) {
-		return "", badParam("q는 올바른 UTF-8 문자열이어야 합니다.")
+		var f web.Fields
+		f.Add("q", web.FieldInvalid, "q는 올바른 UTF-8 문자열이어야 합니다.")
+		return "", badParams(&f)
 	}
 	q := cleanText(raw)
 	if q == "" {
-		return "", web.BadRequest(web.CodeQueryRequired, "검색어(q)를 입력해 주세요.")
+		return "", &web.Error{Code: web.CodeQueryRequired, Message: "검색어(q)를 입력해 주세요.",
+			Fields: []web.FieldError{{Field: "q", Code: web.FieldRequired, Message: "검색어(q)를 입력해 주세요."}}}
 	}
 	if utf8.RuneCountInString(q) > MaxQueryRunes {
 		return "", tooLong()
@@ -252,7 +243,8 @@ func parseQuery(raw string) (string, *web.Error) {
 }
 
 func tooLong() *web.Error {
-	return web.BadRequest(web.CodeQueryTooLong, "검색어는 "+strconv.Itoa(MaxQueryRunes)+"자를 넘을 수 없습니다.")
+	msg := "검색어는 " + strconv.Itoa(MaxQueryRunes) + "자를 넘을 수 없습니다."
+	return &web.Error{Code: web.CodeQueryTooLong, Message: msg, Fields: []web.FieldError{{Field: "q", Code: web.FieldTooLong, Message: msg}}}
 }
 
 // cleanText is NFC with control/format characters and white space runs
@@ -264,71 +256,64 @@ func cleanText(s string) string {
 	}), " ")
 }
 
-func parseSort(raw string, allowed []string) (string, *web.Error) {
+func parseSort(f *web.Fields, raw string, allowed []string) string {
 	if raw == "" {
-		return allowed[0], nil
+		return allowed[0]
 	}
 	if !slices.Contains(allowed, raw) {
-		return "", badParam("sort는 " + strings.Join(allowed, ", ") + " 중 하나여야 합니다.")
+		f.Add("sort", web.FieldInvalid, "sort는 "+strings.Join(allowed, ", ")+" 중 하나여야 합니다.")
+		return allowed[0]
 	}
-	return raw, nil
-}
-
-func parseSize(raw string, def, max int) (int, *web.Error) {
-	if raw == "" {
-		return def, nil
-	}
-	n, err := strconv.Atoi(raw)
-	if err != nil || n < 1 || n > max {
-		return 0, badParam("size는 1에서 " + strconv.Itoa(max) + " 사이의 정수여야 합니다.")
-	}
-	return n, nil
+	return raw
 }
 
 // parseFilter validates one keyword filter value (category, a tag).
-func parseFilter(name, raw string) (string, *web.Error) {
+func parseFilter(f *web.Fields, name, raw string) string {
 	if !utf8.ValidString(raw) {
-		return "", badParam(name + "는 올바른 UTF-8 문자열이어야 합니다.")
+		f.Add(name, web.FieldInvalid, name+"는 올바른 UTF-8 문자열이어야 합니다.")
+		return ""
 	}
 	s := cleanText(raw)
 	if utf8.RuneCountInString(s) > MaxFilterRunes {
-		return "", badParam(name + "는 " + strconv.Itoa(MaxFilterRunes) + "자를 넘을 수 없습니다.")
+		f.Add(name, web.FieldTooLong, name+"는 "+strconv.Itoa(MaxFilterRunes)+"자를 넘을 수 없습니다.")
+		return ""
 	}
-	return s, nil
+	return s
 }
 
 // parseTags splits a comma-separated list; a document must carry every tag.
-func parseTags(raw string) ([]string, *web.Error) {
+func parseTags(f *web.Fields, raw string) []string {
 	if raw == "" {
-		return nil, nil
+		return nil
 	}
 	var tags []string
 	for _, part := range strings.Split(raw, ",") {
-		t, err := parseFilter("tags", part)
-		if err != nil {
-			return nil, err
+		if f.Has("tags") {
+			return nil
 		}
-		if t = strings.ToLower(t); t != "" && !slices.Contains(tags, t) {
+		if t := strings.ToLower(parseFilter(f, "tags", part)); t != "" && !slices.Contains(tags, t) {
 			tags = append(tags, t)
 		}
 	}
 	if len(tags) > MaxTags {
-		return nil, badParam("tags는 " + strconv.Itoa(MaxTags) + "개까지 줄 수 있습니다.")
+		f.Add("tags", web.FieldTooLong, "tags는 "+strconv.Itoa(MaxTags)+"개까지 줄 수 있습니다.")
+		return nil
 	}
 	slices.Sort(tags)
-	return tags, nil
+	return tags
 }
 
 // parseTypes reads types=contents,posts,users; empty means all, in that order.
-func parseTypes(raw string) ([]string, *web.Error) {
+func parseTypes(f *web.Fields, raw string) []string {
 	if raw == "" {
-		return mappings.Names(), nil
+		return mappings.Names()
 	}
 	var kinds []string
 	for _, part := range strings.Split(raw, ",") {
 		part = strings.TrimSpace(part)
 		if !slices.Contains(mappings.Names(), part) {
-			return nil, badParam("types는 contents, posts, users를 쉼표로 나열해야 합니다.")
+			f.Add("types", web.FieldInvalid, "types는 contents, posts, users를 쉼표로 나열해야 합니다.")
+			return nil
 		}
 		if !slices.Contains(kinds, part) {
 			kinds = append(kinds, part)
@@ -338,53 +323,17 @@ func parseTypes(raw string) ([]string, *web.Error) {
 	slices.SortFunc(kinds, func(a, b string) int {
 		return slices.Index(mappings.Names(), a) - slices.Index(mappings.Names(), b)
 	})
-	return kinds, nil
+	return kinds
 }
 
-// parseRange reads from/to: a date (YYYY-MM-DD, a whole day in Korean time,
-// to inclusive) or an RFC 3339 instant. The returned to is exclusive.
-func parseRange(rawFrom, rawTo string) (from, to time.Time, err *web.Error) {
-	if rawFrom != "" {
-		if from, err = parseDate("from", rawFrom, false); err != nil {
-			return
-		}
+// searchRange is how from/to read: a date (YYYY-MM-DD, a whole day in Korean
+// time, to inclusive) or an RFC 3339 instant (to inclusive to the
+// millisecond), from 2000 to 2199 (later dates are typos; they would also
+// overflow epoch millis); either end may be open.
+func searchRange() web.RangeRule {
+	return web.RangeRule{
+		Zone: kst, Instants: true, InclusiveInstant: true,
+		Earliest: time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC),
+		Latest:   time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC),
 	}
-	if rawTo != "" {
-		if to, err = parseDate("to", rawTo, true); err != nil {
-			return
-		}
-	}
-	if !from.IsZero() && !to.IsZero() && !from.Before(to) {
-		err = badParam("from은 to보다 앞선 날짜여야 합니다.")
-	}
-	return
-}
-
-// Dates outside these bounds are typos; they would also overflow epoch millis.
-var (
-	minDate = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
-	maxDate = time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC)
-)
-
-func parseDate(name, raw string, end bool) (time.Time, *web.Error) {
-	// An unencoded + in a query string arrives as a space: 2024-03-01T09:00:00 09:00.
-	raw = strings.ReplaceAll(raw, " ", "+")
-	var t time.Time
-	if d, err := time.ParseInLocation(time.DateOnly, raw, kst); err == nil {
-		t = d
-		if end {
-			t = t.AddDate(0, 0, 1)
-		}
-	} else if ts, err := time.Parse(time.RFC3339Nano, raw); err == nil {
-		t = ts
-		if end {
-			t = t.Add(time.Millisecond).Truncate(time.Millisecond) // inclusive to the millisecond
-		}
-	} else {
-		return t, badParam(name + "는 2024-03-01 같은 날짜나 RFC 3339 시각이어야 합니다.")
-	}
-	if t.Before(minDate) || t.After(maxDate) {
-		return time.Time{}, badParam(name + "는 2000년부터 2199년 사이여야 합니다.")
-	}
-	return t, nil
 }

@@ -174,7 +174,13 @@ func Fail(c *gin.Context, logger *slog.Logger, err error) {
 	if e.RetryAfter > 0 {
 		c.Header("Retry-After", strconv.FormatInt(int64(math.Ceil(e.RetryAfter.Seconds())), 10))
 	}
-	if status >= 500 {
+	switch {
+	case status < 500:
+	case c.Request.Context().Err() != nil:
+		// The client went away (the app cancels the suggest request of the
+		// previous keystroke): nobody reads the answer and nothing failed.
+		logger.DebugContext(c.Request.Context(), "client gone", "path", c.FullPath(), "err", err)
+	default:
 		logger.ErrorContext(c.Request.Context(), "request failed", "path", c.FullPath(), "code", e.Code, "err", err)
 	}
 	c.AbortWithStatusJSON(status, e)
