@@ -38,6 +38,9 @@ eval "$(bash scripts/testenv.sh env)"
 step "integration tests (MariaDB, OpenSearch+nori, Elasticsearch)"
 go test -count=1 -timeout 20m ./...
 
+step "OpenAPI contract: redocly lint + schemathesis against a real serve (scripts/contract.sh)"
+bash scripts/contract.sh
+
 step "disruptive integration tests (stop/start engines, one at a time)"
 SOOMCARE_TEST_DISRUPTIVE=1 go test -count=1 -p 1 -timeout 20m -run 'Disruptive' ./...
 
