@@ -227,54 +227,6 @@ func highlight(kind string) M {
 	}
 }
 
-// SuggestBody is the autocomplete request of one kind: completion on the
-// `suggest` field (title, 초성 and English-keyboard inputs from the indexer)
-// plus a small query for words inside the title. No highlight, no total,
-// only the title in _source: it runs on every keystroke.
-//
-//   - 초성 input (ㅊㅅ): completion of the 초성 form and a match on `chosung`.
-//   - English-keyboard input (cjstlr): completion of the input (the qwerty
-//     inputs match it) and of the converted Hangul (천식), plus the converted
-//     Hangul on title.prefix: added, since "the" is English too.
-//   - Hangul input: completion of the input, plus its keys on `qwerty`, so a
-//     syllable still being composed matches (천시 on the way to 천식 is the
-//     prefix cjstl of cjstlr).
-func SuggestBody(kind string, q string, size int) M {
-	l := layouts[kind]
-	completion := func(prefix string) M {
-		return M{"prefix": prefix, "completion": M{"field": "suggest", "size": size, "skip_duplicates": true}}
-	}
-	suggest := M{}
-	var should []M
-	switch {
-	case hangul.IsChosungQuery(q):
-		cho := hangul.Chosung(q)
-		suggest["s0"] = completion(cho)
-		should = append(should, M{"match": M{"chosung": M{"query": cho, "operator": "and"}}})
-	case hangul.LooksLikeQwertyKorean(q):
-		conv := hangul.FromQwerty(q)
-		suggest["s0"] = completion(q)
-		suggest["s1"] = completion(conv)
-		should = append(should,
-			M{"match": M{"qwerty": M{"query": strings.ToLower(q), "operator": "and"}}},
-			M{"match": M{l.title + ".prefix": M{"query": conv, "operator": "and"}}},
-		)
-	default:
-		suggest["s0"] = completion(q)
-		should = append(should, M{"match": M{l.title + ".prefix": M{"query": q, "operator": "and"}}})
-		if hasHangul(q) {
-			should = append(should, M{"match": M{"qwerty": M{"query": strings.ToLower(hangul.ToQwerty(q)), "operator": "and", "boost": boostQwerty}}})
-		}
-	}
-	return M{
-		"size":             size,
-		"track_total_hits": false,
-		"_source":          []string{"id", l.title},
-		"query":            M{"bool": M{"should": should, "minimum_should_match": 1}},
-		"suggest":          suggest,
-	}
-}
-
 // FeedBody is one page of the community feed: newest first, or most liked.
 func FeedBody(p FeedParams) M {
 	query := M{"match_all": M{}}

@@ -2,7 +2,6 @@ package searchapi
 
 import (
 	"encoding/json"
-	"fmt"
 	"reflect"
 	"slices"
 	"strings"
@@ -200,45 +199,6 @@ func TestMainClauseOperator(t *testing.T) {
 		if got, _ := main["operator"].(string); got != tt.want {
 			t.Errorf("%q: main clause operator %q, want %q", tt.q, got, tt.want)
 		}
-	}
-}
-
-func TestSuggestBody(t *testing.T) {
-	completion := func(prefix string) string {
-		return fmt.Sprintf(`{"prefix": %q, "completion": {"field": "suggest", "size": 8, "skip_duplicates": true}}`, prefix)
-	}
-	tests := []struct {
-		name, kind, q, want string
-	}{
-		{"Hangul, a syllable still being typed", mappings.Contents, "천시", `{
-			"size": 8, "track_total_hits": false, "_source": ["id","title"],
-			"query": {"bool": {"should": [
-				{"match": {"title.prefix": {"query": "천시", "operator": "and"}}},
-				{"match": {"qwerty": {"query": "cjstl", "operator": "and", "boost": 0.3}}}
-			], "minimum_should_match": 1}},
-			"suggest": {"s0": ` + completion("천시") + `}}`},
-		{"초성", mappings.Posts, "ㅊㅅ", `{
-			"size": 8, "track_total_hits": false, "_source": ["id","title"],
-			"query": {"bool": {"should": [
-				{"match": {"chosung": {"query": "ㅊㅅ", "operator": "and"}}}
-			], "minimum_should_match": 1}},
-			"suggest": {"s0": ` + completion("ㅊㅅ") + `}}`},
-		{"English keyboard: as typed and converted", mappings.Users, "Cjstl", `{
-			"size": 8, "track_total_hits": false, "_source": ["id","nickname"],
-			"query": {"bool": {"should": [
-				{"match": {"qwerty": {"query": "cjstl", "operator": "and"}}},
-				{"match": {"nickname.prefix": {"query": "천시", "operator": "and"}}}
-			], "minimum_should_match": 1}},
-			"suggest": {"s0": ` + completion("Cjstl") + `, "s1": ` + completion("천시") + `}}`},
-		{"English", mappings.Contents, "fev", `{
-			"size": 8, "track_total_hits": false, "_source": ["id","title"],
-			"query": {"bool": {"should": [
-				{"match": {"title.prefix": {"query": "fev", "operator": "and"}}}
-			], "minimum_should_match": 1}},
-			"suggest": {"s0": ` + completion("fev") + `}}`},
-	}
-	for _, tt := range tests {
-		jsonEqual(t, tt.name, SuggestBody(tt.kind, tt.q, 8), tt.want)
 	}
 }
 

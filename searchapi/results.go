@@ -1,9 +1,7 @@
 package searchapi
 
 import (
-	"encoding/json"
 	"fmt"
-	"strconv"
 	"time"
 
 	gojson "github.com/goccy/go-json"
@@ -200,44 +198,4 @@ func userHit(h rawHit) (UserHit, error) {
 		return UserHit{}, err
 	}
 	return UserHit{ID: s.ID, Nickname: s.Nickname, Bio: s.Bio, Highlight: highlights(mappings.Users, h.Highlight)}, nil
-}
-
-// suggestionsOf merges a kind's completions and infix hits, completions
-// first, each document once.
-func suggestionsOf(kind string, r result, limit int, seen map[string]bool) []Suggestion {
-	title := layouts[kind].title
-	var out []Suggestion
-	add := func(h rawHit) {
-		if len(out) >= limit || seen[kind+"/"+h.ID] {
-			return
-		}
-		var src map[string]json.RawMessage
-		if json.Unmarshal(h.Source, &src) != nil {
-			return
-		}
-		var text string
-		var id uint64
-		if json.Unmarshal(src[title], &text) != nil || text == "" {
-			return
-		}
-		if json.Unmarshal(src["id"], &id) != nil {
-			var err error
-			if id, err = strconv.ParseUint(h.ID, 10, 64); err != nil {
-				return
-			}
-		}
-		seen[kind+"/"+h.ID] = true
-		out = append(out, Suggestion{Type: kind, ID: id, Text: text})
-	}
-	for _, name := range []string{"s0", "s1"} {
-		for _, entry := range r.Suggest[name] {
-			for _, o := range entry.Options {
-				add(o)
-			}
-		}
-	}
-	for _, h := range r.Hits.Hits {
-		add(h)
-	}
-	return out
 }
