@@ -100,150 +100,190 @@ func NewReindexer(db *sql.DB, es *elasticsearch.Client, life *Lifecycle, writer 
 // Run rebuilds the logical index name.
 func (r *Reindexer) Run(ctx context.Context, name string, opts ReindexOptions) (rep Report, err error) {
 	start := time.Now()
-	if opts.BatchSize <= 0 {
-		opts.BatchSize = 5000
-	}
-	if opts.Keep <= 0 {
-		opts.Keep = 2
-	}
-	progress := opts.Progress
-	if progress == nil {
-		progress = func(string, int64, int64) {}
-	}
+	opts = opts.withDefaults()
 	rep.Index = name
 	if _, rep.Previous, err = r.life.Physical(ctx, name); err != nil {
 		return rep, err
 	}
-
-	var (
-		p0       mysql.Position
-		t0       time.Time
-		physical string
-		after    uint64
-	)
-	if rs := opts.Resume; rs != nil && r.life.Exists(ctx, rs.Physical) {
-		p0, t0, physical, after = rs.From, rs.Since, rs.Physical, rs.AfterID
-		r.logger.Info("resuming load", "index", name, "physical", physical, "after_id", after, "from", p0)
-	} else {
-		if p0, t0, err = r.mark(ctx); err != nil {
-			return rep, err
-		}
-		if physical, err = r.life.Create(ctx, name, opts.Profile); err != nil {
-			return rep, err
-		}
-	}
-	rep.StartedFrom = p0
-	rep.Physical = physical
-	total, err := r.src.CountRows(ctx, name)
+	b, err := r.begin(ctx, name, opts)
 	if err != nil {
 		return rep, err
 	}
+	rep.StartedFrom, rep.Physical = b.p0, b.physical
 	swapped := false
 	defer func() {
 		if err != nil && !swapped && opts.OnPage == nil {
-			// Leave the alias alone; drop the half-built index (best effort with a fresh context).
-			dctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			defer cancel()
-			if derr := r.life.Delete(dctx, physical); derr != nil {
-				r.logger.Warn("could not delete the unfinished index", "index", physical, "err", derr)
-			}
+			r.dropUnfinished(b.physical)
 		}
 	}()
-
-	// 2. Load: the next page is read from MySQL while the current one is
-	// written, so the load runs at the engine's pace.
-	v0, err := VersionOf(p0)
-	if err != nil {
+	if err := r.load(ctx, name, b, opts, &rep); err != nil {
 		return rep, err
 	}
-	// searchable tracks, per primary key, whether the row is in the index;
-	// nil after a resume (the id reconciliation then rescans MySQL).
-	var searchable map[uint64]bool
-	if opts.Resume == nil || physical != opts.Resume.Physical {
-		searchable = make(map[uint64]bool, total)
-	}
-	lctx, stopLoad := context.WithCancel(ctx)
-	defer stopLoad() // ends the prefetcher if the load fails midway
-	pages := r.prefetch(lctx, name, after, opts.BatchSize)
-	for pg := range pages {
-		if pg.err != nil {
-			return rep, pg.err
-		}
-		if _, err := r.apply(ctx, physical, pg.docs, v0, false); err != nil {
-			return rep, err
-		}
-		track(searchable, pg.docs)
-		rep.Rows += int64(len(pg.docs))
-		after = pg.last
-		progress("load", rep.Rows, max(total, rep.Rows))
-		if opts.OnPage != nil {
-			if err := opts.OnPage(ResumePoint{Physical: physical, AfterID: after, From: p0, Since: t0}); err != nil {
-				return rep, err
-			}
-		}
-	}
-
-	// 3. Catch up until quiet, then reconcile ids.
-	since := t0
-	for round := 0; round < 5; round++ {
-		n, next, err := r.catchUp(ctx, name, physical, since, opts.BatchSize, searchable)
-		if err != nil {
-			return rep, err
-		}
-		rep.CaughtUp += n
-		since = next
-		progress("catch-up", rep.CaughtUp, rep.CaughtUp)
-		if n == 0 {
-			break
-		}
-	}
-	if err := r.life.Finish(ctx, physical); err != nil {
+	if err := r.catchUpUntilQuiet(ctx, name, b, opts, &rep); err != nil {
 		return rep, err
 	}
-
-	// 4. Reconcile ids and verify; rows that keep changing get up to three tries.
-	for attempt := 1; ; attempt++ {
-		fixed, want, err := r.reconcile(ctx, name, physical, searchable)
-		if err != nil {
-			return rep, err
-		}
-		rep.Reconciled += fixed
-		got, err := r.life.Count(ctx, physical)
-		if err != nil {
-			return rep, err
-		}
-		if got == want {
-			rep.Indexed = got
-			break
-		}
-		if attempt == 3 {
-			return rep, fmt.Errorf("%w: %s has %d documents but MySQL has %d searchable %s rows; alias %s left on %q",
-				ErrVerify, physical, got, want, name, r.life.Alias(name), rep.Previous)
-		}
-		n, next, err := r.catchUp(ctx, name, physical, since, opts.BatchSize, searchable)
-		if err != nil {
-			return rep, err
-		}
-		rep.CaughtUp += n
-		since = next
+	if err := r.verify(ctx, name, b, opts, &rep); err != nil {
+		return rep, err
 	}
 
 	// 5. Swap, catch up once more, prune.
 	if r.beforeSwap != nil {
 		r.beforeSwap()
 	}
-	if err := r.life.Swap(ctx, name, physical); err != nil {
+	if err := r.life.Swap(ctx, name, b.physical); err != nil {
 		return rep, err
 	}
 	swapped = true
-	if err := r.afterSwap(ctx, name, physical, since, opts.BatchSize, searchable, &rep); err != nil {
-		return rep, fmt.Errorf("alias swapped to %s, but the post-swap catch-up failed (run 'soomcare verify %s'; a reindex again converges it): %w", physical, name, err)
+	if err := r.afterSwap(ctx, name, b.physical, b.since, opts.BatchSize, b.searchable, &rep); err != nil {
+		return rep, fmt.Errorf("alias swapped to %s, but the post-swap catch-up failed (run 'soomcare verify %s'; a reindex again converges it): %w", b.physical, name, err)
 	}
 	if rep.Pruned, err = r.life.Prune(ctx, name, opts.Keep); err != nil {
 		r.logger.Warn("pruning old indices failed", "index", name, "err", err)
 	}
 	rep.Took = time.Since(start)
 	return rep, nil
+}
+
+func (o ReindexOptions) withDefaults() ReindexOptions {
+	if o.BatchSize <= 0 {
+		o.BatchSize = 5000
+	}
+	if o.Keep <= 0 {
+		o.Keep = 2
+	}
+	if o.Progress == nil {
+		o.Progress = func(string, int64, int64) {}
+	}
+	return o
+}
+
+// build is the new physical index of one run and how far it got.
+type build struct {
+	physical string
+	p0       mysql.Position // binlog position the load started from (step 1)
+	t0       time.Time      // database clock at p0
+	after    uint64         // last primary key loaded
+	since    time.Time      // clock mark of the next catch-up round
+	// searchable tracks, per primary key, whether the row is in the index;
+	// nil after a resume (the id reconciliation then rescans MySQL).
+	searchable map[uint64]bool
+}
+
+// begin resumes the interrupted load of opts.Resume when its index still
+// exists, or notes P0 and T0 and creates a new physical index (step 1).
+func (r *Reindexer) begin(ctx context.Context, name string, opts ReindexOptions) (*build, error) {
+	if rs := opts.Resume; rs != nil && r.life.Exists(ctx, rs.Physical) {
+		r.logger.Info("resuming load", "index", name, "physical", rs.Physical, "after_id", rs.AfterID, "from", rs.From)
+		return &build{physical: rs.Physical, p0: rs.From, t0: rs.Since, after: rs.AfterID, since: rs.Since}, nil
+	}
+	b := &build{searchable: map[uint64]bool{}}
+	var err error
+	if b.p0, b.t0, err = r.mark(ctx); err != nil {
+		return nil, err
+	}
+	b.since = b.t0
+	if b.physical, err = r.life.Create(ctx, name, opts.Profile); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// dropUnfinished deletes a half-built index (best effort with a fresh
+// context); the alias was left alone.
+func (r *Reindexer) dropUnfinished(physical string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := r.life.Delete(ctx, physical); err != nil {
+		r.logger.Warn("could not delete the unfinished index", "index", physical, "err", err)
+	}
+}
+
+// load writes every row after b.after with version(P0) (step 2). The next
+// page is read from MySQL while the current one is written, so the load
+// runs at the engine's pace.
+func (r *Reindexer) load(ctx context.Context, name string, b *build, opts ReindexOptions, rep *Report) error {
+	total, err := r.src.CountRows(ctx, name)
+	if err != nil {
+		return err
+	}
+	v0, err := VersionOf(b.p0)
+	if err != nil {
+		return err
+	}
+	lctx, stopLoad := context.WithCancel(ctx)
+	defer stopLoad() // ends the prefetcher if the load fails midway
+	for pg := range r.prefetch(lctx, name, b.after, opts.BatchSize) {
+		if pg.err != nil {
+			return pg.err
+		}
+		if _, err := r.apply(ctx, b.physical, pg.docs, v0, false); err != nil {
+			return err
+		}
+		track(b.searchable, pg.docs)
+		rep.Rows += int64(len(pg.docs))
+		b.after = pg.last
+		opts.Progress("load", rep.Rows, max(total, rep.Rows))
+		if opts.OnPage != nil {
+			if err := opts.OnPage(ResumePoint{Physical: b.physical, AfterID: b.after, From: b.p0, Since: b.t0}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// catchUpUntilQuiet runs catch-up rounds until one finds nothing (at most
+// five), then turns the index's live settings on (step 3).
+func (r *Reindexer) catchUpUntilQuiet(ctx context.Context, name string, b *build, opts ReindexOptions, rep *Report) error {
+	for round := 0; round < 5; round++ {
+		n, err := r.catchUpRound(ctx, name, b, opts, rep)
+		if err != nil {
+			return err
+		}
+		opts.Progress("catch-up", rep.CaughtUp, rep.CaughtUp)
+		if n == 0 {
+			break
+		}
+	}
+	return r.life.Finish(ctx, b.physical)
+}
+
+// catchUpRound rewrites the rows changed since b.since and moves the mark.
+func (r *Reindexer) catchUpRound(ctx context.Context, name string, b *build, opts ReindexOptions, rep *Report) (int64, error) {
+	n, next, err := r.catchUp(ctx, name, b.physical, b.since, opts.BatchSize, b.searchable)
+	if err != nil {
+		return n, err
+	}
+	rep.CaughtUp += n
+	b.since = next
+	return n, nil
+}
+
+// verify reconciles ids and checks the count against MySQL (step 4); rows
+// that keep changing get up to three tries, with a catch-up between them.
+func (r *Reindexer) verify(ctx context.Context, name string, b *build, opts ReindexOptions, rep *Report) error {
+	for attempt := 1; ; attempt++ {
+		fixed, want, err := r.reconcile(ctx, name, b.physical, b.searchable)
+		if err != nil {
+			return err
+		}
+		rep.Reconciled += fixed
+		got, err := r.life.Count(ctx, b.physical)
+		if err != nil {
+			return err
+		}
+		if got == want {
+			rep.Indexed = got
+			return nil
+		}
+		if attempt == 3 {
+			return fmt.Errorf("%w: %s has %d documents but MySQL has %d searchable %s rows; alias %s left on %q",
+				ErrVerify, b.physical, got, want, name, r.life.Alias(name), rep.Previous)
+		}
+		if _, err := r.catchUpRound(ctx, name, b, opts, rep); err != nil {
+			return err
+		}
+	}
 }
 
 // afterSwap brings into the new index what the CDC applied to the old one
