@@ -101,7 +101,13 @@ Metrics: http://<cdc.metrics_addr>/metrics (Prometheus), /healthz.`,
 			return err
 		},
 	}
-	status := &cobra.Command{
+	cmd.AddCommand(newCDCStatusCmd(e), newCDCResetCmd(e))
+	return cmd
+}
+
+// newCDCStatusCmd is `soomcare cdc status` (cdc.Store.Status, printed).
+func newCDCStatusCmd(e *env) *cobra.Command {
+	return &cobra.Command{
 		Use:   "status",
 		Short: "Print the worker's position, lag, counts and dead letters",
 		Long: `Print the pipeline's progress, read from MySQL (any machine with the configuration can ask;
@@ -143,7 +149,11 @@ it is replayed.`,
 			return nil
 		},
 	}
-	reset := &cobra.Command{
+}
+
+// newCDCResetCmd is `soomcare cdc reset`.
+func newCDCResetCmd(e *env) *cobra.Command {
+	return &cobra.Command{
 		Use:   "reset",
 		Short: "Forget the checkpoint so the next start snapshots MySQL again",
 		Long: `Delete the CDC checkpoint. The next 'soomcare cdc' snapshots every index from MySQL into fresh
@@ -164,8 +174,6 @@ before the snapshot. Use it after exit code 4 (binlog purged) or to rebuild from
 			return nil
 		},
 	}
-	cmd.AddCommand(status, reset)
-	return cmd
 }
 
 // printCDCStatus writes st for humans; the JSON of GET /status has the same fields.
