@@ -143,6 +143,7 @@ Exit codes: 0 ok, 1 failure, 2 bad usage or configuration; soomcare cdc adds 4 a
 		newAnalyzeCmd(e),
 		newSeedCmd(e),
 		newEmailsCmd(e),
+		newLogsCmd(e),
 	)
 	return root
 }
