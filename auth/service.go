@@ -13,12 +13,11 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
-	"strings"
 	"time"
 
 	"github.com/alexedwards/argon2id"
-	gomysql "github.com/go-sql-driver/mysql"
 
+	"github.com/soomcare/soomcare/mysql"
 	"github.com/soomcare/soomcare/web"
 )
 
@@ -635,15 +634,7 @@ func (s *Service) tx(ctx context.Context, fn func(*sql.Tx) error) error {
 }
 
 func (s *Service) txLevel(ctx context.Context, level sql.IsolationLevel, fn func(*sql.Tx) error) error {
-	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{Isolation: level})
-	if err != nil {
-		return err
-	}
-	if err := fn(tx); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	return tx.Commit()
+	return mysql.Tx(ctx, s.db, &sql.TxOptions{Isolation: level}, fn)
 }
 
 // txRetry runs fn in a transaction and runs it again (a few times) when
@@ -651,8 +642,7 @@ func (s *Service) txLevel(ctx context.Context, level sql.IsolationLevel, fn func
 func (s *Service) txRetry(ctx context.Context, level sql.IsolationLevel, fn func(*sql.Tx) error) error {
 	for attempt := 1; ; attempt++ {
 		err := s.txLevel(ctx, level, fn)
-		var me *gomysql.MySQLError
-		if attempt < 4 && errors.As(err, &me) && me.Number == 1213 {
+		if attempt < 4 && mysql.IsDeadlock(err) {
 			continue
 		}
 		return err
@@ -663,16 +653,15 @@ var errDuplicate = errors.New("duplicate key")
 
 // uniqueErr maps a duplicate-key error on a known unique key to its sentinel.
 func uniqueErr(err error) error {
-	var me *gomysql.MySQLError
-	if !errors.As(err, &me) || me.Number != 1062 {
-		return err
-	}
+	key, ok := mysql.DuplicateKey(err)
 	switch {
-	case strings.Contains(me.Message, "uk_users_email"):
+	case !ok:
+		return err
+	case key == "uk_users_email":
 		return ErrEmailTaken
-	case strings.Contains(me.Message, "uk_users_nickname"):
+	case key == "uk_users_nickname":
 		return ErrNicknameTaken
-	case strings.Contains(me.Message, "uk_user_identities_provider_subject"):
+	case key == "uk_user_identities_provider_subject":
 		return ErrIdentityTaken
 	}
 	return fmt.Errorf("%w: %v", errDuplicate, err)

@@ -10,7 +10,7 @@ import (
 	"net/netip"
 	"time"
 
-	gomysql "github.com/go-sql-driver/mysql"
+	"github.com/soomcare/soomcare/mysql"
 )
 
 // Errors wrapped by *ThrottledError.
@@ -126,8 +126,7 @@ func (t *throttle) reserve(ctx context.Context, email string, client netip.Addr)
 	// on InnoDB's unique-index locks; the loser simply runs again.
 	for attempt := 0; ; attempt++ {
 		inserted, err = t.reserveTx(ctx, subs, &r)
-		var me *gomysql.MySQLError
-		if attempt < 3 && errors.As(err, &me) && me.Number == 1213 {
+		if attempt < 3 && mysql.IsDeadlock(err) {
 			continue
 		}
 		break
@@ -156,13 +155,21 @@ func (t *throttle) reserve(ctx context.Context, email string, client netip.Addr)
 // rolls it back when one of them is over its limit. It reports whether a
 // new row was inserted.
 func (t *throttle) reserveTx(ctx context.Context, subs []subject, r *reservation) (inserted bool, err error) {
+	err = mysql.Tx(ctx, t.db, &sql.TxOptions{Isolation: sql.LevelReadCommitted}, func(tx *sql.Tx) error {
+		inserted, err = t.count(ctx, tx, subs, r)
+		return err
+	})
+	if err != nil {
+		return false, err
+	}
+	return inserted, nil
+}
+
+// count counts the attempt for every subject in tx; an error (a
+// *ThrottledError when one of them is over its limit) rolls it back.
+func (t *throttle) count(ctx context.Context, tx *sql.Tx, subs []subject, r *reservation) (inserted bool, err error) {
 	now := t.now().UTC()
 	cutoff := now.Add(-t.cfg.Window)
-	tx, err := t.db.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelReadCommitted})
-	if err != nil {
-		return false, fmt.Errorf("auth: login throttle: %w", err)
-	}
-	defer tx.Rollback()
 	var wait time.Duration
 	for _, s := range subs {
 		// A window that is over starts again with this attempt. Both IFs read
@@ -193,9 +200,6 @@ func (t *throttle) reserveTx(ctx context.Context, subs []subject, r *reservation
 	}
 	if wait > 0 {
 		return false, &ThrottledError{RetryAfter: wait, kind: t.kind} // rolled back: a refused attempt is not counted
-	}
-	if err := tx.Commit(); err != nil {
-		return false, fmt.Errorf("auth: login throttle: %w", err)
 	}
 	return inserted, nil
 }
