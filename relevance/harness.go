@@ -14,6 +14,7 @@ import (
 
 	"github.com/soomcare/soomcare/engine"
 	"github.com/soomcare/soomcare/indexer"
+	"github.com/soomcare/soomcare/indexer/bulk"
 	"github.com/soomcare/soomcare/mappings"
 	"github.com/soomcare/soomcare/seed"
 )
@@ -31,11 +32,8 @@ const (
 	Platform = "platform" // searchapi over nori indices
 	LikeSQL  = "like"     // MySQL LIKE '%q%'
 	Standard = "standard" // searchapi over basic-profile (standard analyzer) indices
-	Suggest  = "suggest"  // the platform's autocomplete, for chosung, typo and prefix queries
+	Suggest  = "suggest"  // the platform's autocomplete, judged on the cases of suggest.json (suggest.go)
 )
-
-// SuggestCategories are the categories also measured on the suggest endpoint.
-var SuggestCategories = []string{"prefix", "chosung", "typo"}
 
 // Options of Run.
 type Options struct {
@@ -78,6 +76,10 @@ func Run(ctx context.Context, db *sql.DB, es *engine.Client, opts Options) (rep 
 	if err != nil {
 		return nil, err
 	}
+	cases, err := SuggestCases()
+	if err != nil {
+		return nil, err
+	}
 	if err := indexer.CheckProfile(ctx, es, mappings.ProfileNori); err != nil {
 		return nil, err
 	}
@@ -106,7 +108,7 @@ func Run(ctx context.Context, db *sql.DB, es *engine.Client, opts Options) (rep 
 			}
 		}
 	}()
-	writer := indexer.NewBulkWriter(es.ES, indexer.BulkOptions{}, opts.Logger)
+	writer := bulk.NewWriter(es.ES, bulk.Options{}, opts.Logger)
 	for _, profile := range profiles {
 		life := indexer.NewLifecycle(es.ES, opts.Prefix+"-"+profile)
 		lives[profile] = life
@@ -128,12 +130,16 @@ func Run(ctx context.Context, db *sql.DB, es *engine.Client, opts Options) (rep 
 		{Platform, nori, nil},
 		{LikeSQL, Like{DB: db}, nil},
 		{Standard, basic, nil},
-		{Suggest, nori.Suggest(), SuggestCategories},
 	}
 	rep, err = Evaluate(ctx, corpus, queries, systems, progress)
 	if err != nil {
 		return nil, err
 	}
+	progress("suggest", 0, int64(len(cases)))
+	if rep.Suggest, err = EvaluateSuggest(ctx, corpus, cases, nori); err != nil {
+		return nil, err
+	}
+	progress("suggest", int64(len(cases)), int64(len(cases)))
 	rep.Seed, rep.Sizes, rep.Now, rep.Engine = opts.Seed, opts.Sizes, opts.Now, es.Kind
 	return rep, nil
 }
@@ -167,6 +173,8 @@ type Report struct {
 	// Measured lists, per system, the categories it ran on (nil: all).
 	Measured map[string][]string
 	Results  []Result
+	// Suggest holds the autocomplete cases' results (suggest.go).
+	Suggest []SuggestResult
 }
 
 // Evaluate judges every query over corpus and runs it on every system.
@@ -290,7 +298,7 @@ func (r *Report) WriteTable(w io.Writer) error {
 		}
 	}
 	fmt.Fprintf(w, "R@%d = relevant in the first %d / min(%d, relevant); nDCG gain 2^grade-1 (grade 2: rule holds in the title, 1: in the text); means over queries\n", K, K, K)
-	return nil
+	return r.writeSuggestTable(w)
 }
 
 // WriteQueries prints one line per query: its relevant set and each
@@ -313,5 +321,8 @@ func (r *Report) WriteQueries(w io.Writer) error {
 		}
 		fmt.Fprintln(tw, strings.Join(cells, "\t"))
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	return r.writeSuggestCases(w)
 }

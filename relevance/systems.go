@@ -70,22 +70,18 @@ func (a *API) Search(ctx context.Context, index, q string) ([]uint64, error) {
 }
 
 // Suggest is what the app calls per keystroke: GET
-// /v1/search/suggest?q=…&types=index&size=10, the suggested documents in
-// the order the API returns them.
-func (a *API) Suggest() System {
-	return SystemFunc(func(ctx context.Context, index, q string) ([]uint64, error) {
-		var resp searchapi.SuggestResponse
-		if err := a.get(ctx, "/v1/search/suggest", url.Values{"q": {q}, "types": {index}, "size": {fmt.Sprint(K)}}, &resp); err != nil {
-			return nil, err
-		}
-		var ids []uint64
-		for _, s := range resp.Suggestions {
-			if s.Type == index {
-				ids = append(ids, s.ID)
-			}
-		}
-		return ids, nil
-	})
+// /v1/search/suggest?q=…&types=…&size=10, the texts in the order the API
+// returns them.
+func (a *API) Suggest(ctx context.Context, types []string, q string) ([]string, error) {
+	var resp searchapi.SuggestResponse
+	if err := a.get(ctx, "/v1/search/suggest", url.Values{"q": {q}, "types": {strings.Join(types, ",")}, "size": {fmt.Sprint(K)}}, &resp); err != nil {
+		return nil, err
+	}
+	texts := make([]string, len(resp.Suggestions))
+	for i, s := range resp.Suggestions {
+		texts[i] = s.Text
+	}
+	return texts, nil
 }
 
 func (a *API) get(ctx context.Context, path string, params url.Values, out any) error {

@@ -75,7 +75,9 @@ func TestSuggestKey(t *testing.T) {
 	}
 }
 
-func sug(kind string, id uint64, text string) Suggestion { return Suggestion{Type: kind, ID: id, Text: text} }
+func sug(kind string, id uint64, text string) Suggestion {
+	return Suggestion{Type: kind, ID: id, Text: text}
+}
 
 func TestShare(t *testing.T) {
 	distinct := func(kind string, n int) []Suggestion {
