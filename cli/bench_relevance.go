@@ -40,7 +40,10 @@ Systems, all in one run over the same corpus and queries:
   like      MySQL title LIKE '%q%' OR body LIKE '%q%', newest first: the old way
   standard  the same search API over the same corpus indexed with the basic profile (the engine's
             standard tokenizer: no Korean morphology, n-grams or synonyms)
-  suggest   the platform's autocomplete endpoint, on the prefix, 초성 and typo queries only
+
+Autocomplete (GET /v1/search/suggest, size 10, over the nori indices) is judged apart, on the cases of
+relevance/suggest.json (prefix, 초성, English keyboard): recall@10 and nDCG@10 over distinct relevant
+titles, a text shown twice earning nothing, and the number of repeated texts.
 
 What it touches: a throwaway database soomcare_bench_<random> on the configured MySQL server (created,
 migrated, loaded with the corpus, dropped at the end unless --keep), and throwaway indices
