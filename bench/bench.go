@@ -16,6 +16,7 @@ import (
 
 	"github.com/soomcare/soomcare/engine"
 	"github.com/soomcare/soomcare/indexer"
+	"github.com/soomcare/soomcare/indexer/bulk"
 	"github.com/soomcare/soomcare/mappings"
 	"github.com/soomcare/soomcare/mysql"
 	"github.com/soomcare/soomcare/seed"
@@ -83,9 +84,9 @@ func cleanupIndices(life *indexer.Lifecycle) {
 }
 
 // readAll builds every searchable posts document from MySQL (untimed).
-func readAll(ctx context.Context, db *sql.DB, index string) ([]indexer.Op, error) {
+func readAll(ctx context.Context, db *sql.DB, index string) ([]bulk.Op, error) {
 	src := indexer.NewSource(db)
-	var ops []indexer.Op
+	var ops []bulk.Op
 	var after uint64
 	for {
 		docs, last, err := src.Page(ctx, mappings.Posts, after, 5000, indexer.Filter{})
@@ -109,7 +110,7 @@ func readAll(ctx context.Context, db *sql.DB, index string) ([]indexer.Op, error
 // bulk-load settings reindex uses (no refresh, no replicas); with live true
 // it has the settings of a searchable index (refresh every second), which is
 // what a streaming writer such as the CDC worker always writes into.
-func ceiling(ctx context.Context, env Env, life *indexer.Lifecycle, ops []indexer.Op, live bool) (float64, time.Duration, error) {
+func ceiling(ctx context.Context, env Env, life *indexer.Lifecycle, ops []bulk.Op, live bool) (float64, time.Duration, error) {
 	physical, err := life.Create(ctx, mappings.Posts, env.Profile)
 	if err != nil {
 		return 0, 0, err
@@ -123,7 +124,7 @@ func ceiling(ctx context.Context, env Env, life *indexer.Lifecycle, ops []indexe
 	for i := range ops {
 		ops[i].Index = physical
 	}
-	w := indexer.NewBulkWriter(env.Engine.ES, indexer.BulkOptions{}, env.Logger)
+	w := bulk.NewWriter(env.Engine.ES, bulk.Options{}, env.Logger)
 	start := time.Now()
 	for i := 0; i < len(ops); i += 5000 {
 		res, err := w.Write(ctx, ops[i:min(i+5000, len(ops))])
@@ -182,7 +183,7 @@ func Reindex(ctx context.Context, env Env, n int) (ReindexReport, error) {
 	ops = nil
 
 	fmt.Fprintf(env.Out, "soomcare reindex posts…\n")
-	w := indexer.NewBulkWriter(env.Engine.ES, indexer.BulkOptions{}, env.Logger)
+	w := bulk.NewWriter(env.Engine.ES, bulk.Options{}, env.Logger)
 	r := indexer.NewReindexer(s.db, env.Engine.ES, life, w, env.Logger)
 	start := time.Now()
 	res, err := r.Run(ctx, mappings.Posts, indexer.ReindexOptions{Profile: env.Profile, BatchSize: 5000})

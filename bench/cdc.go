@@ -13,6 +13,7 @@ import (
 
 	"github.com/soomcare/soomcare/cdc"
 	"github.com/soomcare/soomcare/indexer"
+	"github.com/soomcare/soomcare/indexer/bulk"
 )
 
 // CDCReport is the outcome of CDC.
@@ -95,7 +96,7 @@ func startCDC(ctx context.Context, env Env, s *scratch, life *indexer.Lifecycle)
 		Name: "bench", DSN: s.dsn, ServerID: env.ServerID, Tables: []string{"users", "posts"},
 		BatchSize: 2000, FlushInterval: 50 * time.Millisecond, HeartbeatInterval: time.Second,
 		Profile: env.Profile, OnAck: acks.onAck,
-	}, s.db, env.Engine, life, indexer.NewBulkWriter(env.Engine.ES, indexer.BulkOptions{RequireAlias: true}, env.Logger), env.Logger)
+	}, s.db, env.Engine, life, bulk.NewWriter(env.Engine.ES, bulk.Options{RequireAlias: true}, env.Logger), env.Logger)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -186,7 +187,7 @@ type ackTracker struct {
 }
 
 // onAck is the worker's cdc.Config.OnAck.
-func (a *ackTracker) onAck(at time.Time, ops []indexer.Op) {
+func (a *ackTracker) onAck(at time.Time, ops []bulk.Op) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	for _, op := range ops {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/soomcare/soomcare/config"
 	"github.com/soomcare/soomcare/indexer"
+	"github.com/soomcare/soomcare/indexer/bulk"
 	"github.com/soomcare/soomcare/mappings"
 	"github.com/soomcare/soomcare/searchapi"
 	"github.com/soomcare/soomcare/seed"
@@ -55,7 +56,7 @@ func Search(ctx context.Context, env Env, docs int, rate float64, dur time.Durat
 	pfx := prefix()
 	life := indexer.NewLifecycle(env.Engine.ES, pfx)
 	defer cleanupIndices(life)
-	r := indexer.NewReindexer(s.db, env.Engine.ES, life, indexer.NewBulkWriter(env.Engine.ES, indexer.BulkOptions{}, env.Logger), env.Logger)
+	r := indexer.NewReindexer(s.db, env.Engine.ES, life, bulk.NewWriter(env.Engine.ES, bulk.Options{}, env.Logger), env.Logger)
 	for _, name := range mappings.Names() {
 		fmt.Fprintf(env.Out, "indexing %s…\n", name)
 		res, err := r.Run(ctx, name, indexer.ReindexOptions{Profile: env.Profile, BatchSize: 2000})

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/soomcare/soomcare/indexer"
+	"github.com/soomcare/soomcare/indexer/bulk"
 	"github.com/soomcare/soomcare/mappings"
 	"github.com/soomcare/soomcare/mysql"
 )
@@ -22,7 +23,7 @@ import (
 
 // Writer is what the applier needs of the bulk writer.
 type Writer interface {
-	Write(ctx context.Context, ops []indexer.Op) (indexer.Result, error)
+	Write(ctx context.Context, ops []bulk.Op) (bulk.Result, error)
 }
 
 // Checkpoints is what the applier needs of the Store: the position and the
@@ -63,7 +64,7 @@ type applier struct {
 	batch    int
 	interval time.Duration
 	now      func() time.Time
-	onAck    func(at time.Time, ops []indexer.Op)
+	onAck    func(at time.Time, ops []bulk.Op)
 	budget   time.Duration // for the final flush and save after ctx ends (default 30 s)
 
 	state    State
@@ -102,7 +103,7 @@ func newApplier(a applier, st State) *applier {
 // collected, so MySQL reads overlap engine writes; a batch's checkpoint is
 // saved only after its write — and so every earlier write — is acknowledged.
 type job struct {
-	ops    []indexer.Op
+	ops    []bulk.Op
 	events int64
 	beat   time.Time
 	pos    mysql.Position
@@ -113,7 +114,7 @@ type job struct {
 }
 
 type jobResult struct {
-	res indexer.Result
+	res bulk.Result
 	err error
 }
 
@@ -325,7 +326,7 @@ func (a *applier) wait(ctx context.Context) error {
 
 // write sends one batch, retrying until the engine takes it.
 func (a *applier) write(j *job) jobResult {
-	var res indexer.Result
+	var res bulk.Result
 	err := retry(a.wctx, a.logger, a.metrics, "bulk write", func() error {
 		var werr error
 		res, werr = a.writer.Write(a.wctx, j.ops)
@@ -410,8 +411,8 @@ func (a *applier) settleJob(ctx context.Context, j *job, r jobResult) error {
 // turns it into index or delete operations carrying the event's version. The
 // reads are locking reads (indexer.NewLockingSource): they wait for the
 // commits the binlog already announced.
-func (a *applier) collect(ctx context.Context) ([]indexer.Op, error) {
-	var ops []indexer.Op
+func (a *applier) collect(ctx context.Context) ([]bulk.Op, error) {
+	var ops []bulk.Op
 	for _, index := range []string{mappings.Users, mappings.Contents, mappings.Posts} {
 		byID := a.pending[index]
 		if len(byID) == 0 {
@@ -451,13 +452,13 @@ func (a *applier) collect(ctx context.Context) ([]indexer.Op, error) {
 
 // fanOut re-indexes the posts and contents of changed users (their nickname
 // or status is denormalised there), in bounded pages.
-func (a *applier) fanOut(ctx context.Context) ([]indexer.Op, error) {
+func (a *applier) fanOut(ctx context.Context) ([]bulk.Op, error) {
 	users := make([]uint64, 0, len(a.users))
 	for id := range a.users {
 		users = append(users, id)
 	}
 	slices.Sort(users)
-	var ops []indexer.Op
+	var ops []bulk.Op
 	for _, index := range []string{mappings.Posts, mappings.Contents} {
 		alias := a.aliasOf(index)
 		own := a.pending[index] // documents the batch already writes

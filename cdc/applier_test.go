@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/soomcare/soomcare/indexer"
+	"github.com/soomcare/soomcare/indexer/bulk"
 	"github.com/soomcare/soomcare/mappings"
 	"github.com/soomcare/soomcare/mysql"
 )
@@ -59,20 +60,20 @@ type engineDouble struct {
 	w      *world
 	mu     sync.Mutex
 	calls  int
-	script func(call int, ops []indexer.Op) (indexer.Result, error)
+	script func(call int, ops []bulk.Op) (bulk.Result, error)
 }
 
-func (e *engineDouble) Write(ctx context.Context, ops []indexer.Op) (indexer.Result, error) {
+func (e *engineDouble) Write(ctx context.Context, ops []bulk.Op) (bulk.Result, error) {
 	e.mu.Lock()
 	e.calls++
 	call := e.calls
 	e.mu.Unlock()
-	res, err := indexer.Result{}, error(nil)
+	res, err := bulk.Result{}, error(nil)
 	if e.script != nil {
 		res, err = e.script(call, ops)
 	}
 	if err != nil {
-		return indexer.Result{}, err
+		return bulk.Result{}, err
 	}
 	failed := map[int]bool{}
 	for _, f := range res.Failed {
@@ -231,35 +232,35 @@ func eventually(t *testing.T, what string, cond func() bool) {
 }
 
 func TestApplierCheckpointNeverPassesUnacknowledged(t *testing.T) {
-	temporary := func(ops []indexer.Op, i int) indexer.Result {
-		return indexer.Result{Failed: []indexer.ItemError{{Pos: i, Op: ops[i], Status: 429, Type: "es_rejected_execution_exception"}}}
+	temporary := func(ops []bulk.Op, i int) bulk.Result {
+		return bulk.Result{Failed: []bulk.ItemError{{Pos: i, Op: ops[i], Status: 429, Type: "es_rejected_execution_exception"}}}
 	}
-	permanent := func(ops []indexer.Op, i int) indexer.Result {
-		return indexer.Result{Failed: []indexer.ItemError{{Pos: i, Op: ops[i], Status: 400, Type: "mapper_parsing_exception"}}}
+	permanent := func(ops []bulk.Op, i int) bulk.Result {
+		return bulk.Result{Failed: []bulk.ItemError{{Pos: i, Op: ops[i], Status: 400, Type: "mapper_parsing_exception"}}}
 	}
 	cases := []struct {
 		name   string
-		script func(call int, ops []indexer.Op) (indexer.Result, error)
+		script func(call int, ops []bulk.Op) (bulk.Result, error)
 		dead   int // documents that must end as dead letters
 	}{
 		{"all acknowledged", nil, 0},
-		{"partial ack: one item refused for now, then taken", func(call int, ops []indexer.Op) (indexer.Result, error) {
+		{"partial ack: one item refused for now, then taken", func(call int, ops []bulk.Op) (bulk.Result, error) {
 			if call <= 2 {
 				return temporary(ops, len(ops)-1), nil
 			}
-			return indexer.Result{}, nil
+			return bulk.Result{}, nil
 		}, 0},
-		{"a write fails between two events", func(call int, ops []indexer.Op) (indexer.Result, error) {
+		{"a write fails between two events", func(call int, ops []bulk.Op) (bulk.Result, error) {
 			if call == 2 || call == 3 {
-				return indexer.Result{}, errors.New("connection reset")
+				return bulk.Result{}, errors.New("connection reset")
 			}
-			return indexer.Result{}, nil
+			return bulk.Result{}, nil
 		}, 0},
-		{"a rejected document is a dead letter before the save", func(call int, ops []indexer.Op) (indexer.Result, error) {
+		{"a rejected document is a dead letter before the save", func(call int, ops []bulk.Op) (bulk.Result, error) {
 			if call == 1 {
 				return permanent(ops, 0), nil
 			}
-			return indexer.Result{}, nil
+			return bulk.Result{}, nil
 		}, 1},
 	}
 	for _, tc := range cases {
@@ -289,8 +290,8 @@ func TestApplierCheckpointNeverPassesUnacknowledged(t *testing.T) {
 // blocks every later checkpoint; shutdown then says it did not save.
 func TestApplierNoSavePastUnrecordedDeadLetters(t *testing.T) {
 	h := newHarness(t)
-	h.eng.script = func(call int, ops []indexer.Op) (indexer.Result, error) {
-		return indexer.Result{Failed: []indexer.ItemError{{Pos: 0, Op: ops[0], Status: 400, Type: "mapper_parsing_exception"}}}, nil
+	h.eng.script = func(call int, ops []bulk.Op) (bulk.Result, error) {
+		return bulk.Result{Failed: []bulk.ItemError{{Pos: 0, Op: ops[0], Status: 400, Type: "mapper_parsing_exception"}}}, nil
 	}
 	h.store.failDead = func() error { return errors.New("MySQL gone") }
 	h.start()
@@ -375,11 +376,11 @@ func TestApplierShutdownDuringFailingRead(t *testing.T) {
 func TestApplierShutdownWhileWaitingForWrite(t *testing.T) {
 	h := newHarness(t)
 	release := make(chan struct{})
-	h.eng.script = func(call int, ops []indexer.Op) (indexer.Result, error) {
+	h.eng.script = func(call int, ops []bulk.Op) (bulk.Result, error) {
 		if call == 1 {
 			<-release
 		}
-		return indexer.Result{}, nil
+		return bulk.Result{}, nil
 	}
 	h.start()
 	h.post(1)

@@ -24,6 +24,7 @@ import (
 
 	"github.com/soomcare/soomcare/engine"
 	"github.com/soomcare/soomcare/indexer"
+	"github.com/soomcare/soomcare/indexer/bulk"
 	"github.com/soomcare/soomcare/internal/testdb"
 	"github.com/soomcare/soomcare/internal/testengine"
 	"github.com/soomcare/soomcare/mappings"
@@ -89,7 +90,7 @@ func (p *pipeline) start(cfg Config) {
 		cfg.FlushInterval = 100 * time.Millisecond
 	}
 	log := testLogger(p.t)
-	w, err := New(cfg, p.db, p.eng.Client, p.life, indexer.NewBulkWriter(p.eng.Client.ES, indexer.BulkOptions{RequireAlias: true}, log), log)
+	w, err := New(cfg, p.db, p.eng.Client, p.life, bulk.NewWriter(p.eng.Client.ES, bulk.Options{RequireAlias: true}, log), log)
 	if err != nil {
 		p.t.Fatal(err)
 	}

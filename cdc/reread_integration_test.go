@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/soomcare/soomcare/indexer"
+	"github.com/soomcare/soomcare/indexer/bulk"
 	"github.com/soomcare/soomcare/internal/testdb"
 	"github.com/soomcare/soomcare/mappings"
 )
@@ -133,7 +134,7 @@ func TestIntegrationCDCReindexWhileStreaming(t *testing.T) {
 			wait := pacedWriters(t, db, 2, 10*time.Millisecond, false, stop) // ~150 writes/s
 			time.Sleep(500 * time.Millisecond)
 			log := testLogger(t)
-			r := indexer.NewReindexer(db, eng.Client.ES, p.life, indexer.NewBulkWriter(eng.Client.ES, indexer.BulkOptions{}, log), log)
+			r := indexer.NewReindexer(db, eng.Client.ES, p.life, bulk.NewWriter(eng.Client.ES, bulk.Options{}, log), log)
 			// Three rebuilds: a hard delete landing between the last id
 			// reconciliation and the swap is a narrow window.
 			var rep indexer.Report

@@ -30,6 +30,7 @@ import (
 
 	"github.com/soomcare/soomcare/engine"
 	"github.com/soomcare/soomcare/indexer"
+	"github.com/soomcare/soomcare/indexer/bulk"
 	"github.com/soomcare/soomcare/mappings"
 	"github.com/soomcare/soomcare/mysql"
 )
@@ -61,7 +62,7 @@ type Config struct {
 	MetricsAddr       string // "" disables the metrics server
 	// OnAck, when set, is told which documents the engine acknowledged and
 	// when (benchmarks measure end-to-end lag with it).
-	OnAck func(at time.Time, ops []indexer.Op)
+	OnAck func(at time.Time, ops []bulk.Op)
 }
 
 // Worker is one CDC pipeline.
@@ -78,7 +79,7 @@ type Worker struct {
 	metrics *Metrics
 }
 
-// New wires a worker. writer is usually an *indexer.BulkWriter.
+// New wires a worker. writer is usually an *bulk.Writer.
 func New(cfg Config, db *sql.DB, es *engine.Client, life *indexer.Lifecycle, writer Writer, logger *slog.Logger) (*Worker, error) {
 	if cfg.Name == "" {
 		cfg.Name = "default"
@@ -98,7 +99,7 @@ func New(cfg Config, db *sql.DB, es *engine.Client, life *indexer.Lifecycle, wri
 			return nil, fmt.Errorf("cdc.tables: %q is not a table the CDC indexes (known: users, contents, posts, comments, post_likes)", t)
 		}
 	}
-	return &Worker{cfg: cfg, db: db, es: es, life: life, writer: writer, loader: indexer.NewBulkWriter(es.ES, indexer.BulkOptions{}, logger),
+	return &Worker{cfg: cfg, db: db, es: es, life: life, writer: writer, loader: bulk.NewWriter(es.ES, bulk.Options{}, logger),
 		store: NewStore(db, cfg.Name),
 		src:   indexer.NewLockingSource(db), logger: logger, metrics: NewMetrics()}, nil
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/soomcare/soomcare/config"
 	"github.com/soomcare/soomcare/engine"
 	"github.com/soomcare/soomcare/indexer"
+	"github.com/soomcare/soomcare/indexer/bulk"
 	"github.com/soomcare/soomcare/internal/testdb"
 	"github.com/soomcare/soomcare/internal/testenv"
 	"github.com/soomcare/soomcare/mappings"
@@ -39,7 +40,7 @@ func TestIntegrationAnalyzeNori(t *testing.T) {
 			life.Delete(context.Background(), idx)
 		}
 	})
-	r := indexer.NewReindexer(db, es.ES, life, indexer.NewBulkWriter(es.ES, indexer.BulkOptions{}, slog.Default()), slog.Default())
+	r := indexer.NewReindexer(db, es.ES, life, bulk.NewWriter(es.ES, bulk.Options{}, slog.Default()), slog.Default())
 	if _, err := r.Run(context.Background(), mappings.Contents, indexer.ReindexOptions{Profile: mappings.ProfileNori}); err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/soomcare/soomcare/cdc"
 	"github.com/soomcare/soomcare/indexer"
+	"github.com/soomcare/soomcare/indexer/bulk"
 )
 
 // Exit codes of `soomcare cdc` that operators script against.
@@ -90,7 +91,7 @@ Metrics: http://<cdc.metrics_addr>/metrics (Prometheus), /healthz.`,
 				FlushInterval: c.CDC.FlushInterval,
 				Profile:       c.Search.AnalysisProfile,
 				MetricsAddr:   c.CDC.MetricsAddr,
-			}, db, es, indexer.NewLifecycle(es.ES, c.Search.IndexPrefix), indexer.NewBulkWriter(es.ES, indexer.BulkOptions{RequireAlias: true}, log), log)
+			}, db, es, indexer.NewLifecycle(es.ES, c.Search.IndexPrefix), bulk.NewWriter(es.ES, bulk.Options{RequireAlias: true}, log), log)
 			if err != nil {
 				return usageError{err}
 			}

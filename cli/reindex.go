@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/soomcare/soomcare/indexer"
+	"github.com/soomcare/soomcare/indexer/bulk"
 	"github.com/soomcare/soomcare/mappings"
 )
 
@@ -88,7 +89,7 @@ back to the previous physical index instead.`,
 				return err
 			}
 			defer db.Close()
-			writer := indexer.NewBulkWriter(es.ES, indexer.BulkOptions{}, log)
+			writer := bulk.NewWriter(es.ES, bulk.Options{}, log)
 			r := indexer.NewReindexer(db, es.ES, life, writer, log)
 			for _, name := range names {
 				bar := newBar(e.stderr, noProgress, name)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/elastic/go-elasticsearch/v8"
 
+	"github.com/soomcare/soomcare/indexer/bulk"
 	"github.com/soomcare/soomcare/mysql"
 )
 
@@ -39,7 +40,7 @@ var ErrVerify = errors.New("verification failed")
 
 // Writer is what reindex needs of the bulk writer.
 type Writer interface {
-	Write(ctx context.Context, ops []Op) (Result, error)
+	Write(ctx context.Context, ops []bulk.Op) (bulk.Result, error)
 }
 
 // ReindexOptions tune one run.
@@ -352,15 +353,15 @@ func (r *Reindexer) catchUp(ctx context.Context, name, physical string, since ti
 // apply writes docs (index, or delete when withDeletes and the row is not
 // searchable). Any item failure fails the run: a reindex never swaps in an
 // index with a document missing.
-func (r *Reindexer) apply(ctx context.Context, physical string, docs []Doc, version int64, withDeletes bool) (Result, error) {
-	ops := make([]Op, 0, len(docs))
+func (r *Reindexer) apply(ctx context.Context, physical string, docs []Doc, version int64, withDeletes bool) (bulk.Result, error) {
+	ops := make([]bulk.Op, 0, len(docs))
 	for _, d := range docs {
 		if d.Doc != nil || withDeletes {
 			ops = append(ops, d.Op(physical, version))
 		}
 	}
 	if len(ops) == 0 {
-		return Result{}, nil
+		return bulk.Result{}, nil
 	}
 	res, err := r.writer.Write(ctx, ops)
 	if err != nil {

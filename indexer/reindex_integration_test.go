@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/soomcare/soomcare/engine"
+	"github.com/soomcare/soomcare/indexer/bulk"
 	"github.com/soomcare/soomcare/internal/testdb"
 	"github.com/soomcare/soomcare/internal/testengine"
 	"github.com/soomcare/soomcare/mappings"
@@ -64,7 +65,7 @@ func newReindexer(t *testing.T, db *sql.DB, e testEngine, prefix string, w Write
 	t.Helper()
 	life := NewLifecycle(e.Client.ES, prefix)
 	if w == nil {
-		w = NewBulkWriter(e.Client.ES, BulkOptions{}, slog.Default())
+		w = bulk.NewWriter(e.Client.ES, bulk.Options{}, slog.Default())
 	}
 	t.Cleanup(func() {
 		for _, n := range mappings.Names() {
@@ -229,9 +230,9 @@ type failingWriter struct {
 	n atomic.Int32
 }
 
-func (f *failingWriter) Write(ctx context.Context, ops []Op) (Result, error) {
+func (f *failingWriter) Write(ctx context.Context, ops []bulk.Op) (bulk.Result, error) {
 	if f.n.Add(-1) < 0 {
-		return Result{}, fmt.Errorf("bulk: %w: connection refused", engine.ErrUnavailable)
+		return bulk.Result{}, fmt.Errorf("bulk: %w: connection refused", engine.ErrUnavailable)
 	}
 	return f.Writer.Write(ctx, ops)
 }
@@ -250,7 +251,7 @@ func TestIntegrationReindexFailureLeavesAliasUntouched(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fw := &failingWriter{Writer: NewBulkWriter(e.Client.ES, BulkOptions{}, slog.Default())}
+	fw := &failingWriter{Writer: bulk.NewWriter(e.Client.ES, bulk.Options{}, slog.Default())}
 	fw.n.Store(2)
 	bad := NewReindexer(db, e.Client.ES, life, fw, slog.Default())
 	_, err = bad.Run(ctx, mappings.Users, ReindexOptions{Profile: e.Profile, BatchSize: 10})
@@ -437,7 +438,7 @@ func TestIntegrationReindexHardDeleteBeforeSwap(t *testing.T) {
 			if _, err := r.Run(ctx, mappings.Posts, ReindexOptions{Profile: e.Profile}); err != nil {
 				t.Fatal(err)
 			}
-			cdc := NewBulkWriter(e.Client.ES, BulkOptions{RequireAlias: true}, slog.Default())
+			cdc := bulk.NewWriter(e.Client.ES, bulk.Options{RequireAlias: true}, slog.Default())
 			r.beforeSwap = func() {
 				// What the CDC does for `DELETE FROM posts WHERE id = 1` and an
 				// insert of post 9, through the alias (still the old index).
@@ -458,7 +459,7 @@ func TestIntegrationReindexHardDeleteBeforeSwap(t *testing.T) {
 					t.Error(err)
 					return
 				}
-				ops := []Op{docs[0].Op(life.Alias(mappings.Posts), v), docs[1].Op(life.Alias(mappings.Posts), v)}
+				ops := []bulk.Op{docs[0].Op(life.Alias(mappings.Posts), v), docs[1].Op(life.Alias(mappings.Posts), v)}
 				if res, err := cdc.Write(ctx, ops); err != nil || len(res.Failed) > 0 {
 					t.Errorf("cdc write: %v %v", err, res.Failed)
 				}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/soomcare/soomcare/indexer/bulk"
 	"github.com/soomcare/soomcare/mappings"
 	"github.com/soomcare/soomcare/mysql"
 )
@@ -37,11 +38,11 @@ type Doc struct {
 
 // Op is the write that makes index match this row: the document, or a
 // delete when the row is gone or not searchable.
-func (d Doc) Op(index string, version int64) Op {
+func (d Doc) Op(index string, version int64) bulk.Op {
 	if d.Doc == nil {
-		return Op{Action: ActionDelete, Index: index, ID: DocID(d.ID), Version: version}
+		return bulk.Op{Action: bulk.ActionDelete, Index: index, ID: DocID(d.ID), Version: version}
 	}
-	return Op{Action: ActionIndex, Index: index, ID: DocID(d.ID), Version: version, Doc: d.Doc}
+	return bulk.Op{Action: bulk.ActionIndex, Index: index, ID: DocID(d.ID), Version: version, Doc: d.Doc}
 }
 
 // Filter narrows a page: rows changed at or after Since (zero: all rows).

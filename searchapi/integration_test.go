@@ -20,6 +20,7 @@ import (
 	"github.com/soomcare/soomcare/config"
 	"github.com/soomcare/soomcare/engine"
 	"github.com/soomcare/soomcare/indexer"
+	"github.com/soomcare/soomcare/indexer/bulk"
 	"github.com/soomcare/soomcare/internal/testdb"
 	"github.com/soomcare/soomcare/internal/testenv"
 	"github.com/soomcare/soomcare/mappings"
@@ -111,7 +112,7 @@ func buildEnv(t *testing.T, db *sql.DB, kind, addr, profile string) searchEnv {
 			}
 		}
 	})
-	r := indexer.NewReindexer(db, c.ES, life, indexer.NewBulkWriter(c.ES, indexer.BulkOptions{}, slog.Default()), slog.Default())
+	r := indexer.NewReindexer(db, c.ES, life, bulk.NewWriter(c.ES, bulk.Options{}, slog.Default()), slog.Default())
 	for _, n := range mappings.Names() {
 		if _, err := r.Run(context.Background(), n, indexer.ReindexOptions{Profile: profile}); err != nil {
 			t.Fatalf("%s: reindex %s: %v", kind, n, err)

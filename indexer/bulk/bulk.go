@@ -1,7 +1,7 @@
-// This file holds the bulk writer: the one path every document takes to the
-// search engine (CDC and reindex alike).
-
-package indexer
+// Package bulk is the bulk writer: the one path every document takes to the
+// search engine (CDC and reindex alike), with external versions, ordered
+// lanes per document, retries and per-item outcomes.
+package bulk
 
 import (
 	"bytes"
@@ -30,7 +30,7 @@ import (
 // Action is what an Op does to its document.
 type Action string
 
-// The actions a BulkWriter sends.
+// The actions a Writer sends.
 const (
 	ActionIndex  Action = "index"  // create or replace the document with Op.Doc
 	ActionDelete Action = "delete" // remove the document
@@ -53,8 +53,8 @@ type Op struct {
 	Doc json.RawMessage
 }
 
-// BulkOptions tunes a BulkWriter. Zero values take the defaults shown.
-type BulkOptions struct {
+// Options tunes a Writer. Zero values take the defaults shown.
+type Options struct {
 	// MaxBytes bounds the NDJSON body of one _bulk request (default 5 MiB).
 	// An op larger than MaxBytes on its own is sent alone in its request.
 	MaxBytes int
@@ -86,7 +86,7 @@ type BulkOptions struct {
 	Sleep func(ctx context.Context, d time.Duration) error
 }
 
-// Defaults of BulkOptions.
+// Defaults of Options.
 const (
 	bulkDefaultMaxBytes    = 5 << 20
 	bulkDefaultMaxOps      = 2000
@@ -97,7 +97,7 @@ const (
 	bulkMaxIDBytes         = 512 // the engines reject longer ids for the whole request
 )
 
-func (o BulkOptions) withDefaults() BulkOptions {
+func (o Options) withDefaults() Options {
 	if o.MaxBytes <= 0 {
 		o.MaxBytes = bulkDefaultMaxBytes
 	}
@@ -123,7 +123,7 @@ func (o BulkOptions) withDefaults() BulkOptions {
 		o.MaxBackoff = o.BaseBackoff
 	}
 	if o.Sleep == nil {
-		o.Sleep = bulkSleep
+		o.Sleep = sleep
 	}
 	return o
 }
@@ -142,7 +142,7 @@ type Result struct {
 	// Retries counts re-sent requests: whole requests after a connection
 	// error, 429 or 5xx, and partial requests carrying only the items that
 	// failed with 429 or 5xx. Retries done inside the go-elasticsearch
-	// transport (see BulkWriter) are not visible here.
+	// transport (see Writer) are not visible here.
 	Retries int
 	// Failed lists every op the engine did not apply for another reason
 	// (mapper_parsing_exception, index_not_found_exception, …), the ops
@@ -180,7 +180,7 @@ func (e ItemError) Temporary() bool {
 	return e.Status == http.StatusTooManyRequests || e.Status >= 500
 }
 
-// Stats are cumulative counters of a BulkWriter since it was created.
+// Stats are cumulative counters of a Writer since it was created.
 type Stats struct {
 	Writes    int64 // Write calls
 	Errors    int64 // Write calls that returned an error
@@ -194,7 +194,7 @@ type Stats struct {
 	Failed    int64
 }
 
-// BulkWriter sends document changes to the engine with the _bulk API. It is
+// Writer sends document changes to the engine with the _bulk API. It is
 // safe for concurrent use; all Write calls share the Concurrency limit.
 //
 // Retries: the writer retries what the engine could not take (connection
@@ -205,43 +205,43 @@ type Stats struct {
 // writer and are not counted in Result.Retries or Stats.Retries; the worst
 // case is (1+search.max_retries)·(1+MaxRetries) attempts per request. A
 // client built with search.max_retries 0 leaves all retrying to the writer.
-type BulkWriter struct {
+type Writer struct {
 	es     *elasticsearch.Client
-	opts   BulkOptions
+	opts   Options
 	logger *slog.Logger
 	// bodies holds Concurrency request buffers: taking one is the permit to
 	// build and send a request, so in-flight requests and buffered bodies are
 	// both bounded by Concurrency.
-	bodies chan *bulkBody
-	stats  bulkCounters
+	bodies chan *buffer
+	stats  counters
 }
 
-type bulkBody struct{ b []byte }
+type buffer struct{ b []byte }
 
-type bulkCounters struct {
+type counters struct {
 	writes, errors, requests, bytes, retries      atomic.Int64
 	indexed, deleted, conflicts, notFound, failed atomic.Int64
 }
 
-// NewBulkWriter returns a writer that sends through client. A nil logger
+// NewWriter returns a writer that sends through client. A nil logger
 // discards logs.
-func NewBulkWriter(client *elasticsearch.Client, opts BulkOptions, logger *slog.Logger) *BulkWriter {
+func NewWriter(client *elasticsearch.Client, opts Options, logger *slog.Logger) *Writer {
 	if client == nil {
-		panic("indexer: NewBulkWriter: nil client")
+		panic("indexer: NewWriter: nil client")
 	}
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	opts = opts.withDefaults()
-	w := &BulkWriter{es: client, opts: opts, logger: logger, bodies: make(chan *bulkBody, opts.Concurrency)}
+	w := &Writer{es: client, opts: opts, logger: logger, bodies: make(chan *buffer, opts.Concurrency)}
 	for range opts.Concurrency {
-		w.bodies <- &bulkBody{}
+		w.bodies <- &buffer{}
 	}
 	return w
 }
 
 // Stats returns the writer's cumulative counters.
-func (w *BulkWriter) Stats() Stats {
+func (w *Writer) Stats() Stats {
 	s := &w.stats
 	return Stats{
 		Writes: s.writes.Load(), Errors: s.errors.Load(), Requests: s.requests.Load(), Bytes: s.bytes.Load(),
@@ -277,7 +277,7 @@ func (w *BulkWriter) Stats() Stats {
 // ops for the same document must not be in flight in two calls at once, and
 // must name it with the same Index string (an alias and its physical index
 // are different lanes).
-func (w *BulkWriter) Write(ctx context.Context, ops []Op) (Result, error) {
+func (w *Writer) Write(ctx context.Context, ops []Op) (Result, error) {
 	w.stats.writes.Add(1)
 	res, err := w.write(ctx, ops)
 	if err != nil {
@@ -292,7 +292,7 @@ func (w *BulkWriter) Write(ctx context.Context, ops []Op) (Result, error) {
 	return res, err
 }
 
-func (w *BulkWriter) write(ctx context.Context, ops []Op) (Result, error) {
+func (w *Writer) write(ctx context.Context, ops []Op) (Result, error) {
 	var res Result
 	if len(ops) == 0 {
 		return res, nil
@@ -304,11 +304,11 @@ func (w *BulkWriter) write(ctx context.Context, ops []Op) (Result, error) {
 	lanes := make([][]int, w.opts.Concurrency)
 	for pos := range ops {
 		op := &ops[pos]
-		if reason := bulkValidate(op); reason != "" {
-			res.Failed = append(res.Failed, bulkNewItemError(pos, op, 0, "invalid_op", reason))
+		if reason := validate(op); reason != "" {
+			res.Failed = append(res.Failed, newItemError(pos, op, 0, "invalid_op", reason))
 			continue
 		}
-		l := bulkLane(op.Index, op.ID, len(lanes))
+		l := laneOf(op.Index, op.ID, len(lanes))
 		lanes[l] = append(lanes[l], pos)
 	}
 	w.stats.failed.Add(int64(len(res.Failed)))
@@ -348,7 +348,7 @@ func (w *BulkWriter) write(ctx context.Context, ops []Op) (Result, error) {
 }
 
 // runLane sends the ops at positions lane, in order, one request at a time.
-func (w *BulkWriter) runLane(ctx context.Context, ops []Op, lane []int, res *Result) error {
+func (w *Writer) runLane(ctx context.Context, ops []Op, lane []int, res *Result) error {
 	for len(lane) > 0 {
 		body, err := w.acquire(ctx)
 		if err != nil {
@@ -365,7 +365,7 @@ func (w *BulkWriter) runLane(ctx context.Context, ops []Op, lane []int, res *Res
 
 // fill encodes as many ops of lane as fit in one request into body (at least
 // one) and returns how many.
-func (w *BulkWriter) fill(body *bulkBody, ops []Op, lane []int) int {
+func (w *Writer) fill(body *buffer, ops []Op, lane []int) int {
 	b := body.b[:0]
 	n := 0
 	for _, pos := range lane {
@@ -373,7 +373,7 @@ func (w *BulkWriter) fill(body *bulkBody, ops []Op, lane []int) int {
 			break
 		}
 		before := len(b)
-		b = bulkAppendOp(b, &ops[pos])
+		b = appendOp(b, &ops[pos])
 		if len(b) > w.opts.MaxBytes && n > 0 {
 			b = b[:before]
 			break
@@ -386,7 +386,7 @@ func (w *BulkWriter) fill(body *bulkBody, ops []Op, lane []int) int {
 
 // deliver sends the request in body (the ops at positions batch) and re-sends
 // what failed until it is settled or retries run out. It releases body.
-func (w *BulkWriter) deliver(ctx context.Context, body *bulkBody, ops []Op, batch []int, res *Result) error {
+func (w *Writer) deliver(ctx context.Context, body *buffer, ops []Op, batch []int, res *Result) error {
 	pending := batch
 	for attempt := 0; ; attempt++ {
 		if attempt > 0 {
@@ -396,7 +396,7 @@ func (w *BulkWriter) deliver(ctx context.Context, body *bulkBody, ops []Op, batc
 			}
 			b := body.b[:0]
 			for _, pos := range pending {
-				b = bulkAppendOp(b, &ops[pos])
+				b = appendOp(b, &ops[pos])
 			}
 			body.b = b
 			res.Retries++
@@ -440,22 +440,22 @@ func (w *BulkWriter) deliver(ctx context.Context, body *bulkBody, ops []Op, batc
 	}
 }
 
-// bulkOutcome is what one _bulk round trip settled.
-type bulkOutcome struct {
+// outcome is what one _bulk round trip settled.
+type outcome struct {
 	fatal     error // give up now: ctx ended or the engine refused the request for good
 	retryErr  error // the whole request may be re-sent: connection error, 429, 5xx, unreadable answer
-	tally     bulkTally
+	tally     tally
 	retry     []int       // positions of the items to re-send (429/5xx)
 	retryErrs []ItemError // their errors, reported if retries run out
 }
 
-// bulkTally counts the settled items of one response.
-type bulkTally struct {
+// tally counts the settled items of one response.
+type tally struct {
 	indexed, deleted, conflicts, notFound int
 	failed                                []ItemError
 }
 
-func (w *BulkWriter) commit(res *Result, t *bulkTally) {
+func (w *Writer) commit(res *Result, t *tally) {
 	res.Indexed += t.indexed
 	res.Deleted += t.deleted
 	res.Conflicts += t.conflicts
@@ -468,17 +468,17 @@ func (w *BulkWriter) commit(res *Result, t *bulkTally) {
 	w.stats.failed.Add(int64(len(t.failed)))
 }
 
-// bulkFilterPath keeps the response to what the writer reads: no _index,
+// filterPath keeps the response to what the writer reads: no _index,
 // _version, _shards, _seq_no or result per item.
-var bulkFilterPath = []string{"errors", "items.*._id", "items.*.status", "items.*.error"}
+var filterPath = []string{"errors", "items.*._id", "items.*.status", "items.*.error"}
 
-func (w *BulkWriter) roundTrip(ctx context.Context, body []byte, ops []Op, pending []int) bulkOutcome {
+func (w *Writer) roundTrip(ctx context.Context, body []byte, ops []Op, pending []int) outcome {
 	w.stats.requests.Add(1)
 	w.stats.bytes.Add(int64(len(body)))
 	req := esapi.BulkRequest{
 		Body:       bytes.NewReader(body), // http.NewRequest sets GetBody: transport retries re-read it without a copy
 		Refresh:    w.opts.Refresh,
-		FilterPath: bulkFilterPath,
+		FilterPath: filterPath,
 	}
 	if w.opts.RequireAlias {
 		t := true
@@ -487,46 +487,46 @@ func (w *BulkWriter) roundTrip(ctx context.Context, body []byte, ops []Op, pendi
 	resp, err := req.Do(ctx, w.es)
 	if err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil {
-			return bulkOutcome{fatal: fmt.Errorf("indexer: bulk write: %w", ctxErr)}
+			return outcome{fatal: fmt.Errorf("indexer: bulk write: %w", ctxErr)}
 		}
-		return bulkOutcome{retryErr: fmt.Errorf("%w: bulk: %w", engine.ErrUnavailable, err)}
+		return outcome{retryErr: fmt.Errorf("%w: bulk: %w", engine.ErrUnavailable, err)}
 	}
-	defer bulkDrain(resp)
+	defer drain(resp)
 
 	switch status := resp.StatusCode; {
 	case status == http.StatusTooManyRequests || status >= 500:
-		return bulkOutcome{retryErr: engine.CheckStatus(resp)}
+		return outcome{retryErr: engine.CheckStatus(resp)}
 	case status == http.StatusRequestEntityTooLarge && len(pending) == 1:
 		// One document larger than the engine's http.max_content_length: its
 		// own failure, not the batch's.
-		se := bulkStatusError(engine.CheckStatus(resp))
+		se := statusError(engine.CheckStatus(resp))
 		pos := pending[0]
-		return bulkOutcome{tally: bulkTally{failed: []ItemError{
-			bulkNewItemError(pos, &ops[pos], status, "request_entity_too_large", WithholdValues(se.Reason))}}}
+		return outcome{tally: tally{failed: []ItemError{
+			newItemError(pos, &ops[pos], status, "request_entity_too_large", WithholdValues(se.Reason))}}}
 	case resp.IsError():
-		return bulkOutcome{fatal: fmt.Errorf("indexer: bulk request refused: %w", engine.CheckStatus(resp))}
+		return outcome{fatal: fmt.Errorf("indexer: bulk request refused: %w", engine.CheckStatus(resp))}
 	}
 
-	out, err := parseBulkResponse(resp.Body, ops, pending)
+	out, err := parseResponse(resp.Body, ops, pending)
 	if err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil {
-			return bulkOutcome{fatal: fmt.Errorf("indexer: bulk write: %w", ctxErr)}
+			return outcome{fatal: fmt.Errorf("indexer: bulk write: %w", ctxErr)}
 		}
 		// A truncated answer is a broken connection; re-sending is safe
 		// because the versions make every op idempotent.
-		return bulkOutcome{retryErr: fmt.Errorf("indexer: bulk: read response: %w", err)}
+		return outcome{retryErr: fmt.Errorf("indexer: bulk: read response: %w", err)}
 	}
 	return out
 }
 
-// bulkItem is the part of a _bulk response item the writer reads.
-type bulkItem struct {
-	ID     string         `json:"_id"`
-	Status int            `json:"status"`
-	Error  *bulkItemError `json:"error"`
+// item is the part of a _bulk response item the writer reads.
+type item struct {
+	ID     string     `json:"_id"`
+	Status int        `json:"status"`
+	Error  *itemError `json:"error"`
 }
 
-type bulkItemError struct {
+type itemError struct {
 	Type     string `json:"type"`
 	Reason   string `json:"reason"`
 	CausedBy *struct {
@@ -536,21 +536,21 @@ type bulkItemError struct {
 }
 
 // UnmarshalJSON also accepts the bare-string errors of very old engines.
-func (e *bulkItemError) UnmarshalJSON(data []byte) error {
+func (e *itemError) UnmarshalJSON(data []byte) error {
 	if len(data) > 0 && data[0] == '"' {
 		return json.Unmarshal(data, &e.Reason)
 	}
-	type plain bulkItemError
+	type plain itemError
 	return json.Unmarshal(data, (*plain)(e))
 }
 
-// parseBulkResponse reads a _bulk response with a streaming decoder. When the
+// parseResponse reads a _bulk response with a streaming decoder. When the
 // engine says errors:false and the request had no deletes, it stops there: all
 // items were indexed.
-func parseBulkResponse(r io.Reader, ops []Op, pending []int) (bulkOutcome, error) {
-	var out bulkOutcome
+func parseResponse(r io.Reader, ops []Op, pending []int) (outcome, error) {
+	var out outcome
 	dec := json.NewDecoder(r)
-	if err := bulkExpectDelim(dec, '{'); err != nil {
+	if err := expectDelim(dec, '{'); err != nil {
 		return out, err
 	}
 	hasDelete := false
@@ -573,10 +573,10 @@ func parseBulkResponse(r io.Reader, ops []Op, pending []int) (bulkOutcome, error
 				return out, fmt.Errorf("errors: %w", err)
 			}
 			if !anyErr && !hasDelete && !sawItems {
-				return bulkOutcome{tally: bulkTally{indexed: len(pending)}}, nil
+				return outcome{tally: tally{indexed: len(pending)}}, nil
 			}
 		case "items":
-			if err := parseBulkItems(dec, ops, pending, &out); err != nil {
+			if err := parseItems(dec, ops, pending, &out); err != nil {
 				return out, err
 			}
 			sawItems = true
@@ -587,7 +587,7 @@ func parseBulkResponse(r io.Reader, ops []Op, pending []int) (bulkOutcome, error
 			}
 		}
 	}
-	if err := bulkExpectDelim(dec, '}'); err != nil {
+	if err := expectDelim(dec, '}'); err != nil {
 		return out, err
 	}
 	if !sawItems {
@@ -596,13 +596,13 @@ func parseBulkResponse(r io.Reader, ops []Op, pending []int) (bulkOutcome, error
 	return out, nil
 }
 
-func parseBulkItems(dec *json.Decoder, ops []Op, pending []int, out *bulkOutcome) error {
-	if err := bulkExpectDelim(dec, '['); err != nil {
+func parseItems(dec *json.Decoder, ops []Op, pending []int, out *outcome) error {
+	if err := expectDelim(dec, '['); err != nil {
 		return err
 	}
 	i := 0
 	for ; dec.More(); i++ {
-		if err := bulkExpectDelim(dec, '{'); err != nil {
+		if err := expectDelim(dec, '{'); err != nil {
 			return err
 		}
 		tok, err := dec.Token()
@@ -610,11 +610,11 @@ func parseBulkItems(dec *json.Decoder, ops []Op, pending []int, out *bulkOutcome
 			return err
 		}
 		action, _ := tok.(string)
-		var it bulkItem
+		var it item
 		if err := dec.Decode(&it); err != nil {
 			return fmt.Errorf("item %d: %w", i, err)
 		}
-		if err := bulkExpectDelim(dec, '}'); err != nil {
+		if err := expectDelim(dec, '}'); err != nil {
 			return err
 		}
 		if i >= len(pending) {
@@ -625,9 +625,9 @@ func parseBulkItems(dec *json.Decoder, ops []Op, pending []int, out *bulkOutcome
 		if action != string(op.Action) || (it.ID != "" && it.ID != op.ID) {
 			return fmt.Errorf("item %d is %s %q, want %s %q: response out of step with request", i, action, it.ID, op.Action, op.ID)
 		}
-		classifyBulkItem(out, pos, op, &it)
+		classifyItem(out, pos, op, &it)
 	}
-	if err := bulkExpectDelim(dec, ']'); err != nil {
+	if err := expectDelim(dec, ']'); err != nil {
 		return err
 	}
 	if i != len(pending) {
@@ -636,7 +636,7 @@ func parseBulkItems(dec *json.Decoder, ops []Op, pending []int, out *bulkOutcome
 	return nil
 }
 
-func classifyBulkItem(out *bulkOutcome, pos int, op *Op, it *bulkItem) {
+func classifyItem(out *outcome, pos int, op *Op, it *item) {
 	t := &out.tally
 	switch st := it.Status; {
 	case st >= 200 && st < 300:
@@ -651,13 +651,13 @@ func classifyBulkItem(out *bulkOutcome, pos int, op *Op, it *bulkItem) {
 		t.conflicts++ // version_conflict_engine_exception: a newer version is stored
 	case st == http.StatusTooManyRequests || st >= 500:
 		out.retry = append(out.retry, pos)
-		out.retryErrs = append(out.retryErrs, bulkItemFailure(pos, op, it))
+		out.retryErrs = append(out.retryErrs, itemFailure(pos, op, it))
 	default:
-		t.failed = append(t.failed, bulkItemFailure(pos, op, it))
+		t.failed = append(t.failed, itemFailure(pos, op, it))
 	}
 }
 
-func bulkItemFailure(pos int, op *Op, it *bulkItem) ItemError {
+func itemFailure(pos int, op *Op, it *item) ItemError {
 	typ, reason := "unknown", "no error in response"
 	if e := it.Error; e != nil {
 		// Each part is redacted on its own: a value whose end cannot be told
@@ -667,18 +667,18 @@ func bulkItemFailure(pos int, op *Op, it *bulkItem) ItemError {
 			reason += " (caused by " + c.Type + ": " + WithholdValues(c.Reason) + ")"
 		}
 	}
-	return bulkNewItemError(pos, op, it.Status, typ, reason)
+	return newItemError(pos, op, it.Status, typ, reason)
 }
 
-// bulkNewItemError keeps reason as it is: an engine's reason must have been
+// newItemError keeps reason as it is: an engine's reason must have been
 // through WithholdValues.
-func bulkNewItemError(pos int, op *Op, status int, typ, reason string) ItemError {
+func newItemError(pos int, op *Op, status int, typ, reason string) ItemError {
 	o := *op
 	o.Doc = nil
 	return ItemError{Pos: pos, Op: o, Status: status, Type: typ, Reason: reason}
 }
 
-func bulkStatusError(err error) *engine.StatusError {
+func statusError(err error) *engine.StatusError {
 	var se *engine.StatusError
 	if errors.As(err, &se) {
 		return se
@@ -686,7 +686,7 @@ func bulkStatusError(err error) *engine.StatusError {
 	return &engine.StatusError{Reason: fmt.Sprint(err)}
 }
 
-func bulkExpectDelim(dec *json.Decoder, want json.Delim) error {
+func expectDelim(dec *json.Decoder, want json.Delim) error {
 	tok, err := dec.Token()
 	if err != nil {
 		return err
@@ -697,7 +697,7 @@ func bulkExpectDelim(dec *json.Decoder, want json.Delim) error {
 	return nil
 }
 
-func bulkDrain(res *esapi.Response) {
+func drain(res *esapi.Response) {
 	if res != nil && res.Body != nil {
 		_, _ = io.Copy(io.Discard, io.LimitReader(res.Body, 4<<20))
 		res.Body.Close()
@@ -705,7 +705,7 @@ func bulkDrain(res *esapi.Response) {
 }
 
 // acquire takes a request buffer: the permit to build and send one request.
-func (w *BulkWriter) acquire(ctx context.Context) (*bulkBody, error) {
+func (w *Writer) acquire(ctx context.Context) (*buffer, error) {
 	select {
 	case b := <-w.bodies:
 		return b, nil
@@ -716,7 +716,7 @@ func (w *BulkWriter) acquire(ctx context.Context) (*bulkBody, error) {
 
 // release returns a buffer, dropping one grown far beyond MaxBytes by an
 // oversized document.
-func (w *BulkWriter) release(b *bulkBody) {
+func (w *Writer) release(b *buffer) {
 	if cap(b.b) > 2*w.opts.MaxBytes {
 		b.b = nil
 	} else {
@@ -727,7 +727,7 @@ func (w *BulkWriter) release(b *bulkBody) {
 
 // backoff returns the wait before retry n (1-based): full jitter over
 // [0, min(MaxBackoff, BaseBackoff·2^(n-1))].
-func (w *BulkWriter) backoff(n int) time.Duration {
+func (w *Writer) backoff(n int) time.Duration {
 	d := w.opts.BaseBackoff
 	for i := 1; i < n && d < w.opts.MaxBackoff; i++ {
 		d *= 2
@@ -736,7 +736,7 @@ func (w *BulkWriter) backoff(n int) time.Duration {
 	return time.Duration(rand.Int64N(int64(d) + 1))
 }
 
-func bulkSleep(ctx context.Context, d time.Duration) error {
+func sleep(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
@@ -747,9 +747,9 @@ func bulkSleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// bulkValidate returns why op cannot be sent, or "". Such ops would make the
+// validate returns why op cannot be sent, or "". Such ops would make the
 // engine refuse the whole request, so they are reported on their own.
-func bulkValidate(op *Op) string {
+func validate(op *Op) string {
 	switch {
 	case op.Action != ActionIndex && op.Action != ActionDelete:
 		return fmt.Sprintf("unknown action %q", op.Action)
@@ -769,8 +769,8 @@ func bulkValidate(op *Op) string {
 	return ""
 }
 
-// bulkLane hashes (index, id) with FNV-1a onto one of n lanes.
-func bulkLane(index, id string, n int) int {
+// laneOf hashes (index, id) with FNV-1a onto one of n lanes.
+func laneOf(index, id string, n int) int {
 	if n == 1 {
 		return 0
 	}
@@ -786,15 +786,15 @@ func bulkLane(index, id string, n int) int {
 	return int(h % uint64(n))
 }
 
-// bulkAppendOp appends op's NDJSON lines: the action line with its external
+// appendOp appends op's NDJSON lines: the action line with its external
 // version and, for index, the document on one line.
-func bulkAppendOp(b []byte, op *Op) []byte {
+func appendOp(b []byte, op *Op) []byte {
 	b = append(b, `{"`...)
 	b = append(b, op.Action...)
 	b = append(b, `":{"_index":`...)
-	b = bulkAppendString(b, op.Index)
+	b = appendString(b, op.Index)
 	b = append(b, `,"_id":`...)
-	b = bulkAppendString(b, op.ID)
+	b = appendString(b, op.ID)
 	b = append(b, `,"version":`...)
 	b = strconv.AppendInt(b, op.Version, 10)
 	b = append(b, `,"version_type":"external_gte"}}`+"\n"...)
@@ -804,7 +804,7 @@ func bulkAppendOp(b []byte, op *Op) []byte {
 	doc := bytes.TrimSpace(op.Doc)
 	if bytes.IndexByte(doc, '\n') >= 0 {
 		buf := bytes.NewBuffer(b)
-		if json.Compact(buf, doc) == nil { // validated by bulkValidate
+		if json.Compact(buf, doc) == nil { // validated by validate
 			return append(buf.Bytes(), '\n')
 		}
 	}
@@ -812,8 +812,8 @@ func bulkAppendOp(b []byte, op *Op) []byte {
 	return append(b, '\n')
 }
 
-// bulkAppendString appends s as a JSON string.
-func bulkAppendString(b []byte, s string) []byte {
+// appendString appends s as a JSON string.
+func appendString(b []byte, s string) []byte {
 	plain := utf8.ValidString(s)
 	for i := 0; plain && i < len(s); i++ {
 		if c := s[i]; c < 0x20 || c == '"' || c == '\\' {

@@ -1,4 +1,4 @@
-package indexer_test
+package bulk_test
 
 import (
 	"context"
@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/soomcare/soomcare/config"
-	"github.com/soomcare/soomcare/indexer"
+	"github.com/soomcare/soomcare/indexer/bulk"
 	"github.com/soomcare/soomcare/internal/testenv"
 )
 
@@ -19,11 +19,11 @@ import (
 func BenchmarkBulkWriter(b *testing.B) {
 	c := bulkEngineClient(b, config.EngineOpenSearch, testenv.OpenSearchURL(b))
 	index := bulkTempIndex(b, c)
-	w := indexer.NewBulkWriter(c.ES, indexer.BulkOptions{}, nil)
+	w := bulk.NewWriter(c.ES, bulk.Options{}, nil)
 	const n = 20_000
-	ops := make([]indexer.Op, n)
+	ops := make([]bulk.Op, n)
 	for i := range ops {
-		ops[i] = indexer.Op{Action: indexer.ActionIndex, Index: index, ID: strconv.Itoa(i + 1),
+		ops[i] = bulk.Op{Action: bulk.ActionIndex, Index: index, ID: strconv.Itoa(i + 1),
 			Doc: json.RawMessage(fmt.Sprintf(`{"n":%d,"title":"천식 흡입기 사용 기록 %d"}`, i, i))}
 	}
 	ctx := context.Background()

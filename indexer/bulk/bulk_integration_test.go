@@ -1,4 +1,4 @@
-package indexer_test
+package bulk_test
 
 import (
 	"context"
@@ -15,7 +15,7 @@ import (
 
 	"github.com/soomcare/soomcare/config"
 	"github.com/soomcare/soomcare/engine"
-	"github.com/soomcare/soomcare/indexer"
+	"github.com/soomcare/soomcare/indexer/bulk"
 	"github.com/soomcare/soomcare/internal/testenv"
 )
 
@@ -110,16 +110,16 @@ func bulkGet(t *testing.T, c *engine.Client, index, id string) (version int64, t
 	return body.Version, body.Source.Title, body.Found
 }
 
-func bulkDocs(index string, n int, version int64) []indexer.Op {
-	ops := make([]indexer.Op, n)
+func bulkDocs(index string, n int, version int64) []bulk.Op {
+	ops := make([]bulk.Op, n)
 	for i := range ops {
-		ops[i] = indexer.Op{Action: indexer.ActionIndex, Index: index, ID: strconv.Itoa(i + 1), Version: version,
+		ops[i] = bulk.Op{Action: bulk.ActionIndex, Index: index, ID: strconv.Itoa(i + 1), Version: version,
 			Doc: json.RawMessage(fmt.Sprintf(`{"n":%d,"title":"천식 일지 %d"}`, i, i))}
 	}
 	return ops
 }
 
-func bulkWithVersion(ops []indexer.Op, v int64) []indexer.Op {
+func bulkWithVersion(ops []bulk.Op, v int64) []bulk.Op {
 	out := slices.Clone(ops)
 	for i := range out {
 		out[i].Version = v
@@ -135,10 +135,10 @@ func TestBulkIntegrationOnBothEngines(t *testing.T) {
 				url = testenv.ElasticsearchURL(t)
 			}
 			c := bulkEngineClient(t, kind, url)
-			w := indexer.NewBulkWriter(c.ES, indexer.BulkOptions{MaxOps: 1000}, slog.New(slog.NewTextHandler(t.Output(), nil)))
+			w := bulk.NewWriter(c.ES, bulk.Options{MaxOps: 1000}, slog.New(slog.NewTextHandler(t.Output(), nil)))
 			ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 			defer cancel()
-			write := func(t *testing.T, ops []indexer.Op) indexer.Result {
+			write := func(t *testing.T, ops []bulk.Op) bulk.Result {
 				t.Helper()
 				res, err := w.Write(ctx, ops)
 				if err != nil {
@@ -191,13 +191,13 @@ func TestBulkIntegrationOnBothEngines(t *testing.T) {
 			t.Run("versions decide, deletes stick", func(t *testing.T) {
 				index := bulkTempIndex(t, c)
 				doc := func(title string) json.RawMessage { return json.RawMessage(`{"n":1,"title":"` + title + `"}`) }
-				res := write(t, []indexer.Op{
-					{Action: indexer.ActionIndex, Index: index, ID: "x", Version: 5, Doc: doc("new")},
+				res := write(t, []bulk.Op{
+					{Action: bulk.ActionIndex, Index: index, ID: "x", Version: 5, Doc: doc("new")},
 				})
 				if res.Indexed != 1 {
 					t.Fatalf("index v5 = %+v", res)
 				}
-				res = write(t, []indexer.Op{{Action: indexer.ActionIndex, Index: index, ID: "x", Version: 3, Doc: doc("old")}})
+				res = write(t, []bulk.Op{{Action: bulk.ActionIndex, Index: index, ID: "x", Version: 3, Doc: doc("old")}})
 				if res.Conflicts != 1 || len(res.Failed) != 0 {
 					t.Errorf("index v3 after v5 = %+v, want one conflict", res)
 				}
@@ -205,7 +205,7 @@ func TestBulkIntegrationOnBothEngines(t *testing.T) {
 					t.Errorf("doc x = v%d %q found=%v, want v5 \"new\"", v, title, found)
 				}
 
-				res = write(t, []indexer.Op{{Action: indexer.ActionDelete, Index: index, ID: "x", Version: 6}})
+				res = write(t, []bulk.Op{{Action: bulk.ActionDelete, Index: index, ID: "x", Version: 6}})
 				if res.Deleted != 1 || len(res.Failed) != 0 {
 					t.Errorf("delete v6 = %+v", res)
 				}
@@ -214,14 +214,14 @@ func TestBulkIntegrationOnBothEngines(t *testing.T) {
 				}
 				// A stale index event after the delete must not resurrect it
 				// (the engine keeps the delete's version for index.gc_deletes).
-				res = write(t, []indexer.Op{{Action: indexer.ActionIndex, Index: index, ID: "x", Version: 4, Doc: doc("stale")}})
+				res = write(t, []bulk.Op{{Action: bulk.ActionIndex, Index: index, ID: "x", Version: 4, Doc: doc("stale")}})
 				if res.Conflicts != 1 {
 					t.Errorf("index v4 after delete v6 = %+v, want one conflict", res)
 				}
 				if _, _, found := bulkGet(t, c, index, "x"); found {
 					t.Error("a stale index event resurrected doc x")
 				}
-				res = write(t, []indexer.Op{{Action: indexer.ActionDelete, Index: index, ID: "never", Version: 7}})
+				res = write(t, []bulk.Op{{Action: bulk.ActionDelete, Index: index, ID: "never", Version: 7}})
 				if res.NotFound != 1 || len(res.Failed) != 0 {
 					t.Errorf("delete of a missing doc = %+v, want NotFound", res)
 				}

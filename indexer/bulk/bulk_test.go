@@ -1,4 +1,4 @@
-package indexer_test
+package bulk_test
 
 import (
 	"bufio"
@@ -23,7 +23,7 @@ import (
 
 	"github.com/soomcare/soomcare/config"
 	"github.com/soomcare/soomcare/engine"
-	"github.com/soomcare/soomcare/indexer"
+	"github.com/soomcare/soomcare/indexer/bulk"
 )
 
 // bulkFakeAction is one action of a _bulk request as the fake engine received it.
@@ -264,10 +264,10 @@ func (s *bulkSleeps) all() []time.Duration {
 	return slices.Clone(s.d)
 }
 
-func bulkIndexOps(n int) []indexer.Op {
-	ops := make([]indexer.Op, n)
+func bulkIndexOps(n int) []bulk.Op {
+	ops := make([]bulk.Op, n)
 	for i := range ops {
-		ops[i] = indexer.Op{Action: indexer.ActionIndex, Index: "posts", ID: fmt.Sprintf("id-%03d", i),
+		ops[i] = bulk.Op{Action: bulk.ActionIndex, Index: "posts", ID: fmt.Sprintf("id-%03d", i),
 			Version: int64(100 + i), Doc: json.RawMessage(fmt.Sprintf(`{"n":"%03d"}`, i))}
 	}
 	return ops
@@ -281,7 +281,7 @@ func bulkIDs(acts []bulkFakeAction) []string {
 	return ids
 }
 
-func bulkWriteOK(t *testing.T, w *indexer.BulkWriter, ops []indexer.Op) indexer.Result {
+func bulkWriteOK(t *testing.T, w *bulk.Writer, ops []bulk.Op) bulk.Result {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -293,10 +293,10 @@ func bulkWriteOK(t *testing.T, w *indexer.BulkWriter, ops []indexer.Op) indexer.
 }
 
 // bulkOpBytes is the NDJSON size of an op as the writer must encode it.
-func bulkOpBytes(op indexer.Op) int {
+func bulkOpBytes(op bulk.Op) int {
 	n := len(fmt.Sprintf(`{"%s":{"_index":%q,"_id":%q,"version":%d,"version_type":"external_gte"}}`+"\n",
 		op.Action, op.Index, op.ID, op.Version))
-	if op.Action == indexer.ActionIndex {
+	if op.Action == bulk.ActionIndex {
 		n += len(op.Doc) + 1
 	}
 	return n
@@ -311,23 +311,23 @@ func TestBulkSplitsRequestsByOpsAndBytes(t *testing.T) {
 	}
 	tests := []struct {
 		name     string
-		opts     indexer.BulkOptions
-		ops      []indexer.Op
+		opts     bulk.Options
+		ops      []bulk.Op
 		want     []int // ops per request, in order (Concurrency 1)
 		maxBytes int
 	}{
-		{"by ops", indexer.BulkOptions{MaxOps: 3}, ops, []int{3, 3, 3, 1}, 0},
-		{"by bytes", indexer.BulkOptions{MaxBytes: 2*one + one/2}, ops, []int{2, 2, 2, 2, 2}, 2*one + one/2},
-		{"exact fit", indexer.BulkOptions{MaxBytes: 5 * one}, ops, []int{5, 5}, 5 * one},
-		{"ops before bytes", indexer.BulkOptions{MaxOps: 4, MaxBytes: 5 * one}, ops, []int{4, 4, 2}, 5 * one},
-		{"oversized op goes alone", indexer.BulkOptions{MaxBytes: 100}, big, []int{1, 1, 1}, 0},
-		{"defaults: one request", indexer.BulkOptions{}, ops, []int{10}, 0},
+		{"by ops", bulk.Options{MaxOps: 3}, ops, []int{3, 3, 3, 1}, 0},
+		{"by bytes", bulk.Options{MaxBytes: 2*one + one/2}, ops, []int{2, 2, 2, 2, 2}, 2*one + one/2},
+		{"exact fit", bulk.Options{MaxBytes: 5 * one}, ops, []int{5, 5}, 5 * one},
+		{"ops before bytes", bulk.Options{MaxOps: 4, MaxBytes: 5 * one}, ops, []int{4, 4, 2}, 5 * one},
+		{"oversized op goes alone", bulk.Options{MaxBytes: 100}, big, []int{1, 1, 1}, 0},
+		{"defaults: one request", bulk.Options{}, ops, []int{10}, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newBulkFake(t)
 			tt.opts.Concurrency = 1
-			w := indexer.NewBulkWriter(f.client(), tt.opts, nil)
+			w := bulk.NewWriter(f.client(), tt.opts, nil)
 			res := bulkWriteOK(t, w, tt.ops)
 			if res.Indexed != len(tt.ops) || len(res.Failed) != 0 || res.Retries != 0 {
 				t.Errorf("result = %+v", res)
@@ -352,7 +352,7 @@ func TestBulkSplitsRequestsByOpsAndBytes(t *testing.T) {
 	}
 }
 
-func bulkFakeActions(ops []indexer.Op) []bulkFakeAction {
+func bulkFakeActions(ops []bulk.Op) []bulkFakeAction {
 	out := make([]bulkFakeAction, len(ops))
 	for i, op := range ops {
 		out[i] = bulkFakeAction{Action: string(op.Action), Index: op.Index, ID: op.ID, Version: op.Version}
@@ -363,14 +363,14 @@ func bulkFakeActions(ops []indexer.Op) []bulkFakeAction {
 func TestBulkEveryActionCarriesExternalVersion(t *testing.T) {
 	f := newBulkFake(t)
 	pretty := json.RawMessage("{\n  \"title\": \"천식 흡입기\",\n  \"n\": 1\n}\n")
-	ops := []indexer.Op{
-		{Action: indexer.ActionIndex, Index: "posts", ID: "1", Version: 1, Doc: json.RawMessage(`{"a":1}`)},
-		{Action: indexer.ActionIndex, Index: "posts", ID: `quo"te\back`, Version: 1 << 40, Doc: pretty},
-		{Action: indexer.ActionIndex, Index: "contents", ID: "흡입기-7", Version: 9, Doc: json.RawMessage(`{"b":"x"}`)},
-		{Action: indexer.ActionDelete, Index: "posts", ID: "2", Version: 3},
-		{Action: indexer.ActionDelete, Index: "users", ID: "tab\there", Version: 5},
+	ops := []bulk.Op{
+		{Action: bulk.ActionIndex, Index: "posts", ID: "1", Version: 1, Doc: json.RawMessage(`{"a":1}`)},
+		{Action: bulk.ActionIndex, Index: "posts", ID: `quo"te\back`, Version: 1 << 40, Doc: pretty},
+		{Action: bulk.ActionIndex, Index: "contents", ID: "흡입기-7", Version: 9, Doc: json.RawMessage(`{"b":"x"}`)},
+		{Action: bulk.ActionDelete, Index: "posts", ID: "2", Version: 3},
+		{Action: bulk.ActionDelete, Index: "users", ID: "tab\there", Version: 5},
 	}
-	w := indexer.NewBulkWriter(f.client(), indexer.BulkOptions{Concurrency: 1}, nil)
+	w := bulk.NewWriter(f.client(), bulk.Options{Concurrency: 1}, nil)
 	res := bulkWriteOK(t, w, ops)
 	if res.Indexed != 3 || res.NotFound != 2 || len(res.Failed) != 0 {
 		t.Errorf("result = %+v", res)
@@ -394,18 +394,18 @@ func TestBulkKeepsPerIDOrderUnderConcurrency(t *testing.T) {
 	f := newBulkFake(t)
 	f.delay = 3 * time.Millisecond
 	const ids, versions = 60, 6
-	var ops []indexer.Op
+	var ops []bulk.Op
 	for v := 1; v <= versions; v++ { // round-robin: v1 of every id, then v2, …
 		for id := range ids {
-			op := indexer.Op{Action: indexer.ActionIndex, Index: "posts", ID: fmt.Sprint(id), Version: int64(v),
+			op := bulk.Op{Action: bulk.ActionIndex, Index: "posts", ID: fmt.Sprint(id), Version: int64(v),
 				Doc: json.RawMessage(fmt.Sprintf(`{"v":%d}`, v))}
 			if v == versions && id%3 == 0 {
-				op = indexer.Op{Action: indexer.ActionDelete, Index: "posts", ID: fmt.Sprint(id), Version: int64(v)}
+				op = bulk.Op{Action: bulk.ActionDelete, Index: "posts", ID: fmt.Sprint(id), Version: int64(v)}
 			}
 			ops = append(ops, op)
 		}
 	}
-	w := indexer.NewBulkWriter(f.client(), indexer.BulkOptions{Concurrency: 4, MaxOps: 7}, nil)
+	w := bulk.NewWriter(f.client(), bulk.Options{Concurrency: 4, MaxOps: 7}, nil)
 	res := bulkWriteOK(t, w, ops)
 	// Out-of-order delivery would show as conflicts (older after newer) here.
 	if res.Conflicts != 0 || len(res.Failed) != 0 || res.Indexed+res.Deleted != len(ops) || res.Deleted != ids/3 {
@@ -429,7 +429,7 @@ func TestBulkKeepsPerIDOrderUnderConcurrency(t *testing.T) {
 func TestBulkConcurrencyIsSharedByConcurrentWrites(t *testing.T) {
 	f := newBulkFake(t)
 	f.delay = 5 * time.Millisecond
-	w := indexer.NewBulkWriter(f.client(), indexer.BulkOptions{Concurrency: 2, MaxOps: 3}, nil)
+	w := bulk.NewWriter(f.client(), bulk.Options{Concurrency: 2, MaxOps: 3}, nil)
 	var wg sync.WaitGroup
 	for g := range 4 {
 		wg.Go(func() {
@@ -472,7 +472,7 @@ func TestBulkRetriesWholeRequest(t *testing.T) {
 				return 0
 			}
 			var sleeps bulkSleeps
-			w := indexer.NewBulkWriter(f.client(), indexer.BulkOptions{Concurrency: 1, Sleep: sleeps.sleep}, nil)
+			w := bulk.NewWriter(f.client(), bulk.Options{Concurrency: 1, Sleep: sleeps.sleep}, nil)
 			res := bulkWriteOK(t, w, bulkIndexOps(5))
 			if res.Indexed != 5 || res.Retries != 2 || len(res.Failed) != 0 {
 				t.Errorf("result = %+v, want 5 indexed after 2 retries", res)
@@ -500,7 +500,7 @@ func TestBulkBackoffIsCappedFullJitter(t *testing.T) {
 	}
 	var sleeps bulkSleeps
 	const base, max = 100 * time.Millisecond, 400 * time.Millisecond
-	w := indexer.NewBulkWriter(f.client(), indexer.BulkOptions{Concurrency: 1, BaseBackoff: base, MaxBackoff: max,
+	w := bulk.NewWriter(f.client(), bulk.Options{Concurrency: 1, BaseBackoff: base, MaxBackoff: max,
 		MaxRetries: 8, Sleep: sleeps.sleep}, nil)
 	res := bulkWriteOK(t, w, bulkIndexOps(2))
 	if res.Indexed != 2 || res.Retries != 8 {
@@ -533,7 +533,7 @@ func TestBulkRetriesOnlyRejectedItems(t *testing.T) {
 				return 0, "", ""
 			}
 			var sleeps bulkSleeps
-			w := indexer.NewBulkWriter(f.client(), indexer.BulkOptions{Concurrency: 1, Sleep: sleeps.sleep}, nil)
+			w := bulk.NewWriter(f.client(), bulk.Options{Concurrency: 1, Sleep: sleeps.sleep}, nil)
 			res := bulkWriteOK(t, w, bulkIndexOps(10))
 			if res.Indexed != 10 || res.Retries != 1 || len(res.Failed) != 0 {
 				t.Errorf("result = %+v, want 10 indexed after 1 retry", res)
@@ -558,8 +558,8 @@ func TestBulkItemOutcomes(t *testing.T) {
 		name   string
 		stored map[string]int64 // preloaded versions, index/id
 		item   func(a bulkFakeAction) (int, string, string)
-		ops    []indexer.Op
-		want   indexer.Result
+		ops    []bulk.Op
+		want   bulk.Result
 	}{
 		{
 			name: "mapper_parsing_exception is reported, the rest applied",
@@ -569,24 +569,24 @@ func TestBulkItemOutcomes(t *testing.T) {
 				}
 				return 0, "", ""
 			},
-			ops: []indexer.Op{
-				{Action: indexer.ActionIndex, Index: "p", ID: "1", Version: 1, Doc: json.RawMessage(`{"n":1}`)},
-				{Action: indexer.ActionIndex, Index: "p", ID: "bad", Version: 2, Doc: json.RawMessage(`{"n":"x"}`)},
-				{Action: indexer.ActionIndex, Index: "p", ID: "3", Version: 3, Doc: json.RawMessage(`{"n":3}`)},
+			ops: []bulk.Op{
+				{Action: bulk.ActionIndex, Index: "p", ID: "1", Version: 1, Doc: json.RawMessage(`{"n":1}`)},
+				{Action: bulk.ActionIndex, Index: "p", ID: "bad", Version: 2, Doc: json.RawMessage(`{"n":"x"}`)},
+				{Action: bulk.ActionIndex, Index: "p", ID: "3", Version: 3, Doc: json.RawMessage(`{"n":3}`)},
 			},
-			want: indexer.Result{Indexed: 2, Failed: []indexer.ItemError{{Pos: 1,
-				Op:     indexer.Op{Action: indexer.ActionIndex, Index: "p", ID: "bad", Version: 2},
+			want: bulk.Result{Indexed: 2, Failed: []bulk.ItemError{{Pos: 1,
+				Op:     bulk.Op{Action: bulk.ActionIndex, Index: "p", ID: "bad", Version: 2},
 				Status: 400, Type: "mapper_parsing_exception", Reason: reason}}},
 		},
 		{
 			name:   "409 is a conflict, not a failure",
 			stored: map[string]int64{"p/1": 10, "p/2": 10},
-			ops: []indexer.Op{
-				{Action: indexer.ActionIndex, Index: "p", ID: "1", Version: 5, Doc: json.RawMessage(`{}`)},
-				{Action: indexer.ActionDelete, Index: "p", ID: "2", Version: 9},
-				{Action: indexer.ActionIndex, Index: "p", ID: "1", Version: 10, Doc: json.RawMessage(`{}`)},
+			ops: []bulk.Op{
+				{Action: bulk.ActionIndex, Index: "p", ID: "1", Version: 5, Doc: json.RawMessage(`{}`)},
+				{Action: bulk.ActionDelete, Index: "p", ID: "2", Version: 9},
+				{Action: bulk.ActionIndex, Index: "p", ID: "1", Version: 10, Doc: json.RawMessage(`{}`)},
 			},
-			want: indexer.Result{Indexed: 1, Conflicts: 2},
+			want: bulk.Result{Indexed: 1, Conflicts: 2},
 		},
 		{
 			name:   "deletes: found, missing, missing index",
@@ -597,26 +597,26 @@ func TestBulkItemOutcomes(t *testing.T) {
 				}
 				return 0, "", ""
 			},
-			ops: []indexer.Op{
-				{Action: indexer.ActionDelete, Index: "p", ID: "1", Version: 2},
-				{Action: indexer.ActionDelete, Index: "p", ID: "2", Version: 2},
-				{Action: indexer.ActionDelete, Index: "gone", ID: "3", Version: 2},
+			ops: []bulk.Op{
+				{Action: bulk.ActionDelete, Index: "p", ID: "1", Version: 2},
+				{Action: bulk.ActionDelete, Index: "p", ID: "2", Version: 2},
+				{Action: bulk.ActionDelete, Index: "gone", ID: "3", Version: 2},
 			},
-			want: indexer.Result{Deleted: 1, NotFound: 1, Failed: []indexer.ItemError{{Pos: 2,
-				Op:     indexer.Op{Action: indexer.ActionDelete, Index: "gone", ID: "3", Version: 2},
+			want: bulk.Result{Deleted: 1, NotFound: 1, Failed: []bulk.ItemError{{Pos: 2,
+				Op:     bulk.Op{Action: bulk.ActionDelete, Index: "gone", ID: "3", Version: 2},
 				Status: 404, Type: "index_not_found_exception", Reason: "no such index [gone]"}}},
 		},
 		{
 			name: "invalid ops are reported and not sent",
-			ops: []indexer.Op{
-				{Action: indexer.ActionIndex, Index: "p", ID: "1", Version: 0, Doc: json.RawMessage(`{}`)},
-				{Action: indexer.ActionIndex, Index: "p", ID: "2", Version: 1},
+			ops: []bulk.Op{
+				{Action: bulk.ActionIndex, Index: "p", ID: "1", Version: 0, Doc: json.RawMessage(`{}`)},
+				{Action: bulk.ActionIndex, Index: "p", ID: "2", Version: 1},
 				{Action: "update", Index: "p", ID: "3", Version: 1},
-				{Action: indexer.ActionDelete, Index: "p", ID: strings.Repeat("x", 513), Version: 1},
-				{Action: indexer.ActionIndex, Index: "p", ID: "5", Version: 1, Doc: json.RawMessage("{\n")},
-				{Action: indexer.ActionIndex, Index: "p", ID: "6", Version: 1, Doc: json.RawMessage(`{}`)},
+				{Action: bulk.ActionDelete, Index: "p", ID: strings.Repeat("x", 513), Version: 1},
+				{Action: bulk.ActionIndex, Index: "p", ID: "5", Version: 1, Doc: json.RawMessage("{\n")},
+				{Action: bulk.ActionIndex, Index: "p", ID: "6", Version: 1, Doc: json.RawMessage(`{}`)},
 			},
-			want: indexer.Result{Indexed: 1},
+			want: bulk.Result{Indexed: 1},
 		},
 	}
 	for _, tt := range tests {
@@ -628,7 +628,7 @@ func TestBulkItemOutcomes(t *testing.T) {
 			if tt.item != nil {
 				f.itemStatus = func(_ int, a bulkFakeAction) (int, string, string) { return tt.item(a) }
 			}
-			w := indexer.NewBulkWriter(f.client(), indexer.BulkOptions{Concurrency: 2}, nil)
+			w := bulk.NewWriter(f.client(), bulk.Options{Concurrency: 2}, nil)
 			res := bulkWriteOK(t, w, tt.ops)
 			if strings.HasPrefix(tt.name, "invalid") {
 				if len(res.Failed) != 5 {
@@ -657,7 +657,7 @@ func TestBulkItemOutcomes(t *testing.T) {
 }
 
 // bulkSameItemError compares item errors; the reported op never carries its Doc.
-func bulkSameItemError(a, b indexer.ItemError) bool {
+func bulkSameItemError(a, b bulk.ItemError) bool {
 	return a.Pos == b.Pos && a.Status == b.Status && a.Type == b.Type && a.Reason == b.Reason && a.Op.Doc == nil &&
 		a.Op.Action == b.Op.Action && a.Op.Index == b.Op.Index && a.Op.ID == b.Op.ID && a.Op.Version == b.Op.Version
 }
@@ -671,7 +671,7 @@ func TestBulkItemRetriesExhaustedAreReported(t *testing.T) {
 		return 0, "", ""
 	}
 	var sleeps bulkSleeps
-	w := indexer.NewBulkWriter(f.client(), indexer.BulkOptions{Concurrency: 1, MaxRetries: 3, Sleep: sleeps.sleep}, nil)
+	w := bulk.NewWriter(f.client(), bulk.Options{Concurrency: 1, MaxRetries: 3, Sleep: sleeps.sleep}, nil)
 	res := bulkWriteOK(t, w, bulkIndexOps(3))
 	if res.Indexed != 2 || res.Retries != 3 || len(res.Failed) != 1 {
 		t.Fatalf("result = %+v", res)
@@ -688,7 +688,7 @@ func TestBulkCancelDuringBackoffReturnsPromptly(t *testing.T) {
 	f := newBulkFake(t)
 	f.wholeStatus = func(int) int { return http.StatusServiceUnavailable }
 	// The real timer, with backoffs of up to an hour.
-	w := indexer.NewBulkWriter(f.client(), indexer.BulkOptions{BaseBackoff: time.Hour, MaxBackoff: time.Hour}, nil)
+	w := bulk.NewWriter(f.client(), bulk.Options{BaseBackoff: time.Hour, MaxBackoff: time.Hour}, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
@@ -741,7 +741,7 @@ func TestBulkRequestFailuresReturnError(t *testing.T) {
 				es = bulkTestClient(t, closedURL)
 			}
 			var sleeps bulkSleeps
-			w := indexer.NewBulkWriter(es, indexer.BulkOptions{Concurrency: 1, MaxRetries: 3, Sleep: sleeps.sleep}, nil)
+			w := bulk.NewWriter(es, bulk.Options{Concurrency: 1, MaxRetries: 3, Sleep: sleeps.sleep}, nil)
 			res, err := w.Write(context.Background(), bulkIndexOps(3))
 			if err == nil {
 				t.Fatalf("Write = %+v, nil error", res)
@@ -792,7 +792,7 @@ func TestBulkBadResponseIsRetriedThenError(t *testing.T) {
 				return nil
 			}
 			var sleeps bulkSleeps
-			w := indexer.NewBulkWriter(f.client(), indexer.BulkOptions{Concurrency: 1, Sleep: sleeps.sleep}, nil)
+			w := bulk.NewWriter(f.client(), bulk.Options{Concurrency: 1, Sleep: sleeps.sleep}, nil)
 			res := bulkWriteOK(t, w, bulkIndexOps(2))
 			if res.Indexed != 2 || res.Retries != 1 {
 				t.Errorf("result = %+v, want the request re-sent once and counted once", res)
@@ -800,7 +800,7 @@ func TestBulkBadResponseIsRetriedThenError(t *testing.T) {
 
 			f2 := newBulkFake(t)
 			f2.rawBody = func(int) []byte { return []byte(tt.body) }
-			w = indexer.NewBulkWriter(f2.client(), indexer.BulkOptions{Concurrency: 1, MaxRetries: 2, Sleep: sleeps.sleep}, nil)
+			w = bulk.NewWriter(f2.client(), bulk.Options{Concurrency: 1, MaxRetries: 2, Sleep: sleeps.sleep}, nil)
 			if _, err := w.Write(context.Background(), bulkIndexOps(2)); err == nil {
 				t.Error("a response that never parses: nil error")
 			}
@@ -810,7 +810,7 @@ func TestBulkBadResponseIsRetriedThenError(t *testing.T) {
 
 func TestBulkSendsRefreshAndFilterPath(t *testing.T) {
 	f := newBulkFake(t)
-	w := indexer.NewBulkWriter(f.client(), indexer.BulkOptions{Refresh: "wait_for"}, nil)
+	w := bulk.NewWriter(f.client(), bulk.Options{Refresh: "wait_for"}, nil)
 	bulkWriteOK(t, w, bulkIndexOps(1))
 	f.mu.Lock()
 	q := f.queries[0]
@@ -833,13 +833,13 @@ func TestBulkStatsAccumulate(t *testing.T) {
 		return 0, "", ""
 	}
 	var sleeps bulkSleeps
-	w := indexer.NewBulkWriter(f.client(), indexer.BulkOptions{Concurrency: 1, Sleep: sleeps.sleep}, nil)
-	ops := append(bulkIndexOps(5), indexer.Op{Action: indexer.ActionDelete, Index: "posts", ID: "id-004", Version: 999},
-		indexer.Op{Action: indexer.ActionDelete, Index: "posts", ID: "nope", Version: 1})
+	w := bulk.NewWriter(f.client(), bulk.Options{Concurrency: 1, Sleep: sleeps.sleep}, nil)
+	ops := append(bulkIndexOps(5), bulk.Op{Action: bulk.ActionDelete, Index: "posts", ID: "id-004", Version: 999},
+		bulk.Op{Action: bulk.ActionDelete, Index: "posts", ID: "nope", Version: 1})
 	bulkWriteOK(t, w, ops)
 	bulkWriteOK(t, w, nil)
 	st := w.Stats()
-	want := indexer.Stats{Writes: 2, Requests: 2, Retries: 1, Indexed: 3, Deleted: 1, Conflicts: 1, NotFound: 1, Failed: 1}
+	want := bulk.Stats{Writes: 2, Requests: 2, Retries: 1, Indexed: 3, Deleted: 1, Conflicts: 1, NotFound: 1, Failed: 1}
 	_, sizes := f.snapshot()
 	want.Bytes = int64(sizes[0] + sizes[1])
 	if st != want {

@@ -1,4 +1,4 @@
-package indexer_test
+package bulk_test
 
 import (
 	"encoding/json"
@@ -7,7 +7,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"github.com/soomcare/soomcare/indexer"
+	"github.com/soomcare/soomcare/indexer/bulk"
 )
 
 // withholdPhrasings are the engines' messages that quote a document's value
@@ -90,7 +90,7 @@ func TestWithholdValues(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := indexer.WithholdValues(tt.in); got != tt.want {
+			if got := bulk.WithholdValues(tt.in); got != tt.want {
 				t.Errorf("WithholdValues(%q)\n got %q\nwant %q", tt.in, got, tt.want)
 			}
 		})
@@ -121,7 +121,7 @@ func FuzzWithholdValues(f *testing.F) {
 		value := before + secret + after
 		for _, p := range withholdPhrasings {
 			in := fmt.Sprintf(p.format, value)
-			got := indexer.WithholdValues(in)
+			got := bulk.WithholdValues(in)
 			if strings.Contains(got, secret) {
 				t.Fatalf("secret survived:\n in %q\nout %q", in, got)
 			}
@@ -151,7 +151,7 @@ func TestBulkItemReasonsWithheld(t *testing.T) {
 	}
 	f := newBulkFake(t)
 	f.rawBody = func(int) []byte { return []byte(`{"took":1,"errors":true,"items":[` + string(item) + `]}`) }
-	w := indexer.NewBulkWriter(f.client(), indexer.BulkOptions{Concurrency: 1}, nil)
+	w := bulk.NewWriter(f.client(), bulk.Options{Concurrency: 1}, nil)
 	res := bulkWriteOK(t, w, bulkIndexOps(1))
 	if len(res.Failed) != 1 {
 		t.Fatalf("failed = %+v, want one item", res.Failed)
