@@ -82,11 +82,12 @@ func (a *API) Mount(e *gin.Engine) {
 	me.POST("/schedules", h(a.createSchedule))
 	me.GET("/schedules/:id", h(a.getSchedule))
 	me.PUT("/schedules/:id", h(a.updateSchedule))
-	me.DELETE("/schedules/:id", h(a.deleteSchedule))
+	me.DELETE("/schedules/:id", h(records.Remove(a.db, "UPDATE medication_schedules SET deleted_at = ? WHERE id = ? AND user_id = ? AND deleted_at IS NULL",
+		func() []any { return []any{a.now().UTC()} })))
 	me.GET("/intakes", h(a.listIntakes))
 	me.POST("/intakes", h(a.createIntake))
 	me.GET("/intakes/:id", h(a.getIntake))
-	me.DELETE("/intakes/:id", h(a.deleteIntake))
+	me.DELETE("/intakes/:id", h(records.Remove(a.db, "DELETE FROM medication_intakes WHERE id = ? AND user_id = ?", nil)))
 }
 
 // Medication is one medicine the user takes.
@@ -448,28 +449,6 @@ func (a *API) writeSchedule(ctx context.Context, uid, medicationID uint64, times
 	return a.schedule(ctx, a.db, uid, uint64(id))
 }
 
-func (a *API) deleteSchedule(c *gin.Context) (web.Answer, error) {
-	id, err := web.PathID(c, "id")
-	if err != nil {
-		return web.Answer{}, err
-	}
-	uid := records.UserID(c)
-	err = records.WriteTx(c.Request.Context(), a.db, uid, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(c.Request.Context(), "UPDATE medication_schedules SET deleted_at = ? WHERE id = ? AND user_id = ? AND deleted_at IS NULL", a.now().UTC(), id, uid)
-		if err != nil {
-			return fmt.Errorf("medication: delete schedule: %w", err)
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return records.ErrNotFound
-		}
-		return nil
-	})
-	if err != nil {
-		return web.Answer{}, err
-	}
-	return web.NoContent(), nil
-}
-
 // Intake is one dose taken or skipped.
 type Intake struct {
 	ID           uint64     `json:"id"`
@@ -664,26 +643,4 @@ func MakeRule(zones *records.Zones, times string, bits uint8, tz string, from ti
 		r.ActiveTo = to.Time
 	}
 	return r, nil
-}
-
-func (a *API) deleteIntake(c *gin.Context) (web.Answer, error) {
-	id, err := web.PathID(c, "id")
-	if err != nil {
-		return web.Answer{}, err
-	}
-	uid := records.UserID(c)
-	err = records.WriteTx(c.Request.Context(), a.db, uid, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(c.Request.Context(), "DELETE FROM medication_intakes WHERE id = ? AND user_id = ?", id, uid)
-		if err != nil {
-			return fmt.Errorf("medication: delete intake: %w", err)
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return records.ErrNotFound
-		}
-		return nil
-	})
-	if err != nil {
-		return web.Answer{}, err
-	}
-	return web.NoContent(), nil
 }

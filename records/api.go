@@ -82,7 +82,7 @@ func (a *API) Mount(e *gin.Engine) {
 		me.GET("/"+k.path, h(a.list(k)))
 		me.GET("/"+k.path+"/:id", h(a.get(k)))
 		me.PUT("/"+k.path+"/:id", h(a.replace(k)))
-		me.DELETE("/"+k.path+"/:id", h(a.remove(k)))
+		me.DELETE("/"+k.path+"/:id", h(Remove(a.db, "DELETE FROM "+k.table+" WHERE id = ? AND user_id = ?", nil)))
 	}
 }
 
@@ -270,17 +270,24 @@ func (a *API) fetch(ctx context.Context, k kind, uid, id uint64) (any, error) {
 	return item, nil
 }
 
-func (a *API) remove(k kind) web.Handler {
+// Remove is the handler of DELETE …/:id of one of the caller's rows: stmt
+// deletes (or soft-deletes) it, run in WriteTx with the arguments lead()
+// (nil: none) followed by the id and the caller's id; no row is 404.
+func Remove(db *sql.DB, stmt string, lead func() []any) web.Handler {
 	return func(c *gin.Context) (web.Answer, error) {
 		id, err := web.PathID(c, "id")
 		if err != nil {
 			return web.Answer{}, err
 		}
-		uid := UserID(c)
-		err = WriteTx(c.Request.Context(), a.db, uid, func(tx *sql.Tx) error {
-			res, err := tx.ExecContext(c.Request.Context(), "DELETE FROM "+k.table+" WHERE id = ? AND user_id = ?", id, uid)
+		ctx, uid := c.Request.Context(), UserID(c)
+		var args []any
+		if lead != nil {
+			args = lead()
+		}
+		err = WriteTx(ctx, db, uid, func(tx *sql.Tx) error {
+			res, err := tx.ExecContext(ctx, stmt, append(args, id, uid)...)
 			if err != nil {
-				return fmt.Errorf("records: delete %s: %w", k.table, err)
+				return fmt.Errorf("records: remove: %w", err)
 			}
 			if n, _ := res.RowsAffected(); n == 0 {
 				return ErrNotFound
