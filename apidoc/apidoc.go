@@ -1,5 +1,5 @@
 // Package apidoc holds the OpenAPI 3.0 document of the HTTP API and serves
-// it at GET /openapi.json.
+// it at GET /openapi.json, with a browsable page of it at GET /docs.
 //
 // The document is data, embedded with go:embed: openapi.yaml holds the frame
 // and what every endpoint shares (the error envelope, the 400/429/503/500
@@ -63,13 +63,15 @@ func MustDocument() []byte {
 	return doc
 }
 
-// Mount serves the document at GET /openapi.json; pass it to server.New.
+// Mount serves the document at GET /openapi.json and the browsable page of
+// it at GET /docs (docs.go); pass it to server.New.
 func Mount(e *gin.Engine) {
 	doc := MustDocument()
 	e.GET("/openapi.json", func(c *gin.Context) {
 		c.Header("Cache-Control", "public, max-age=300")
 		c.Data(http.StatusOK, "application/json", doc)
 	})
+	MountDocs(e)
 }
 
 func load(name string) (map[string]any, error) {

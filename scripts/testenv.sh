@@ -58,9 +58,9 @@ runas() { # engines refuse to run as root: prefix for running as the unprivilege
 	fi
 }
 
-need_tools() { # install what this script uses when a fresh machine lacks it
+need_tools() { # install what this script and the integration tests use (chromium: the /docs browser test) when a fresh machine lacks it
 	local missing=() t
-	for t in unzip:unzip curl:curl mvn:maven setsid:util-linux runuser:util-linux; do
+	for t in unzip:unzip curl:curl mvn:maven setsid:util-linux runuser:util-linux chromium:chromium; do
 		command -v "${t%%:*}" >/dev/null 2>&1 || missing+=("${t#*:}")
 	done
 	[ ${#missing[@]} -eq 0 ] && return 0
