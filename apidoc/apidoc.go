@@ -63,15 +63,14 @@ func MustDocument() []byte {
 	return doc
 }
 
-// Mount serves the document at GET /openapi.json and the browsable page of
-// it at GET /docs (docs.go); pass it to server.New.
+// Mount serves the document at GET /openapi.json; pass it to server.New
+// (with MountDocs for the browsable page, docs.go).
 func Mount(e *gin.Engine) {
 	doc := MustDocument()
 	e.GET("/openapi.json", func(c *gin.Context) {
 		c.Header("Cache-Control", "public, max-age=300")
 		c.Data(http.StatusOK, "application/json", doc)
 	})
-	MountDocs(e)
 }
 
 func load(name string) (map[string]any, error) {

@@ -42,7 +42,9 @@ var docsAssets = map[string]string{
 	"VERSION":                          "docs/vendor/VERSION",
 }
 
-// MountDocs serves GET /docs and its assets; Mount calls it.
+// MountDocs serves GET /docs and its assets; pass it to server.New beside
+// Mount (the page reads /openapi.json). The page is for people, not part of
+// the API, so it is not in the OpenAPI document.
 func MountDocs(e *gin.Engine) {
 	page := mustRead("docs/index.html")
 	e.GET("/docs", func(c *gin.Context) {

@@ -19,7 +19,7 @@ import (
 // document and the docs page mounted, as `soomcare serve` mounts them.
 func docsServer(t testing.TB) http.Handler {
 	t.Helper()
-	return server.New(config.HTTP{MaxBodyBytes: 1 << 20}, slog.New(slog.DiscardHandler), nil, Mount).Handler()
+	return server.New(config.HTTP{MaxBodyBytes: 1 << 20}, slog.New(slog.DiscardHandler), nil, Mount, MountDocs).Handler()
 }
 
 func serve(h http.Handler, target string, header ...string) *httptest.ResponseRecorder {
