@@ -58,7 +58,7 @@ SIGINT/SIGTERM drain in-flight requests for up to http.shutdown_timeout.`,
 			srv := server.New(c.HTTP, log, []server.Check{
 				{Name: "mysql", Ping: func(ctx context.Context) error { return mysql.Ping(ctx, db) }},
 				{Name: es.Kind, Ping: es.Ping},
-			}, append(mounts, search.Mount, apidoc.Mount)...)
+			}, append(mounts, search.Mount, apidoc.Mount, apidoc.MountDocs)...)
 			ln, err := net.Listen("tcp", c.HTTP.Addr)
 			if err != nil {
 				return fmt.Errorf("listen on http.addr %s: %w", c.HTTP.Addr, err)
