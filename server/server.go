@@ -30,6 +30,7 @@ type Server struct {
 	logger *slog.Logger
 	checks []Check
 	engine *gin.Engine
+	allow  *allowIndex // the methods of each path, for 405 answers
 }
 
 // New builds the router. mounts add route groups (search, records, …).
@@ -41,13 +42,14 @@ func New(cfg config.HTTP, logger *slog.Logger, checks []Check, mounts ...func(*g
 	e.Use(web.Recovery(logger), web.AccessLog(logger), web.SecurityHeaders(), web.CORS(cfg.CORS.AllowedOrigins),
 		web.LimitBody(cfg.MaxBodyBytes))
 	e.NoRoute(web.NotFound)
-	e.NoMethod(web.MethodNotAllowed)
 	s := &Server{cfg: cfg, logger: logger, checks: checks, engine: e}
+	e.NoMethod(s.methodNotAllowed)
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
 	for _, m := range mounts {
 		m(e)
 	}
+	s.allow = newAllowIndex(e.Routes())
 	return s
 }
 
