@@ -23,6 +23,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"strconv"
 	"strings"
 	"time"
 
@@ -135,7 +136,7 @@ func (in *medicationInput) check() error {
 	if web.Required(&v.Fields, "dose", in.Dose) {
 		if *in.Dose <= 0 || *in.Dose > 10000 || math.IsNaN(*in.Dose) {
 			v.Add("dose", web.FieldOutOfRange, "dose 값은 0보다 크고 10000 이하여야 합니다.")
-		} else if math.Round(*in.Dose*100) != *in.Dose*100 {
+		} else if !twoDecimals(*in.Dose) {
 			v.Add("dose", web.FieldInvalid, "dose 는 소수점 둘째 자리까지입니다.")
 		}
 	}
@@ -344,7 +345,11 @@ func (a *API) checkSchedule(in *scheduleInput, zone string) (times string, bits 
 	tz = zone
 	if in.TimeZone != nil {
 		tz = *in.TimeZone
-		v.Zone("time_zone", tz, a.zones)
+		if tz == "" {
+			v.Add("time_zone", web.FieldInvalid, "time_zone 값은 Asia/Seoul 같은 IANA 시간대여야 합니다.")
+		} else {
+			v.Zone("time_zone", tz, a.zones)
+		}
 	}
 	if err := v.Err(); err != nil {
 		return "", 0, "", err
@@ -643,4 +648,12 @@ func MakeRule(zones *records.Zones, times string, bits uint8, tz string, from ti
 		r.ActiveTo = to.Time
 	}
 	return r, nil
+}
+
+// twoDecimals reports whether d has at most two decimal places as written
+// (1.12 does, although 1.12*100 is not exactly 112 in binary floating point).
+func twoDecimals(d float64) bool {
+	s := strconv.FormatFloat(d, 'f', -1, 64)
+	i := strings.IndexByte(s, '.')
+	return i < 0 || len(s)-i-1 <= 2
 }

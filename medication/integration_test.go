@@ -25,6 +25,9 @@ func TestMedicationsSchedulesIntakes(t *testing.T) {
 	r = env.Do(t, a, "POST", "/v1/me/medications", map[string]any{"name": "벤토린", "role": "reliever", "form": "inhaler", "dose": 100, "dose_unit": "mcg"})
 	caretest.Expect(t, r, 201, "")
 	caretest.Expect(t, env.Do(t, a, "PUT", "/v1/me/medications/"+med, map[string]any{"name": "심비코트", "role": "controller", "form": "inhaler", "dose": 160.5, "dose_unit": "mcg"}), 200, "")
+	// Two decimals as written, although 1.12*100 is not 112 in binary floating point.
+	caretest.Expect(t, env.Do(t, a, "PUT", "/v1/me/medications/"+med, map[string]any{"name": "심비코트", "role": "controller", "form": "inhaler", "dose": 1.12, "dose_unit": "mg"}), 200, "")
+	caretest.Expect(t, env.Do(t, a, "PUT", "/v1/me/medications/"+med, map[string]any{"name": "심비코트", "role": "controller", "form": "inhaler", "dose": 1.125, "dose_unit": "mg"}), 400, "validation_failed")
 	if r := env.Do(t, a, "GET", "/v1/me/medications", nil); len(r.Map(t)["items"].([]any)) != 2 {
 		t.Fatalf("list = %s", r.Body)
 	}
@@ -34,6 +37,9 @@ func TestMedicationsSchedulesIntakes(t *testing.T) {
 	caretest.Expect(t, env.Do(t, a, "POST", "/v1/me/medications", map[string]any{"name": "x", "role": "other", "form": "inhaler", "dose": -1, "dose_unit": "mg"}), 400, "out_of_range")
 	caretest.Expect(t, env.Do(t, a, "POST", "/v1/me/schedules", map[string]any{"medication_id": 1, "times": []string{"25:00"}}), 400, "validation_failed")
 	caretest.Expect(t, env.Do(t, a, "POST", "/v1/me/schedules", map[string]any{"medication_id": 1, "times": []string{"08:00"}, "time_zone": "Seoul"}), 400, "validation_failed")
+	caretest.Expect(t, env.Do(t, a, "POST", "/v1/me/schedules", map[string]any{"medication_id": 1, "times": []string{"08:00"}, "time_zone": ""}), 400, "validation_failed")
+	caretest.Expect(t, env.Do(t, a, "POST", "/v1/me/schedules", map[string]any{"medication_id": 1, "times": []string{"+1:30"}}), 400, "validation_failed")
+	caretest.Expect(t, env.Do(t, a, "POST", "/v1/me/schedules", map[string]any{"medication_id": 1, "times": []string{"08:00"}, "weekdays": []string{"MON"}}), 400, "validation_failed")
 
 	// Schedule 08:00 and 20:00 (default zone Asia/Seoul), every day.
 	medID, _ := strconv.Atoi(med)

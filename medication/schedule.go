@@ -30,9 +30,9 @@ type Clock struct{ Hour, Minute int }
 
 func (c Clock) String() string { return fmt.Sprintf("%02d:%02d", c.Hour, c.Minute) }
 
-// ParseClock parses HH:MM (00:00–23:59).
+// ParseClock parses HH:MM (00:00–23:59), two digits each: no signs, no spaces.
 func ParseClock(s string) (Clock, error) {
-	if len(s) != 5 || s[2] != ':' {
+	if len(s) != 5 || s[2] != ':' || !digits(s[:2]) || !digits(s[3:]) {
 		return Clock{}, fmt.Errorf("medication: %q is not HH:MM", s)
 	}
 	h, err1 := strconv.Atoi(s[:2])
@@ -41,6 +41,15 @@ func ParseClock(s string) (Clock, error) {
 		return Clock{}, fmt.Errorf("medication: %q is not a time of day HH:MM", s)
 	}
 	return Clock{h, m}, nil
+}
+
+func digits(s string) bool {
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // ParseTimes parses the stored form "08:00,20:00".
@@ -71,11 +80,12 @@ func SortClocks(cs []Clock) []Clock {
 	return slices.Compact(cs)
 }
 
-// WeekdayBits parses weekday names ("mon", …) into a bit set.
+// WeekdayBits parses weekday names ("mon", …, lower case as the API
+// documents them) into a bit set.
 func WeekdayBits(names []string) (uint8, error) {
 	var bits uint8
 	for _, n := range names {
-		i := slices.Index(weekdayNames[:], strings.ToLower(n))
+		i := slices.Index(weekdayNames[:], n)
 		if i < 0 {
 			return 0, fmt.Errorf("medication: %q is not a weekday (sun..sat)", n)
 		}

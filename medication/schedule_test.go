@@ -104,18 +104,37 @@ func TestParse(t *testing.T) {
 	if _, err := ParseClock("24:00"); err == nil {
 		t.Error("24:00 accepted")
 	}
-	if _, err := ParseClock("8:00"); err == nil {
-		t.Error("8:00 accepted")
+	for _, bad := range []string{"8:00", "+1:30", "-0:00", "08:+5", " 8:00", "0x:10"} {
+		if _, err := ParseClock(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
 	}
 	cs, err := ParseTimes("20:00,08:00,08:00")
 	if err != nil || FormatTimes(SortClocks(cs)) != "08:00,20:00" {
 		t.Errorf("ParseTimes = %v %v", cs, err)
 	}
-	bits, err := WeekdayBits([]string{"mon", "SUN"})
+	bits, err := WeekdayBits([]string{"mon", "sun"})
 	if err != nil || bits != 0b11 || len(WeekdayNames(bits)) != 2 {
 		t.Errorf("WeekdayBits = %b %v", bits, err)
 	}
-	if _, err := WeekdayBits([]string{"mo"}); err == nil {
-		t.Error("mo accepted")
+	for _, bad := range []string{"mo", "MON", "Sun"} {
+		if _, err := WeekdayBits([]string{bad}); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
+
+func TestTwoDecimals(t *testing.T) {
+	cases := []struct {
+		dose float64
+		ok   bool
+	}{
+		{1, true}, {1.5, true}, {1.12, true}, {2.26, true}, {1292.12, true}, {160.05, true}, {0.01, true},
+		{1.125, false}, {0.001, false}, {3.14159, false},
+	}
+	for _, tc := range cases {
+		if got := twoDecimals(tc.dose); got != tc.ok {
+			t.Errorf("twoDecimals(%v) = %v, want %v", tc.dose, got, tc.ok)
+		}
 	}
 }
