@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -50,71 +51,17 @@ back to the previous physical index instead.`,
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			c, err := e.config()
-			if err != nil {
-				return err
-			}
 			if keep < 1 {
 				return usageError{fmt.Errorf("--keep must be at least 1 (got %d)", keep)}
 			}
 			if batch < 1 || batch > 10000 {
 				return usageError{fmt.Errorf("--batch-size must be between 1 and 10000 (got %d)", batch)}
 			}
-			log := e.logger(c)
 			names := []string{args[0]}
 			if args[0] == "all" {
 				names = mappings.Names()
 			}
-			es, err := openEngine(ctx, c)
-			if err != nil {
-				return err
-			}
-			life := indexer.NewLifecycle(es.ES, c.Search.IndexPrefix)
-			if rollback {
-				for _, name := range names {
-					prev, err := life.Rollback(ctx, name)
-					if err != nil {
-						return fmt.Errorf("rollback %s: %w", name, err)
-					}
-					fmt.Fprintf(e.stdout, "%s: alias %s now on %s\n", name, life.Alias(name), prev)
-				}
-				return nil
-			}
-			if err := indexer.CheckProfile(ctx, es, c.Search.AnalysisProfile); err != nil {
-				return err
-			}
-			db, err := openMySQL(ctx, c)
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			writer := bulk.NewWriter(es.ES, bulk.Options{}, log)
-			r := indexer.NewReindexer(db, es.ES, life, writer, log)
-			for _, name := range names {
-				bar := newBar(e.stderr, noProgress, name)
-				rep, err := r.Run(ctx, name, indexer.ReindexOptions{
-					Profile:   c.Search.AnalysisProfile,
-					BatchSize: batch,
-					Keep:      keep,
-					Progress:  bar.update,
-				})
-				bar.finish()
-				if err != nil {
-					return fmt.Errorf("reindex %s: %w", name, err)
-				}
-				fmt.Fprintf(e.stdout, "%s: %d rows read, %d documents in %s (alias %s), %d caught up, %d reconciled, %s (%.0f rows/s)",
-					name, rep.Rows, rep.Indexed, rep.Physical, life.Alias(name), rep.CaughtUp, rep.Reconciled,
-					rep.Took.Round(time.Millisecond), float64(rep.Rows)/max(rep.Took.Seconds(), 1e-9))
-				if rep.Previous != "" {
-					fmt.Fprintf(e.stdout, "; previous %s", rep.Previous)
-				}
-				if len(rep.Pruned) > 0 {
-					fmt.Fprintf(e.stdout, "; deleted %s", strings.Join(rep.Pruned, ", "))
-				}
-				fmt.Fprintln(e.stdout)
-			}
-			return nil
+			return e.reindex(cmd.Context(), names, indexer.ReindexOptions{BatchSize: batch, Keep: keep}, rollback, noProgress)
 		},
 	}
 	cmd.Flags().IntVar(&keep, "keep", 2, "physical indices to keep per alias (the live one included), for --rollback")
@@ -122,6 +69,65 @@ back to the previous physical index instead.`,
 	cmd.Flags().BoolVar(&rollback, "rollback", false, "move the alias back to the previous physical index and exit")
 	cmd.Flags().BoolVar(&noProgress, "no-progress", false, "no progress bar (for logs)")
 	return cmd
+}
+
+// reindex rebuilds the named indices (or moves their aliases back).
+func (e *env) reindex(ctx context.Context, names []string, opts indexer.ReindexOptions, rollback, noProgress bool) error {
+	c, err := e.config()
+	if err != nil {
+		return err
+	}
+	log := e.logger(c)
+	es, err := openEngine(ctx, c)
+	if err != nil {
+		return err
+	}
+	life := indexer.NewLifecycle(es.ES, c.Search.IndexPrefix)
+	if rollback {
+		for _, name := range names {
+			prev, err := life.Rollback(ctx, name)
+			if err != nil {
+				return fmt.Errorf("rollback %s: %w", name, err)
+			}
+			fmt.Fprintf(e.stdout, "%s: alias %s now on %s\n", name, life.Alias(name), prev)
+		}
+		return nil
+	}
+	if err := indexer.CheckProfile(ctx, es, c.Search.AnalysisProfile); err != nil {
+		return err
+	}
+	db, err := openMySQL(ctx, c)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	r := indexer.NewReindexer(db, es.ES, life, bulk.NewWriter(es.ES, bulk.Options{}, log), log)
+	opts.Profile = c.Search.AnalysisProfile
+	for _, name := range names {
+		bar := newBar(e.stderr, noProgress, name)
+		opts.Progress = bar.update
+		rep, err := r.Run(ctx, name, opts)
+		bar.finish()
+		if err != nil {
+			return fmt.Errorf("reindex %s: %w", name, err)
+		}
+		printReindexReport(e.stdout, life.Alias(name), rep)
+	}
+	return nil
+}
+
+// printReindexReport writes one line about a finished run.
+func printReindexReport(w io.Writer, alias string, rep indexer.Report) {
+	fmt.Fprintf(w, "%s: %d rows read, %d documents in %s (alias %s), %d caught up, %d reconciled, %s (%.0f rows/s)",
+		rep.Index, rep.Rows, rep.Indexed, rep.Physical, alias, rep.CaughtUp, rep.Reconciled,
+		rep.Took.Round(time.Millisecond), float64(rep.Rows)/max(rep.Took.Seconds(), 1e-9))
+	if rep.Previous != "" {
+		fmt.Fprintf(w, "; previous %s", rep.Previous)
+	}
+	if len(rep.Pruned) > 0 {
+		fmt.Fprintf(w, "; deleted %s", strings.Join(rep.Pruned, ", "))
+	}
+	fmt.Fprintln(w)
 }
 
 // progress draws one bar per phase with rate and ETA.
