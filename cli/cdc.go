@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -136,13 +137,12 @@ last 'cdc reset', and work done after the last checkpoint of a crashed worker is
 it is replayed.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
-			_, db, err := e.configAndDB(ctx)
+			store, closeDB, err := e.cdcStore(cmd.Context())
 			if err != nil {
 				return err
 			}
-			defer db.Close()
-			st, err := cdc.NewStore(db, "default").Status(ctx, time.Now())
+			defer closeDB()
+			st, err := store.Status(cmd.Context(), time.Now())
 			if err != nil {
 				return err
 			}
@@ -162,19 +162,28 @@ physical indices (swapping the aliases when each is complete) and streams from t
 before the snapshot. Use it after exit code 4 (binlog purged) or to rebuild from scratch.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
-			_, db, err := e.configAndDB(ctx)
+			store, closeDB, err := e.cdcStore(cmd.Context())
 			if err != nil {
 				return err
 			}
-			defer db.Close()
-			if err := cdc.NewStore(db, "default").Reset(ctx); err != nil {
+			defer closeDB()
+			if err := store.Reset(cmd.Context()); err != nil {
 				return err
 			}
 			fmt.Fprintln(e.stdout, "checkpoint deleted: the next 'soomcare cdc' starts with a snapshot")
 			return nil
 		},
 	}
+}
+
+// cdcStore opens MySQL and returns the checkpoint store of the pipeline
+// the worker runs ("default"); closeDB closes the pool.
+func (e *env) cdcStore(ctx context.Context) (store *cdc.Store, closeDB func() error, err error) {
+	_, db, err := e.configAndDB(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	return cdc.NewStore(db, "default"), db.Close, nil
 }
 
 // printCDCStatus writes st for humans; the JSON of GET /status has the same fields.
