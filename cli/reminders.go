@@ -9,6 +9,7 @@ import (
 	"net/http"
 
 	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 
 	"github.com/soomcare/soomcare/config"
@@ -16,6 +17,7 @@ import (
 	"github.com/soomcare/soomcare/records"
 	"github.com/soomcare/soomcare/reminder"
 	"github.com/soomcare/soomcare/report"
+	"github.com/soomcare/soomcare/telemetry"
 )
 
 // newRemindersCmd is `soomcare reminders`: the medication reminder
@@ -30,7 +32,8 @@ func newRemindersCmd(e *env) *cobra.Command {
 reminders.grace (each schedule's times of day in its own time zone, daylight-saving safe) and sends
 each one once through FCM HTTP v1 (push.*) to the user's devices. Any number of dispatchers may run,
 here and inside serve (reminders.in_serve): the reminder_deliveries table makes each (schedule,
-due time) go out once. Failed sends are retried reminders.max_attempts times with backoff.`,
+due time) go out once. Failed sends are retried reminders.max_attempts times with backoff.
+Metrics (not with --once): http://<reminders.metrics_addr>/metrics (Prometheus; empty = off), /healthz.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
@@ -51,13 +54,22 @@ due time) go out once. Failed sends are retried reminders.max_attempts times wit
 				return err
 			}
 			defer db.Close()
-			d := newDispatcher(c, db, sender, log)
+			reg := telemetry.NewRegistry()
+			d := newDispatcher(c, db, sender, log, reg)
 			if once {
 				st, err := d.Tick(ctx)
 				fmt.Fprintf(e.stdout, "planned %d, sent %d, retry %d, failed %d, no device %d\n", st.Planned, st.Sent, st.Retry, st.Failed, st.NoDevice)
 				return err
 			}
 			log.Info("starting", "command", "reminders", "version", Version, "interval", c.Reminders.Interval)
+			if err := telemetry.RegisterDB(reg, db, "soomcare"); err != nil {
+				return err
+			}
+			stopMetrics, err := telemetry.Start(ctx, "reminders.metrics_addr", c.Reminders.MetricsAddr, reg, log)
+			if err != nil {
+				return err
+			}
+			defer stopMetrics()
 			return d.Run(ctx)
 		},
 	}
@@ -112,17 +124,28 @@ func pushSender(c *config.Config) (reminder.Sender, error) {
 	return reminder.NewFCM(c.Push.Endpoint, c.Push.ProjectID, tokens, client), nil
 }
 
-func newDispatcher(c *config.Config, db *sql.DB, sender reminder.Sender, log *slog.Logger) *reminder.Dispatcher {
+// newDispatcher builds the dispatcher; its series (soomcare_reminder_*) go to reg.
+func newDispatcher(c *config.Config, db *sql.DB, sender reminder.Sender, log *slog.Logger, reg prometheus.Registerer) *reminder.Dispatcher {
+	m := telemetry.NewReminders(reg)
 	return reminder.NewDispatcher(db, sender, reminder.Options{
 		Interval: c.Reminders.Interval, Grace: c.Reminders.Grace, MaxAttempts: c.Reminders.MaxAttempts,
-		Backoff: c.Reminders.Backoff, Lease: 2 * c.Push.Timeout, Logger: log,
+		Backoff: c.Reminders.Backoff, Lease: 2 * c.Push.Timeout, Logger: log, OnTick: observeReminders(m), OnSent: m.Sent,
 	})
+}
+
+// observeReminders hands each pass's reminder.Stats to the metrics.
+func observeReminders(m *telemetry.Reminders) func(reminder.Stats, error) {
+	return func(st reminder.Stats, err error) {
+		m.Observe(telemetry.ReminderTick{Planned: st.Planned, Sent: st.Sent, Retry: st.Retry, Failed: st.Failed,
+			NoDevice: st.NoDevice, Recorded: st.Recorded, LeaseLost: st.LeaseLost, Err: err})
+	}
 }
 
 // careMounts wires records, medications, devices/notices, calendar and
 // reports for serve; they rely on the auth middleware mounted before them.
-// With reminders.in_serve (and push configured) the dispatcher runs until ctx ends.
-func careMounts(ctx context.Context, c *config.Config, db *sql.DB, log *slog.Logger) ([]func(*gin.Engine), error) {
+// With reminders.in_serve (and push configured) the dispatcher runs until ctx
+// ends, its series on serve's registry reg.
+func careMounts(ctx context.Context, c *config.Config, db *sql.DB, log *slog.Logger, reg prometheus.Registerer) ([]func(*gin.Engine), error) {
 	sender, err := pushSender(c)
 	if err != nil {
 		return nil, err
@@ -131,7 +154,7 @@ func careMounts(ctx context.Context, c *config.Config, db *sql.DB, log *slog.Log
 		if sender == nil {
 			return nil, &config.Error{Key: "reminders.in_serve", Reason: "needs push.project_id and credentials"}
 		}
-		go newDispatcher(c, db, sender, log).Run(ctx)
+		go newDispatcher(c, db, sender, log, reg).Run(ctx)
 	}
 	return []func(*gin.Engine){
 		records.New(db, records.Options{Logger: log}).Mount,

@@ -8,8 +8,10 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 
 	"github.com/soomcare/soomcare/apidoc"
@@ -20,6 +22,7 @@ import (
 	"github.com/soomcare/soomcare/mysql"
 	"github.com/soomcare/soomcare/searchapi"
 	"github.com/soomcare/soomcare/server"
+	"github.com/soomcare/soomcare/telemetry"
 )
 
 func newServeCmd(e *env) *cobra.Command {
@@ -34,7 +37,8 @@ GET /readyz answers 200 when MySQL and the engine are reachable, 503 naming the 
 The search API (GET /v1/search, /v1/{contents,posts,users}/search, /v1/search/suggest,
 /v1/feed/posts) reads the aliases <search.index_prefix>-{contents,posts,users}; its limits are the
 searchapi.* keys. GET /openapi.json serves the OpenAPI document of every endpoint.
-SIGINT/SIGTERM drain in-flight requests for up to http.shutdown_timeout.`,
+SIGINT/SIGTERM drain in-flight requests for up to http.shutdown_timeout.
+Metrics: http://<http.metrics_addr>/metrics (Prometheus; its own listener, empty = off), /healthz.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
@@ -49,16 +53,23 @@ SIGINT/SIGTERM drain in-flight requests for up to http.shutdown_timeout.`,
 			if err != nil {
 				return err
 			}
+			reg := telemetry.NewRegistry() // GET /metrics on http.metrics_addr
 			// Records, medications, reminders, calendar and reports (cli/reminders.go).
-			care, err := careMounts(ctx, c, db, log)
+			care, err := careMounts(ctx, c, db, log, reg)
 			if err != nil {
 				return err
 			}
 			mounts = append(mounts, care...)
-			srv := server.New(c.HTTP, log, []server.Check{
+			checks := []server.Check{
 				{Name: "mysql", Ping: func(ctx context.Context) error { return mysql.Ping(ctx, db) }},
 				{Name: es.Kind, Ping: es.Ping},
-			}, append(mounts, search.Mount, apidoc.Mount, apidoc.MountDocs)...)
+			}
+			stopMetrics, err := serveMetrics(ctx, c, log, reg, db, checks)
+			if err != nil {
+				return err
+			}
+			defer stopMetrics()
+			srv := server.NewWith(c.HTTP, log, checks, server.Options{Metrics: telemetry.NewHTTP(reg)}, append(mounts, search.Mount, apidoc.Mount, apidoc.MountDocs)...)
 			ln, err := net.Listen("tcp", c.HTTP.Addr)
 			if err != nil {
 				return fmt.Errorf("listen on http.addr %s: %w", c.HTTP.Addr, err)
@@ -71,6 +82,20 @@ SIGINT/SIGTERM drain in-flight requests for up to http.shutdown_timeout.`,
 			return nil
 		},
 	}
+}
+
+// serveMetrics adds the MySQL pool and the dependency probes (those of
+// /readyz, at every scrape) to reg and serves it on http.metrics_addr.
+func serveMetrics(ctx context.Context, c *config.Config, log *slog.Logger, reg *prometheus.Registry, db *sql.DB, checks []server.Check) (func(), error) {
+	if err := telemetry.RegisterDB(reg, db, "soomcare"); err != nil {
+		return nil, err
+	}
+	probes := make([]telemetry.Probe, len(checks))
+	for i, ch := range checks {
+		probes[i] = telemetry.Probe{Name: ch.Name, Ping: ch.Ping}
+	}
+	reg.MustRegister(telemetry.NewDependencies(2*time.Second, probes...))
+	return telemetry.Start(ctx, "http.metrics_addr", c.HTTP.MetricsAddr, reg, log)
 }
 
 // appMounts wires auth (middleware first), community and content. Without

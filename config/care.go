@@ -33,6 +33,7 @@ type Reminders struct {
 	MaxAttempts int           `mapstructure:"max_attempts"` // sends of one reminder before it is failed
 	Backoff     time.Duration `mapstructure:"backoff"`      // first retry delay, doubled per attempt
 	InServe     bool          `mapstructure:"in_serve"`     // also run the dispatcher inside `soomcare serve`
+	MetricsAddr string        `mapstructure:"metrics_addr"` // GET /metrics of `soomcare reminders`; "" = off
 }
 
 // Calendar configures GET /v1/me/calendar.

@@ -73,6 +73,9 @@ type HTTP struct {
 	// the client. The search rate limit and the login and sign-up throttles
 	// all count clients this way (HTTP.Proxies).
 	TrustedProxies []string `mapstructure:"trusted_proxies"`
+	// MetricsAddr is where serve answers GET /metrics (Prometheus), on a
+	// listener of its own, never the public port; "" turns it off.
+	MetricsAddr string `mapstructure:"metrics_addr"`
 }
 
 // CORS configures which web pages may call the API from a browser.
@@ -253,6 +256,8 @@ func defaults() map[string]any {
 		"http.max_body_bytes":             1 << 20,
 		"http.cors.allowed_origins":       []string{},
 		"http.trusted_proxies":            []string{},
+		"http.metrics_addr":               "", // off: a fixed default port collides when several serve run on one host (tests, blue/green)
+		"reminders.metrics_addr":          "",
 		"mysql.dsn":                       "soomcare:soomcare@tcp(127.0.0.1:3306)/soomcare",
 		"mysql.max_open_conns":            20,
 		"mysql.max_idle_conns":            10,
@@ -494,6 +499,7 @@ func (c *Config) Validate() error {
 	if c.HTTP.MaxBodyBytes < 1024 {
 		bad("http.max_body_bytes", "must be at least 1024 (got %d)", c.HTTP.MaxBodyBytes)
 	}
+	c.validateMetricsAddrs(bad)
 	for _, o := range c.HTTP.CORS.AllowedOrigins {
 		if !isOrigin(o) {
 			bad("http.cors.allowed_origins", "%q is not an origin such as https://app.soomcare.kr (scheme://host[:port], lower case, no path, no wildcard)", o)
@@ -595,6 +601,25 @@ func (c *Config) Validate() error {
 
 // validateAuthLimits checks the password-hashing, sign-up throttle, SNS key
 // fetch, nonce and account-check keys.
+// validateMetricsAddrs checks http.metrics_addr and reminders.metrics_addr:
+// empty (off) or host:port, and never the public port of http.addr.
+func (c *Config) validateMetricsAddrs(bad func(key, format string, args ...any)) {
+	_, public, _ := net.SplitHostPort(c.HTTP.Addr)
+	for _, kv := range [][2]string{{"http.metrics_addr", c.HTTP.MetricsAddr}, {"reminders.metrics_addr", c.Reminders.MetricsAddr}} {
+		key, addr := kv[0], kv[1]
+		if addr == "" {
+			continue
+		}
+		_, port, err := net.SplitHostPort(addr)
+		switch {
+		case err != nil:
+			bad(key, "must be host:port or empty to turn metrics off (got %q)", addr)
+		case port == public && port != "0":
+			bad(key, "must not be the public port of http.addr (%s): metrics get a listener of their own", c.HTTP.Addr)
+		}
+	}
+}
+
 func (c *Config) validateAuthLimits(bad func(key, format string, args ...any), positive func(string, time.Duration)) {
 	if n := c.Auth.HashConcurrency; n < 1 || n > 64 {
 		bad("auth.hash_concurrency", "must be between 1 and 64 concurrent hashes of 64 MiB each (got %d)", n)

@@ -59,6 +59,11 @@ type Options struct {
 	Logger      *slog.Logger
 	Now         func() time.Time
 	ID          string // dispatcher name in claimed_by; random when empty
+	// OnTick and OnSent, when set, see every tick's Stats and error in Run
+	// and, per reminder sent, the time from its due instant to the recorded
+	// send (metrics).
+	OnTick func(Stats, error)
+	OnSent func(dueToSent time.Duration)
 }
 
 // Dispatcher finds due doses and sends their reminders.
@@ -106,6 +111,9 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	defer t.Stop()
 	for {
 		st, err := d.Tick(ctx)
+		if d.opts.OnTick != nil {
+			d.opts.OnTick(st, err)
+		}
 		if err != nil && ctx.Err() == nil {
 			d.opts.Logger.Error("reminder tick failed", "err", err)
 		} else if st.Claimed > 0 {
@@ -359,6 +367,9 @@ func (d *Dispatcher) process(ctx context.Context, c claim, st *Stats) error {
 	}
 	if lost {
 		st.LeaseLost++
+	}
+	if status == "sent" && d.opts.OnSent != nil {
+		d.opts.OnSent(now.Sub(c.dueAt))
 	}
 	st.count(status)
 	return nil

@@ -26,6 +26,9 @@ go vet ./...
 step "unit tests (no services)"
 go test -count=1 ./...
 
+step "alert rules and Alertmanager config (promtool, amtool; no services)"
+bash scripts/ops-check.sh
+
 [ "${SOOMCARE_TEST_SHORT:-}" = 1 ] && exit 0
 
 step "engines up"

@@ -15,6 +15,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/soomcare/soomcare/config"
+	"github.com/soomcare/soomcare/telemetry"
 	"github.com/soomcare/soomcare/web"
 )
 
@@ -35,10 +36,23 @@ type Server struct {
 
 // New builds the router. mounts add route groups (search, records, …).
 func New(cfg config.HTTP, logger *slog.Logger, checks []Check, mounts ...func(*gin.Engine)) *Server {
+	return NewWith(cfg, logger, checks, Options{}, mounts...)
+}
+
+// Options are what only some callers of New want.
+type Options struct {
+	Metrics *telemetry.HTTP // request series of every answer (the first middleware); nil = none
+}
+
+// NewWith is New with options.
+func NewWith(cfg config.HTTP, logger *slog.Logger, checks []Check, opts Options, mounts ...func(*gin.Engine)) *Server {
 	gin.SetMode(gin.ReleaseMode)
 	e := gin.New()
 	e.HandleMethodNotAllowed = true
 	e.ContextWithFallback = true
+	if opts.Metrics != nil {
+		e.Use(opts.Metrics.Middleware())
+	}
 	e.Use(web.Recovery(logger), web.AccessLog(logger), web.SecurityHeaders(), web.CORS(cfg.CORS.AllowedOrigins),
 		web.LimitBody(cfg.MaxBodyBytes))
 	e.NoRoute(web.NotFound)
