@@ -73,5 +73,5 @@ func CheckedMiddleware(v Verifier, accounts *Accounts) gin.HandlerFunc {
 
 func unauthorized(c *gin.Context, desc, msg string) {
 	c.Header("WWW-Authenticate", `Bearer realm="soomcare", error="invalid_token", error_description="`+desc+`"`)
-	c.AbortWithStatusJSON(http.StatusUnauthorized, &web.Error{Code: web.CodeUnauthorized, Message: msg})
+	web.Abort(c, http.StatusUnauthorized, &web.Error{Code: web.CodeUnauthorized, Message: msg})
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/soomcare/soomcare/config"
+	"github.com/soomcare/soomcare/ecslog"
 	"github.com/soomcare/soomcare/engine"
 	"github.com/soomcare/soomcare/mysql"
 )
@@ -44,6 +45,7 @@ type env struct {
 	stdout, stderr io.Writer
 	environ        []string
 	configPath     string
+	service        string // service.name of JSON log lines (serviceName)
 }
 
 // Main runs the program with args (without the program name) and returns the
@@ -113,6 +115,7 @@ Exit codes: 0 ok, 1 failure, 2 bad usage or configuration; soomcare cdc adds 4 a
 	var cpuProfile string
 	root.PersistentFlags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the command to this file (go tool pprof)")
 	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
+		e.service = serviceName(cmd)
 		if cpuProfile == "" {
 			return nil
 		}
@@ -161,14 +164,24 @@ func (e *env) config() (*config.Config, error) {
 	return config.Load(path, e.environ)
 }
 
+// logger writes log.format lines at log.level to stderr (ecslog: ECS JSON
+// or text, with the attributes of each line's context).
 func (e *env) logger(c *config.Config) *slog.Logger {
 	var level slog.Level
 	_ = level.UnmarshalText([]byte(c.Log.Level))
-	opts := &slog.HandlerOptions{Level: level}
-	if c.Log.Format == "json" {
-		return slog.New(slog.NewJSONHandler(e.stderr, opts))
+	return ecslog.New(e.stderr, ecslog.Options{Format: c.Log.Format, Level: level, Service: e.service})
+}
+
+// serviceName is service.name for a command: soomcare-api for serve (the
+// Prometheus job's name), soomcare-<command> for the others.
+func serviceName(cmd *cobra.Command) string {
+	for cmd.HasParent() && cmd.Parent().HasParent() {
+		cmd = cmd.Parent()
 	}
-	return slog.New(slog.NewTextHandler(e.stderr, opts))
+	if cmd.Name() == "serve" {
+		return "soomcare-api"
+	}
+	return "soomcare-" + cmd.Name()
 }
 
 // start is how long-running commands begin: configuration, logger, a log line

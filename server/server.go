@@ -50,10 +50,11 @@ func NewWith(cfg config.HTTP, logger *slog.Logger, checks []Check, opts Options,
 	e := gin.New()
 	e.HandleMethodNotAllowed = true
 	e.ContextWithFallback = true
+	e.Use(web.RequestID()) // first: every later log line and error envelope has the request's id
 	if opts.Metrics != nil {
 		e.Use(opts.Metrics.Middleware())
 	}
-	e.Use(web.Recovery(logger), web.AccessLog(logger), web.SecurityHeaders(), web.CORS(cfg.CORS.AllowedOrigins),
+	e.Use(web.AccessLog(logger, cfg.Proxies()), web.Recovery(logger), web.SecurityHeaders(), web.CORS(cfg.CORS.AllowedOrigins),
 		web.LimitBody(cfg.MaxBodyBytes))
 	e.NoRoute(web.NotFound)
 	s := &Server{cfg: cfg, logger: logger, checks: checks, engine: e}

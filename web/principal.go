@@ -42,7 +42,7 @@ func RequireAuth() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		if _, ok := PrincipalFrom(c); !ok {
 			c.Header("WWW-Authenticate", `Bearer realm="soomcare"`)
-			c.AbortWithStatusJSON(http.StatusUnauthorized, &Error{Code: CodeUnauthorized, Message: "로그인이 필요합니다."})
+			Abort(c, http.StatusUnauthorized, &Error{Code: CodeUnauthorized, Message: "로그인이 필요합니다."})
 			return
 		}
 		c.Next()
@@ -56,11 +56,11 @@ func RequireRole(roles ...string) gin.HandlerFunc {
 		p, ok := PrincipalFrom(c)
 		if !ok {
 			c.Header("WWW-Authenticate", `Bearer realm="soomcare"`)
-			c.AbortWithStatusJSON(http.StatusUnauthorized, &Error{Code: CodeUnauthorized, Message: "로그인이 필요합니다."})
+			Abort(c, http.StatusUnauthorized, &Error{Code: CodeUnauthorized, Message: "로그인이 필요합니다."})
 			return
 		}
 		if !slices.Contains(roles, p.Role) {
-			c.AbortWithStatusJSON(http.StatusForbidden, &Error{Code: CodeForbidden, Message: "권한이 없습니다."})
+			Abort(c, http.StatusForbidden, &Error{Code: CodeForbidden, Message: "권한이 없습니다."})
 			return
 		}
 		c.Next()

@@ -104,8 +104,11 @@ type Error struct {
 	Code    string       `json:"code"`
 	Message string       `json:"message"`
 	Fields  []FieldError `json:"fields,omitempty"`
-	Status  int          `json:"-"` // overrides the code's status when non-zero
-	Err     error        `json:"-"` // internal cause, logged, never sent
+	// RequestID is the request's id (X-Request-ID), set by Abort when the
+	// envelope is written, so a client's report names the log lines.
+	RequestID string `json:"request_id,omitempty"`
+	Status    int    `json:"-"` // overrides the code's status when non-zero
+	Err       error  `json:"-"` // internal cause, logged, never sent
 
 	RetryAfter time.Duration `json:"-"` // sent as a Retry-After header when non-zero (429, 503)
 }
@@ -183,14 +186,14 @@ func Fail(c *gin.Context, logger *slog.Logger, err error) {
 	default:
 		logger.ErrorContext(c.Request.Context(), "request failed", "path", c.FullPath(), "code", e.Code, "err", err)
 	}
-	c.AbortWithStatusJSON(status, e)
+	Abort(c, status, e)
 }
 
 // Recovery turns a panic into a 500 envelope; the stack goes to the log only.
 func Recovery(logger *slog.Logger) gin.HandlerFunc {
 	return gin.CustomRecoveryWithWriter(nil, func(c *gin.Context, rec any) {
 		logger.ErrorContext(c.Request.Context(), "panic", "path", c.Request.URL.Path, "panic", rec)
-		c.AbortWithStatusJSON(http.StatusInternalServerError, &Error{Code: CodeInternal, Message: "일시적인 오류가 발생했습니다."})
+		Abort(c, http.StatusInternalServerError, &Error{Code: CodeInternal, Message: "일시적인 오류가 발생했습니다."})
 	})
 }
 
@@ -199,7 +202,7 @@ func Recovery(logger *slog.Logger) gin.HandlerFunc {
 func LimitBody(max int64) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		if c.Request.ContentLength > max {
-			c.AbortWithStatusJSON(http.StatusRequestEntityTooLarge, &Error{Code: CodeBodyTooLarge, Message: "요청 본문은 " + strconv.FormatInt(max, 10) + "바이트를 넘을 수 없습니다."})
+			Abort(c, http.StatusRequestEntityTooLarge, &Error{Code: CodeBodyTooLarge, Message: "요청 본문은 " + strconv.FormatInt(max, 10) + "바이트를 넘을 수 없습니다."})
 			return
 		}
 		if c.Request.Body != nil {
@@ -211,19 +214,9 @@ func LimitBody(max int64) gin.HandlerFunc {
 
 // NotFound and MethodNotAllowed answer unknown routes with the envelope.
 func NotFound(c *gin.Context) {
-	c.AbortWithStatusJSON(http.StatusNotFound, &Error{Code: CodeNotFound, Message: "요청한 경로를 찾을 수 없습니다."})
+	Abort(c, http.StatusNotFound, &Error{Code: CodeNotFound, Message: "요청한 경로를 찾을 수 없습니다."})
 }
 
 func MethodNotAllowed(c *gin.Context) {
-	c.AbortWithStatusJSON(http.StatusMethodNotAllowed, &Error{Code: CodeMethodNotAllowed, Message: "허용되지 않는 메서드입니다."})
-}
-
-// AccessLog logs one line per request.
-func AccessLog(logger *slog.Logger) gin.HandlerFunc {
-	return func(c *gin.Context) {
-		c.Next()
-		logger.LogAttrs(c.Request.Context(), slog.LevelDebug, "http",
-			slog.String("method", c.Request.Method), slog.String("path", c.Request.URL.Path),
-			slog.Int("status", c.Writer.Status()))
-	}
+	Abort(c, http.StatusMethodNotAllowed, &Error{Code: CodeMethodNotAllowed, Message: "허용되지 않는 메서드입니다."})
 }
