@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/soomcare/soomcare/config"
 	"github.com/soomcare/soomcare/indexer"
 	"github.com/soomcare/soomcare/indexer/bulk"
@@ -17,6 +19,7 @@ import (
 	"github.com/soomcare/soomcare/searchapi"
 	"github.com/soomcare/soomcare/seed"
 	"github.com/soomcare/soomcare/server"
+	"github.com/soomcare/soomcare/telemetry"
 )
 
 // LoadFunc runs a load spec in another process and returns its summary.
@@ -24,10 +27,11 @@ type LoadFunc func(ctx context.Context, spec LoadSpec) (LoadResult, error)
 
 // SearchReport is the outcome of Search.
 type SearchReport struct {
-	Docs   int
-	Rate   float64
-	API    LoadResult
-	Direct LoadResult
+	Docs       int
+	Rate       float64
+	API        LoadResult
+	Direct     LoadResult
+	APIMetrics LoadResult // the same API with the metrics middleware on (withMetrics); zero otherwise
 }
 
 // benchQueries are what app users type; every one is sent to posts and contents.
@@ -40,7 +44,10 @@ var benchQueries = []string{
 // Search indexes ~docs documents, serves the API on loopback, and offers the
 // same queries at rate to the API and straight to the engine (the requests the
 // API would send: same bodies, same filter_path), from a second process.
-func Search(ctx context.Context, env Env, docs int, rate float64, dur time.Duration, load LoadFunc) (SearchReport, error) {
+// withMetrics adds a second API server with the metrics middleware on
+// (telemetry.HTTP, its registry gathered every 5 s like a scrape), measured
+// in blocks interleaved with the plain one.
+func Search(ctx context.Context, env Env, docs int, rate float64, dur time.Duration, load LoadFunc, withMetrics bool) (SearchReport, error) {
 	rep := SearchReport{Rate: rate}
 	s, err := newScratch(ctx, env.DSN, 16)
 	if err != nil {
@@ -69,22 +76,40 @@ func Search(ctx context.Context, env Env, docs int, rate float64, dur time.Durat
 	}
 
 	api := searchapi.New(env.Engine.ES, searchapi.Options{IndexPrefix: pfx, Timeout: 2 * time.Second, Logger: env.Logger})
-	srv := server.New(config.HTTP{ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second, ShutdownTimeout: 5 * time.Second, MaxBodyBytes: 1 << 20},
-		env.Logger, nil, api.Mount)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	sctx, stop := context.WithCancel(ctx)
+	defer stop()
+	listen := func(opts server.Options) (net.Addr, error) {
+		srv := server.NewWith(config.HTTP{ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second, ShutdownTimeout: 5 * time.Second, MaxBodyBytes: 1 << 20},
+			env.Logger, nil, opts, api.Mount)
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		go srv.Run(sctx, ln)
+		return ln.Addr(), nil
+	}
+	addr, err := listen(server.Options{})
 	if err != nil {
 		return rep, err
 	}
-	sctx, stop := context.WithCancel(ctx)
-	defer stop()
-	go srv.Run(sctx, ln)
+	var metricsAddr net.Addr
+	if withMetrics {
+		reg := telemetry.NewRegistry()
+		if metricsAddr, err = listen(server.Options{Metrics: telemetry.NewHTTP(reg)}); err != nil {
+			return rep, err
+		}
+		go scrapeEvery(sctx, reg, 5*time.Second)
+	}
 
 	engineURL := strings.TrimRight(env.Engine.Addresses[0], "/")
-	var apiReqs, directReqs []Request
+	var apiReqs, metricsReqs, directReqs []Request
 	for _, q := range benchQueries {
 		for _, kind := range []string{mappings.Posts, mappings.Contents} {
 			v := url.Values{"q": {q}}
-			apiReqs = append(apiReqs, Request{Method: "GET", URL: fmt.Sprintf("http://%s/v1/%s/search?%s", ln.Addr(), kind, v.Encode())})
+			apiReqs = append(apiReqs, Request{Method: "GET", URL: fmt.Sprintf("http://%s/v1/%s/search?%s", addr, kind, v.Encode())})
+			if metricsAddr != nil {
+				metricsReqs = append(metricsReqs, Request{Method: "GET", URL: fmt.Sprintf("http://%s/v1/%s/search?%s", metricsAddr, kind, v.Encode())})
+			}
 			p, err := searchapi.ParseSearch(kind, v)
 			if err != nil {
 				return rep, fmt.Errorf("query %q: %w", q, err)
@@ -97,21 +122,44 @@ func Search(ctx context.Context, env Env, docs int, rate float64, dur time.Durat
 	// its own warm-up: whatever drifts during the run (merges after the
 	// bulk load, caches, JIT) weighs on both sides alike.
 	warm := JSONDuration(3 * time.Second)
-	var apiRuns, directRuns []LoadResult
-	for i, viaAPI := range []bool{true, false, false, true} {
-		reqs, runs, what := apiReqs, &apiRuns, "through the API"
-		if !viaAPI {
-			reqs, runs, what = directReqs, &directRuns, "straight to the engine"
-		}
-		fmt.Fprintf(env.Out, "load %d/4: %.0f req/s for %s %s…\n", i+1, rate, dur/2, what)
-		r, err := load(ctx, LoadSpec{Requests: reqs, Rate: rate, Duration: JSONDuration(dur / 2), Warmup: warm})
+	const viaAPI, direct, viaMetrics = 0, 1, 2
+	order := []int{viaAPI, direct, direct, viaAPI}
+	if withMetrics {
+		order = []int{viaAPI, viaMetrics, direct, direct, viaMetrics, viaAPI}
+	}
+	targets := [3]struct {
+		reqs []Request
+		what string
+		runs []LoadResult
+	}{{apiReqs, "through the API", nil}, {directReqs, "straight to the engine", nil}, {metricsReqs, "through the API with metrics on", nil}}
+	for i, k := range order {
+		tg := &targets[k]
+		fmt.Fprintf(env.Out, "load %d/%d: %.0f req/s for %s %s…\n", i+1, len(order), rate, dur/2, tg.what)
+		r, err := load(ctx, LoadSpec{Requests: tg.reqs, Rate: rate, Duration: JSONDuration(dur / 2), Warmup: warm})
 		if err != nil {
 			return rep, err
 		}
-		*runs = append(*runs, r)
+		tg.runs = append(tg.runs, r)
 	}
-	rep.API, rep.Direct = MergeLoads(apiRuns...), MergeLoads(directRuns...)
+	rep.API, rep.Direct = MergeLoads(targets[viaAPI].runs...), MergeLoads(targets[direct].runs...)
+	if withMetrics {
+		rep.APIMetrics = MergeLoads(targets[viaMetrics].runs...)
+	}
 	return rep, nil
+}
+
+// scrapeEvery gathers reg like a Prometheus scrape until ctx ends.
+func scrapeEvery(ctx context.Context, reg *prometheus.Registry, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			_, _ = reg.Gather()
+		}
+	}
 }
 
 // Print writes the report with its targets.
@@ -129,6 +177,14 @@ func (r SearchReport) Print(w io.Writer) {
 	}
 	fmt.Fprintf(w, "  API p50 / direct p50  %.2f   target ≤ 1.15: %s\n", ratio, pass(ratio > 0 && ratio <= 1.15))
 	fmt.Fprintf(w, "  API p99               %.1f ms target ≤ 50 ms: %s\n", r.API.P99, pass(r.API.Sent > 0 && r.API.P99 <= 50))
+	if r.APIMetrics.Sent > 0 {
+		row("API + metrics", r.APIMetrics)
+		over := 0.0
+		if r.API.P50 > 0 {
+			over = r.APIMetrics.P50 / r.API.P50
+		}
+		fmt.Fprintf(w, "  metrics on / off p50  %.3f  target ≤ 1.03: %s\n", over, pass(over > 0 && over <= 1.03))
+	}
 	if r.API.Errors+r.Direct.Errors > 0 {
 		fmt.Fprintf(w, "  errors: %d through the API, %d direct\n", r.API.Errors, r.Direct.Errors)
 	}

@@ -116,9 +116,10 @@ The binlog must be on (it is the product's source). Needs REPLICATION privileges
 
 func newBenchSearchCmd(e *env) *cobra.Command {
 	var (
-		docs int
-		rate float64
-		dur  time.Duration
+		docs        int
+		rate        float64
+		dur         time.Duration
+		withMetrics bool
 	)
 	cmd := &cobra.Command{
 		Use:   "search",
@@ -138,7 +139,7 @@ both over all their blocks. Targets: API p50 ≤ 1.15 × direct, API p99 ≤ 50 
 			if err != nil {
 				return err
 			}
-			rep, err := bench.Search(cmd.Context(), env, docs, rate, dur, loadInSecondProcess)
+			rep, err := bench.Search(cmd.Context(), env, docs, rate, dur, loadInSecondProcess, withMetrics)
 			if err != nil {
 				return fmt.Errorf("bench search: %w", err)
 			}
@@ -149,6 +150,7 @@ both over all their blocks. Targets: API p50 ≤ 1.15 × direct, API p99 ≤ 50 
 	cmd.Flags().IntVar(&docs, "docs", 100_000, "documents to index (posts and contents)")
 	cmd.Flags().Float64Var(&rate, "rate", 200, "requests per second")
 	cmd.Flags().DurationVar(&dur, "duration", 20*time.Second, "measured load per phase (after a 3 s warm-up)")
+	cmd.Flags().BoolVar(&withMetrics, "metrics", false, "also measure the API with the metrics middleware on (blocks off, on, direct, direct, on, off); prints the on/off p50 ratio")
 	return cmd
 }
 
