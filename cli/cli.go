@@ -196,11 +196,11 @@ func (e *env) start(ctx context.Context, command string) (*config.Config, *slog.
 	for _, w := range c.Warnings() {
 		log.Warn(w)
 	}
-	db, err := openMySQL(ctx, c)
+	db, err := openMySQLLogged(ctx, c, log)
 	if err != nil {
 		return nil, nil, nil, nil, err
 	}
-	es, err := openEngine(ctx, c)
+	es, err := openEngineLogged(ctx, c, log)
 	if err != nil {
 		db.Close()
 		return nil, nil, nil, nil, err
@@ -223,10 +223,18 @@ func (e *env) configAndDB(ctx context.Context) (*config.Config, *sql.DB, error) 
 
 // openMySQL opens the pool and waits for the server up to startup.wait_timeout.
 func openMySQL(ctx context.Context, c *config.Config) (*sql.DB, error) {
+	return openMySQLLogged(ctx, c, nil)
+}
+
+// openMySQLLogged is openMySQL whose statements slower than
+// mysql.slow_query_threshold log at warn on log (nil: none).
+func openMySQLLogged(ctx context.Context, c *config.Config, log *slog.Logger) (*sql.DB, error) {
 	db, err := mysql.Open(ctx, c.MySQL.DSN, mysql.Options{
 		MaxOpenConns:    c.MySQL.MaxOpenConns,
 		MaxIdleConns:    c.MySQL.MaxIdleConns,
 		ConnMaxLifetime: c.MySQL.ConnMaxLifetime,
+		SlowThreshold:   c.MySQL.SlowQueryThreshold,
+		Logger:          log,
 	})
 	if err != nil {
 		return nil, usageError{fmt.Errorf("mysql.dsn: %w", err)}
@@ -247,7 +255,13 @@ func openMySQL(ctx context.Context, c *config.Config) (*sql.DB, error) {
 
 // openEngine builds the search client and waits for the engine.
 func openEngine(ctx context.Context, c *config.Config) (*engine.Client, error) {
-	es, err := engine.New(c.Search)
+	return openEngineLogged(ctx, c, nil)
+}
+
+// openEngineLogged is openEngine whose calls slower than
+// search.slow_call_threshold log at warn on log (nil: none).
+func openEngineLogged(ctx context.Context, c *config.Config, log *slog.Logger) (*engine.Client, error) {
+	es, err := engine.NewWith(c.Search, engine.Options{Logger: log})
 	if err != nil {
 		return nil, err
 	}

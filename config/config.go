@@ -93,6 +93,9 @@ type MySQL struct {
 	MaxIdleConns    int           `mapstructure:"max_idle_conns"`
 	ConnMaxLifetime time.Duration `mapstructure:"conn_max_lifetime"`
 	ConnectTimeout  time.Duration `mapstructure:"connect_timeout"`
+	// SlowQueryThreshold: statements taking at least this long log at warn
+	// with their family (mysql.Family), never their values; 0 turns it off.
+	SlowQueryThreshold time.Duration `mapstructure:"slow_query_threshold"`
 }
 
 // Search configures the search engine.
@@ -108,6 +111,10 @@ type Search struct {
 	Compression     bool          `mapstructure:"compression"`      // gzip engine answers (worth it only over slow links)
 	AnalysisProfile string        `mapstructure:"analysis_profile"` // nori | basic
 	IndexPrefix     string        `mapstructure:"index_prefix"`
+	// SlowCallThreshold: engine calls taking at least this long log at warn
+	// with their family (method and API, no index or document names, no
+	// body); 0 turns it off.
+	SlowCallThreshold time.Duration `mapstructure:"slow_call_threshold"`
 }
 
 // TLS configures the connection to the search engine.
@@ -263,6 +270,7 @@ func defaults() map[string]any {
 		"mysql.max_idle_conns":            10,
 		"mysql.conn_max_lifetime":         "5m",
 		"mysql.connect_timeout":           "5s",
+		"mysql.slow_query_threshold":      "200ms",
 		"search.engine":                   EngineElasticsearch,
 		"search.addresses":                []string{"http://127.0.0.1:9200"},
 		"search.username":                 "",
@@ -275,6 +283,7 @@ func defaults() map[string]any {
 		"search.compression":              false,
 		"search.analysis_profile":         ProfileNori,
 		"search.index_prefix":             "soomcare",
+		"search.slow_call_threshold":      "1s",
 		"cdc.server_id":                   1001,
 		"cdc.tables":                      []string{"users", "contents", "posts", "comments", "post_likes"},
 		"cdc.metrics_addr":                "127.0.0.1:9102",
@@ -519,6 +528,9 @@ func (c *Config) Validate() error {
 	}
 	positive("mysql.conn_max_lifetime", c.MySQL.ConnMaxLifetime)
 	positive("mysql.connect_timeout", c.MySQL.ConnectTimeout)
+	if c.MySQL.SlowQueryThreshold < 0 {
+		bad("mysql.slow_query_threshold", "must be 0 (off) or a positive duration such as 200ms (got %s)", c.MySQL.SlowQueryThreshold)
+	}
 
 	oneOf("search.engine", c.Search.Engine, EngineElasticsearch, EngineOpenSearch)
 	if len(c.Search.Addresses) == 0 {
@@ -542,6 +554,9 @@ func (c *Config) Validate() error {
 		}
 	}
 	positive("search.request_timeout", c.Search.RequestTimeout)
+	if c.Search.SlowCallThreshold < 0 {
+		bad("search.slow_call_threshold", "must be 0 (off) or a positive duration such as 1s (got %s)", c.Search.SlowCallThreshold)
+	}
 	if c.Search.MaxRetries < 0 || c.Search.MaxRetries > 10 {
 		bad("search.max_retries", "must be between 0 and 10 (got %d)", c.Search.MaxRetries)
 	}

@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -48,6 +49,18 @@ var ErrWrongProduct = errors.New("search engine is not the configured kind")
 // New builds a client from the search configuration. It does not contact the
 // engine.
 func New(cfg config.Search) (*Client, error) {
+	return NewWith(cfg, Options{})
+}
+
+// Options are what only some callers of New want.
+type Options struct {
+	// Logger receives a warn line for each call slower than
+	// search.slow_call_threshold (nil: none).
+	Logger *slog.Logger
+}
+
+// NewWith is New with options.
+func NewWith(cfg config.Search, opts Options) (*Client, error) {
 	base := &http.Transport{
 		Proxy:                 http.ProxyFromEnvironment,
 		DialContext:           (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
@@ -70,6 +83,9 @@ func New(cfg config.Search) (*Client, error) {
 		if v := os.Getenv("ELASTIC_CLIENT_APIVERSIONING"); v == "true" || v == "1" {
 			return nil, errors.New("engine: ELASTIC_CLIENT_APIVERSIONING=true cannot be used with search.engine=opensearch")
 		}
+	}
+	if cfg.SlowCallThreshold > 0 && opts.Logger != nil {
+		rt = slowCalls{next: rt, threshold: cfg.SlowCallThreshold, logger: opts.Logger}
 	}
 	esCfg := elasticsearch.Config{
 		Addresses:     trimAll(cfg.Addresses),
@@ -124,6 +140,86 @@ func (p productHeader) RoundTrip(req *http.Request) (*http.Response, error) {
 		res.Header.Set("X-Elastic-Product", "Elasticsearch")
 	}
 	return res, err
+}
+
+// slowCalls logs each engine call (each attempt, retries included) that
+// takes at least threshold at warn, with its Family and duration, and the
+// attributes of the request's context (the API request's id). Bodies, query
+// strings and index or document names are never logged.
+type slowCalls struct {
+	next      http.RoundTripper
+	threshold time.Duration
+	logger    *slog.Logger
+}
+
+func (s slowCalls) RoundTrip(req *http.Request) (*http.Response, error) {
+	start := time.Now()
+	res, err := s.next.RoundTrip(req)
+	d := time.Since(start)
+	if d < s.threshold {
+		return res, err
+	}
+	status, outcome := 0, "failure"
+	if err == nil {
+		status = res.StatusCode
+		if status < 400 {
+			outcome = "success"
+		}
+	}
+	s.logger.LogAttrs(req.Context(), slog.LevelWarn, "slow engine call",
+		slog.String("engine.call", Family(req.Method, req.URL.Path)),
+		slog.Int("engine.status", status),
+		slog.Int64("event.duration", d.Nanoseconds()),
+		slog.String("event.outcome", outcome))
+	return res, err
+}
+
+// Family names an engine call without its index, document or template
+// names: the method, then the path with each segment that names an API
+// (starting with "_", or a lower-case word right after one: _cluster/health)
+// kept and any other segment as {index} (the first) or {name}:
+// "POST /{index}/_search", "PUT /{index}/_doc/{name}", "POST /_bulk",
+// "GET /_cluster/health", "GET /".
+func Family(method, path string) string {
+	var b strings.Builder
+	b.WriteString(method)
+	b.WriteByte(' ')
+	segs := strings.Split(strings.Trim(path, "/"), "/")
+	if len(segs) == 1 && segs[0] == "" {
+		b.WriteByte('/')
+		return b.String()
+	}
+	afterAPI := false
+	for i, seg := range segs {
+		b.WriteByte('/')
+		switch {
+		case strings.HasPrefix(seg, "_") && isWord(seg[1:]):
+			b.WriteString(seg)
+			afterAPI = true
+			continue
+		case afterAPI && isWord(seg):
+			b.WriteString(seg)
+		case i == 0:
+			b.WriteString("{index}")
+		default:
+			b.WriteString("{name}")
+		}
+		afterAPI = false
+	}
+	return b.String()
+}
+
+// isWord: 1–32 lower-case letters or underscores, what API path segments are.
+func isWord(s string) bool {
+	if s == "" || len(s) > 32 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < 'a' || c > 'z') && c != '_' {
+			return false
+		}
+	}
+	return true
 }
 
 // Info describes the engine.

@@ -18,7 +18,9 @@ package mysql
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -37,6 +39,12 @@ type Options struct {
 	MaxOpenConns    int
 	MaxIdleConns    int
 	ConnMaxLifetime time.Duration
+	// SlowThreshold: statements taking at least this long log at warn on
+	// Logger with their Family and duration (mysql.slow_query_threshold),
+	// with the attributes of their context (the request's id); 0 or a nil
+	// Logger: off.
+	SlowThreshold time.Duration
+	Logger        *slog.Logger
 }
 
 // ParseDSN parses a go-sql-driver DSN (user:pass@tcp(host:port)/dbname?params)
@@ -82,7 +90,11 @@ func Open(ctx context.Context, dsn string, opts Options) (*sql.DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("mysql: new connector: %w", err)
 	}
-	db := sql.OpenDB(connector)
+	var conn driver.Connector = connector
+	if opts.SlowThreshold > 0 && opts.Logger != nil {
+		conn = slowConnector{next: connector, log: slowLog{threshold: opts.SlowThreshold, logger: opts.Logger}}
+	}
+	db := sql.OpenDB(conn)
 	if opts.MaxOpenConns > 0 {
 		db.SetMaxOpenConns(opts.MaxOpenConns)
 	}
