@@ -8,16 +8,23 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/gin-gonic/gin"
+
+	"github.com/soomcare/soomcare/config"
+	"github.com/soomcare/soomcare/ecslog"
 	"github.com/soomcare/soomcare/internal/testengine"
+	"github.com/soomcare/soomcare/server"
+	"github.com/soomcare/soomcare/web"
 )
 
 // TestIntegrationLogDataStreamOnOpenSearch: setup on the real OpenSearch (no
-// ISM plugin here), lines written by the platform's slog JSON handler and
+// ISM plugin here), access lines written by serve's router through ecslog and
 // mapped by ops/filebeat/filebeat.yml posted through _bulk, found by
 // http.request.id, then a core rollover and a prune past the retention.
 func TestIntegrationLogDataStreamOnOpenSearch(t *testing.T) {
@@ -53,14 +60,15 @@ func TestIntegrationLogDataStreamOnOpenSearch(t *testing.T) {
 
 	fb := loadFilebeat(t)
 	first := fmt.Sprintf("req-%d", rand.Uint64())
-	ship(t, s, fb, requestLines(first, 3))
+	ship(t, s, fb, requestLines(t, first, 3))
 	hits := findByRequestID(t, s, first)
 	if len(hits) != 3 {
 		t.Fatalf("request %s: %d lines in the data stream, want 3", first, len(hits))
 	}
 	h := hits[0]
 	if getPath(h, "http.response.status_code") != float64(503) || getPath(h, "url.path") != "/v1/search" ||
-		getPath(h, "log.level") != "WARN" || getPath(h, "service.name") != "api" || getPath(h, "message") != "request" {
+		getPath(h, "log.level") != "info" || getPath(h, "service.name") != "soomcare-api" || getPath(h, "message") != "request" ||
+		getPath(h, "client.ip") != "192.0.2.1" || getPath(h, "ecs.version") != ecslog.Version {
 		t.Errorf("line as stored: %v", h)
 	}
 	checkMapping(t, s)
@@ -73,7 +81,7 @@ func TestIntegrationLogDataStreamOnOpenSearch(t *testing.T) {
 		t.Fatalf("rollover --now: %+v, %v", res, err)
 	}
 	second := fmt.Sprintf("req-%d", rand.Uint64())
-	ship(t, s, fb, requestLines(second, 1))
+	ship(t, s, fb, requestLines(t, second, 1))
 	if n := len(findByRequestID(t, s, second)); n != 1 {
 		t.Fatalf("after the rollover: %d lines of %s, want 1", n, second)
 	}
@@ -137,17 +145,27 @@ func TestIntegrationLogSetupOnElasticsearch(t *testing.T) {
 	}
 }
 
-// requestLines writes n request lines through log/slog's JSON handler, the
-// handler `serve` uses with log.format: json, carrying ECS names as
-// attributes (what issue #11 item 2 makes serve write).
-func requestLines(id string, n int) [][]byte {
+// requestLines are n access lines of one request id written by the real
+// router of serve (server.NewWith, web.RequestID and web.AccessLog) through
+// the handler serve uses with log.format: json (ecslog): each request sends
+// id as X-Request-ID and gets a 503.
+func requestLines(t *testing.T, id string, n int) [][]byte {
+	t.Helper()
 	var buf bytes.Buffer
-	log := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	for i := range n {
-		log.Warn("request", "http.request.id", id, "http.request.method", "GET", "url.path", "/v1/search",
-			"http.response.status_code", 503, "event.duration", int64(1_500_000+i), "client.ip", "203.0.113.7", "user.id", "42")
+	log := ecslog.New(&buf, ecslog.Options{Format: ecslog.FormatJSON, Level: slog.LevelInfo, Service: "soomcare-api"})
+	srv := server.NewWith(config.HTTP{MaxBodyBytes: 1 << 20}, log, nil, server.Options{}, func(e *gin.Engine) {
+		e.GET("/v1/search", func(c *gin.Context) { c.Status(http.StatusServiceUnavailable) })
+	})
+	for range n {
+		req := httptest.NewRequest(http.MethodGet, "/v1/search?q=%EC%B2%9C%EC%8B%9D", nil)
+		req.Header.Set(web.RequestIDHeader, id)
+		srv.Handler().ServeHTTP(httptest.NewRecorder(), req)
 	}
-	return bytes.Split(bytes.TrimSpace(buf.Bytes()), []byte("\n"))
+	lines := bytes.Split(bytes.TrimSpace(buf.Bytes()), []byte("\n"))
+	if len(lines) != n {
+		t.Fatalf("%d lines for %d requests: %s", len(lines), n, buf.Bytes())
+	}
+	return lines
 }
 
 // ship posts the lines as Filebeat would: mapped by filebeat.yml, create
