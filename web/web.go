@@ -12,6 +12,7 @@ import (
 	"math"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -182,11 +183,23 @@ func Fail(c *gin.Context, logger *slog.Logger, err error) {
 	case c.Request.Context().Err() != nil:
 		// The client went away (the app cancels the suggest request of the
 		// previous keystroke): nobody reads the answer and nothing failed.
-		logger.DebugContext(c.Request.Context(), "client gone", "path", c.FullPath(), "err", err)
+		logger.DebugContext(c.Request.Context(), "client gone", "path", c.FullPath(), "err", Withheld(err))
 	default:
-		logger.ErrorContext(c.Request.Context(), "request failed", "path", c.FullPath(), "code", e.Code, "err", err)
+		logger.ErrorContext(c.Request.Context(), "request failed", "path", c.FullPath(), "code", e.Code, "err", Withheld(err))
 	}
 	Abort(c, status, e)
+}
+
+// Withheld is err's message up to its first quote: MySQL and the engines
+// quote the values they refuse ("Duplicate entry 'alice@x.com' for key …",
+// "failed to parse field [title] … '…'"), and those are users' text, which
+// never goes to a log. What comes before the first quote names the failure.
+func Withheld(err error) string {
+	msg := err.Error()
+	if i := strings.IndexAny(msg, "'\"`"); i >= 0 {
+		return msg[:i] + "[withheld]"
+	}
+	return msg
 }
 
 // Recovery turns a panic into a 500 envelope; the stack goes to the log only.
