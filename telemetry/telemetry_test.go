@@ -272,3 +272,25 @@ func TestListener(t *testing.T) {
 		t.Errorf("a bad address should name the key: %v", err)
 	}
 }
+
+func TestCallsObserve(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	st, en := NewStatements(reg), NewEngineCalls(reg)
+	st.Observe("select posts", 3*time.Millisecond, false)
+	st.Observe("select posts", 700*time.Millisecond, true)
+	en.Observe("POST /{index}/_search", 4*time.Millisecond, false)
+	if n := testutil.CollectAndCount(st.dur); n != 2 {
+		t.Errorf("%d statement series, want 2 (success, failure)", n)
+	}
+	mf, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, f := range mf {
+		names = append(names, f.GetName())
+	}
+	if got := strings.Join(names, " "); got != "soomcare_engine_call_duration_seconds soomcare_mysql_statement_duration_seconds" {
+		t.Errorf("families %s", got)
+	}
+}
