@@ -189,7 +189,7 @@ TOKEN="$(admin_token)"
 log "schemathesis $SCHEMATHESIS_VERSION --checks all, up to $EXAMPLES cases per operation (seed $SEED)"
 status=0
 # From $WORK: schemathesis keeps a cache directory (.schemathesis) in the current one.
-(cd "$WORK" && SCHEMATHESIS_HOOKS=contract_hooks PYTHONPATH="$ROOT/scripts" "$TOOLS/venv/bin/schemathesis" --no-color run "http://$ADDR/openapi.json" \
+(cd "$WORK" && SCHEMATHESIS_HOOKS=contract_hooks PYTHONPATH="$ROOT/scripts" "$TOOLS/venv/bin/schemathesis" --no-color --config-file "$ROOT/scripts/schemathesis.toml" run "http://$ADDR/openapi.json" \
 	--url "http://$ADDR" \
 	--header "Authorization: Bearer $TOKEN" \
 	--checks all \
