@@ -45,6 +45,6 @@ step "OpenAPI contract: redocly lint + schemathesis against a real serve (script
 bash scripts/contract.sh
 
 step "disruptive integration tests (stop/start engines, one at a time)"
-SOOMCARE_TEST_DISRUPTIVE=1 go test -count=1 -p 1 -timeout 20m -run 'Disruptive' ./...
+SOOMCARE_TEST_DISRUPTIVE=1 go test -count=1 -p 1 -timeout 30m -run 'Disruptive' ./...
 
 step "done"
