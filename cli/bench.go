@@ -150,7 +150,7 @@ both over all their blocks. Targets: API p50 ≤ 1.15 × direct, API p99 ≤ 50 
 	cmd.Flags().IntVar(&docs, "docs", 100_000, "documents to index (posts and contents)")
 	cmd.Flags().Float64Var(&rate, "rate", 200, "requests per second")
 	cmd.Flags().DurationVar(&dur, "duration", 20*time.Second, "measured load per phase (after a 3 s warm-up)")
-	cmd.Flags().BoolVar(&withMetrics, "metrics", false, "also measure the API with the metrics middleware on (blocks off, on, direct, direct, on, off); prints the on/off p50 ratio")
+	cmd.Flags().BoolVar(&withMetrics, "metrics", false, "then load the API with the metrics middleware off and on at the same time (rate/2 each, --duration); prints the on/off p50 ratio")
 	return cmd
 }
 
