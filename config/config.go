@@ -477,6 +477,8 @@ func isToolEnv(name string) bool {
 }
 
 // Validate checks every value and returns the first problem, naming the key.
+// The steps run in a fixed order (log, http, mysql, search, cdc, searchapi,
+// auth, community, uploads, care, logs), which is the order problems are reported in.
 func (c *Config) Validate() error {
 	var errs []error
 	bad := func(key, format string, args ...any) {
@@ -496,9 +498,32 @@ func (c *Config) Validate() error {
 		}
 	}
 
+	c.validateLog(oneOf)
+	c.validateHTTP(bad, positive)
+	c.validateMySQL(bad, positive)
+	c.validateSearch(bad, positive, oneOf)
+	c.validateCDC(bad, positive)
+	c.validateSearchAPI(bad, positive)
+	c.validateAuth(bad, positive)
+	c.validateCommunity(bad)
+	c.validateUploads(bad)
+	c.validateCare(bad, positive)
+	c.validateLogs(bad)
+	if len(errs) > 0 {
+		return errs[0]
+	}
+	return nil
+}
+
+// validateLog checks log.level and log.format.
+func (c *Config) validateLog(oneOf func(key, got string, allowed ...string)) {
 	oneOf("log.level", c.Log.Level, "debug", "info", "warn", "error")
 	oneOf("log.format", c.Log.Format, "text", "json")
+}
 
+// validateHTTP checks the http section: listen address, timeouts, body
+// limit, metrics listeners and CORS origins.
+func (c *Config) validateHTTP(bad func(key, format string, args ...any), positive func(string, time.Duration)) {
 	if _, _, err := net.SplitHostPort(c.HTTP.Addr); err != nil {
 		bad("http.addr", "must be host:port (got %q)", c.HTTP.Addr)
 	}
@@ -514,7 +539,10 @@ func (c *Config) Validate() error {
 			bad("http.cors.allowed_origins", "%q is not an origin such as https://app.soomcare.kr (scheme://host[:port], lower case, no path, no wildcard)", o)
 		}
 	}
+}
 
+// validateMySQL checks the mysql section: DSN, pool sizes and timeouts.
+func (c *Config) validateMySQL(bad func(key, format string, args ...any), positive func(string, time.Duration)) {
 	if c.MySQL.DSN == "" {
 		bad("mysql.dsn", "must not be empty")
 	} else if _, err := gomysql.ParseDSN(c.MySQL.DSN); err != nil {
@@ -531,7 +559,11 @@ func (c *Config) Validate() error {
 	if c.MySQL.SlowQueryThreshold < 0 {
 		bad("mysql.slow_query_threshold", "must be 0 (off) or a positive duration such as 200ms (got %s)", c.MySQL.SlowQueryThreshold)
 	}
+}
 
+// validateSearch checks the search section: engine, addresses,
+// credentials, TLS, timeouts, retries, analysis profile and index prefix.
+func (c *Config) validateSearch(bad func(key, format string, args ...any), positive func(string, time.Duration), oneOf func(key, got string, allowed ...string)) {
 	oneOf("search.engine", c.Search.Engine, EngineElasticsearch, EngineOpenSearch)
 	if len(c.Search.Addresses) == 0 {
 		bad("search.addresses", "must list at least one address such as http://127.0.0.1:9200")
@@ -564,7 +596,10 @@ func (c *Config) Validate() error {
 	if !validIndexPrefix(c.Search.IndexPrefix) {
 		bad("search.index_prefix", "must be 1-40 lower-case letters, digits, '-' or '_', starting with a letter (got %q)", c.Search.IndexPrefix)
 	}
+}
 
+// validateCDC checks the cdc section and startup.wait_timeout.
+func (c *Config) validateCDC(bad func(key, format string, args ...any), positive func(string, time.Duration)) {
 	if c.CDC.ServerID == 0 {
 		bad("cdc.server_id", "must be a non-zero replication server id unique among the source's replicas")
 	}
@@ -581,7 +616,11 @@ func (c *Config) Validate() error {
 	if c.Startup.WaitTimeout < 0 {
 		bad("startup.wait_timeout", "must not be negative (got %s)", c.Startup.WaitTimeout)
 	}
+}
 
+// validateSearchAPI checks the searchapi section (timeout, rate limit) and
+// the trusted proxies of http and searchapi.
+func (c *Config) validateSearchAPI(bad func(key, format string, args ...any), positive func(string, time.Duration)) {
 	positive("searchapi.timeout", c.SearchAPI.Timeout)
 	if c.SearchAPI.Timeout > 0 && c.HTTP.WriteTimeout > 0 && c.SearchAPI.Timeout > c.HTTP.WriteTimeout/2 {
 		bad("searchapi.timeout", "must be at most half of http.write_timeout (%s) so a slow engine answers 503 before the connection is cut (got %s)", c.HTTP.WriteTimeout, c.SearchAPI.Timeout)
@@ -605,17 +644,8 @@ func (c *Config) Validate() error {
 	if len(c.SearchAPI.TrustedProxies) > 0 && len(c.HTTP.TrustedProxies) > 0 && !slices.Equal(c.SearchAPI.TrustedProxies, c.HTTP.TrustedProxies) {
 		bad("searchapi.trusted_proxies", "is the deprecated name of http.trusted_proxies, which is set to something else: keep only http.trusted_proxies")
 	}
-	c.validateAuth(bad, positive)
-	c.validateCare(bad, positive)
-	c.validateLogs(bad)
-	if len(errs) > 0 {
-		return errs[0]
-	}
-	return nil
 }
 
-// validateAuthLimits checks the password-hashing, sign-up throttle, SNS key
-// fetch, nonce and account-check keys.
 // validateMetricsAddrs checks http.metrics_addr and reminders.metrics_addr:
 // empty (off) or host:port, and never the public port of http.addr.
 func (c *Config) validateMetricsAddrs(bad func(key, format string, args ...any)) {
@@ -635,6 +665,8 @@ func (c *Config) validateMetricsAddrs(bad func(key, format string, args ...any))
 	}
 }
 
+// validateAuthLimits checks the password-hashing, sign-up throttle, SNS key
+// fetch, nonce and account-check keys.
 func (c *Config) validateAuthLimits(bad func(key, format string, args ...any), positive func(string, time.Duration)) {
 	if n := c.Auth.HashConcurrency; n < 1 || n > 64 {
 		bad("auth.hash_concurrency", "must be between 1 and 64 concurrent hashes of 64 MiB each (got %d)", n)
@@ -660,7 +692,7 @@ func (c *Config) validateAuthLimits(bad func(key, format string, args ...any), p
 // MinJWTSecretLen is the shortest auth.jwt_secret accepted (HS256, 256 bits).
 const MinJWTSecretLen = 32
 
-// validateAuth checks the auth, community and uploads sections. An empty
+// validateAuth checks the auth section. An empty
 // auth.jwt_secret is valid: `serve` then signs with a random per-process key
 // and logs a warning (there is never a fixed, guessable key).
 func (c *Config) validateAuth(bad func(key, format string, args ...any), positive func(string, time.Duration)) {
@@ -705,6 +737,10 @@ func (c *Config) validateAuth(bad func(key, format string, args ...any), positiv
 			bad(key+".jwks_url", "must be the provider's JWKS URL when %s.audience is set (got %q)", key, p.JWKSURL)
 		}
 	}
+}
+
+// validateCommunity checks the community section's report thresholds.
+func (c *Config) validateCommunity(bad func(key, format string, args ...any)) {
 	if c.Community.ReportHideThreshold < 1 || c.Community.ReportHideThreshold > 1000 {
 		bad("community.report_hide_threshold", "must be between 1 and 1000 reports (got %d)", c.Community.ReportHideThreshold)
 	}
@@ -717,6 +753,10 @@ func (c *Config) validateAuth(bad func(key, format string, args ...any), positiv
 	if n := c.Community.ReportDailyLimit; n < 1 || n > 1000 {
 		bad("community.report_daily_limit", "must be between 1 and 1000 reports (got %d)", n)
 	}
+}
+
+// validateUploads checks the uploads section: directory, URL prefix, size.
+func (c *Config) validateUploads(bad func(key, format string, args ...any)) {
 	if strings.TrimSpace(c.Uploads.Dir) == "" {
 		bad("uploads.dir", "must name a directory for uploaded images")
 	}
