@@ -252,6 +252,7 @@ type Startup struct {
 
 // defaults holds every key with its default value; it is also the list of
 // keys that exist (Keys), so a key can never be documented but unknown.
+// It is a flat table, one line per key, so it may exceed the 80-line limit.
 func defaults() map[string]any {
 	return map[string]any{
 		"log.level":                       "info",
