@@ -83,7 +83,18 @@ func ValidateRules(dictionary, synonyms, stopTags []string) error {
 	fail := func(kind error, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("%w: "+format, append([]any{kind}, args...)...))
 	}
+	words := checkDictionary(dictionary, fail)
+	checkSynonyms(synonyms, words, fail)
+	checkStopTags(stopTags, fail)
+	return errors.Join(errs...)
+}
 
+// failFunc records one problem of ValidateRules, wrapping kind.
+type failFunc func(kind error, format string, args ...any)
+
+// checkDictionary checks the user dictionary entries and returns its
+// lower-cased surface forms, each mapped to its (first) entry number.
+func checkDictionary(dictionary []string, fail failFunc) map[string]int {
 	words := make(map[string]int, len(dictionary)) // lower-cased surface → entry number
 	for i, entry := range dictionary {
 		n := i + 1
@@ -109,7 +120,12 @@ func ValidateRules(dictionary, synonyms, stopTags []string) error {
 		}
 		words[key] = n
 	}
+	return words
+}
 
+// checkSynonyms checks the synonym rules against each other and against the
+// dictionary's surface forms (words, from checkDictionary).
+func checkSynonyms(synonyms []string, words map[string]int, fail failFunc) {
 	terms := make(map[string]int, len(synonyms)*3) // term → rule number
 	for i, rule := range synonyms {
 		n := i + 1
@@ -122,31 +138,41 @@ func ValidateRules(dictionary, synonyms, stopTags []string) error {
 			fail(ErrMalformed, "synonym rule %d %q: a group needs at least two terms", n, rule)
 		}
 		for _, part := range parts {
-			term := strings.Join(strings.Fields(part), " ")
-			switch {
-			case term == "":
-				fail(ErrMalformed, "synonym rule %d %q: empty term", n, rule)
-				continue
-			case term != strings.ToLower(term):
-				fail(ErrMalformed, "synonym rule %d: term %q must be lower case", n, term)
-			case strings.ContainsAny(term, `\#`):
-				fail(ErrMalformed, "synonym rule %d: term %q has an escape or comment character", n, term)
-			}
-			if first, ok := terms[term]; ok {
-				fail(ErrDuplicate, "synonym rule %d: term %q already in rule %d", n, term, first)
-			} else {
-				terms[term] = n
-			}
-			for _, w := range strings.Fields(term) {
-				if hasHangul(w) {
-					if _, ok := words[strings.ToLower(w)]; !ok {
-						fail(ErrNotInDictionary, "synonym rule %d: %q", n, w)
-					}
-				}
+			checkSynonymTerm(n, rule, part, terms, words, fail)
+		}
+	}
+}
+
+// checkSynonymTerm checks one comma-separated part of synonym rule n and
+// records its term in terms.
+func checkSynonymTerm(n int, rule, part string, terms, words map[string]int, fail failFunc) {
+	term := strings.Join(strings.Fields(part), " ")
+	switch {
+	case term == "":
+		fail(ErrMalformed, "synonym rule %d %q: empty term", n, rule)
+		return
+	case term != strings.ToLower(term):
+		fail(ErrMalformed, "synonym rule %d: term %q must be lower case", n, term)
+	case strings.ContainsAny(term, `\#`):
+		fail(ErrMalformed, "synonym rule %d: term %q has an escape or comment character", n, term)
+	}
+	if first, ok := terms[term]; ok {
+		fail(ErrDuplicate, "synonym rule %d: term %q already in rule %d", n, term, first)
+	} else {
+		terms[term] = n
+	}
+	for _, w := range strings.Fields(term) {
+		if hasHangul(w) {
+			if _, ok := words[strings.ToLower(w)]; !ok {
+				fail(ErrNotInDictionary, "synonym rule %d: %q", n, w)
 			}
 		}
 	}
+}
 
+// checkStopTags checks that every stop tag is a known, non-content nori tag
+// listed once.
+func checkStopTags(stopTags []string, fail failFunc) {
 	known := strings.Fields(posTags)
 	content := strings.Fields(contentTags)
 	seenTags := make(map[string]bool, len(stopTags))
@@ -162,7 +188,6 @@ func ValidateRules(dictionary, synonyms, stopTags []string) error {
 		}
 		seenTags[strings.ToUpper(tag)] = true
 	}
-	return errors.Join(errs...)
 }
 
 // lines returns the non-empty lines of a data file that are not comments
