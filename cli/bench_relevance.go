@@ -2,17 +2,12 @@ package cli
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/soomcare/soomcare/indexer"
-	"github.com/soomcare/soomcare/mappings"
-	"github.com/soomcare/soomcare/mysql"
-	"github.com/soomcare/soomcare/relevance"
+	"github.com/soomcare/soomcare/bench"
 )
 
 func newBenchRelevanceCmd(e *env) *cobra.Command {
@@ -54,76 +49,7 @@ the basic profile needs nothing more. The MySQL user needs CREATE and DROP DATAB
 on (as for reindex).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
-			c, err := e.config()
-			if err != nil {
-				return err
-			}
-			log := e.logger(c)
-			es, err := openEngine(ctx, c)
-			if err != nil {
-				return err
-			}
-			if err := indexer.CheckProfile(ctx, es, mappings.ProfileNori); err != nil {
-				return fmt.Errorf("bench relevance builds nori indices on the configured engine: %w", err)
-			}
-			dsn, drop, err := mysql.CreateScratch(ctx, c.MySQL.DSN, "soomcare_bench")
-			if err != nil {
-				return fmt.Errorf("create the throwaway database: %w", err)
-			}
-			name := dsn
-			if d, err := mysql.ParseDSN(dsn); err == nil {
-				name = d.DBName
-			}
-			defer func() {
-				if keep {
-					fmt.Fprintf(e.stdout, "kept database %s (drop it with DROP DATABASE `%s`)\n", name, name)
-					return
-				}
-				dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
-				defer cancel()
-				if derr := drop(dctx); derr != nil {
-					fmt.Fprintf(e.stderr, "warning: %v\n", derr)
-				}
-			}()
-			db, err := mysql.Open(ctx, dsn, mysql.Options{MaxOpenConns: 8})
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			m, err := mysql.NewMigrator(db, nil) // a throwaway schema: its migrations are not news
-			if err != nil {
-				return err
-			}
-			if _, err := m.Up(ctx); err != nil {
-				return fmt.Errorf("migrate the throwaway database %s: %w", name, err)
-			}
-			b := make([]byte, 4)
-			if _, err := rand.Read(b); err != nil {
-				return err
-			}
-			bar := newBar(e.stderr, noProgress, "bench")
-			start := time.Now()
-			rep, err := relevance.Run(ctx, db, es, relevance.Options{
-				Prefix:   c.Search.IndexPrefix + "-bench-" + hex.EncodeToString(b),
-				Logger:   log,
-				Progress: bar.update,
-			})
-			bar.finish()
-			if err != nil {
-				return err
-			}
-			if err := rep.WriteTable(e.stdout); err != nil {
-				return err
-			}
-			if perQuery {
-				fmt.Fprintln(e.stdout)
-				if err := rep.WriteQueries(e.stdout); err != nil {
-					return err
-				}
-			}
-			fmt.Fprintf(e.stdout, "measured in %s\n", time.Since(start).Round(time.Millisecond))
-			return nil
+			return e.benchRelevance(cmd.Context(), keep, perQuery, noProgress)
 		},
 	}
 	f := cmd.Flags()
@@ -131,4 +57,38 @@ on (as for reindex).`,
 	f.BoolVar(&perQuery, "per-query", false, "also print every query's relevant-set size and scores")
 	f.BoolVar(&noProgress, "no-progress", false, "no progress bar (for logs)")
 	return cmd
+}
+
+// benchRelevance runs bench.Relevance with the configured MySQL server and
+// engine and prints its tables.
+func (e *env) benchRelevance(ctx context.Context, keep, perQuery, noProgress bool) error {
+	c, err := e.config()
+	if err != nil {
+		return err
+	}
+	es, err := openEngine(ctx, c)
+	if err != nil {
+		return err
+	}
+	bar := newBar(e.stderr, noProgress, "bench")
+	res, err := bench.Relevance(ctx, bench.RelevanceSpec{DSN: c.MySQL.DSN, Engine: es, IndexPrefix: c.Search.IndexPrefix,
+		Keep: keep, Logger: e.logger(c), Progress: bar.update, Warn: e.stderr})
+	bar.finish()
+	if res.KeptDB != "" {
+		defer fmt.Fprintf(e.stdout, "kept database %s (drop it with DROP DATABASE `%s`)\n", res.KeptDB, res.KeptDB)
+	}
+	if err != nil {
+		return err
+	}
+	if err := res.Report.WriteTable(e.stdout); err != nil {
+		return err
+	}
+	if perQuery {
+		fmt.Fprintln(e.stdout)
+		if err := res.Report.WriteQueries(e.stdout); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(e.stdout, "measured in %s\n", res.Took.Round(time.Millisecond))
+	return nil
 }
