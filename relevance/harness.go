@@ -53,63 +53,86 @@ type Options struct {
 // with indexer's reindex, runs every judged query on every system and
 // returns the scores. The indices are deleted before Run returns.
 func Run(ctx context.Context, db *sql.DB, es *engine.Client, opts Options) (rep *Report, err error) {
-	if opts.Seed == 0 {
-		opts.Seed = DefaultSeed
-	}
-	if opts.Sizes == (seed.Sizes{}) {
-		opts.Sizes = seed.DefaultSizes()
-	}
-	if opts.Now.IsZero() {
-		opts.Now = DefaultNow()
-	}
-	if opts.Prefix == "" {
-		return nil, errors.New("relevance: Options.Prefix is required (the throwaway indices' names)")
-	}
-	if opts.Logger == nil {
-		opts.Logger = slog.New(slog.DiscardHandler)
-	}
-	progress := opts.Progress
-	if progress == nil {
-		progress = func(string, int64, int64) {}
-	}
-	queries, err := Queries()
+	opts, err = opts.withDefaults()
 	if err != nil {
 		return nil, err
+	}
+	queries, cases, err := judged()
+	if err != nil {
+		return nil, err
+	}
+	corpus, err := loadCorpus(ctx, db, es, opts)
+	if err != nil {
+		return nil, err
+	}
+	lives := make(map[string]*indexer.Lifecycle, 2)
+	defer func() { err = deleteIndices(ctx, lives, err) }()
+	if err := buildIndices(ctx, db, es, opts, lives); err != nil {
+		return nil, err
+	}
+	return evaluateSystems(ctx, db, es, opts, corpus, queries, cases)
+}
+
+// withDefaults fills the zero fields of o that have a default; Prefix has
+// none and is required.
+func (o Options) withDefaults() (Options, error) {
+	if o.Seed == 0 {
+		o.Seed = DefaultSeed
+	}
+	if o.Sizes == (seed.Sizes{}) {
+		o.Sizes = seed.DefaultSizes()
+	}
+	if o.Now.IsZero() {
+		o.Now = DefaultNow()
+	}
+	if o.Prefix == "" {
+		return o, errors.New("relevance: Options.Prefix is required (the throwaway indices' names)")
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Progress == nil {
+		o.Progress = func(string, int64, int64) {}
+	}
+	return o, nil
+}
+
+// judged returns the judged queries and the autocomplete cases.
+func judged() ([]Query, []SuggestCase, error) {
+	queries, err := Queries()
+	if err != nil {
+		return nil, nil, err
 	}
 	cases, err := SuggestCases()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	return queries, cases, nil
+}
+
+// loadCorpus checks that es has the nori plugin, then generates the demo
+// corpus and loads it into db.
+func loadCorpus(ctx context.Context, db *sql.DB, es *engine.Client, opts Options) (*seed.Corpus, error) {
 	if err := indexer.CheckProfile(ctx, es, mappings.ProfileNori); err != nil {
 		return nil, err
 	}
 	corpus := seed.Generate(opts.Seed, opts.Sizes, opts.Now)
 	if _, err := seed.Load(ctx, db, corpus, seed.LoadOptions{Progress: func(table string, done, total int) {
 		if total > 0 {
-			progress("seed "+table, int64(done), int64(total))
+			opts.Progress("seed "+table, int64(done), int64(total))
 		}
 	}}); err != nil {
 		return nil, fmt.Errorf("relevance: load corpus: %w", err)
 	}
+	return corpus, nil
+}
 
-	profiles := []string{mappings.ProfileNori, mappings.ProfileBasic}
-	lives := make(map[string]*indexer.Lifecycle, len(profiles))
-	defer func() {
-		// Clean up even when ctx was cancelled (Ctrl-C).
-		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
-		defer cancel()
-		for _, life := range lives {
-			for _, name := range []string{mappings.Contents, mappings.Posts} {
-				all, _, perr := life.Physical(cctx, name)
-				err = errors.Join(err, perr)
-				for _, idx := range all {
-					err = errors.Join(err, life.Delete(cctx, idx))
-				}
-			}
-		}
-	}()
+// buildIndices reindexes contents and posts from db once per analysis
+// profile, recording each profile's lifecycle in lives before it builds, so
+// deleteIndices can remove whatever was created.
+func buildIndices(ctx context.Context, db *sql.DB, es *engine.Client, opts Options, lives map[string]*indexer.Lifecycle) error {
 	writer := bulk.NewWriter(es.ES, bulk.Options{}, opts.Logger)
-	for _, profile := range profiles {
+	for _, profile := range []string{mappings.ProfileNori, mappings.ProfileBasic} {
 		life := indexer.NewLifecycle(es.ES, opts.Prefix+"-"+profile)
 		lives[profile] = life
 		r := indexer.NewReindexer(db, es.ES, life, writer, opts.Logger)
@@ -117,13 +140,36 @@ func Run(ctx context.Context, db *sql.DB, es *engine.Client, opts Options) (rep 
 			if _, err := r.Run(ctx, name, indexer.ReindexOptions{
 				Profile:  profile,
 				Keep:     1,
-				Progress: func(phase string, done, total int64) { progress(profile+" "+name+" "+phase, done, total) },
+				Progress: func(phase string, done, total int64) { opts.Progress(profile+" "+name+" "+phase, done, total) },
 			}); err != nil {
-				return nil, fmt.Errorf("relevance: build %s index %s: %w", profile, name, err)
+				return fmt.Errorf("relevance: build %s index %s: %w", profile, name, err)
 			}
 		}
 	}
+	return nil
+}
 
+// deleteIndices deletes every physical contents and posts index of lives and
+// returns err joined with the problems met. It cleans up even when ctx was
+// cancelled (Ctrl-C).
+func deleteIndices(ctx context.Context, lives map[string]*indexer.Lifecycle, err error) error {
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+	defer cancel()
+	for _, life := range lives {
+		for _, name := range []string{mappings.Contents, mappings.Posts} {
+			all, _, perr := life.Physical(cctx, name)
+			err = errors.Join(err, perr)
+			for _, idx := range all {
+				err = errors.Join(err, life.Delete(cctx, idx))
+			}
+		}
+	}
+	return err
+}
+
+// evaluateSystems runs the judged queries on the platform, LIKE and
+// standard-analyzer systems and the autocomplete cases on the platform.
+func evaluateSystems(ctx context.Context, db *sql.DB, es *engine.Client, opts Options, corpus *seed.Corpus, queries []Query, cases []SuggestCase) (*Report, error) {
 	nori := NewAPI(es.ES, opts.Prefix+"-"+mappings.ProfileNori, opts.Logger)
 	basic := NewAPI(es.ES, opts.Prefix+"-"+mappings.ProfileBasic, opts.Logger)
 	systems := []Entry{
@@ -131,15 +177,15 @@ func Run(ctx context.Context, db *sql.DB, es *engine.Client, opts Options) (rep 
 		{LikeSQL, Like{DB: db}, nil},
 		{Standard, basic, nil},
 	}
-	rep, err = Evaluate(ctx, corpus, queries, systems, progress)
+	rep, err := Evaluate(ctx, corpus, queries, systems, opts.Progress)
 	if err != nil {
 		return nil, err
 	}
-	progress("suggest", 0, int64(len(cases)))
+	opts.Progress("suggest", 0, int64(len(cases)))
 	if rep.Suggest, err = EvaluateSuggest(ctx, corpus, cases, nori); err != nil {
 		return nil, err
 	}
-	progress("suggest", int64(len(cases)), int64(len(cases)))
+	opts.Progress("suggest", int64(len(cases)), int64(len(cases)))
 	rep.Seed, rep.Sizes, rep.Now, rep.Engine = opts.Seed, opts.Sizes, opts.Now, es.Kind
 	return rep, nil
 }
