@@ -22,8 +22,12 @@ applied with goose and recorded in the goose_db_version table. Run migrations fr
 			return usageError{errors.New("migrate needs a subcommand: up, down or status (see soomcare migrate --help)")}
 		},
 	}
-	var to int64
-	up := &cobra.Command{
+	cmd.AddCommand(newMigrateUpCmd(e), newMigrateDownCmd(e), newMigrateStatusCmd(e))
+	return cmd
+}
+
+func newMigrateUpCmd(e *env) *cobra.Command {
+	return &cobra.Command{
 		Use:   "up",
 		Short: "Apply every pending migration",
 		Args:  cobra.NoArgs,
@@ -43,6 +47,10 @@ applied with goose and recorded in the goose_db_version table. Run migrations fr
 			})
 		},
 	}
+}
+
+func newMigrateDownCmd(e *env) *cobra.Command {
+	var to int64
 	down := &cobra.Command{
 		Use:   "down",
 		Short: "Roll back the last migration (or down to --to VERSION)",
@@ -70,7 +78,11 @@ applied with goose and recorded in the goose_db_version table. Run migrations fr
 		},
 	}
 	down.Flags().Int64Var(&to, "to", 0, "roll back every migration above this version (0 = all)")
-	status := &cobra.Command{
+	return down
+}
+
+func newMigrateStatusCmd(e *env) *cobra.Command {
+	return &cobra.Command{
 		Use:   "status",
 		Short: "List migrations and whether each is applied",
 		Args:  cobra.NoArgs,
@@ -93,8 +105,6 @@ applied with goose and recorded in the goose_db_version table. Run migrations fr
 			})
 		},
 	}
-	cmd.AddCommand(up, down, status)
-	return cmd
 }
 
 func (e *env) withMigrator(cmd *cobra.Command, f func(*mysql.Migrator) error) error {
