@@ -74,6 +74,12 @@ Metrics (not with --once): http://<reminders.metrics_addr>/metrics (Prometheus; 
 		},
 	}
 	cmd.Flags().BoolVar(&once, "once", false, "run one pass and exit (cron)")
+	cmd.AddCommand(newRemindersNoticeCmd(e))
+	return cmd
+}
+
+// newRemindersNoticeCmd is `soomcare reminders notice`.
+func newRemindersNoticeCmd(e *env) *cobra.Command {
 	var title, body string
 	notice := &cobra.Command{
 		Use:   "notice",
@@ -103,8 +109,7 @@ Metrics (not with --once): http://<reminders.metrics_addr>/metrics (Prometheus; 
 	}
 	notice.Flags().StringVar(&title, "title", "", "notification title")
 	notice.Flags().StringVar(&body, "body", "", "notification body")
-	cmd.AddCommand(notice)
-	return cmd
+	return notice
 }
 
 // pushSender builds the FCM client from push.*; nil when push is off.
