@@ -57,30 +57,70 @@ func Search(ctx context.Context, env Env, docs int, rate float64, dur time.Durat
 		return rep, err
 	}
 	defer s.close()
-	contents := docs / 20
-	fmt.Fprintf(env.Out, "seeding %d posts and %d contents…\n", docs-contents, contents)
-	corpus := seed.Generate(11, seed.Sizes{Users: max(seed.MinUsers, docs/50), Contents: contents, Posts: docs - contents}, time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC))
-	if _, err := seed.Load(ctx, s.db, corpus, seed.LoadOptions{}); err != nil {
+	if err := seedSearch(ctx, env, s, docs); err != nil {
 		return rep, err
 	}
 	pfx := prefix()
 	life := indexer.NewLifecycle(env.Engine.ES, pfx)
 	defer cleanupIndices(life)
+	rep.Docs, err = indexSearch(ctx, env, s, life)
+	if err != nil {
+		return rep, err
+	}
+	sctx, stop := context.WithCancel(ctx)
+	defer stop()
+	addr, metricsAddr, err := serveSearch(sctx, env, pfx, withMetrics)
+	if err != nil {
+		return rep, err
+	}
+	reqs, err := searchRequests(env, life, addr, metricsAddr)
+	if err != nil {
+		return rep, err
+	}
+	if rep.API, rep.Direct, err = loadABBA(ctx, env.Out, load, rate, dur, reqs); err != nil {
+		return rep, err
+	}
+	if withMetrics {
+		rep.APIPaired, rep.APIMetrics, err = loadPaired(ctx, env.Out, load, rate, dur, reqs)
+	}
+	return rep, err
+}
+
+// searchWarmup precedes every measured load of Search.
+const searchWarmup = JSONDuration(3 * time.Second)
+
+// seedSearch loads ~docs posts and contents (one in 20) into the scratch database.
+func seedSearch(ctx context.Context, env Env, s *scratch, docs int) error {
+	contents := docs / 20
+	fmt.Fprintf(env.Out, "seeding %d posts and %d contents…\n", docs-contents, contents)
+	corpus := seed.Generate(11, seed.Sizes{Users: max(seed.MinUsers, docs/50), Contents: contents, Posts: docs - contents}, time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC))
+	_, err := seed.Load(ctx, s.db, corpus, seed.LoadOptions{})
+	return err
+}
+
+// indexSearch reindexes every index under life and returns the documents
+// indexed, users excepted.
+func indexSearch(ctx context.Context, env Env, s *scratch, life *indexer.Lifecycle) (int, error) {
 	r := indexer.NewReindexer(s.db, env.Engine.ES, life, bulk.NewWriter(env.Engine.ES, bulk.Options{}, env.Logger), env.Logger)
+	n := 0
 	for _, name := range mappings.Names() {
 		fmt.Fprintf(env.Out, "indexing %s…\n", name)
 		res, err := r.Run(ctx, name, indexer.ReindexOptions{Profile: env.Profile, BatchSize: 2000})
 		if err != nil {
-			return rep, err
+			return n, err
 		}
 		if name != mappings.Users {
-			rep.Docs += int(res.Indexed)
+			n += int(res.Indexed)
 		}
 	}
+	return n, nil
+}
 
+// serveSearch serves the search API over the indices under pfx on loopback
+// until ctx ends; with withMetrics a second server has the metrics
+// middleware on (metricsAddr), its registry gathered every 5 s.
+func serveSearch(ctx context.Context, env Env, pfx string, withMetrics bool) (addr, metricsAddr net.Addr, err error) {
 	api := searchapi.New(env.Engine.ES, searchapi.Options{IndexPrefix: pfx, Timeout: 2 * time.Second, Logger: env.Logger})
-	sctx, stop := context.WithCancel(ctx)
-	defer stop()
 	listen := func(opts server.Options) (net.Addr, error) {
 		srv := server.NewWith(config.HTTP{ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second, ShutdownTimeout: 5 * time.Second, MaxBodyBytes: 1 << 20},
 			env.Logger, nil, opts, api.Mount)
@@ -88,83 +128,88 @@ func Search(ctx context.Context, env Env, docs int, rate float64, dur time.Durat
 		if err != nil {
 			return nil, err
 		}
-		go srv.Run(sctx, ln)
+		go srv.Run(ctx, ln)
 		return ln.Addr(), nil
 	}
-	addr, err := listen(server.Options{})
-	if err != nil {
-		return rep, err
+	if addr, err = listen(server.Options{}); err != nil {
+		return nil, nil, err
 	}
-	var metricsAddr net.Addr
 	if withMetrics {
 		reg := telemetry.NewRegistry()
 		if metricsAddr, err = listen(server.Options{Metrics: telemetry.NewHTTP(reg)}); err != nil {
-			return rep, err
+			return nil, nil, err
 		}
-		go scrapeEvery(sctx, reg, 5*time.Second)
+		go scrapeEvery(ctx, reg, 5*time.Second)
 	}
+	return addr, metricsAddr, nil
+}
 
+// searchReqs are the requests of Search: through the API, through the API
+// with metrics on (empty without it), and straight to the engine.
+type searchReqs struct {
+	api, metrics, direct []Request
+}
+
+// searchRequests builds every benchQuery against posts and contents for
+// each target; direct requests carry the bodies and filter_path the API sends.
+func searchRequests(env Env, life *indexer.Lifecycle, addr, metricsAddr net.Addr) (searchReqs, error) {
 	engineURL := strings.TrimRight(env.Engine.Addresses[0], "/")
-	var apiReqs, metricsReqs, directReqs []Request
+	var reqs searchReqs
 	for _, q := range benchQueries {
 		for _, kind := range []string{mappings.Posts, mappings.Contents} {
 			v := url.Values{"q": {q}}
-			apiReqs = append(apiReqs, Request{Method: "GET", URL: fmt.Sprintf("http://%s/v1/%s/search?%s", addr, kind, v.Encode())})
+			reqs.api = append(reqs.api, Request{Method: "GET", URL: fmt.Sprintf("http://%s/v1/%s/search?%s", addr, kind, v.Encode())})
 			if metricsAddr != nil {
-				metricsReqs = append(metricsReqs, Request{Method: "GET", URL: fmt.Sprintf("http://%s/v1/%s/search?%s", metricsAddr, kind, v.Encode())})
+				reqs.metrics = append(reqs.metrics, Request{Method: "GET", URL: fmt.Sprintf("http://%s/v1/%s/search?%s", metricsAddr, kind, v.Encode())})
 			}
 			p, err := searchapi.ParseSearch(kind, v)
 			if err != nil {
-				return rep, fmt.Errorf("query %q: %w", q, err)
+				return reqs, fmt.Errorf("query %q: %w", q, err)
 			}
 			body, _ := json.Marshal(searchapi.SearchBody(p))
-			directReqs = append(directReqs, Request{Method: "POST", URL: engineURL + "/" + life.Alias(kind) + "/_search?filter_path=" + url.QueryEscape(searchapi.FilterPath()), Body: body})
+			reqs.direct = append(reqs.direct, Request{Method: "POST", URL: engineURL + "/" + life.Alias(kind) + "/_search?filter_path=" + url.QueryEscape(searchapi.FilterPath()), Body: body})
 		}
 	}
-	// ABBA blocks (API, direct, direct, API), each half the duration after
-	// its own warm-up: whatever drifts during the run (merges after the
-	// bulk load, caches, JIT) weighs on both sides alike.
-	warm := JSONDuration(3 * time.Second)
+	return reqs, nil
+}
+
+// loadABBA runs ABBA blocks (API, direct, direct, API), each half the
+// duration after its own warm-up: whatever drifts during the run (merges
+// after the bulk load, caches, JIT) weighs on both sides alike.
+func loadABBA(ctx context.Context, out io.Writer, load LoadFunc, rate float64, dur time.Duration, reqs searchReqs) (api, direct LoadResult, err error) {
 	var apiRuns, directRuns []LoadResult
 	for i, viaAPI := range []bool{true, false, false, true} {
-		reqs, runs, what := apiReqs, &apiRuns, "through the API"
+		rs, runs, what := reqs.api, &apiRuns, "through the API"
 		if !viaAPI {
-			reqs, runs, what = directReqs, &directRuns, "straight to the engine"
+			rs, runs, what = reqs.direct, &directRuns, "straight to the engine"
 		}
-		fmt.Fprintf(env.Out, "load %d/4: %.0f req/s for %s %s…\n", i+1, rate, dur/2, what)
-		r, err := load(ctx, LoadSpec{Requests: reqs, Rate: rate, Duration: JSONDuration(dur / 2), Warmup: warm})
+		fmt.Fprintf(out, "load %d/4: %.0f req/s for %s %s…\n", i+1, rate, dur/2, what)
+		r, err := load(ctx, LoadSpec{Requests: rs, Rate: rate, Duration: JSONDuration(dur / 2), Warmup: searchWarmup})
 		if err != nil {
-			return rep, err
+			return LoadResult{}, LoadResult{}, err
 		}
 		*runs = append(*runs, r)
 	}
-	rep.API, rep.Direct = MergeLoads(apiRuns...), MergeLoads(directRuns...)
-	if withMetrics {
-		// Paired: both servers under load at the same time (rate/2 each,
-		// one load process each), so a busy neighbour on the machine
-		// weighs on metrics on and off alike.
-		fmt.Fprintf(env.Out, "load paired: %.0f req/s each for %s through the API with metrics off and on at once…\n", rate/2, dur)
-		var wg sync.WaitGroup
-		var errs [2]error
-		for i, reqs := range [][]Request{apiReqs, metricsReqs} {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				r, err := load(ctx, LoadSpec{Requests: reqs, Rate: rate / 2, Duration: JSONDuration(dur), Warmup: warm})
-				errs[i] = err
-				if i == 0 {
-					rep.APIPaired = r
-				} else {
-					rep.APIMetrics = r
-				}
-			}()
-		}
-		wg.Wait()
-		if err := errors.Join(errs[:]...); err != nil {
-			return rep, err
-		}
+	return MergeLoads(apiRuns...), MergeLoads(directRuns...), nil
+}
+
+// loadPaired loads both API servers at the same time (rate/2 each, one
+// load process each) for dur, so a busy neighbour on the machine weighs on
+// metrics on and off alike.
+func loadPaired(ctx context.Context, out io.Writer, load LoadFunc, rate float64, dur time.Duration, reqs searchReqs) (off, on LoadResult, err error) {
+	fmt.Fprintf(out, "load paired: %.0f req/s each for %s through the API with metrics off and on at once…\n", rate/2, dur)
+	var wg sync.WaitGroup
+	var res [2]LoadResult
+	var errs [2]error
+	for i, rs := range [][]Request{reqs.api, reqs.metrics} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res[i], errs[i] = load(ctx, LoadSpec{Requests: rs, Rate: rate / 2, Duration: JSONDuration(dur), Warmup: searchWarmup})
+		}()
 	}
-	return rep, nil
+	wg.Wait()
+	return res[0], res[1], errors.Join(errs[:]...)
 }
 
 // scrapeEvery gathers reg like a Prometheus scrape until ctx ends.
