@@ -2,6 +2,7 @@ package cdc
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"testing"
 	"time"
@@ -157,4 +158,57 @@ func TestIntegrationCDCReindexWhileStreaming(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A killed build leaves an unfinished physical index behind no alias; the
+// next start deletes it, but never the live index, an older finished one
+// kept for rollback, the snapshot it resumes, or one a build is writing now.
+func TestIntegrationCDCDropsOrphanedIndices(t *testing.T) {
+	eng := testEngines(t)[0]
+	p, db := streaming(t, eng, Config{})
+	if err := p.stop(); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	create := func(name string, finish bool) string {
+		time.Sleep(5 * time.Millisecond) // physical names carry milliseconds
+		idx, err := p.life.Create(ctx, name, eng.Profile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if finish {
+			if err := p.life.Finish(ctx, idx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return idx
+	}
+	orphan := create(mappings.Posts, false)
+	kept := create(mappings.Posts, true)
+	busy := create(mappings.Contents, false)
+	lock, err := indexer.TryBuildLock(ctx, db, p.life.Alias(mappings.Contents)) // a reindex of contents is running
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Release()
+	if _, err := indexer.TryBuildLock(ctx, db, p.life.Alias(mappings.Contents)); !errors.Is(err, indexer.ErrBuildBusy) {
+		t.Fatalf("second build lock: %v, want ErrBuildBusy", err)
+	}
+
+	p.start(Config{})
+	p.caughtUp(60 * time.Second)
+	if p.life.Exists(ctx, orphan) {
+		t.Errorf("orphan %s still there", orphan)
+	}
+	for _, idx := range []string{kept, busy} {
+		if !p.life.Exists(ctx, idx) {
+			t.Errorf("%s was deleted", idx)
+		}
+	}
+	for _, name := range []string{mappings.Posts, mappings.Contents, mappings.Users} {
+		if _, cur, err := p.life.Physical(ctx, name); err != nil || cur == "" {
+			t.Errorf("alias of %s points nowhere (%v)", name, err)
+		}
+	}
+	p.assertEqual()
 }

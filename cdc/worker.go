@@ -223,6 +223,7 @@ func (w *Worker) session(ctx context.Context, lockName string) error {
 	} else if err != nil {
 		return w.cause(ctx, sctx, err)
 	}
+	w.dropOrphans(sctx, st)
 	if st.Phase == PhaseSnapshot {
 		if st, err = w.snapshot(sctx, st); err != nil {
 			return w.cause(ctx, sctx, err)
@@ -316,6 +317,35 @@ func (w *Worker) heartbeat(ctx context.Context) {
 				w.logger.Warn("heartbeat write failed", "err", err)
 			}
 		}
+	}
+}
+
+// dropOrphans deletes the physical indices a killed build left behind (a
+// SIGKILL during a snapshot or reindex): unfinished, behind no alias, not
+// the snapshot this worker resumes, and with nobody building that index now
+// (its build lock is free). Failures are logged: they cost disk, not data.
+func (w *Worker) dropOrphans(ctx context.Context, st State) {
+	for _, name := range w.indices() {
+		lock, err := indexer.TryBuildLock(ctx, w.db, w.life.Alias(name))
+		if err != nil {
+			w.logger.Info("not looking for orphaned indices", "alias", w.life.Alias(name), "err", err)
+			continue
+		}
+		orphans, err := w.life.Unfinished(ctx, name)
+		for _, idx := range orphans {
+			if idx == st.SnapshotPhysical {
+				continue
+			}
+			if err := w.life.Delete(ctx, idx); err != nil {
+				w.logger.Warn("could not delete an orphaned index", "index", idx, "err", err)
+				continue
+			}
+			w.logger.Info("deleted an index a killed build left unfinished", "index", idx, "alias", w.life.Alias(name))
+		}
+		if err != nil {
+			w.logger.Warn("could not list unfinished indices", "alias", w.life.Alias(name), "err", err)
+		}
+		lock.Release()
 	}
 }
 

@@ -163,6 +163,42 @@ func (l *Lifecycle) Physical(ctx context.Context, name string) (all []string, cu
 	return all, current, nil
 }
 
+// Unfinished lists the physical indices of name that a build left
+// unfinished — still tuned for bulk loading (refresh off, set by Create and
+// undone by Finish) — and that the alias does not point to.
+func (l *Lifecycle) Unfinished(ctx context.Context, name string) ([]string, error) {
+	all, current, err := l.Physical(ctx, name)
+	if err != nil || len(all) == 0 {
+		return nil, err
+	}
+	res, err := l.es.Indices.GetSettings(l.es.Indices.GetSettings.WithIndex(all...),
+		l.es.Indices.GetSettings.WithName("index.refresh_interval"), l.es.Indices.GetSettings.WithContext(ctx))
+	if err != nil {
+		return nil, fmt.Errorf("settings of %s: %w", l.Alias(name), err)
+	}
+	defer res.Body.Close()
+	if err := engine.CheckStatus(res); err != nil {
+		return nil, fmt.Errorf("settings of %s: %w", l.Alias(name), err)
+	}
+	var body map[string]struct {
+		Settings struct {
+			Index struct {
+				RefreshInterval string `json:"refresh_interval"`
+			} `json:"index"`
+		} `json:"settings"`
+	}
+	if err := json.NewDecoder(res.Body).Decode(&body); err != nil {
+		return nil, fmt.Errorf("settings of %s: %w", l.Alias(name), err)
+	}
+	var out []string
+	for _, idx := range all {
+		if idx != current && body[idx].Settings.Index.RefreshInterval == "-1" {
+			out = append(out, idx)
+		}
+	}
+	return out, nil
+}
+
 // isPhysicalOf guards against name prefixes that overlap (posts vs posts-archive).
 func isPhysicalOf(index, prefix, name string) bool {
 	rest, ok := strings.CutPrefix(index, prefix+"-"+name+"-")

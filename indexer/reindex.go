@@ -103,6 +103,11 @@ func (r *Reindexer) Run(ctx context.Context, name string, opts ReindexOptions) (
 	start := time.Now()
 	opts = opts.withDefaults()
 	rep.Index = name
+	lock, err := TryBuildLock(ctx, r.db, r.life.Alias(name))
+	if err != nil {
+		return rep, err
+	}
+	defer lock.Release()
 	if _, rep.Previous, err = r.life.Physical(ctx, name); err != nil {
 		return rep, err
 	}

@@ -471,3 +471,24 @@ func TestIntegrationReindexHardDeleteBeforeSwap(t *testing.T) {
 		})
 	}
 }
+
+// Two builds of one index never run at once: the second is refused at once,
+// with the alias and the running build untouched.
+func TestIntegrationReindexRefusesConcurrentBuild(t *testing.T) {
+	e := testEngines(t)[0]
+	ctx := context.Background()
+	db, _ := testdb.New(t)
+	fixture(t, db)
+	r, life := newReindexer(t, db, e, randomPrefix(t), nil)
+	lock, err := TryBuildLock(ctx, db, life.Alias(mappings.Posts))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Run(ctx, mappings.Posts, ReindexOptions{Profile: e.Profile}); !errors.Is(err, ErrBuildBusy) {
+		t.Fatalf("reindex during another build: %v, want ErrBuildBusy", err)
+	}
+	lock.Release()
+	if _, err := r.Run(ctx, mappings.Posts, ReindexOptions{Profile: e.Profile}); err != nil {
+		t.Fatalf("reindex after the other build: %v", err)
+	}
+}
