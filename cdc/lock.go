@@ -61,8 +61,10 @@ func tryLock(ctx context.Context, db *sql.DB, name string, poll time.Duration, b
 	}
 	for {
 		var got sql.NullInt64
-		// GET_LOCK with a short server-side wait; loop so ctx cancellation is honoured.
-		if err := conn.QueryRowContext(ctx, "SELECT GET_LOCK(?, ?)", name, max(1, int(poll.Seconds()))).Scan(&got); err != nil {
+		// GET_LOCK without a server-side wait, then a pause here: ctx ends the
+		// wait at once, and no statement sits for a second (a standby would
+		// otherwise log a slow statement every poll).
+		if err := conn.QueryRowContext(ctx, "SELECT GET_LOCK(?, 0)", name).Scan(&got); err != nil {
 			conn.Raw(func(any) error { return driver.ErrBadConn }) // a failed lock connection is not reused
 			conn.Close()
 			return nil, fmt.Errorf("GET_LOCK %s: %w", name, err)
@@ -71,10 +73,12 @@ func tryLock(ctx context.Context, db *sql.DB, name string, poll time.Duration, b
 			return &Lock{conn: conn, name: name}, nil
 		}
 		busy()
-		if ctx.Err() != nil {
+		select {
+		case <-ctx.Done():
 			conn.Raw(func(any) error { return driver.ErrBadConn })
 			conn.Close()
 			return nil, ctx.Err()
+		case <-time.After(poll):
 		}
 	}
 }
