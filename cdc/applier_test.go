@@ -185,7 +185,7 @@ func (h *harness) start() {
 	a := newApplier(applier{
 		reader: h.rows, fanout: h.rows, writer: h.eng, store: h.store,
 		aliasOf: func(index string) string { return "alias-" + index },
-		logger:  slog.New(slog.NewTextHandler(io.Discard, nil)), metrics: NewMetrics(),
+		logger:  slog.New(slog.NewTextHandler(io.Discard, nil)), metrics: NewMetrics(nil),
 		batch: 2, interval: 5 * time.Millisecond, budget: 2 * time.Second,
 	}, State{Phase: PhaseStreaming, Position: mysql.Position{File: "binlog.000001", Pos: 4}})
 	ctx, cancel := context.WithCancel(context.Background())

@@ -18,10 +18,16 @@ type Metrics struct {
 	Active      prometheus.Gauge // 1 while this process holds the single-worker lock
 }
 
-// NewMetrics registers the series on a new registry.
-func NewMetrics() *Metrics {
+// NewMetrics registers the series on reg, or on a new registry with the Go
+// runtime and process collectors when reg is nil (the command passes the
+// process's telemetry registry, which has those and the memory limit).
+func NewMetrics(reg *prometheus.Registry) *Metrics {
+	runtime := reg == nil
+	if runtime {
+		reg = prometheus.NewRegistry()
+	}
 	m := &Metrics{
-		Registry: prometheus.NewRegistry(),
+		Registry: reg,
 		Events: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "soomcare_cdc_events_total", Help: "Binlog row events received, by table and operation.",
 		}, []string{"table", "op"}),
@@ -51,7 +57,9 @@ func NewMetrics() *Metrics {
 			Name: "soomcare_cdc_active", Help: "1 while this worker holds the single-worker lock and applies events; 0 while it waits (standby, or reconnecting after a MySQL restart).",
 		}),
 	}
-	m.Registry.MustRegister(m.Events, m.Docs, m.Conflicts, m.DeadLetters, m.Retries, m.BulkSeconds, m.LagSeconds, m.Checkpoints, m.Active,
-		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+	m.Registry.MustRegister(m.Events, m.Docs, m.Conflicts, m.DeadLetters, m.Retries, m.BulkSeconds, m.LagSeconds, m.Checkpoints, m.Active)
+	if runtime {
+		m.Registry.MustRegister(prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+	}
 	return m
 }

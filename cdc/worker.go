@@ -26,6 +26,7 @@ import (
 	"github.com/go-mysql-org/go-mysql/canal"
 	gomysql "github.com/go-mysql-org/go-mysql/mysql"
 	mysqldrv "github.com/go-sql-driver/mysql"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/soomcare/soomcare/engine"
@@ -60,6 +61,8 @@ type Config struct {
 	HeartbeatInterval time.Duration
 	Profile           string // analysis profile for snapshot indices
 	MetricsAddr       string // "" disables the metrics server
+	// Registry, when set, carries the worker's series (nil: a new one).
+	Registry *prometheus.Registry
 	// OnAck, when set, is told which documents the engine acknowledged and
 	// when (benchmarks measure end-to-end lag with it).
 	OnAck func(at time.Time, ops []bulk.Op)
@@ -101,7 +104,7 @@ func New(cfg Config, db *sql.DB, es *engine.Client, life *indexer.Lifecycle, wri
 	}
 	return &Worker{cfg: cfg, db: db, es: es, life: life, writer: writer, loader: bulk.NewWriter(es.ES, bulk.Options{}, logger),
 		store: NewStore(db, cfg.Name),
-		src:   indexer.NewLockingSource(db), logger: logger, metrics: NewMetrics()}, nil
+		src:   indexer.NewLockingSource(db), logger: logger, metrics: NewMetrics(cfg.Registry)}, nil
 }
 
 // Metrics exposes the worker's series (tests read them).

@@ -35,7 +35,7 @@ indices (random prefix) on the configured engine; nothing of yours is touched. L
 
 // benchEnv loads config, waits for MySQL and the engine, and returns the env.
 func (e *env) benchEnv(cmd *cobra.Command) (bench.Env, error) {
-	c, log, db, es, err := e.start(cmd.Context(), "bench "+cmd.Name())
+	c, log, db, es, err := e.start(cmd.Context(), "bench "+cmd.Name(), nil)
 	if err != nil {
 		return bench.Env{}, err
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/soomcare/soomcare/cdc"
 	"github.com/soomcare/soomcare/indexer"
 	"github.com/soomcare/soomcare/indexer/bulk"
+	"github.com/soomcare/soomcare/telemetry"
 )
 
 // Exit codes of `soomcare cdc` that operators script against.
@@ -76,11 +77,15 @@ Metrics: http://<cdc.metrics_addr>/metrics (Prometheus), /healthz.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			c, log, db, es, err := e.start(ctx, "cdc")
+			reg := telemetry.NewRegistry() // GET /metrics on cdc.metrics_addr
+			c, log, db, es, err := e.start(ctx, "cdc", reg)
 			if err != nil {
 				return err
 			}
 			defer db.Close()
+			if err := telemetry.RegisterDB(reg, db, "soomcare"); err != nil {
+				return err
+			}
 			if err := indexer.CheckProfile(ctx, es, c.Search.AnalysisProfile); err != nil {
 				return err
 			}
@@ -92,6 +97,7 @@ Metrics: http://<cdc.metrics_addr>/metrics (Prometheus), /healthz.`,
 				FlushInterval: c.CDC.FlushInterval,
 				Profile:       c.Search.AnalysisProfile,
 				MetricsAddr:   c.CDC.MetricsAddr,
+				Registry:      reg,
 			}, db, es, indexer.NewLifecycle(es.ES, c.Search.IndexPrefix), bulk.NewWriter(es.ES, bulk.Options{RequireAlias: true}, log), log)
 			if err != nil {
 				return usageError{err}

@@ -15,12 +15,14 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 
 	"github.com/soomcare/soomcare/config"
 	"github.com/soomcare/soomcare/ecslog"
 	"github.com/soomcare/soomcare/engine"
 	"github.com/soomcare/soomcare/mysql"
+	"github.com/soomcare/soomcare/telemetry"
 )
 
 // Exit codes.
@@ -147,6 +149,7 @@ Exit codes: 0 ok, 1 failure, 2 bad usage or configuration; soomcare cdc adds 4 a
 		newSeedCmd(e),
 		newEmailsCmd(e),
 		newLogsCmd(e),
+		newInsightsCmd(e),
 	)
 	return root
 }
@@ -186,7 +189,9 @@ func serviceName(cmd *cobra.Command) string {
 
 // start is how long-running commands begin: configuration, logger, a log line
 // with the masked configuration, then MySQL and the engine (waiting for both).
-func (e *env) start(ctx context.Context, command string) (*config.Config, *slog.Logger, *sql.DB, *engine.Client, error) {
+// With reg, every statement's and engine call's latency goes to its
+// histograms (the process's /metrics); nil: none.
+func (e *env) start(ctx context.Context, command string, reg prometheus.Registerer) (*config.Config, *slog.Logger, *sql.DB, *engine.Client, error) {
 	c, err := e.config()
 	if err != nil {
 		return nil, nil, nil, nil, err
@@ -196,11 +201,11 @@ func (e *env) start(ctx context.Context, command string) (*config.Config, *slog.
 	for _, w := range c.Warnings() {
 		log.Warn(w)
 	}
-	db, err := openMySQLLogged(ctx, c, log)
+	db, err := openMySQLLogged(ctx, c, log, reg)
 	if err != nil {
 		return nil, nil, nil, nil, err
 	}
-	es, err := openEngineLogged(ctx, c, log)
+	es, err := openEngineLogged(ctx, c, log, reg)
 	if err != nil {
 		db.Close()
 		return nil, nil, nil, nil, err
@@ -223,13 +228,19 @@ func (e *env) configAndDB(ctx context.Context) (*config.Config, *sql.DB, error) 
 
 // openMySQL opens the pool and waits for the server up to startup.wait_timeout.
 func openMySQL(ctx context.Context, c *config.Config) (*sql.DB, error) {
-	return openMySQLLogged(ctx, c, nil)
+	return openMySQLLogged(ctx, c, nil, nil)
 }
 
 // openMySQLLogged is openMySQL whose statements slower than
-// mysql.slow_query_threshold log at warn on log (nil: none).
-func openMySQLLogged(ctx context.Context, c *config.Config, log *slog.Logger) (*sql.DB, error) {
+// mysql.slow_query_threshold log at warn on log (nil: none), and whose
+// statements' latencies go to reg's statement histogram (nil: none).
+func openMySQLLogged(ctx context.Context, c *config.Config, log *slog.Logger, reg prometheus.Registerer) (*sql.DB, error) {
+	var observe func(string, time.Duration, bool)
+	if reg != nil {
+		observe = telemetry.NewStatements(reg).Observe
+	}
 	db, err := mysql.Open(ctx, c.MySQL.DSN, mysql.Options{
+		Observe:         observe,
 		MaxOpenConns:    c.MySQL.MaxOpenConns,
 		MaxIdleConns:    c.MySQL.MaxIdleConns,
 		ConnMaxLifetime: c.MySQL.ConnMaxLifetime,
@@ -255,13 +266,18 @@ func openMySQLLogged(ctx context.Context, c *config.Config, log *slog.Logger) (*
 
 // openEngine builds the search client and waits for the engine.
 func openEngine(ctx context.Context, c *config.Config) (*engine.Client, error) {
-	return openEngineLogged(ctx, c, nil)
+	return openEngineLogged(ctx, c, nil, nil)
 }
 
 // openEngineLogged is openEngine whose calls slower than
-// search.slow_call_threshold log at warn on log (nil: none).
-func openEngineLogged(ctx context.Context, c *config.Config, log *slog.Logger) (*engine.Client, error) {
-	es, err := engine.NewWith(c.Search, engine.Options{Logger: log})
+// search.slow_call_threshold log at warn on log (nil: none), and whose
+// calls' latencies go to reg's engine call histogram (nil: none).
+func openEngineLogged(ctx context.Context, c *config.Config, log *slog.Logger, reg prometheus.Registerer) (*engine.Client, error) {
+	opts := engine.Options{Logger: log}
+	if reg != nil {
+		opts.Observe = telemetry.NewEngineCalls(reg).Observe
+	}
+	es, err := engine.NewWith(c.Search, opts)
 	if err != nil {
 		return nil, err
 	}

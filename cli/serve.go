@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"os"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -42,24 +41,27 @@ Metrics: http://<http.metrics_addr>/metrics (Prometheus; its own listener, empty
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			c, log, db, es, err := e.start(ctx, "serve")
+			reg := telemetry.NewRegistry() // GET /metrics on http.metrics_addr
+			c, log, db, es, err := e.start(ctx, "serve", reg)
 			if err != nil {
 				return err
 			}
 			defer db.Close()
-			search := searchapi.New(es.ES, searchOptions(c, log))
+			ins := startInsights(ctx, c, es, log, reg) // search insights (cli/insights.go)
+			defer ins.stop()
+			search := searchapi.New(es.ES, ins.options(searchOptions(c, log)))
 			// appMounts starts with auth.Use (the bearer-token middleware): mounts after it see web.Principal.
-			mounts, err := appMounts(c, db, log)
+			mounts, err := appMounts(ctx, c, db, log)
 			if err != nil {
 				return err
 			}
-			reg := telemetry.NewRegistry() // GET /metrics on http.metrics_addr
 			// Records, medications, reminders, calendar and reports (cli/reminders.go).
 			care, err := careMounts(ctx, c, db, log, reg)
 			if err != nil {
 				return err
 			}
 			mounts = append(mounts, care...)
+			mounts = append(mounts, ins.mount)
 			checks := []server.Check{
 				{Name: "mysql", Ping: func(ctx context.Context) error { return mysql.Ping(ctx, db) }},
 				{Name: es.Kind, Ping: es.Ping},
@@ -102,7 +104,7 @@ func serveMetrics(ctx context.Context, c *config.Config, log *slog.Logger, reg *
 // auth.jwt_secret it signs with a random per-process key and warns: tokens
 // then die with the process and replicas reject each other's tokens, so
 // production must set it (there is no fixed, guessable default).
-func appMounts(c *config.Config, db *sql.DB, log *slog.Logger) ([]func(*gin.Engine), error) {
+func appMounts(ctx context.Context, c *config.Config, db *sql.DB, log *slog.Logger) ([]func(*gin.Engine), error) {
 	secret := []byte(c.Auth.JWTSecret)
 	if len(secret) == 0 {
 		secret = make([]byte, 32)
@@ -137,14 +139,15 @@ func appMounts(c *config.Config, db *sql.DB, log *slog.Logger) ([]func(*gin.Engi
 	if err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(c.Uploads.Dir, 0o755); err != nil {
-		return nil, fmt.Errorf("uploads.dir %s: %w", c.Uploads.Dir, err)
+	store, err := uploadStore(ctx, c.Uploads, log)
+	if err != nil {
+		return nil, err
 	}
 	posts := community.New(db, community.Options{
 		ReportHideThreshold: c.Community.ReportHideThreshold, ReporterMinAge: c.Community.ReporterMinAge,
 		ReporterMinActivity: c.Community.ReporterMinActivity, ReportDailyLimit: c.Community.ReportDailyLimit, Logger: log,
 	})
-	articles := content.New(db, content.Options{UploadDir: c.Uploads.Dir, UploadURL: c.Uploads.URLPrefix, MaxUploadBytes: c.Uploads.MaxBytes, Logger: log})
+	articles := content.New(db, content.Options{Store: store, UploadDir: c.Uploads.Dir, UploadURL: c.Uploads.URLPrefix, MaxUploadBytes: c.Uploads.MaxBytes, Logger: log})
 	// The login throttle counts the client the way the search rate limiter does (http.trusted_proxies).
 	authAPI := auth.NewAPI(svc, auth.APIOptions{Logger: log, TrustedProxies: c.HTTP.Proxies()})
 	accounts := auth.NewAccounts(db, c.Auth.AccountCheckTTL, nil, log)

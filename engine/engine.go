@@ -57,6 +57,10 @@ type Options struct {
 	// Logger receives a warn line for each call slower than
 	// search.slow_call_threshold (nil: none).
 	Logger *slog.Logger
+	// Observe, when set, is told every call's Family, latency and whether
+	// it failed (no answer or a status ≥ 400): the engine call histogram of a
+	// process's /metrics (telemetry.Calls.Observe).
+	Observe func(family string, d time.Duration, failed bool)
 }
 
 // NewWith is New with options.
@@ -84,8 +88,12 @@ func NewWith(cfg config.Search, opts Options) (*Client, error) {
 			return nil, errors.New("engine: ELASTIC_CLIENT_APIVERSIONING=true cannot be used with search.engine=opensearch")
 		}
 	}
-	if cfg.SlowCallThreshold > 0 && opts.Logger != nil {
-		rt = slowCalls{next: rt, threshold: cfg.SlowCallThreshold, logger: opts.Logger}
+	if slow := cfg.SlowCallThreshold > 0 && opts.Logger != nil; slow || opts.Observe != nil {
+		sc := slowCalls{next: rt, observe: opts.Observe}
+		if slow {
+			sc.threshold, sc.logger = cfg.SlowCallThreshold, opts.Logger
+		}
+		rt = sc
 	}
 	esCfg := elasticsearch.Config{
 		Addresses:     trimAll(cfg.Addresses),
@@ -142,29 +150,34 @@ func (p productHeader) RoundTrip(req *http.Request) (*http.Response, error) {
 	return res, err
 }
 
-// slowCalls logs each engine call (each attempt, retries included) that
-// takes at least threshold at warn, with its Family and duration, and the
-// attributes of the request's context (the API request's id). Bodies, query
-// strings and index or document names are never logged.
+// slowCalls reports each engine call (each attempt, retries included) to
+// observe (when set) and logs the ones that take at least threshold at warn
+// on logger (when set), with its Family and duration, and the attributes of
+// the request's context (the API request's id). Bodies, query strings and
+// index or document names are never logged.
 type slowCalls struct {
 	next      http.RoundTripper
 	threshold time.Duration
 	logger    *slog.Logger
+	observe   func(family string, d time.Duration, failed bool)
 }
 
 func (s slowCalls) RoundTrip(req *http.Request) (*http.Response, error) {
 	start := time.Now()
 	res, err := s.next.RoundTrip(req)
 	d := time.Since(start)
-	if d < s.threshold {
-		return res, err
-	}
 	status, outcome := 0, "failure"
 	if err == nil {
 		status = res.StatusCode
 		if status < 400 {
 			outcome = "success"
 		}
+	}
+	if s.observe != nil {
+		s.observe(Family(req.Method, req.URL.Path), d, outcome == "failure")
+	}
+	if s.logger == nil || d < s.threshold {
+		return res, err
 	}
 	s.logger.LogAttrs(req.Context(), slog.LevelWarn, "slow engine call",
 		slog.String("engine.call", Family(req.Method, req.URL.Path)),

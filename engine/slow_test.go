@@ -108,3 +108,43 @@ func TestSlowEngineCallsLogFamilyNotValues(t *testing.T) {
 		})
 	}
 }
+
+// Observe is told every call (fast ones too, and without a logger) with its
+// family and outcome: a status ≥ 400 or no answer is a failure.
+func TestObserveSeesEveryCall(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Elastic-Product", "Elasticsearch")
+		w.Header().Set("Content-Type", "application/json")
+		if strings.HasSuffix(r.URL.Path, "/_doc/404") {
+			w.WriteHeader(http.StatusNotFound)
+		}
+		_, _ = w.Write([]byte(`{}`))
+	}))
+	defer srv.Close()
+	type call struct {
+		family string
+		failed bool
+	}
+	var got []call
+	c, err := NewWith(config.Search{Engine: config.EngineElasticsearch, Addresses: []string{srv.URL}, RequestTimeout: 5 * time.Second},
+		Options{Observe: func(family string, d time.Duration, failed bool) {
+			if d <= 0 {
+				t.Errorf("%s: duration %s", family, d)
+			}
+			got = append(got, call{family, failed})
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"1", "404"} {
+		res, err := c.ES.Get("soomcare-posts", id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+	}
+	want := []call{{"GET /{index}/_doc/{name}", false}, {"GET /{index}/_doc/{name}", true}}
+	if len(got) != len(want) || got[0] != want[0] || got[1] != want[1] {
+		t.Fatalf("observed %v, want %v", got, want)
+	}
+}

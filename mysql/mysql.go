@@ -45,6 +45,10 @@ type Options struct {
 	// Logger: off.
 	SlowThreshold time.Duration
 	Logger        *slog.Logger
+	// Observe, when set, is told every statement's Family, latency (to the
+	// first row) and whether it failed: the statement histogram of a
+	// process's /metrics (telemetry.Calls.Observe).
+	Observe func(family string, d time.Duration, failed bool)
 }
 
 // ParseDSN parses a go-sql-driver DSN (user:pass@tcp(host:port)/dbname?params)
@@ -91,8 +95,13 @@ func Open(ctx context.Context, dsn string, opts Options) (*sql.DB, error) {
 		return nil, fmt.Errorf("mysql: new connector: %w", err)
 	}
 	var conn driver.Connector = connector
-	if opts.SlowThreshold > 0 && opts.Logger != nil {
-		conn = slowConnector{next: connector, log: slowLog{threshold: opts.SlowThreshold, logger: opts.Logger}}
+	slow := opts.SlowThreshold > 0 && opts.Logger != nil
+	if slow || opts.Observe != nil {
+		log := slowLog{observe: opts.Observe}
+		if slow {
+			log.threshold, log.logger = opts.SlowThreshold, opts.Logger
+		}
+		conn = slowConnector{next: connector, log: log}
 	}
 	db := sql.OpenDB(conn)
 	if opts.MaxOpenConns > 0 {

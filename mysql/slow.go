@@ -9,17 +9,26 @@ import (
 	"time"
 )
 
-// slowLog is what the statement wrappers below report to: statements that
-// take at least threshold log at warn with their Family and duration, never
-// their text, arguments or the server's message (which quotes values).
+// slowLog is what the statement wrappers below report to: every statement's
+// Family, latency and outcome go to observe (when set); statements that take
+// at least threshold log at warn on logger (when set) with their Family and
+// duration, never their text, arguments or the server's message (which
+// quotes values).
 type slowLog struct {
 	threshold time.Duration
 	logger    *slog.Logger
+	observe   func(family string, d time.Duration, failed bool)
 }
 
-func (s slowLog) observe(ctx context.Context, query string, start time.Time, err error) {
+func (s slowLog) observeStatement(ctx context.Context, query string, start time.Time, err error) {
 	d := time.Since(start)
-	if d < s.threshold || errors.Is(err, driver.ErrSkip) {
+	if errors.Is(err, driver.ErrSkip) {
+		return
+	}
+	if s.observe != nil {
+		s.observe(Family(query), d, err != nil)
+	}
+	if s.logger == nil || d < s.threshold {
 		return
 	}
 	outcome := "success"
@@ -158,7 +167,7 @@ func (c *slowConn) QueryContext(ctx context.Context, query string, args []driver
 	}
 	start := time.Now()
 	rows, err := q.QueryContext(ctx, query, args)
-	c.log.observe(ctx, query, start, err)
+	c.log.observeStatement(ctx, query, start, err)
 	return rows, err
 }
 
@@ -169,7 +178,7 @@ func (c *slowConn) ExecContext(ctx context.Context, query string, args []driver.
 	}
 	start := time.Now()
 	res, err := x.ExecContext(ctx, query, args)
-	c.log.observe(ctx, query, start, err)
+	c.log.observeStatement(ctx, query, start, err)
 	return res, err
 }
 
@@ -244,7 +253,7 @@ func (s *slowStmt) QueryContext(ctx context.Context, args []driver.NamedValue) (
 	}
 	start := time.Now()
 	rows, err := q.QueryContext(ctx, args)
-	s.log.observe(ctx, s.query, start, err)
+	s.log.observeStatement(ctx, s.query, start, err)
 	return rows, err
 }
 
@@ -255,7 +264,7 @@ func (s *slowStmt) ExecContext(ctx context.Context, args []driver.NamedValue) (d
 	}
 	start := time.Now()
 	res, err := x.ExecContext(ctx, args)
-	s.log.observe(ctx, s.query, start, err)
+	s.log.observeStatement(ctx, s.query, start, err)
 	return res, err
 }
 

@@ -136,3 +136,40 @@ func TestIntegrationFastStatementsAreQuiet(t *testing.T) {
 		}
 	}
 }
+
+// Observe sees every statement, fast ones too and without a logger, by
+// family; a statement the server refuses is a failure.
+func TestIntegrationObserveSeesEveryStatement(t *testing.T) {
+	dsn := testenv.MySQLDSN(t)
+	var mu sync.Mutex
+	seen := map[string][2]int{} // family → [ok, failed]
+	db, err := Open(t.Context(), dsn, Options{Observe: func(family string, _ time.Duration, failed bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		n := seen[family]
+		if failed {
+			n[1]++
+		} else {
+			n[0]++
+		}
+		seen[family] = n
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.QueryRowContext(t.Context(), "SELECT ?", 1).Scan(new(int)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ExecContext(t.Context(), "SELECT * FROM no_such_table_7f3a"); err == nil {
+		t.Fatal("a missing table did not fail")
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if seen["select"][0] < 1 {
+		t.Errorf("the successful SELECT was not observed: %v", seen)
+	}
+	if seen["select no_such_table_7f3a"][1] != 1 {
+		t.Errorf("the failed SELECT was not observed as a failure: %v", seen)
+	}
+}

@@ -194,7 +194,7 @@ func ruleNames(t *testing.T) map[string][]string {
 // _bucket/_sum/_count, plus what its registry gathers (Go and process).
 func cdcNames(t *testing.T) map[string]bool {
 	t.Helper()
-	m := cdc.NewMetrics()
+	m := cdc.NewMetrics(nil)
 	out := map[string]bool{}
 	mf, err := m.Registry.Gather()
 	if err != nil {
@@ -380,6 +380,8 @@ func serveScrape(t *testing.T, dsn string) scrape {
 		{"latency buckets", "soomcare_http_request_duration_seconds_bucket", []string{"route", "/healthz", "le", "+Inf"}, 3},
 		{"search rate limit", "soomcare_http_throttled_total", []string{"route", "/v1/search"}, 1},
 		{"login throttle", "soomcare_http_throttled_total", []string{"route", "/v1/auth/login"}, 1},
+		{"statement latency", "soomcare_mysql_statement_duration_seconds_count", []string{"outcome", "success"}, 1},
+		{"engine call latency", "soomcare_engine_call_duration_seconds_count", []string{"outcome", "success"}, 1},
 	}
 	for _, m := range moved {
 		if d := after.sum(m.name, m.label...) - before.sum(m.name, m.label...); d < m.least {
