@@ -40,6 +40,20 @@ func Synonyms() []string { return lines(synonymsFile) }
 // StopTags returns the nori_part_of_speech stop tags (detailed POS tags).
 func StopTags() []string { return lines(stopTagsFile) }
 
+// Rules are the analysis data a new index is built with. The embedded files
+// are the seed ([Embedded]); a build may take them from elsewhere (the
+// editors' tables in MySQL).
+type Rules struct {
+	UserDictionary []string // nori user_dictionary_rules
+	Synonyms       []string // Solr-format synonym_graph rules
+	StopTags       []string // nori_part_of_speech stop tags
+}
+
+// Embedded returns the rules of the embedded files.
+func Embedded() Rules {
+	return Rules{UserDictionary: UserDictionary(), Synonyms: Synonyms(), StopTags: StopTags()}
+}
+
 // Validate checks the embedded files, see [ValidateRules].
 func Validate() error { return ValidateRules(UserDictionary(), Synonyms(), StopTags()) }
 

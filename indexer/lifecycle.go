@@ -13,6 +13,7 @@ import (
 
 	"github.com/elastic/go-elasticsearch/v8"
 
+	"github.com/soomcare/soomcare/analyzers"
 	"github.com/soomcare/soomcare/engine"
 	"github.com/soomcare/soomcare/mappings"
 )
@@ -33,11 +34,58 @@ type Lifecycle struct {
 	es     *elasticsearch.Client
 	prefix string
 	now    func() time.Time
+	rules  RulesSource
+	shapes map[string]Shape
+}
+
+// RulesSource gives the analysis rules a new physical index is built with,
+// read when it is created; without one the embedded seed rules are used.
+type RulesSource interface {
+	Rules(ctx context.Context) (analyzers.Rules, error)
+}
+
+// Shape is the shards and replicas of one logical index. Zero Shards means
+// 1; nil Replicas keeps auto_expand_replicas 0-1.
+type Shape struct {
+	Shards   int
+	Replicas *int
+}
+
+// LifecycleOption configures NewLifecycle.
+type LifecycleOption func(*Lifecycle)
+
+// WithRules builds new indices with the rules of src.
+func WithRules(src RulesSource) LifecycleOption { return func(l *Lifecycle) { l.rules = src } }
+
+// WithShapes builds new indices of each named logical index with its shape.
+func WithShapes(shapes map[string]Shape) LifecycleOption {
+	return func(l *Lifecycle) { l.shapes = shapes }
 }
 
 // NewLifecycle returns a lifecycle manager for aliases under prefix.
-func NewLifecycle(es *elasticsearch.Client, prefix string) *Lifecycle {
-	return &Lifecycle{es: es, prefix: prefix, now: time.Now}
+func NewLifecycle(es *elasticsearch.Client, prefix string, opts ...LifecycleOption) *Lifecycle {
+	l := &Lifecycle{es: es, prefix: prefix, now: time.Now}
+	for _, o := range opts {
+		o(l)
+	}
+	return l
+}
+
+// indexOptions is how a new physical index of name is built: the profile,
+// the rules of the lifecycle's source and the name's shape.
+func (l *Lifecycle) indexOptions(ctx context.Context, name, profile string) (mappings.Options, error) {
+	o := mappings.Options{Profile: profile}
+	if l.rules != nil {
+		r, err := l.rules.Rules(ctx)
+		if err != nil {
+			return o, fmt.Errorf("analysis rules for %s: %w", name, err)
+		}
+		o.Rules = &r
+	}
+	if sh, ok := l.shapes[name]; ok {
+		o.Shards, o.Replicas = sh.Shards, sh.Replicas
+	}
+	return o, nil
 }
 
 // Alias is the name searches use for a logical index.
@@ -66,7 +114,11 @@ func CheckProfile(ctx context.Context, c *engine.Client, profile string) error {
 // Create makes a new physical index for name with the profile's analysis and
 // bulk-load settings (no refresh, no replicas); Finish restores them.
 func (l *Lifecycle) Create(ctx context.Context, name, profile string) (string, error) {
-	body, err := mappings.Index(name, profile)
+	opts, err := l.indexOptions(ctx, name, profile)
+	if err != nil {
+		return "", err
+	}
+	body, err := mappings.IndexWith(name, opts)
 	if err != nil {
 		return "", err
 	}

@@ -68,14 +68,30 @@ func Names() []string { return []string{Contents, Posts, Users} }
 func Profiles() []string { return []string{ProfileNori, ProfileBasic} }
 
 // Index returns the complete create-index body, {"settings":…,"mappings":…},
-// of index name under an analysis profile ("" means nori), as compact JSON.
+// of index name under an analysis profile ("" means nori), with the embedded
+// analysis rules, one shard and auto-expanded replicas, as compact JSON.
 // It fails with ErrUnknownIndex or ErrUnknownProfile.
 func Index(name, profile string) ([]byte, error) {
+	return IndexWith(name, Options{Profile: profile})
+}
+
+// Options shape a create-index body beyond its mapping.
+type Options struct {
+	Profile string           // analysis profile; "" means nori
+	Rules   *analyzers.Rules // analysis rules; nil means analyzers.Embedded()
+	// Shards is number_of_shards (0: 1). Replicas, when set, is
+	// number_of_replicas; nil keeps auto_expand_replicas 0-1.
+	Shards   int
+	Replicas *int
+}
+
+// IndexWith is Index with options.
+func IndexWith(name string, o Options) ([]byte, error) {
 	mapping, err := Mapping(name)
 	if err != nil {
 		return nil, err
 	}
-	settings, err := Settings(profile)
+	settings, err := settingsWith(o)
 	if err != nil {
 		return nil, err
 	}
@@ -124,8 +140,48 @@ func SchemaVersion(name string) (int, error) {
 // with the user dictionary, synonyms and stop tags injected, as compact JSON.
 // It fails with ErrUnknownProfile.
 func Settings(profile string) ([]byte, error) {
+	return settingsWith(Options{Profile: profile})
+}
+
+func settingsWith(o Options) ([]byte, error) {
+	raw, err := analysisSettings(o.Profile, o.Rules)
+	if err != nil {
+		return nil, err
+	}
+	if o.Shards == 0 && o.Replicas == nil {
+		return raw, nil
+	}
+	return shaped(raw, o.Shards, o.Replicas)
+}
+
+// shaped sets number_of_shards and number_of_replicas in compact settings.
+func shaped(raw []byte, shards int, replicas *int) ([]byte, error) {
+	var settings map[string]any
+	if err := json.Unmarshal(raw, &settings); err != nil {
+		return nil, fmt.Errorf("mappings: %w", err)
+	}
+	idx, _ := settings["index"].(map[string]any)
+	if idx == nil {
+		idx = map[string]any{}
+		settings["index"] = idx
+	}
+	if shards > 0 {
+		idx["number_of_shards"] = shards
+	}
+	if replicas != nil {
+		delete(idx, "auto_expand_replicas")
+		idx["number_of_replicas"] = *replicas
+	}
+	return json.Marshal(settings)
+}
+
+func analysisSettings(profile string, rules *analyzers.Rules) ([]byte, error) {
 	if profile == "" {
 		profile = ProfileNori
+	}
+	if rules == nil {
+		r := analyzers.Embedded()
+		rules = &r
 	}
 	if !slices.Contains(Profiles(), profile) {
 		return nil, fmt.Errorf("%w %q (known: %v)", ErrUnknownProfile, profile, Profiles())
@@ -135,9 +191,9 @@ func Settings(profile string) ([]byte, error) {
 		return nil, fmt.Errorf("mappings: %w", err)
 	}
 	for placeholder, values := range map[string][]string{
-		placeholderUserDictionary: analyzers.UserDictionary(),
-		placeholderSynonyms:       analyzers.Synonyms(),
-		placeholderStopTags:       analyzers.StopTags(),
+		placeholderUserDictionary: rules.UserDictionary,
+		placeholderSynonyms:       rules.Synonyms,
+		placeholderStopTags:       rules.StopTags,
 	} {
 		list, err := json.Marshal(values)
 		if err != nil {

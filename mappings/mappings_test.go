@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -324,5 +325,57 @@ func TestNames(t *testing.T) {
 	got[0] = "mutated"
 	if mappings.Names()[0] != "contents" {
 		t.Error("Names() shares its slice")
+	}
+}
+
+// IndexWith sets shards, replicas and the rules it is given; nothing given is
+// the embedded rules, one shard and auto-expanded replicas (Index).
+func TestIndexWithOptions(t *testing.T) {
+	two, zero := 2, 0
+	rules := analyzers.Rules{UserDictionary: []string{"숨케어"}, Synonyms: []string{"흡입기, inhaler"}, StopTags: []string{"E"}}
+	tests := []struct {
+		name                 string
+		o                    mappings.Options
+		shards               float64
+		replicas, autoExpand any
+		dict                 []any
+	}{
+		{"defaults", mappings.Options{}, 1, nil, "0-1", nil},
+		{"three shards, two replicas", mappings.Options{Shards: 3, Replicas: &two}, 3, float64(2), nil, nil},
+		{"no replicas", mappings.Options{Replicas: &zero}, 1, float64(0), nil, nil},
+		{"rules", mappings.Options{Rules: &rules}, 1, nil, "0-1", []any{"숨케어"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			raw, err := mappings.IndexWith(mappings.Posts, tt.o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var body struct {
+				Settings struct {
+					Index map[string]any `json:"index"`
+				} `json:"settings"`
+			}
+			if err := json.Unmarshal(raw, &body); err != nil {
+				t.Fatal(err)
+			}
+			idx := body.Settings.Index
+			if idx["number_of_shards"] != tt.shards || idx["number_of_replicas"] != tt.replicas || idx["auto_expand_replicas"] != tt.autoExpand {
+				t.Errorf("shards %v replicas %v auto_expand %v", idx["number_of_shards"], idx["number_of_replicas"], idx["auto_expand_replicas"])
+			}
+			tok := idx["analysis"].(map[string]any)["tokenizer"].(map[string]any)
+			for _, v := range tok {
+				d, ok := v.(map[string]any)["user_dictionary_rules"].([]any)
+				if !ok {
+					continue
+				}
+				if tt.dict != nil && !reflect.DeepEqual(d, tt.dict) {
+					t.Errorf("user dictionary %v, want %v", d, tt.dict)
+				}
+				if tt.dict == nil && len(d) != len(analyzers.UserDictionary()) {
+					t.Errorf("user dictionary has %d entries, want the embedded %d", len(d), len(analyzers.UserDictionary()))
+				}
+			}
+		})
 	}
 }
