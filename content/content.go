@@ -29,6 +29,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/soomcare/soomcare/blobstore"
 	"github.com/soomcare/soomcare/mysql"
 	"github.com/soomcare/soomcare/web"
 )
@@ -38,7 +39,8 @@ var ErrNotFound = errors.New("content not found")
 
 // Options configure the API.
 type Options struct {
-	UploadDir      string // uploads.dir
+	Store          Store  // where uploads live; nil: a blobstore.Local over UploadDir
+	UploadDir      string // uploads.dir (the local store's directory when Store is nil)
 	UploadURL      string // uploads.url_prefix, e.g. /uploads
 	MaxUploadBytes int64  // uploads.max_bytes
 	Logger         *slog.Logger
@@ -52,7 +54,8 @@ type API struct {
 	kit web.Kit
 }
 
-// New returns the content API; the upload directory is created by Mount.
+// New returns the content API. Uploads go to o.Store (by default the local
+// directory o.UploadDir, created by the first upload).
 func New(db *sql.DB, o Options) *API {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
@@ -62,6 +65,9 @@ func New(db *sql.DB, o Options) *API {
 	}
 	if o.UploadURL == "" {
 		o.UploadURL = "/uploads"
+	}
+	if o.Store == nil {
+		o.Store = blobstore.NewLocal(o.UploadDir)
 	}
 	return &API{db: db, o: o, kit: web.NewKit(o.Logger, mapError)}
 }
@@ -259,6 +265,9 @@ func (a *API) delete(c *gin.Context) (web.Answer, error) {
 func mapError(err error) error {
 	if errors.Is(err, ErrNotFound) {
 		return web.NewError(web.CodeNotFound, "콘텐츠를 찾을 수 없습니다.", err)
+	}
+	if errors.Is(err, blobstore.ErrUnavailable) {
+		return storeUnavailable(err)
 	}
 	return err
 }

@@ -2,6 +2,7 @@ package content
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -9,13 +10,29 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/soomcare/soomcare/blobstore"
 	"github.com/soomcare/soomcare/web"
+)
+
+// Store keeps uploaded files by key (blobstore.Local, blobstore.S3).
+type Store interface {
+	// Put stores size bytes of r under key; blobstore.ErrExists if the key
+	// holds a file (never replaced), blobstore.ErrUnavailable when a remote
+	// store failed.
+	Put(ctx context.Context, key string, r io.Reader, size int64, contentType string) error
+	// Get opens key: blobstore.ErrNotFound when it holds nothing,
+	// blobstore.ErrUnavailable when a remote store failed.
+	Get(ctx context.Context, key string) (*blobstore.Object, error)
+}
+
+var (
+	_ Store = (*blobstore.Local)(nil)
+	_ Store = (*blobstore.S3)(nil)
 )
 
 // imageType is one allowed image format: its extensions, magic bytes and
@@ -63,6 +80,12 @@ func tooLarge() error {
 	return &web.Error{Code: web.CodeBodyTooLarge, Message: "이미지가 너무 큽니다."}
 }
 
+// storeUnavailable is the 503 of a remote store that failed; the cause is
+// logged, never sent.
+func storeUnavailable(cause error) *web.Error {
+	return web.Unavailable("이미지 저장소에 일시적으로 연결할 수 없습니다. 잠시 후 다시 시도해 주세요.", cause)
+}
+
 // upload stores the multipart part "file" under a random name. The body is
 // streamed: nothing larger than uploads.max_bytes is buffered or written.
 func (a *API) upload(c *gin.Context) (web.Answer, error) {
@@ -83,7 +106,7 @@ func (a *API) upload(c *gin.Context) (web.Answer, error) {
 		return web.Answer{}, unsupported()
 	}
 	name := randomName() + ext
-	if err := a.store(name, data); err != nil {
+	if err := a.o.Store.Put(c.Request.Context(), name, bytes.NewReader(data), int64(len(data)), ctype); err != nil {
 		return web.Answer{}, err
 	}
 	return web.Created(gin.H{"name": name, "url": a.o.UploadURL + "/" + name, "size": len(data), "content_type": ctype}), nil
@@ -123,29 +146,6 @@ func readErr(err error) error {
 	return web.BadRequest(web.CodeBadRequest, "multipart 본문이 올바르지 않습니다.")
 }
 
-// store writes the file without ever replacing one (O_EXCL), through a
-// temporary name so a half-written file is never served.
-func (a *API) store(name string, data []byte) error {
-	if err := os.MkdirAll(a.o.UploadDir, 0o755); err != nil {
-		return err
-	}
-	tmp := filepath.Join(a.o.UploadDir, "."+name+".tmp")
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return err
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return os.Rename(tmp, filepath.Join(a.o.UploadDir, name))
-}
-
 func randomName() string {
 	b := make([]byte, 16)
 	if _, err := rand.Read(b); err != nil {
@@ -154,35 +154,48 @@ func randomName() string {
 	return hex.EncodeToString(b)
 }
 
-// serveImage serves a stored file by its exact generated name only (32 hex
-// digits + an allowed extension), so no other path of the disk is reachable.
+// serveImage streams a stored file by its exact generated name only (32 hex
+// digits + an allowed extension), so no other key of the store is reachable.
+// A missing file is 404 not_found; a remote store that fails is 503
+// unavailable (its message stays in the log).
 func (a *API) serveImage(c *gin.Context) {
 	name := c.Param("name")
-	ext := filepath.Ext(name)
-	base := strings.TrimSuffix(name, ext)
-	var ctype string
-	for _, t := range imageTypes {
-		if t.ext == ext {
-			ctype = t.mime
-		}
-	}
-	if _, err := hex.DecodeString(base); err != nil || len(base) != 32 || ctype == "" || strings.ToLower(base) != base {
+	ctype, ok := storedType(name)
+	if !ok {
 		web.NotFound(c)
 		return
 	}
-	f, err := os.Open(filepath.Join(a.o.UploadDir, name))
-	if err != nil {
+	obj, err := a.o.Store.Get(c.Request.Context(), name)
+	switch {
+	case errors.Is(err, blobstore.ErrNotFound):
 		web.NotFound(c)
 		return
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil || !st.Mode().IsRegular() {
-		web.NotFound(c)
+	case errors.Is(err, blobstore.ErrUnavailable):
+		a.kit.Fail(c, storeUnavailable(err))
+		return
+	case err != nil:
+		a.kit.Fail(c, err)
 		return
 	}
+	defer obj.Body.Close()
 	c.Header("Content-Type", ctype)
 	c.Header("X-Content-Type-Options", "nosniff")
 	c.Header("Cache-Control", "public, max-age=31536000, immutable")
-	http.ServeContent(c.Writer, c.Request, "", st.ModTime(), f)
+	http.ServeContent(c.Writer, c.Request, "", obj.ModTime, obj.Body)
+}
+
+// storedType returns the Content-Type of a generated name, or false for any
+// other name.
+func storedType(name string) (string, bool) {
+	ext := filepath.Ext(name)
+	base := strings.TrimSuffix(name, ext)
+	if _, err := hex.DecodeString(base); err != nil || len(base) != 32 || strings.ToLower(base) != base {
+		return "", false
+	}
+	for _, t := range imageTypes {
+		if t.ext == ext {
+			return t.mime, true
+		}
+	}
+	return "", false
 }
