@@ -14,6 +14,10 @@
 #                  with the official analysis-nori plugin jar + lucene-analysis-nori assembled as a plugin.
 #   elasticsearch  org.elasticsearch.distribution.integ-test-zip:elasticsearch (Maven Central) on Java 17,
 #                  security off. It has no nori and no analysis-common: the `basic` analysis profile.
+#   opensearch-cluster  three OpenSearch nodes osc1..osc3 (same install, nori) forming one cluster on loopback:
+#                  HTTP SOOMCARE_TEST_OPENSEARCH_CLUSTER_PORT..+2 (19210-19212), transport +100, heap
+#                  SOOMCARE_TEST_CLUSTER_HEAP (384m) each; `stop|start osc2` for one node;
+#                  env: SOOMCARE_TEST_OPENSEARCH_CLUSTER_URLS (comma-separated).
 #
 # Idempotent: downloads are cached in $SOOMCARE_CACHE_DIR, an engine that already answers is left alone.
 set -euo pipefail
@@ -232,8 +236,18 @@ start_opensearch() {
 		log "opensearch already up on $OS_PORT"
 		return 0
 	fi
+	start_opensearch_node opensearch os1 "$OS_PORT" soomcare-test "$HEAP" -E discovery.type=single-node
+	wait_http opensearch "http://127.0.0.1:$OS_PORT/_cluster/health?wait_for_status=yellow&timeout=1s" "$RUN_DIR/opensearch/stdout.log"
+}
+
+# start_opensearch_node launches one OpenSearch node in the background (no wait):
+# $1 run name (its dir and pid file), $2 node name, $3 HTTP port (transport +100), $4 cluster name,
+# $5 heap, then extra -E settings (discovery).
+start_opensearch_node() {
+	local name="$1" node="$2" port="$3" cluster="$4" heap="$5"
+	shift 5
 	ensure_user
-	local home dir="$RUN_DIR/opensearch" jh
+	local home dir="$RUN_DIR/$name" jh
 	home="$(install_opensearch)"
 	jh="${JAVA25:-$(find_jdk 25 || find_jdk 21 || true)}"
 	[ -n "$jh" ] || die "OpenSearch $OS_VERSION needs Java 21+; none found under /usr/lib/jvm (set SOOMCARE_JAVA25_HOME)"
@@ -243,17 +257,70 @@ start_opensearch() {
 	sed -i -e "s#logs/#$dir/logs/#g" -e "s#HeapDumpPath=data#HeapDumpPath=$dir/data#" "$dir/config/jvm.options"
 	chmod -R a+rX "$CACHE_DIR" 2>/dev/null || true
 	[ "$(id -u)" = 0 ] && chown -R "$ENGINE_USER" "$dir"
-	log "starting opensearch $OS_VERSION on 127.0.0.1:$OS_PORT (JAVA_HOME=$jh)"
+	log "starting opensearch $OS_VERSION node $node on 127.0.0.1:$port (JAVA_HOME=$jh)"
 	# jvm.options names gc.log and heap dumps relative to the working directory
-	cd "$dir"
-	setsid $(runas) env -i PATH="$PATH" HOME="$dir" JAVA_HOME="$jh" OPENSEARCH_PATH_CONF="$dir/config" \
-		OPENSEARCH_JAVA_OPTS="-Xms$HEAP -Xmx$HEAP" \
-		"$home/bin/opensearch" -E cluster.name=soomcare-test -E node.name=os1 -E discovery.type=single-node \
-		-E network.host=127.0.0.1 -E http.port="$OS_PORT" -E transport.port=$((OS_PORT + 100)) \
-		-E path.data="$dir/data" -E path.logs="$dir/logs" \
-		-E cluster.routing.allocation.disk.threshold_enabled=false >"$dir/stdout.log" 2>&1 &
-	echo $! >"$RUN_DIR/opensearch.pid"
-	wait_http opensearch "http://127.0.0.1:$OS_PORT/_cluster/health?wait_for_status=yellow&timeout=1s" "$dir/stdout.log"
+	(
+		cd "$dir"
+		setsid $(runas) env -i PATH="$PATH" HOME="$dir" JAVA_HOME="$jh" OPENSEARCH_PATH_CONF="$dir/config" \
+			OPENSEARCH_JAVA_OPTS="-Xms$heap -Xmx$heap" \
+			"$home/bin/opensearch" -E cluster.name="$cluster" -E node.name="$node" "$@" \
+			-E network.host=127.0.0.1 -E http.port="$port" -E transport.port=$((port + 100)) \
+			-E path.data="$dir/data" -E path.logs="$dir/logs" \
+			-E cluster.routing.allocation.disk.threshold_enabled=false >"$dir/stdout.log" 2>&1 &
+		echo $! >"$RUN_DIR/$name.pid"
+	)
+}
+
+# ---------------------------------------------------------------- OpenSearch cluster
+# Three cluster-manager-eligible data nodes osc1..osc3 on loopback (HTTP OSC_PORT..+2, transport +100),
+# seed-host discovery, small heaps; its own run dirs ($RUN_DIR/osc1..3). `stop|start osc2` stops or starts
+# one node keeping its data (a restarted node rejoins); `opensearch-cluster` names all three.
+OSC_PORT="${SOOMCARE_TEST_OPENSEARCH_CLUSTER_PORT:-19210}"
+OSC_HEAP="${SOOMCARE_TEST_CLUSTER_HEAP:-384m}"
+OSC_NODES="osc1 osc2 osc3"
+
+osc_port() { echo $((OSC_PORT + ${1#osc} - 1)); } # $1 = osc1..osc3
+
+osc_urls() { # comma-separated HTTP addresses of the cluster's nodes
+	local n out=""
+	for n in $OSC_NODES; do out="$out${out:+,}http://127.0.0.1:$(osc_port "$n")"; done
+	echo "$out"
+}
+
+osc_node_up() { curl -fsS -m 2 "http://127.0.0.1:$(osc_port "$1")" >/dev/null 2>&1; }
+
+start_osc_node() { # $1 = osc1..osc3; no wait
+	local n="$1" seeds="" m
+	if osc_node_up "$n"; then
+		log "$n already up on $(osc_port "$n")"
+		return 0
+	fi
+	for m in $OSC_NODES; do seeds="$seeds${seeds:+,}127.0.0.1:$(($(osc_port "$m") + 100))"; done
+	start_opensearch_node "$n" "$n" "$(osc_port "$n")" soomcare-test-cluster "$OSC_HEAP" \
+		-E discovery.seed_hosts="$seeds" -E cluster.initial_cluster_manager_nodes="${OSC_NODES// /,}"
+}
+
+start_opensearch_cluster() { # all three nodes, then wait for a 3-node cluster
+	local n
+	for n in $OSC_NODES; do start_osc_node "$n"; done
+	wait_http osc1 "http://127.0.0.1:$OSC_PORT/_cluster/health?wait_for_nodes=3&timeout=1s" "$RUN_DIR/osc1/stdout.log"
+}
+
+start_osc_one() { # one node, then wait until it answers and the cluster has all three again
+	start_osc_node "$1"
+	wait_http "$1" "http://127.0.0.1:$(osc_port "$1")/_cluster/health?wait_for_nodes=3&timeout=1s" "$RUN_DIR/$1/stdout.log"
+}
+
+osc_status() { # one line; down counts as a failure only once started here
+	local health
+	health="$(curl -fsS -m 2 "http://127.0.0.1:$OSC_PORT/_cluster/health" 2>/dev/null || true)"
+	[ -n "$health" ] || health="$(curl -fsS -m 2 "http://127.0.0.1:$((OSC_PORT + 1))/_cluster/health" 2>/dev/null || true)"
+	if [ -n "$health" ]; then
+		echo "os-cluster     up    $(osc_urls) ($(echo "$health" | sed -E 's/.*"status":"([a-z]+)".*"number_of_nodes":([0-9]+).*/\1, \2 nodes/'))"
+	else
+		echo "os-cluster     down"
+		[ ! -f "$RUN_DIR/osc1.pid" ] && [ ! -f "$RUN_DIR/osc2.pid" ] && [ ! -f "$RUN_DIR/osc3.pid" ] || return 1
+	fi
 }
 
 # ---------------------------------------------------------------- Elasticsearch
@@ -324,6 +391,8 @@ start_one() {
 	mariadb | mysql) start_mariadb ;;
 	opensearch) start_opensearch ;;
 	elasticsearch) start_elasticsearch ;;
+	opensearch-cluster) start_opensearch_cluster ;;
+	osc1 | osc2 | osc3) start_osc_one "$1" ;;
 	*) die "unknown engine '$1' (want mariadb, opensearch or elasticsearch)" ;;
 	esac
 }
@@ -334,6 +403,7 @@ export SOOMCARE_INTEGRATION=1
 export SOOMCARE_TEST_MYSQL_DSN='soomcare:soomcare@tcp(127.0.0.1:$MYSQL_PORT)/'
 export SOOMCARE_TEST_OPENSEARCH_URL='http://127.0.0.1:$OS_PORT'
 export SOOMCARE_TEST_ELASTICSEARCH_URL='http://127.0.0.1:$ES_PORT'
+export SOOMCARE_TEST_OPENSEARCH_CLUSTER_URLS='$(osc_urls)'
 export SOOMCARE_TEST_CTL='$(cd "$(dirname "$0")" && pwd)/$(basename "$0")'
 EOF
 }
@@ -352,6 +422,7 @@ status() {
 		echo "elasticsearch  down"
 		rc=1
 	fi
+	osc_status || rc=1
 	return $rc
 }
 
@@ -372,10 +443,12 @@ start)
 	;;
 stop)
 	[ $# -gt 0 ] || die "stop needs an engine name"
-	for e in "$@"; do stop_one "$e"; done
+	for e in "$@"; do
+		if [ "$e" = opensearch-cluster ]; then for n in $OSC_NODES; do stop_one "$n"; done; else stop_one "$e"; fi
+	done
 	;;
 down)
-	for e in elasticsearch opensearch mariadb; do stop_one "$e"; done
+	for e in $OSC_NODES elasticsearch opensearch mariadb; do stop_one "$e"; done
 	rm -rf "$RUN_DIR"
 	;;
 status) status ;;
