@@ -115,6 +115,9 @@ type Search struct {
 	// with their family (method and API, no index or document names, no
 	// body); 0 turns it off.
 	SlowCallThreshold time.Duration `mapstructure:"slow_call_threshold"`
+	// Indices shapes each logical index (search.indices.<name>.shards|replicas;
+	// indices.go).
+	Indices map[string]IndexShape `mapstructure:"indices"`
 }
 
 // TLS configures the connection to the search engine.
@@ -373,6 +376,14 @@ func defaults() map[string]any {
 		"reminders.backoff":               "30s",
 		"reminders.in_serve":              false,
 		"calendar.cache_entries":          4096,
+
+		// shards and replicas per index (config/indices.go)
+		"search.indices.contents.shards":   1,
+		"search.indices.contents.replicas": ReplicasAuto,
+		"search.indices.posts.shards":      1,
+		"search.indices.posts.replicas":    ReplicasAuto,
+		"search.indices.users.shards":      1,
+		"search.indices.users.replicas":    ReplicasAuto,
 
 		// log storage in the engine (package logstore, config/logs.go)
 		"logs.data_stream":   "logs-soomcare-default",
@@ -639,6 +650,7 @@ func (c *Config) validateSearch(bad func(key, format string, args ...any), posit
 	if !validIndexPrefix(c.Search.IndexPrefix) {
 		bad("search.index_prefix", "must be 1-40 lower-case letters, digits, '-' or '_', starting with a letter (got %q)", c.Search.IndexPrefix)
 	}
+	c.validateIndices(bad)
 }
 
 // validateCDC checks the cdc section and startup.wait_timeout.
