@@ -78,7 +78,7 @@ func (e *env) reindex(ctx context.Context, names []string, opts indexer.ReindexO
 		return err
 	}
 	log := e.logger(c)
-	es, err := openEngine(ctx, c)
+	es, err := openEngineLogged(ctx, c, log, nil) // slow engine calls at warn
 	if err != nil {
 		return err
 	}
@@ -96,7 +96,7 @@ func (e *env) reindex(ctx context.Context, names []string, opts indexer.ReindexO
 	if err := indexer.CheckProfile(ctx, es, c.Search.AnalysisProfile); err != nil {
 		return err
 	}
-	db, err := openMySQL(ctx, c)
+	db, err := openMySQLLogged(ctx, c, log, nil) // slow statements at warn
 	if err != nil {
 		return err
 	}

@@ -49,12 +49,12 @@ Metrics (not with --once): http://<reminders.metrics_addr>/metrics (Prometheus; 
 			if sender == nil {
 				return usageError{errors.New("reminders: push.project_id is empty: configure push.* (see config.example.yaml)")}
 			}
-			db, err := openMySQL(ctx, c)
+			reg := telemetry.NewRegistry()
+			db, err := openMySQLLogged(ctx, c, log, reg) // slow statements at warn; statement latency on /metrics
 			if err != nil {
 				return err
 			}
 			defer db.Close()
-			reg := telemetry.NewRegistry()
 			d := newDispatcher(c, db, sender, log, reg)
 			if once {
 				st, err := d.Tick(ctx)
