@@ -14,6 +14,9 @@
 #                  with the official analysis-nori plugin jar + lucene-analysis-nori assembled as a plugin.
 #   elasticsearch  org.elasticsearch.distribution.integ-test-zip:elasticsearch (Maven Central) on Java 17,
 #                  security off. It has no nori and no analysis-common: the `basic` analysis profile.
+#   versitygw      an S3-compatible gateway over a directory (posix backend) for the uploads' s3 backend, built
+#                  by `go install` (SOOMCARE_TEST_VERSITYGW_VERSION, default v1.8.0; cached), port
+#                  SOOMCARE_TEST_S3_PORT (19700); env: SOOMCARE_TEST_S3_ENDPOINT, _ACCESS_KEY, _SECRET_KEY.
 #   opensearch-cluster  three OpenSearch nodes osc1..osc3 (same install, nori) forming one cluster on loopback:
 #                  HTTP SOOMCARE_TEST_OPENSEARCH_CLUSTER_PORT..+2 (19210-19212), transport +100, heap
 #                  SOOMCARE_TEST_CLUSTER_HEAP (384m) each; `stop|start osc2` for one node;
@@ -368,6 +371,51 @@ start_elasticsearch() {
 	wait_http elasticsearch "http://127.0.0.1:$ES_PORT/_cluster/health?wait_for_status=yellow&timeout=1s" "$dir/stdout.log"
 }
 
+# ---------------------------------------------------------------- versitygw (S3 for uploads)
+VGW_VERSION="${SOOMCARE_TEST_VERSITYGW_VERSION:-v1.8.0}"
+S3_PORT="${SOOMCARE_TEST_S3_PORT:-19700}"
+S3_ACCESS=soomcare-test
+S3_SECRET=soomcare-test-secret
+
+s3_up() { # any HTTP answer (an anonymous request is 403) means the gateway listens
+	local code
+	code="$(curl -s -o /dev/null -m 2 -w '%{http_code}' "http://127.0.0.1:$S3_PORT/" 2>/dev/null || true)"
+	[ -n "$code" ] && [ "$code" != 000 ]
+}
+
+install_versitygw() { # prints the binary; `go install` of a pinned version, cached under $CACHE_DIR
+	local bin="$CACHE_DIR/versitygw-$VGW_VERSION/versitygw"
+	if [ ! -x "$bin" ]; then
+		command -v go >/dev/null 2>&1 || die "versitygw is built with go install: Go is missing"
+		log "building versitygw $VGW_VERSION with go install (first time only, a few minutes)"
+		mkdir -p "$(dirname "$bin")"
+		GOBIN="$(dirname "$bin")" GOFLAGS=-mod=mod go install "github.com/versity/versitygw/cmd/versitygw@$VGW_VERSION" >&2 ||
+			die "go install versitygw@$VGW_VERSION failed"
+	fi
+	echo "$bin"
+}
+
+start_versitygw() { # versitygw's posix backend: an S3 gateway over a directory (a bucket is a folder)
+	if s3_up; then
+		log "versitygw already up on $S3_PORT"
+		return 0
+	fi
+	local bin dir="$RUN_DIR/versitygw" i
+	bin="$(install_versitygw)"
+	mkdir -p "$dir/data"
+	log "starting versitygw $VGW_VERSION on 127.0.0.1:$S3_PORT"
+	setsid env -i PATH="$PATH" HOME="$dir" ROOT_ACCESS_KEY="$S3_ACCESS" ROOT_SECRET_KEY="$S3_SECRET" \
+		"$bin" --quiet --port "127.0.0.1:$S3_PORT" posix "$dir/data" >"$dir/stdout.log" 2>&1 &
+	echo $! >"$RUN_DIR/versitygw.pid"
+	for ((i = 0; i < 100; i++)); do
+		s3_up && { log "versitygw is up on 127.0.0.1:$S3_PORT"; return 0; }
+		kill -0 "$(cat "$RUN_DIR/versitygw.pid")" 2>/dev/null || break
+		sleep 0.2
+	done
+	tail -20 "$dir/stdout.log" >&2 || true
+	die "versitygw failed to start"
+}
+
 # ---------------------------------------------------------------- control
 stop_one() {
 	local name="$1" pidf="$RUN_DIR/$1.pid" pid i
@@ -391,6 +439,7 @@ start_one() {
 	mariadb | mysql) start_mariadb ;;
 	opensearch) start_opensearch ;;
 	elasticsearch) start_elasticsearch ;;
+	versitygw | s3) start_versitygw ;;
 	opensearch-cluster) start_opensearch_cluster ;;
 	osc1 | osc2 | osc3) start_osc_one "$1" ;;
 	*) die "unknown engine '$1' (want mariadb, opensearch or elasticsearch)" ;;
@@ -404,6 +453,10 @@ export SOOMCARE_TEST_MYSQL_DSN='soomcare:soomcare@tcp(127.0.0.1:$MYSQL_PORT)/'
 export SOOMCARE_TEST_OPENSEARCH_URL='http://127.0.0.1:$OS_PORT'
 export SOOMCARE_TEST_ELASTICSEARCH_URL='http://127.0.0.1:$ES_PORT'
 export SOOMCARE_TEST_OPENSEARCH_CLUSTER_URLS='$(osc_urls)'
+export SOOMCARE_TEST_S3_ENDPOINT='http://127.0.0.1:$S3_PORT'
+export SOOMCARE_TEST_S3_ACCESS_KEY='$S3_ACCESS'
+export SOOMCARE_TEST_S3_SECRET_KEY='$S3_SECRET'
+export SOOMCARE_TEST_VERSITYGW_BIN='$CACHE_DIR/versitygw-$VGW_VERSION/versitygw'
 export SOOMCARE_TEST_CTL='$(cd "$(dirname "$0")" && pwd)/$(basename "$0")'
 EOF
 }
@@ -423,6 +476,10 @@ status() {
 		rc=1
 	fi
 	osc_status || rc=1
+	if s3_up; then echo "versitygw      up    http://127.0.0.1:$S3_PORT"; else
+		echo "versitygw      down"
+		[ ! -f "$RUN_DIR/versitygw.pid" ] || rc=1
+	fi
 	return $rc
 }
 
@@ -433,7 +490,7 @@ chmod 755 "$RUN_DIR"
 case "$cmd" in
 up)
 	need_tools
-	[ $# -gt 0 ] || set -- mariadb opensearch elasticsearch
+	[ $# -gt 0 ] || set -- mariadb opensearch elasticsearch versitygw
 	for e in "$@"; do start_one "$e"; done
 	;;
 start)
@@ -448,7 +505,7 @@ stop)
 	done
 	;;
 down)
-	for e in $OSC_NODES elasticsearch opensearch mariadb; do stop_one "$e"; done
+	for e in $OSC_NODES versitygw elasticsearch opensearch mariadb; do stop_one "$e"; done
 	rm -rf "$RUN_DIR"
 	;;
 status) status ;;
