@@ -82,6 +82,14 @@ type CheckResult struct {
 	Error     string `json:"error,omitempty"`
 }
 
+// notReady is the 503 of /readyz: the one error envelope (code, message,
+// request_id) and what is down.
+type notReady struct {
+	web.Error
+	Down   []string               `json:"down"`
+	Checks map[string]CheckResult `json:"checks"`
+}
+
 // readyz pings every dependency concurrently, each bounded by 2 s.
 func (s *Server) readyz(c *gin.Context) {
 	results := make(map[string]CheckResult, len(s.checks))
@@ -114,12 +122,9 @@ func (s *Server) readyz(c *gin.Context) {
 	}
 	sort.Strings(down)
 	if len(down) > 0 {
-		c.JSON(http.StatusServiceUnavailable, gin.H{
-			"code":    web.CodeUnavailable,
-			"message": "not ready: " + strings.Join(down, ", ") + " unreachable",
-			"down":    down,
-			"checks":  results,
-		})
+		e := web.Unavailable("not ready: "+strings.Join(down, ", ")+" unreachable", nil)
+		e.RequestID = web.RequestIDFrom(c)
+		c.AbortWithStatusJSON(http.StatusServiceUnavailable, notReady{Error: *e, Down: down, Checks: results})
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{"status": "ready", "checks": results})
