@@ -191,6 +191,24 @@ func TestIntegrationUploadsSharedByTwoReplicas(t *testing.T) {
 				got.header.Get("Cache-Control") != "public, max-age=31536000, immutable" || got.header.Get("X-Content-Type-Options") != "nosniff" {
 				t.Errorf("B's answer: %d bytes, headers %v", len(got.body), got.header)
 			}
+			req, _ := http.NewRequest("GET", b+path, nil)
+			req.Header.Set("Range", "bytes=8-15")
+			if res, err := http.DefaultClient.Do(req); err != nil || res.StatusCode != http.StatusPartialContent {
+				t.Errorf("range request: %v %v", res, err)
+			} else {
+				part, _ := io.ReadAll(res.Body)
+				res.Body.Close()
+				if !bytes.Equal(part, testPNG[8:16]) {
+					t.Errorf("range bytes=8-15 = %x", part)
+				}
+			}
+			req, _ = http.NewRequest("GET", b+path, nil)
+			req.Header.Set("If-Modified-Since", got.header.Get("Last-Modified"))
+			if res, err := http.DefaultClient.Do(req); err != nil || res.StatusCode != http.StatusNotModified {
+				t.Errorf("If-Modified-Since %q: %v %v", got.header.Get("Last-Modified"), res, err)
+			} else {
+				res.Body.Close()
+			}
 			if st, body := u.upload(t, b); st != http.StatusCreated || fetch(t, a+body["url"].(string)).status != http.StatusOK {
 				t.Errorf("upload through B, read through A: %d %v", st, body)
 			}
