@@ -150,6 +150,8 @@ Exit codes: 0 ok, 1 failure, 2 bad usage or configuration; soomcare cdc adds 4 a
 		newEmailsCmd(e),
 		newLogsCmd(e),
 		newInsightsCmd(e),
+		newDictCmd(e),
+		newSynonymsCmd(e),
 	)
 	return root
 }

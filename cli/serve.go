@@ -62,6 +62,7 @@ Metrics: http://<http.metrics_addr>/metrics (Prometheus; its own listener, empty
 			}
 			mounts = append(mounts, care...)
 			mounts = append(mounts, ins.mount)
+			mounts = append(mounts, dictionaryMount(db, es, log)) // editors' dictionary and synonyms (cli/dict.go)
 			checks := []server.Check{
 				{Name: "mysql", Ping: func(ctx context.Context) error { return mysql.Ping(ctx, db) }},
 				{Name: es.Kind, Ping: es.Ping},
