@@ -10,8 +10,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/soomcare/soomcare/cdc"
+	"github.com/soomcare/soomcare/engine"
 	"github.com/soomcare/soomcare/indexer"
 	"github.com/soomcare/soomcare/indexer/bulk"
+	"github.com/soomcare/soomcare/mappings"
 	"github.com/soomcare/soomcare/telemetry"
 )
 
@@ -98,7 +100,7 @@ Metrics: http://<cdc.metrics_addr>/metrics (Prometheus), /healthz.`,
 				Profile:       c.Search.AnalysisProfile,
 				MetricsAddr:   c.CDC.MetricsAddr,
 				Registry:      reg,
-			}, db, es, indexer.NewLifecycle(es.ES, c.Search.IndexPrefix), bulk.NewWriter(es.ES, bulk.Options{RequireAlias: true}, log), log)
+			}, db, es, newLifecycle(c, es), bulk.NewWriter(es.ES, bulk.Options{RequireAlias: true}, log), log)
 			if err != nil {
 				return usageError{err}
 			}
@@ -153,6 +155,11 @@ it is replayed.`,
 				return err
 			}
 			printCDCStatus(e.stdout, st)
+			if c, err := e.config(); err == nil {
+				if es, err := engine.New(c.Search); err == nil {
+					printShapes(cmd.Context(), e.stdout, c, es, mappings.Names())
+				}
+			}
 			return nil
 		},
 	}

@@ -82,7 +82,7 @@ func (e *env) reindex(ctx context.Context, names []string, opts indexer.ReindexO
 	if err != nil {
 		return err
 	}
-	life := indexer.NewLifecycle(es.ES, c.Search.IndexPrefix)
+	life := newLifecycle(c, es)
 	if rollback {
 		for _, name := range names {
 			prev, err := life.Rollback(ctx, name)

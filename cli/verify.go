@@ -17,7 +17,9 @@ func newVerifyCmd(e *env) *cobra.Command {
 		Short: "Compare a live index with MySQL: missing, extra and stale documents",
 		Long: `Compare every document of a live index with what MySQL's rows make of it now (ids and a
 content hash per document). Exits 0 when they are equal, 1 when they differ, listing the first ids
-of each kind. Rows written while it runs may show up as differences: rerun once the CDC caught up.`,
+of each kind. Rows written while it runs may show up as differences: rerun once the CDC caught up.
+Then it prints the cluster's health and each index's live shards and replicas next to
+search.indices (a difference is applied by 'soomcare reindex NAME').`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			names := mappings.Names()
@@ -37,7 +39,7 @@ of each kind. Rows written while it runs may show up as differences: rerun once 
 			if err != nil {
 				return err
 			}
-			life := indexer.NewLifecycle(es.ES, c.Search.IndexPrefix)
+			life := newLifecycle(c, es)
 			src := indexer.NewSource(db)
 			differ := false
 			for _, name := range names {
@@ -51,6 +53,7 @@ of each kind. Rows written while it runs may show up as differences: rerun once 
 				fmt.Fprintln(e.stdout, d)
 				differ = differ || !d.Equal()
 			}
+			printShapes(ctx, e.stdout, c, es, names)
 			if differ {
 				return errors.New("the index differs from MySQL (see above)")
 			}

@@ -303,24 +303,43 @@ func (c *Client) nodeInfo(ctx context.Context) (Info, error) {
 	return info, nil
 }
 
-// Ping checks that the cluster answers and is at least yellow.
-func (c *Client) Ping(ctx context.Context) error {
+// Health is the cluster's health as _cluster/health reports it.
+type Health struct {
+	Status           string `json:"status"` // green | yellow | red
+	Nodes            int    `json:"number_of_nodes"`
+	DataNodes        int    `json:"number_of_data_nodes"`
+	ActiveShards     int    `json:"active_shards"`
+	UnassignedShards int    `json:"unassigned_shards"`
+	TimedOut         bool   `json:"timed_out"`
+}
+
+// Health returns the cluster's health (any node answers for the cluster).
+func (c *Client) Health(ctx context.Context) (Health, error) {
+	var h Health
 	res, err := c.ES.Cluster.Health(c.ES.Cluster.Health.WithContext(ctx))
 	if err != nil {
-		return c.wrap(err)
+		return h, c.wrap(err)
 	}
 	defer drain(res)
 	if err := CheckStatus(res); err != nil {
+		return h, err
+	}
+	if err := json.NewDecoder(res.Body).Decode(&h); err != nil {
+		return h, fmt.Errorf("engine: decode health: %w", err)
+	}
+	return h, nil
+}
+
+// Ping checks that the cluster answers and is at least yellow: green and
+// yellow (a replica missing, every primary assigned) serve every search;
+// red (a primary unassigned) does not, and is ErrUnavailable.
+func (c *Client) Ping(ctx context.Context) error {
+	h, err := c.Health(ctx)
+	if err != nil {
 		return err
 	}
-	var body struct {
-		Status string `json:"status"`
-	}
-	if err := json.NewDecoder(res.Body).Decode(&body); err != nil {
-		return fmt.Errorf("engine: decode health: %w", err)
-	}
-	if body.Status == "red" {
-		return fmt.Errorf("%w: cluster health is red", ErrUnavailable)
+	if h.Status == "red" {
+		return fmt.Errorf("%w: cluster health is red (%d of %d nodes hold data, %d shards unassigned)", ErrUnavailable, h.DataNodes, h.Nodes, h.UnassignedShards)
 	}
 	return nil
 }

@@ -8,10 +8,12 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/elastic/go-elasticsearch/v8"
+	"github.com/elastic/go-elasticsearch/v8/esapi"
 
 	"github.com/soomcare/soomcare/analyzers"
 	"github.com/soomcare/soomcare/engine"
@@ -151,9 +153,17 @@ func (l *Lifecycle) Create(ctx context.Context, name, profile string) (string, e
 	return physical, nil
 }
 
-// Finish restores search settings after a load and refreshes the index.
+// Finish restores search settings after a load: refresh every second and
+// the replicas of the index's shape (auto_expand_replicas 0-1 without one).
+// Where the cluster has the data nodes for them, it waits (at most
+// replicaWait) for the replicas to be copied, so the alias moves to an index
+// that survives a node loss; then it refreshes the index.
 func (l *Lifecycle) Finish(ctx context.Context, physical string) error {
+	sh := l.shapeOf(physical)
 	body := `{"index":{"refresh_interval":"1s","auto_expand_replicas":"0-1"}}`
+	if sh.Replicas != nil {
+		body = fmt.Sprintf(`{"index":{"refresh_interval":"1s","auto_expand_replicas":"false","number_of_replicas":%d}}`, *sh.Replicas)
+	}
 	res, err := l.es.Indices.PutSettings(strings.NewReader(body), l.es.Indices.PutSettings.WithIndex(physical), l.es.Indices.PutSettings.WithContext(ctx))
 	if err != nil {
 		return fmt.Errorf("settings of %s: %w", physical, err)
@@ -162,7 +172,131 @@ func (l *Lifecycle) Finish(ctx context.Context, physical string) error {
 	if err := engine.CheckStatus(res); err != nil {
 		return fmt.Errorf("settings of %s: %w", physical, err)
 	}
+	if err := l.waitReplicas(ctx, physical, sh); err != nil {
+		return err
+	}
 	return l.Refresh(ctx, physical)
+}
+
+// replicaWait bounds Finish's wait for replicas; past it the index is used
+// with the replicas still being copied (it is yellow, every search works).
+const replicaWait = 2 * time.Minute
+
+// shapeOf is the shape of the logical index physical belongs to.
+func (l *Lifecycle) shapeOf(physical string) Shape {
+	for name, sh := range l.shapes {
+		if isPhysicalOf(physical, l.prefix, name) {
+			return sh
+		}
+	}
+	return Shape{}
+}
+
+// waitReplicas waits for physical to turn green when the cluster has more
+// data nodes than the replicas wanted (auto: 1), so that they can be placed.
+func (l *Lifecycle) waitReplicas(ctx context.Context, physical string, sh Shape) error {
+	want := 1
+	if sh.Replicas != nil {
+		want = *sh.Replicas
+	}
+	if want == 0 {
+		return nil
+	}
+	h, err := health(ctx, l.es, "")
+	if err != nil || h.DataNodes <= want {
+		return err
+	}
+	if _, err := health(ctx, l.es, physical, l.es.Cluster.Health.WithWaitForStatus("green"),
+		l.es.Cluster.Health.WithTimeout(replicaWait)); err != nil {
+		return fmt.Errorf("replicas of %s: %w", physical, err)
+	}
+	return nil
+}
+
+// health is _cluster/health (of index, when not empty); a wait that times
+// out is not an error (TimedOut says so).
+func health(ctx context.Context, es *elasticsearch.Client, index string, o ...func(*esapi.ClusterHealthRequest)) (engine.Health, error) {
+	var h engine.Health
+	o = append(o, es.Cluster.Health.WithContext(ctx))
+	if index != "" {
+		o = append(o, es.Cluster.Health.WithIndex(index))
+	}
+	res, err := es.Cluster.Health(o...)
+	if err != nil {
+		return h, fmt.Errorf("cluster health: %w", err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode != 408 { // 408: the wait timed out, the body is the health
+		if err := engine.CheckStatus(res); err != nil {
+			return h, fmt.Errorf("cluster health: %w", err)
+		}
+	}
+	if err := json.NewDecoder(res.Body).Decode(&h); err != nil {
+		return h, fmt.Errorf("cluster health: %w", err)
+	}
+	return h, nil
+}
+
+// LiveShape is the shape of the physical index behind an alias, as the
+// engine reports it, and how many of its shard copies are active.
+type LiveShape struct {
+	Physical      string
+	Shards        int
+	Replicas      int
+	AutoExpand    string // auto_expand_replicas ("0-1", or "" / "false" when fixed)
+	Health        string // the index's health: green | yellow | red
+	ActiveShards  int
+	UnassignedAll int
+}
+
+// String is how verify prints it: "1 shards × 1 replicas (auto 0-1), green, 2 active".
+func (s LiveShape) String() string {
+	auto := ""
+	if s.AutoExpand != "" && s.AutoExpand != "false" {
+		auto = " (auto " + s.AutoExpand + ")"
+	}
+	return fmt.Sprintf("%d shards × %d replicas%s, %s, %d active / %d unassigned shard copies",
+		s.Shards, s.Replicas, auto, s.Health, s.ActiveShards, s.UnassignedAll)
+}
+
+// Shape reports the live shape of the index behind the alias of name.
+func (l *Lifecycle) Shape(ctx context.Context, name string) (LiveShape, error) {
+	_, current, err := l.Physical(ctx, name)
+	if err != nil || current == "" {
+		return LiveShape{}, err
+	}
+	out := LiveShape{Physical: current}
+	res, err := l.es.Indices.GetSettings(l.es.Indices.GetSettings.WithIndex(current), l.es.Indices.GetSettings.WithContext(ctx),
+		l.es.Indices.GetSettings.WithName("index.number_of_shards", "index.number_of_replicas", "index.auto_expand_replicas"))
+	if err != nil {
+		return out, fmt.Errorf("settings of %s: %w", current, err)
+	}
+	defer res.Body.Close()
+	if err := engine.CheckStatus(res); err != nil {
+		return out, fmt.Errorf("settings of %s: %w", current, err)
+	}
+	var body map[string]struct {
+		Settings struct {
+			Index struct {
+				Shards     string `json:"number_of_shards"`
+				Replicas   string `json:"number_of_replicas"`
+				AutoExpand string `json:"auto_expand_replicas"`
+			} `json:"index"`
+		} `json:"settings"`
+	}
+	if err := json.NewDecoder(res.Body).Decode(&body); err != nil {
+		return out, fmt.Errorf("settings of %s: %w", current, err)
+	}
+	st := body[current].Settings.Index
+	out.Shards, _ = strconv.Atoi(st.Shards)
+	out.Replicas, _ = strconv.Atoi(st.Replicas)
+	out.AutoExpand = st.AutoExpand
+	h, err := health(ctx, l.es, current)
+	if err != nil {
+		return out, err
+	}
+	out.Health, out.ActiveShards, out.UnassignedAll = h.Status, h.ActiveShards, h.UnassignedShards
+	return out, nil
 }
 
 // Refresh makes everything written to index searchable.
