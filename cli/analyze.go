@@ -18,8 +18,9 @@ import (
 
 func newAnalyzeCmd(e *env) *cobra.Command {
 	var index, field string
+	var withEntries, withSynonyms []string
 	cmd := &cobra.Command{
-		Use:   "analyze [--index contents|posts|users] [--field FIELD] TEXT",
+		Use:   "analyze [--index contents|posts|users] [--field FIELD] [--with-entry [ID=]ENTRY] [--with-synonym [ID=]RULE] TEXT",
 		Short: "Print the tokens each analyzer of a live index makes of TEXT",
 		Long: `Show how the live index analyses TEXT, for editors tuning the user dictionary and synonyms.
 
@@ -27,11 +28,16 @@ Without --field it prints the tokens of every custom analyzer of the index (ko_i
 stored; ko_search: what a query becomes, synonyms included; prefix_index, bigram, en, …).
 With --field it prints that field's index-time and search-time tokens.
 
-Dictionary and synonym changes reach a live cluster by a rebuild: edit analyzers/userdict_ko.txt
-or analyzers/synonyms_ko.txt, build, and run 'soomcare reindex all'. The files are inlined into the
-index settings (no files to copy onto engine nodes, which managed services do not allow), and a
-new physical index is built behind the alias, so the change is atomic on Elasticsearch and
-OpenSearch alike and 'soomcare reindex --rollback' undoes it.`,
+With --with-entry or --with-synonym (repeatable) it shows what a change not yet saved would do:
+the ko_index and ko_search tokens of TEXT with the dictionary and synonyms in MySQL now, and with the
+change. ID=TEXT replaces entry or rule ID (see 'soomcare dict list', 'soomcare synonyms list'); TEXT
+alone adds one. This needs MySQL and the engine (with nori), not a built index.
+
+The dictionary and synonyms live in MySQL, edited with 'soomcare dict', 'soomcare synonyms' or the
+editor API, and reach a live cluster by a rebuild: 'soomcare reindex all'. They are inlined into the
+index settings (no files to copy onto engine nodes, which managed services do not allow), and a new
+physical index is built behind the alias, so the change is atomic on Elasticsearch and OpenSearch
+alike and 'soomcare reindex --rollback all' undoes it.`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 || strings.TrimSpace(strings.Join(args, " ")) == "" {
 				return usageError{errors.New("analyze needs the text to analyse")}
@@ -51,6 +57,9 @@ OpenSearch alike and 'soomcare reindex --rollback' undoes it.`,
 			es, err := openEngine(ctx, c)
 			if err != nil {
 				return err
+			}
+			if len(withEntries)+len(withSynonyms) > 0 {
+				return e.analyzePending(ctx, c, es, text, withEntries, withSynonyms) // cli/dict.go
 			}
 			alias := c.Search.IndexPrefix + "-" + index
 			type row struct{ name, analyzer, fieldName string }
@@ -92,6 +101,8 @@ OpenSearch alike and 'soomcare reindex --rollback' undoes it.`,
 	}
 	cmd.Flags().StringVar(&index, "index", mappings.Contents, "logical index whose analyzers to use")
 	cmd.Flags().StringVar(&field, "field", "", "a field of the index, e.g. title or title.prefix")
+	cmd.Flags().StringArrayVar(&withEntries, "with-entry", nil, "a dictionary entry to add (or ID=ENTRY to replace entry ID), not saved")
+	cmd.Flags().StringArrayVar(&withSynonyms, "with-synonym", nil, "a synonym rule to add (or ID=RULE to replace rule ID), not saved")
 	return cmd
 }
 

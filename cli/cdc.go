@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/soomcare/soomcare/cdc"
+	"github.com/soomcare/soomcare/dictionary"
 	"github.com/soomcare/soomcare/engine"
 	"github.com/soomcare/soomcare/indexer"
 	"github.com/soomcare/soomcare/indexer/bulk"
@@ -100,7 +101,7 @@ Metrics: http://<cdc.metrics_addr>/metrics (Prometheus), /healthz.`,
 				Profile:       c.Search.AnalysisProfile,
 				MetricsAddr:   c.CDC.MetricsAddr,
 				Registry:      reg,
-			}, db, es, newLifecycle(c, es), bulk.NewWriter(es.ES, bulk.Options{RequireAlias: true}, log), log)
+			}, db, es, newLifecycle(c, es, indexer.WithRules(dictionary.NewStore(db, nil, dictionary.Options{}))), bulk.NewWriter(es.ES, bulk.Options{RequireAlias: true}, log), log)
 			if err != nil {
 				return usageError{err}
 			}

@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/soomcare/soomcare/analyzers"
+	"github.com/soomcare/soomcare/config"
 	"github.com/soomcare/soomcare/dictionary"
 	"github.com/soomcare/soomcare/engine"
 )
@@ -245,4 +246,79 @@ func (m *mysqlRules) Rules(ctx context.Context) (analyzers.Rules, error) {
 		return analyzers.Rules{}, errors.New("analysis rules: MySQL is not open")
 	}
 	return dictionary.NewStore(m.db, nil, dictionary.Options{}).Rules(ctx)
+}
+
+// analyzePending prints the ko_index and ko_search tokens of text with the
+// rules in MySQL now and with the pending changes (`soomcare analyze
+// --with-entry/--with-synonym`), built inline: no index is needed.
+func (e *env) analyzePending(ctx context.Context, c *config.Config, es *engine.Client, text string, entries, synonyms []string) error {
+	var changes []dictionary.Pending
+	for _, l := range []struct {
+		kind dictionary.Kind
+		args []string
+	}{{dictionary.Dictionary, entries}, {dictionary.Synonyms, synonyms}} {
+		for _, a := range l.args {
+			p, err := pendingChange(l.kind, a)
+			if err != nil {
+				return err
+			}
+			changes = append(changes, p)
+		}
+	}
+	db, err := openMySQL(ctx, c)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	store := dictionary.NewStore(db, nil, dictionary.Options{})
+	now, err := store.Current(ctx)
+	if err != nil {
+		return err
+	}
+	pending, err := store.WithPending(ctx, changes...)
+	if err != nil {
+		return e.printChange(rulesCmd{use: "dict", noun: "entry or rule"}, "", dictionary.Item{}, err)
+	}
+	eng := dictionary.NewEngine(es)
+	if err := eng.Check(ctx, pending); err != nil {
+		var refusal *dictionary.EngineRefusal
+		if errors.As(err, &refusal) {
+			return fmt.Errorf("the engine refuses the rules with this change (%s); it cannot be saved", refusal.Type)
+		}
+		return e.printChange(rulesCmd{use: "dict", noun: "entry or rule"}, "", dictionary.Item{}, err)
+	}
+	w := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	for _, analyzer := range []string{"ko_index", "ko_search"} {
+		for _, v := range []struct {
+			label string
+			rules analyzers.Rules
+		}{{"now", now}, {"with change", pending}} {
+			toks, err := eng.Analyze(ctx, v.rules, analyzer, text)
+			if err != nil {
+				return fmt.Errorf("analyze with %s: %w", analyzer, err)
+			}
+			out := make([]string, len(toks))
+			for i, t := range toks {
+				out[i] = fmt.Sprintf("%s@%d", t.Token, t.Position)
+			}
+			fmt.Fprintf(w, "%s (%s)\t%s\n", analyzer, v.label, strings.Join(out, " | "))
+		}
+	}
+	return w.Flush()
+}
+
+// pendingChange reads [ID=]TEXT.
+func pendingChange(k dictionary.Kind, arg string) (dictionary.Pending, error) {
+	p := dictionary.Pending{Kind: k, Text: arg}
+	if id, text, ok := strings.Cut(arg, "="); ok && id != "" && strings.Trim(id, "0123456789") == "" {
+		n, err := ruleID(id)
+		if err != nil {
+			return p, err
+		}
+		p.ID, p.Text = n, text
+	}
+	if strings.TrimSpace(p.Text) == "" {
+		return p, usageError{fmt.Errorf("empty %s in --with-%s", k, map[dictionary.Kind]string{dictionary.Dictionary: "entry", dictionary.Synonyms: "synonym"}[k])}
+	}
+	return p, nil
 }

@@ -82,7 +82,8 @@ func (e *env) reindex(ctx context.Context, names []string, opts indexer.ReindexO
 	if err != nil {
 		return err
 	}
-	life := newLifecycle(c, es)
+	rules := &mysqlRules{} // new indices take the editors' dictionary and synonyms from MySQL (cli/dict.go)
+	life := newLifecycle(c, es, indexer.WithRules(rules))
 	if rollback {
 		for _, name := range names {
 			prev, err := life.Rollback(ctx, name)
@@ -101,6 +102,7 @@ func (e *env) reindex(ctx context.Context, names []string, opts indexer.ReindexO
 		return err
 	}
 	defer db.Close()
+	rules.db = db
 	r := indexer.NewReindexer(db, es.ES, life, bulk.NewWriter(es.ES, bulk.Options{}, log), log)
 	opts.Profile = c.Search.AnalysisProfile
 	for _, name := range names {
