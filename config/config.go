@@ -52,6 +52,7 @@ type Config struct {
 	Reminders Reminders `mapstructure:"reminders"` // care.go
 	Calendar  Calendar  `mapstructure:"calendar"`  // care.go
 	Logs      Logs      `mapstructure:"logs"`      // logs.go
+	Insights  Insights  `mapstructure:"insights"`  // insights.go
 }
 
 // Log configures log/slog.
@@ -391,6 +392,18 @@ func defaults() map[string]any {
 		"logs.rollover_size": "30gb",
 		"logs.rollover_age":  "1d",
 
+		// search insights (package insights, config/insights.go)
+		"insights.enabled":           true,
+		"insights.data_stream":       "soomcare-search-insights",
+		"insights.retention":         "90d",
+		"insights.rollover_size":     "5gb",
+		"insights.rollover_age":      "7d",
+		"insights.queue_size":        10000,
+		"insights.flush_interval":    "2s",
+		"insights.popular_refresh":   "5m",
+		"insights.popular_window":    "720h",
+		"insights.popular_min_count": 5,
+
 		// login throttle and refresh-token grace (package auth)
 		"auth.refresh_reuse_grace":             "20s",
 		"auth.login_throttle.account_failures": 5,
@@ -563,6 +576,7 @@ func (c *Config) Validate() error {
 	c.validateUploads(bad)
 	c.validateCare(bad, positive)
 	c.validateLogs(bad)
+	c.validateInsights(bad, positive)
 	if len(errs) > 0 {
 		return errs[0]
 	}

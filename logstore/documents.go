@@ -28,6 +28,11 @@ type Options struct {
 	Retention    string // engine time units: 30d
 	RolloverSize string // engine byte units: 30gb
 	RolloverAge  string // engine time units: 1d
+	// Template, when set, is the index template used instead of the ECS
+	// one of data/index_template.json, in the same shape (its
+	// index_patterns become the data stream's name): another data stream
+	// with its own mappings (search insights) and the same lifecycle.
+	Template []byte
 }
 
 // OptionsFrom takes the options from the logs.* configuration keys.
@@ -40,7 +45,15 @@ func OptionsFrom(c config.Logs) Options {
 // (index.lifecycle.name); ISM policies find their indices themselves
 // (ism_template), so OpenSearch templates never carry a lifecycle setting.
 func IndexTemplate(o Options, ilmPolicy string) ([]byte, error) {
-	return build("index_template.json", func(doc map[string]any) error {
+	raw, name := o.Template, "template of "+o.DataStream
+	if raw == nil {
+		var err error
+		if raw, err = data.ReadFile("data/index_template.json"); err != nil {
+			return nil, fmt.Errorf("logstore: %w", err)
+		}
+		name = "data/index_template.json"
+	}
+	return buildFrom(raw, name, func(doc map[string]any) error {
 		if err := set(doc, []any{"index_patterns"}, []any{o.DataStream}); err != nil {
 			return err
 		}
@@ -102,14 +115,19 @@ func build(name string, fill func(map[string]any) error) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("logstore: %w", err)
 	}
+	return buildFrom(raw, "data/"+name, fill)
+}
+
+// buildFrom is build over a document given as bytes.
+func buildFrom(raw []byte, name string, fill func(map[string]any) error) ([]byte, error) {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	var doc map[string]any
 	if err := dec.Decode(&doc); err != nil {
-		return nil, fmt.Errorf("logstore: data/%s: %w", name, err)
+		return nil, fmt.Errorf("logstore: %s: %w", name, err)
 	}
 	if err := fill(doc); err != nil {
-		return nil, fmt.Errorf("logstore: data/%s: %w", name, err)
+		return nil, fmt.Errorf("logstore: %s: %w", name, err)
 	}
 	return json.Marshal(doc)
 }

@@ -47,6 +47,11 @@ type Options struct {
 	Logger         *slog.Logger
 	// Now is the clock of the rate limiter (tests); nil means time.Now.
 	Now func() time.Time
+	// Recorder, when set, is told about every answered search and suggest
+	// (search insights, insights.go); Popular, when set, blends popular past
+	// queries into suggestions (suggest.go).
+	Recorder Recorder
+	Popular  Popular
 }
 
 // API holds the handlers' dependencies.
@@ -56,6 +61,9 @@ type API struct {
 	timeout time.Duration
 	limiter *limiter
 	kit     web.Kit
+
+	recorder Recorder
+	popular  Popular
 }
 
 // New returns the API over an engine client.
@@ -69,7 +77,8 @@ func New(es *elasticsearch.Client, opts Options) *API {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	a := &API{engine: searcher{es: es}, prefix: opts.IndexPrefix, timeout: opts.Timeout, kit: web.NewKit(opts.Logger, mapError)}
+	a := &API{engine: searcher{es: es}, prefix: opts.IndexPrefix, timeout: opts.Timeout, kit: web.NewKit(opts.Logger, mapError),
+		recorder: opts.Recorder, popular: opts.Popular}
 	if opts.RateLimit > 0 {
 		a.limiter = newLimiter(opts.RateLimit, max(opts.RateBurst, 1), opts.TrustedProxies, opts.Now)
 	}
@@ -115,6 +124,7 @@ func (a *API) ctx(c *gin.Context) (context.Context, context.CancelFunc) {
 
 func (a *API) searchKind(kind string) web.Handler {
 	return func(c *gin.Context) (web.Answer, error) {
+		start := time.Now()
 		p, err := ParseSearch(kind, c.Request.URL.Query())
 		if err != nil {
 			return web.Answer{}, err
@@ -133,6 +143,9 @@ func (a *API) searchKind(kind string) web.Handler {
 		if err != nil {
 			return web.Answer{}, err
 		}
+		if len(p.After) == 0 { // first pages only: a next page is the same search
+			a.record(endpointOf(kind), p.Query, []string{kind}, totalOf(r), start)
+		}
 		return web.OK(page), nil
 	}
 }
@@ -150,6 +163,7 @@ func pageFor(kind string, r result, size int, fp string) (any, error) {
 }
 
 func (a *API) searchAll(c *gin.Context) (web.Answer, error) {
+	start := time.Now()
 	p, err := ParseMulti(c.Request.URL.Query())
 	if err != nil {
 		return web.Answer{}, err
@@ -169,7 +183,9 @@ func (a *API) searchAll(c *gin.Context) (web.Answer, error) {
 		return web.Answer{}, err
 	}
 	var out MultiResponse
+	var hits int64
 	for i, k := range p.Kinds {
+		hits += totalOf(results[i])
 		fp := SearchParams{Kind: k, Query: p.Query, Sort: SortRelevance}.fingerprint()
 		switch k {
 		case mappings.Contents:
@@ -183,10 +199,12 @@ func (a *API) searchAll(c *gin.Context) (web.Answer, error) {
 			return web.Answer{}, err
 		}
 	}
+	a.record(EndpointSearch, p.Query, p.Kinds, hits, start)
 	return web.OK(out), nil
 }
 
 func (a *API) suggest(c *gin.Context) (web.Answer, error) {
+	start := time.Now()
 	p, err := ParseSuggest(c.Request.URL.Query())
 	if err != nil {
 		return web.Answer{}, err
@@ -203,7 +221,9 @@ func (a *API) suggest(c *gin.Context) (web.Answer, error) {
 	if err != nil {
 		return web.Answer{}, err
 	}
-	return web.OK(SuggestResponse{Suggestions: suggestions(p.Kinds, results, p.Size)}), nil
+	out := a.blend(p, results)
+	a.record(EndpointSuggest, p.Query, p.Kinds, int64(len(out)), start)
+	return web.OK(SuggestResponse{Suggestions: out}), nil
 }
 
 func (a *API) feed(c *gin.Context) (web.Answer, error) {

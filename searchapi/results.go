@@ -72,14 +72,17 @@ type MultiResponse struct {
 	} `json:"sections"`
 }
 
-// Suggestion is one autocomplete entry: what to show and what it opens.
+// Suggestion is one autocomplete entry: what to show and what it opens:
+// a document (contents, posts, users: its id), or a popular past query
+// (SuggestQuery: no id; the app searches for the text).
 type Suggestion struct {
-	Type string `json:"type"` // contents | posts | users
-	ID   uint64 `json:"id"`
+	Type string `json:"type"` // contents | posts | users | query
+	ID   uint64 `json:"id,omitempty"`
 	Text string `json:"text"`
 }
 
-// SuggestResponse lists suggestions, contents first, then posts, then users.
+// SuggestResponse lists suggestions: popular queries first, then contents,
+// posts, users.
 type SuggestResponse struct {
 	Suggestions []Suggestion `json:"suggestions"`
 }

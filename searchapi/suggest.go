@@ -182,3 +182,56 @@ func share(lists [][]Suggestion, size int) []Suggestion {
 	}
 	return out
 }
+
+// SuggestQuery is the type of a suggestion that is a popular past query.
+const SuggestQuery = "query"
+
+// popularSlots is how many of size suggestions popular queries may take
+// while titles can fill the rest: a quarter, at least one (8 → 2, 10 → 3).
+func popularSlots(size int) int { return (size + 3) / 4 }
+
+// blend is the suggest answer: the kinds' title suggestions with popular
+// past queries (a.popular) blended in, at most size, never two with the same
+// text (suggestKey).
+func (a *API) blend(p SuggestParams, results []result) []Suggestion {
+	perKind := make([][]Suggestion, len(p.Kinds))
+	for i, k := range p.Kinds {
+		perKind[i] = suggestionsOf(k, results[i])
+	}
+	if a.popular == nil {
+		return share(perKind, p.Size)
+	}
+	return blendPopular(a.popular.Match(suggestKey(p.Query), p.Size), perKind, p.Size)
+}
+
+// blendPopular puts up to popularSlots(size) popular queries (most searched
+// first) before the titles that share(perKind, …) picks for the remaining
+// slots; when titles run short, further popular queries fill in. A popular
+// query whose text a shown title has is left out: the title says the same
+// and opens the document. Every text appears once.
+func blendPopular(popular []string, perKind [][]Suggestion, size int) []Suggestion {
+	n := min(popularSlots(size), len(popular))
+	for {
+		titles := share(perKind, size-n)
+		seen := make(map[string]bool, size)
+		for _, t := range titles {
+			seen[suggestKey(t.Text)] = true
+		}
+		var picked []Suggestion
+		for _, q := range popular {
+			key := suggestKey(q)
+			if len(picked) == size-len(titles) || key == "" || seen[key] {
+				continue
+			}
+			seen[key] = true
+			picked = append(picked, Suggestion{Type: SuggestQuery, Text: q})
+		}
+		// Titles first took size-n slots; if some of the n queries were
+		// titles already, give their slots back to titles and try again.
+		if len(picked) < n {
+			n = len(picked)
+			continue
+		}
+		return append(append(make([]Suggestion, 0, len(picked)+len(titles)), picked...), titles...)
+	}
+}
