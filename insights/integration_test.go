@@ -150,13 +150,13 @@ func TestIntegrationInsights(t *testing.T) {
 		{q("/v1/posts/search", "q", "  천식 "), 1}, // the same query, normalised
 		{q("/v1/contents/search", "q", "흡입기"), 2},
 		{q("/v1/search", "q", "FEV1 "), 1},
-		{q("/v1/search", "q", "fev1"), 1},          // no article has it: zero results
-		{q("/v1/search", "q", "없는검색어"), 2},         // zero results
+		{q("/v1/search", "q", "fev1"), 1},         // no article has it: zero results
+		{q("/v1/search", "q", "없는검색어"), 2},        // zero results
 		{q("/v1/users/search", "q", "qqqzzz"), 1}, // zero results
-		{q("/v1/search/suggest", "q", "천"), 4},     // suggests: counted apart
+		{q("/v1/search/suggest", "q", "천"), 4},    // suggests: counted apart
 		{q("/v1/search/suggest", "q", "ㅋㅋㅋ"), 1},
-		{q("/v1/search", "q", ""), 1},               // 400: not recorded
-		{q("/v1/feed/posts"), 1},                    // no query: not recorded
+		{q("/v1/search", "q", ""), 1}, // 400: not recorded
+		{q("/v1/feed/posts"), 1},      // no query: not recorded
 	}
 	for _, s := range script {
 		for range s.times {

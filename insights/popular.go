@@ -3,8 +3,8 @@ package insights
 import (
 	"context"
 	"errors"
-	"net/http"
 	"log/slog"
+	"net/http"
 	"slices"
 	"strings"
 	"sync/atomic"

@@ -16,13 +16,13 @@ func TestPopularMatch(t *testing.T) {
 		n    int
 		want []string
 	}{
-		{"흡입", 5, []string{"흡입기", "흡입기 사용법"}},   // most searched first; "  흡입기  " is 흡입기 again
+		{"흡입", 5, []string{"흡입기", "흡입기 사용법"}}, // most searched first; "  흡입기  " is 흡입기 again
 		{"흡입", 1, []string{"흡입기"}},
 		{"천식", 5, []string{"천식", "천식 흡입기"}},
-		{"천시", 5, []string{"천식", "천식 흡입기"}},    // a syllable still being composed
-		{"ㅎㅇ", 5, []string{"흡입기", "흡입기 사용법"}},   // 초성
-		{"qpsxh", 5, []string{"벤토린 부작용"}},       // English keyboard: 벤토
-		{"fev", 5, []string{"fev1 정상수치"}},        // lower case, as stored
+		{"천시", 5, []string{"천식", "천식 흡입기"}},   // a syllable still being composed
+		{"ㅎㅇ", 5, []string{"흡입기", "흡입기 사용법"}}, // 초성
+		{"qpsxh", 5, []string{"벤토린 부작용"}},     // English keyboard: 벤토
+		{"fev", 5, []string{"fev1 정상수치"}},     // lower case, as stored
 		{"폐기능", 5, nil},
 		{"", 5, nil},
 	}
