@@ -103,6 +103,7 @@ func NewWith(cfg config.Search, opts Options) (*Client, error) {
 		Transport:     rt,
 		MaxRetries:    cfg.MaxRetries,
 		RetryOnStatus: []int{502, 503, 504},
+		RetryOnError:  retryOnError,
 		RetryBackoff:  backoff,
 	}
 	if cfg.TLS.CAFile != "" {
@@ -120,6 +121,37 @@ func NewWith(cfg config.Search, opts Options) (*Client, error) {
 		return nil, fmt.Errorf("engine: new client: %w", err)
 	}
 	return &Client{ES: es, Kind: cfg.Kind(), Addresses: esCfg.Addresses}, nil
+}
+
+// retryOnError decides whether a call that got no answer is sent again, to
+// the next node: always when the connection was never made (nothing was
+// sent), otherwise only when sending it twice is harmless — reads, PUT and
+// DELETE. A POST that writes (_bulk, _doc, _update) may have been applied by
+// the node that died; its caller decides (the CDC and reindex retry their
+// batches themselves, with ids and versions that make a replay a no-op).
+func retryOnError(req *http.Request, err error) bool {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "dial" {
+		return true
+	}
+	return Idempotent(req.Method, req.URL.Path)
+}
+
+// Idempotent reports whether sending the call twice has the effect of
+// sending it once: GET, HEAD, PUT and DELETE, and the POSTs that only read.
+func Idempotent(method, path string) bool {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodPut, http.MethodDelete:
+		return true
+	case http.MethodPost:
+		fam := Family(method, path)
+		for _, api := range []string{"/_search", "/_msearch", "/_count", "/_mget", "/_analyze", "/_refresh", "/_field_caps"} {
+			if strings.HasSuffix(fam, api) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // backoff is exponential with full jitter, capped at 5 s.

@@ -4,6 +4,7 @@
 #   scripts/testenv.sh up [mariadb|opensearch|elasticsearch ...]   install (cached), start, wait until healthy
 #   scripts/testenv.sh down                                         stop everything and delete the data
 #   scripts/testenv.sh stop|start NAME                              stop or start one engine, keeping its data
+#   scripts/testenv.sh kill NAME                                    SIGKILL one engine (e.g. osc2), keeping its data
 #   scripts/testenv.sh status                                       one line per engine
 #   scripts/testenv.sh env                                          export lines for tests (eval "$(… env)")
 #
@@ -452,13 +453,14 @@ export SOOMCARE_INTEGRATION=1
 export SOOMCARE_TEST_MYSQL_DSN='soomcare:soomcare@tcp(127.0.0.1:$MYSQL_PORT)/'
 export SOOMCARE_TEST_OPENSEARCH_URL='http://127.0.0.1:$OS_PORT'
 export SOOMCARE_TEST_ELASTICSEARCH_URL='http://127.0.0.1:$ES_PORT'
-export SOOMCARE_TEST_OPENSEARCH_CLUSTER_URLS='$(osc_urls)'
 export SOOMCARE_TEST_S3_ENDPOINT='http://127.0.0.1:$S3_PORT'
 export SOOMCARE_TEST_S3_ACCESS_KEY='$S3_ACCESS'
 export SOOMCARE_TEST_S3_SECRET_KEY='$S3_SECRET'
 export SOOMCARE_TEST_VERSITYGW_BIN='$CACHE_DIR/versitygw-$VGW_VERSION/versitygw'
 export SOOMCARE_TEST_CTL='$(cd "$(dirname "$0")" && pwd)/$(basename "$0")'
 EOF
+	# the cluster's tests skip without it: only once `up opensearch-cluster` started it here
+	[ ! -f "$RUN_DIR/osc1.pid" ] || echo "export SOOMCARE_TEST_OPENSEARCH_CLUSTER_URLS='$(osc_urls)'"
 }
 
 status() {
@@ -502,6 +504,15 @@ stop)
 	[ $# -gt 0 ] || die "stop needs an engine name"
 	for e in "$@"; do
 		if [ "$e" = opensearch-cluster ]; then for n in $OSC_NODES; do stop_one "$n"; done; else stop_one "$e"; fi
+	done
+	;;
+kill) # SIGKILL one engine's process group at once (a crashed node; its data stays), for disruptive tests
+	[ $# -gt 0 ] || die "kill needs an engine name"
+	for e in "$@"; do
+		[ -f "$RUN_DIR/$e.pid" ] || die "$e was not started here"
+		kill -KILL -- "-$(cat "$RUN_DIR/$e.pid")" 2>/dev/null || true
+		rm -f "$RUN_DIR/$e.pid"
+		log "killed $e"
 	done
 	;;
 down)

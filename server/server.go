@@ -138,6 +138,8 @@ func summarize(err error) string {
 		return "timeout"
 	case strings.Contains(err.Error(), "connection refused"):
 		return "connection refused"
+	case strings.Contains(err.Error(), "cluster health is red"): // engine.Ping: a primary shard has no copy
+		return "cluster health red"
 	default:
 		var ne net.Error
 		if errors.As(err, &ne) {
