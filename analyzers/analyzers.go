@@ -2,11 +2,15 @@
 // text files embedded in the binary: the nori user dictionary of asthma terms
 // (userdict_ko.txt), the search-side synonyms (synonyms_ko.txt) and the
 // nori_part_of_speech stop tags (stoptags_ko.txt). Package mappings injects
-// them into the index settings, so the data lives in one place.
+// rules into the index settings.
 //
-// The files are data, edited by people: run `go test ./analyzers` after an
-// edit; [Validate] catches what Elasticsearch or nori would reject or silently
-// mangle.
+// The dictionary and synonym files are the seed only: migration 00042 copied
+// them into MySQL, where editors own them (package dictionary; `soomcare
+// dict`, `soomcare synonyms`, /v1/editor/dictionary and /v1/editor/synonyms),
+// and index builds read them from there. A test in package dictionary keeps
+// the files equal to that seed, so do not edit them. The stop tags stay here.
+// [ValidateRules] checks any set of rules for what Elasticsearch or nori would
+// reject or silently mangle; every editor change runs it on the candidate set.
 package analyzers
 
 import (
