@@ -211,9 +211,9 @@ func TestIntegrationRejectedRuleSavesNothing(t *testing.T) {
 		byEngine   bool
 	}{
 		{"/v1/editor/dictionary", "천식약 천식 약약", false}, // segments longer than the word (nori refuses it too, below)
-		{"/v1/editor/dictionary", "천식", false},          // already an entry
-		{"/v1/editor/synonyms", "숨길약, puffer", false},   // a Korean word not in the dictionary
-		{"/v1/editor/synonyms", "!!, zzq", true},        // only the engine knows "!!" analyses to nothing
+		{"/v1/editor/dictionary", "천식", false},        // already an entry
+		{"/v1/editor/synonyms", "숨길약, puffer", false}, // a Korean word not in the dictionary
+		{"/v1/editor/synonyms", "!!, zzq", true},      // only the engine knows "!!" analyses to nothing
 	} {
 		r := e.DoAs(t, e.editor, "POST", c.path, map[string]string{"text": c.text})
 		caretest.Expect(t, r, http.StatusBadRequest, dictionary.CodeRuleRejected)
