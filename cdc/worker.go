@@ -283,7 +283,7 @@ func (w *Worker) cause(ctx, sctx context.Context, err error) error {
 // watchLock cancels the session when the lock is no longer provably held:
 // its connection died (a MySQL restart releases every named lock) or the
 // server says another connection has it.
-func (w *Worker) watchLock(ctx context.Context, lock *Lock, cancel context.CancelCauseFunc) {
+func (w *Worker) watchLock(ctx context.Context, lock *mysql.NamedLock, cancel context.CancelCauseFunc) {
 	t := time.NewTicker(2 * time.Second)
 	defer t.Stop()
 	failures := 0
@@ -300,7 +300,7 @@ func (w *Worker) watchLock(ctx context.Context, lock *Lock, cancel context.Cance
 			failures = 0
 			continue
 		}
-		if failures++; failures >= 3 || errors.Is(err, errLockTaken) {
+		if failures++; failures >= 3 || errors.Is(err, mysql.ErrLockLost) {
 			w.logger.Warn("lost the single-worker lock; stopping this session", "err", err)
 			cancel(fmt.Errorf("%w: %v", ErrLockLost, err))
 			return
