@@ -274,3 +274,38 @@ func TestIntegrationPluginMissingOnBasicProfile(t *testing.T) {
 	// Lists read MySQL only.
 	caretest.Expect(t, e.DoAs(t, e.editor, "GET", "/v1/editor/synonyms", nil), http.StatusOK, "")
 }
+
+// Changes are checked one after the other: two editors adding groups that
+// share a term at the same time cannot both succeed.
+func TestIntegrationConcurrentChangesAreSerialised(t *testing.T) {
+	db, _ := testdb.New(t)
+	store := dictionary.NewStore(db, nil, dictionary.Options{})
+	for round := range 5 {
+		shared := fmt.Sprintf("zzshared%d", round)
+		errs := make(chan error, 2)
+		for i := range 2 {
+			go func() {
+				_, err := store.Add(t.Context(), dictionary.Synonyms, fmt.Sprintf("zzterm%d%d, %s", round, i, shared), dictionary.Actor{Name: "t"})
+				errs <- err
+			}()
+		}
+		var ok, refused int
+		for range 2 {
+			var rej *dictionary.RejectedError
+			switch err := <-errs; {
+			case err == nil:
+				ok++
+			case errors.As(err, &rej):
+				refused++
+			default:
+				t.Fatal(err)
+			}
+		}
+		if ok != 1 || refused != 1 {
+			t.Fatalf("round %d: %d saved, %d refused; want 1 and 1", round, ok, refused)
+		}
+	}
+	if _, err := store.Rules(t.Context()); err != nil {
+		t.Fatalf("rules after concurrent changes: %v", err)
+	}
+}
