@@ -152,6 +152,8 @@ type ReindexReport struct {
 	Ratio         float64
 	PeakRSSMiB    float64
 	TargetSeconds float64
+	Sizes         []IndexSize // the reindexed index (curve.go)
+	Load          float64     // 1-minute load average when the reindex began
 }
 
 // Reindex seeds n posts, then times the raw _bulk ceiling of their documents
@@ -185,12 +187,16 @@ func Reindex(ctx context.Context, env Env, n int) (ReindexReport, error) {
 	fmt.Fprintf(env.Out, "soomcare reindex posts…\n")
 	w := bulk.NewWriter(env.Engine.ES, bulk.Options{}, env.Logger)
 	r := indexer.NewReindexer(s.db, env.Engine.ES, life, w, env.Logger)
+	rep.Load = loadAvg()
 	start := time.Now()
 	res, err := r.Run(ctx, mappings.Posts, indexer.ReindexOptions{Profile: env.Profile, BatchSize: 5000})
 	if err != nil {
 		return rep, err
 	}
 	rep.ReindexTook = time.Since(start)
+	if rep.Sizes, err = indexSizes(ctx, env.Engine, life); err != nil {
+		return rep, err
+	}
 	rep.Reindex = float64(res.Indexed) / rep.ReindexTook.Seconds()
 	rep.Ratio = rep.Reindex / rep.Ceiling
 	rep.PeakRSSMiB = peakRSS()
@@ -205,6 +211,7 @@ func (r ReindexReport) Print(w io.Writer) {
 	fmt.Fprintf(w, "  ratio               %9.2f        target ≥ 0.80: %s\n", r.Ratio, pass(r.Ratio >= 0.8))
 	fmt.Fprintf(w, "  duration            %9.1f s      target ≤ %.0f s: %s\n", r.ReindexTook.Seconds(), r.TargetSeconds, pass(r.ReindexTook.Seconds() <= r.TargetSeconds))
 	fmt.Fprintf(w, "  peak RSS (process)  %9.0f MiB\n", r.PeakRSSMiB)
+	printSizes(w, r.Sizes)
 }
 
 func pass(ok bool) string {

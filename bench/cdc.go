@@ -91,10 +91,15 @@ type cdcRun struct {
 
 // startCDC starts a worker on s and waits until it streams; stop ends it.
 func startCDC(ctx context.Context, env Env, s *scratch, life *indexer.Lifecycle) (*cdcRun, func(), error) {
+	return startCDCWith(ctx, env, s, life, 2000, 50*time.Millisecond)
+}
+
+// startCDCWith is startCDC with the worker's batch size and flush interval.
+func startCDCWith(ctx context.Context, env Env, s *scratch, life *indexer.Lifecycle, batch int, flush time.Duration) (*cdcRun, func(), error) {
 	acks := &ackTracker{acked: map[string]time.Time{}}
 	w, err := cdc.New(cdc.Config{
 		Name: "bench", DSN: s.dsn, ServerID: env.ServerID, Tables: []string{"users", "posts"},
-		BatchSize: 2000, FlushInterval: 50 * time.Millisecond, HeartbeatInterval: time.Second,
+		BatchSize: batch, FlushInterval: flush, HeartbeatInterval: time.Second,
 		Profile: env.Profile, OnAck: acks.onAck,
 	}, s.db, env.Engine, life, bulk.NewWriter(env.Engine.ES, bulk.Options{RequireAlias: true}, env.Logger), env.Logger)
 	if err != nil {

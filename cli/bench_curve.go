@@ -1,0 +1,99 @@
+package cli
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/soomcare/soomcare/bench"
+)
+
+// checkSizes validates a --sizes list: 1 to 6 corpus sizes within [lo, hi].
+func checkSizes(sizes []int, lo, hi int) error {
+	if len(sizes) > 6 {
+		return usageError{fmt.Errorf("--sizes takes at most 6 sizes (got %d)", len(sizes))}
+	}
+	for _, n := range sizes {
+		if n < lo || n > hi {
+			return usageError{fmt.Errorf("--sizes: each size must be between %d and %d (got %d)", lo, hi, n)}
+		}
+	}
+	return nil
+}
+
+// runSearchCurve is `bench search --sizes …`: Search's API/direct blocks at
+// each size, printed as one table.
+func (e *env) runSearchCurve(cmd *cobra.Command, sizes []int, rate float64, dur time.Duration, gcPercent int) error {
+	if err := checkSizes(sizes, 1000, 2_000_000); err != nil {
+		return err
+	}
+	if gcPercent < 0 || gcPercent > 10_000 {
+		return usageError{fmt.Errorf("--gc-percent must be between 0 (off) and 10000 (got %d)", gcPercent)}
+	}
+	env, err := e.benchEnv(cmd)
+	if err != nil {
+		return err
+	}
+	rep, err := bench.SearchCurve(cmd.Context(), env, sizes, rate, dur, loadInSecondProcess, gcPercent)
+	rep.Print(e.stdout)
+	if err != nil {
+		return fmt.Errorf("bench search: %w", err)
+	}
+	return nil
+}
+
+// parseSweep reads --sweep: comma-separated BATCH/FLUSH pairs ("2000/50ms").
+func parseSweep(in []string) ([]bench.CDCSetting, error) {
+	if len(in) > 12 {
+		return nil, usageError{fmt.Errorf("--sweep takes at most 12 settings (got %d)", len(in))}
+	}
+	var out []bench.CDCSetting
+	for _, s := range in {
+		b, f, ok := strings.Cut(s, "/")
+		batch, err := strconv.Atoi(b)
+		flush, ferr := time.ParseDuration(f)
+		if !ok || err != nil || ferr != nil || batch < 1 || batch > 50000 || flush < time.Millisecond || flush > time.Minute {
+			return nil, usageError{fmt.Errorf("--sweep: %q is not BATCH/FLUSH with 1 ≤ BATCH ≤ 50000 and 1ms ≤ FLUSH ≤ 1m (e.g. 2000/50ms)", s)}
+		}
+		out = append(out, bench.CDCSetting{Batch: batch, Flush: flush})
+	}
+	return out, nil
+}
+
+// runCDCSweep is `bench cdc --sweep …`.
+func (e *env) runCDCSweep(cmd *cobra.Command, sweep []string, n, rate int, dur time.Duration) error {
+	settings, err := parseSweep(sweep)
+	if err != nil {
+		return err
+	}
+	env, err := e.benchEnv(cmd)
+	if err != nil {
+		return err
+	}
+	rep, err := bench.CDCSweep(cmd.Context(), env, n, settings, rate, dur)
+	rep.Print(e.stdout)
+	if err != nil {
+		return fmt.Errorf("bench cdc: %w", err)
+	}
+	return nil
+}
+
+// runReindexCurve is `bench reindex --sizes …`.
+func (e *env) runReindexCurve(cmd *cobra.Command, sizes []int) error {
+	if err := checkSizes(sizes, 1000, 2_000_000); err != nil {
+		return err
+	}
+	env, err := e.benchEnv(cmd)
+	if err != nil {
+		return err
+	}
+	rep, err := bench.ReindexCurve(cmd.Context(), env, sizes)
+	rep.Print(e.stdout)
+	if err != nil {
+		return fmt.Errorf("bench reindex: %w", err)
+	}
+	return nil
+}
