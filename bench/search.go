@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"net/url"
 	"strings"
 	"sync"
@@ -17,6 +18,7 @@ import (
 	"github.com/soomcare/soomcare/config"
 	"github.com/soomcare/soomcare/indexer"
 	"github.com/soomcare/soomcare/indexer/bulk"
+	"github.com/soomcare/soomcare/insights"
 	"github.com/soomcare/soomcare/mappings"
 	"github.com/soomcare/soomcare/searchapi"
 	"github.com/soomcare/soomcare/seed"
@@ -33,8 +35,20 @@ type SearchReport struct {
 	Rate       float64
 	API        LoadResult
 	Direct     LoadResult
-	APIMetrics LoadResult // withMetrics: the API with the metrics middleware on, …
+	APIMetrics LoadResult // Paired.Metrics: the API with the metrics middleware on, …
 	APIPaired  LoadResult // … and without it, loaded at the same time (rate/2 each)
+	// Paired.Insights: the API with search insights on (recorder and
+	// popular-query blend), and without, loaded at the same time.
+	APIInsights    LoadResult
+	APIInsightsOff LoadResult
+}
+
+// Paired names the on/off comparisons of Search, each a paired phase after
+// the ABBA blocks: a second API server with the feature on, loaded at the
+// same time as the plain one (rate/2 each).
+type Paired struct {
+	Metrics  bool // the metrics middleware (telemetry.HTTP), its registry gathered every 5 s
+	Insights bool // search insights: the recorder writing to a scratch data stream, the popular blend
 }
 
 // benchQueries are what app users type; every one is sent to posts and contents.
@@ -47,10 +61,9 @@ var benchQueries = []string{
 // Search indexes ~docs documents, serves the API on loopback, and offers the
 // same queries at rate to the API and straight to the engine (the requests the
 // API would send: same bodies, same filter_path), from a second process.
-// withMetrics adds a second API server with the metrics middleware on
-// (telemetry.HTTP, its registry gathered every 5 s like a scrape) and a
-// paired phase: both servers loaded at once, rate/2 each, for dur.
-func Search(ctx context.Context, env Env, docs int, rate float64, dur time.Duration, load LoadFunc, withMetrics bool) (SearchReport, error) {
+// Each comparison of paired adds a second API server with the feature on and
+// a paired phase: both servers loaded at once, rate/2 each, for dur.
+func Search(ctx context.Context, env Env, docs int, rate float64, dur time.Duration, load LoadFunc, paired Paired) (SearchReport, error) {
 	rep := SearchReport{Rate: rate}
 	s, err := newScratch(ctx, env.DSN, 16)
 	if err != nil {
@@ -69,7 +82,7 @@ func Search(ctx context.Context, env Env, docs int, rate float64, dur time.Durat
 	}
 	sctx, stop := context.WithCancel(ctx)
 	defer stop()
-	addr, metricsAddr, err := serveSearch(sctx, env, pfx, withMetrics)
+	addr, metricsAddr, err := serveSearch(sctx, env, pfx, paired.Metrics)
 	if err != nil {
 		return rep, err
 	}
@@ -77,11 +90,23 @@ func Search(ctx context.Context, env Env, docs int, rate float64, dur time.Durat
 	if err != nil {
 		return rep, err
 	}
+	if paired.Insights {
+		stop, err := serveInsights(sctx, env, pfx, &reqs)
+		if err != nil {
+			return rep, err
+		}
+		defer stop()
+	}
 	if rep.API, rep.Direct, err = loadABBA(ctx, env.Out, load, rate, dur, reqs); err != nil {
 		return rep, err
 	}
-	if withMetrics {
-		rep.APIPaired, rep.APIMetrics, err = loadPaired(ctx, env.Out, load, rate, dur, reqs)
+	if paired.Metrics {
+		if rep.APIPaired, rep.APIMetrics, err = loadPaired(ctx, env.Out, load, rate, dur, "metrics", reqs.api, reqs.metrics); err != nil {
+			return rep, err
+		}
+	}
+	if paired.Insights {
+		rep.APIInsightsOff, rep.APIInsights, err = loadPaired(ctx, env.Out, load, rate, dur, "search insights", reqs.api, reqs.insights)
 	}
 	return rep, err
 }
@@ -148,6 +173,7 @@ func serveSearch(ctx context.Context, env Env, pfx string, withMetrics bool) (ad
 // with metrics on (empty without it), and straight to the engine.
 type searchReqs struct {
 	api, metrics, direct []Request
+	insights             []Request // the API with search insights on (serveInsights)
 }
 
 // searchRequests builds every benchQuery against posts and contents for
@@ -196,12 +222,12 @@ func loadABBA(ctx context.Context, out io.Writer, load LoadFunc, rate float64, d
 // loadPaired loads both API servers at the same time (rate/2 each, one
 // load process each) for dur, so a busy neighbour on the machine weighs on
 // metrics on and off alike.
-func loadPaired(ctx context.Context, out io.Writer, load LoadFunc, rate float64, dur time.Duration, reqs searchReqs) (off, on LoadResult, err error) {
-	fmt.Fprintf(out, "load paired: %.0f req/s each for %s through the API with metrics off and on at once…\n", rate/2, dur)
+func loadPaired(ctx context.Context, out io.Writer, load LoadFunc, rate float64, dur time.Duration, what string, offReqs, onReqs []Request) (off, on LoadResult, err error) {
+	fmt.Fprintf(out, "load paired: %.0f req/s each for %s through the API with %s off and on at once…\n", rate/2, dur, what)
 	var wg sync.WaitGroup
 	var res [2]LoadResult
 	var errs [2]error
-	for i, rs := range [][]Request{reqs.api, reqs.metrics} {
+	for i, rs := range [][]Request{offReqs, onReqs} {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -251,7 +277,62 @@ func (r SearchReport) Print(w io.Writer) {
 		}
 		fmt.Fprintf(w, "  metrics on / off p50  %.3f  target ≤ 1.03: %s\n", over, pass(over > 0 && over <= 1.03))
 	}
+	if r.APIInsights.Sent > 0 {
+		fmt.Fprintf(w, "  paired, both at %.0f req/s at once:\n", r.Rate/2)
+		row("API insights off", r.APIInsightsOff)
+		row("API insights on", r.APIInsights)
+		over := 0.0
+		if r.APIInsightsOff.P50 > 0 {
+			over = r.APIInsights.P50 / r.APIInsightsOff.P50
+		}
+		fmt.Fprintf(w, "  insights on / off p50 %.3f  target ≤ 1.03: %s\n", over, pass(over > 0 && over <= 1.03))
+	}
 	if r.API.Errors+r.Direct.Errors > 0 {
 		fmt.Fprintf(w, "  errors: %d through the API, %d direct\n", r.API.Errors, r.Direct.Errors)
 	}
+}
+
+// serveInsights serves a third API server with search insights on: the
+// recorder writing to a scratch data stream <pfx>-insights (set up here,
+// deleted by stop) and a popular list refreshed from it every 5 s. Its
+// requests (the API's, to its address) go into reqs.insights.
+func serveInsights(ctx context.Context, env Env, pfx string, reqs *searchReqs) (stop func(), err error) {
+	cfg := config.Insights{DataStream: pfx + "-insights", Retention: "1d", RolloverSize: "1gb", RolloverAge: "1d"}
+	if _, err := insights.Setup(ctx, env.Engine, cfg); err != nil {
+		return nil, fmt.Errorf("insights setup: %w", err)
+	}
+	ictx, cancel := context.WithCancel(ctx)
+	rec := insights.NewRecorder(env.Engine.ES, insights.NewMetrics(prometheus.NewRegistry()), insights.Options{DataStream: cfg.DataStream, FlushInterval: 2 * time.Second})
+	popular, reader := insights.NewPopular(), insights.NewReader(env.Engine.ES, cfg.DataStream)
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); rec.Run(ictx) }()
+	go func() {
+		defer wg.Done()
+		popular.Refresh(ictx, reader, insights.RefreshOptions{Every: 5 * time.Second, Window: time.Hour, MinCount: 5})
+	}()
+	api := searchapi.New(env.Engine.ES, searchapi.Options{IndexPrefix: pfx, Timeout: 2 * time.Second, Logger: env.Logger, Recorder: rec, Popular: popular})
+	srv := server.NewWith(config.HTTP{ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second, ShutdownTimeout: 5 * time.Second, MaxBodyBytes: 1 << 20},
+		env.Logger, nil, server.Options{}, api.Mount)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	go srv.Run(ictx, ln)
+	for _, r := range reqs.api {
+		u, _ := url.Parse(r.URL)
+		u.Host = ln.Addr().String()
+		reqs.insights = append(reqs.insights, Request{Method: r.Method, URL: u.String()})
+	}
+	return func() {
+		cancel()
+		wg.Wait()
+		for _, p := range []string{"/_data_stream/" + cfg.DataStream, "/_index_template/" + cfg.DataStream, "/_plugins/_ism/policies/" + cfg.DataStream, "/_ilm/policy/" + cfg.DataStream} {
+			req, _ := http.NewRequest(http.MethodDelete, p, nil)
+			if res, err := env.Engine.ES.Perform(req); err == nil {
+				res.Body.Close()
+			}
+		}
+	}, nil
 }

@@ -120,6 +120,7 @@ func newBenchSearchCmd(e *env) *cobra.Command {
 		rate        float64
 		dur         time.Duration
 		withMetrics bool
+		withInsights bool
 	)
 	cmd := &cobra.Command{
 		Use:   "search",
@@ -139,7 +140,7 @@ both over all their blocks. Targets: API p50 ≤ 1.15 × direct, API p99 ≤ 50 
 			if err != nil {
 				return err
 			}
-			rep, err := bench.Search(cmd.Context(), env, docs, rate, dur, loadInSecondProcess, withMetrics)
+			rep, err := bench.Search(cmd.Context(), env, docs, rate, dur, loadInSecondProcess, bench.Paired{Metrics: withMetrics, Insights: withInsights})
 			if err != nil {
 				return fmt.Errorf("bench search: %w", err)
 			}
@@ -151,6 +152,7 @@ both over all their blocks. Targets: API p50 ≤ 1.15 × direct, API p99 ≤ 50 
 	cmd.Flags().Float64Var(&rate, "rate", 200, "requests per second")
 	cmd.Flags().DurationVar(&dur, "duration", 20*time.Second, "measured load per phase (after a 3 s warm-up)")
 	cmd.Flags().BoolVar(&withMetrics, "metrics", false, "then load the API with the metrics middleware off and on at the same time (rate/2 each, --duration); prints the on/off p50 ratio")
+	cmd.Flags().BoolVar(&withInsights, "insights", false, "then load the API with search insights off and on at the same time (recorder into a scratch data stream, popular blend; rate/2 each, --duration); prints the on/off p50 ratio")
 	return cmd
 }
 

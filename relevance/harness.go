@@ -15,6 +15,7 @@ import (
 	"github.com/soomcare/soomcare/engine"
 	"github.com/soomcare/soomcare/indexer"
 	"github.com/soomcare/soomcare/indexer/bulk"
+	"github.com/soomcare/soomcare/insights"
 	"github.com/soomcare/soomcare/mappings"
 	"github.com/soomcare/soomcare/seed"
 )
@@ -182,7 +183,18 @@ func evaluateSystems(ctx context.Context, db *sql.DB, es *engine.Client, opts Op
 		return nil, err
 	}
 	opts.Progress("suggest", 0, int64(len(cases)))
-	if rep.Suggest, err = EvaluateSuggest(ctx, corpus, cases, nori); err != nil {
+	popular, err := SuggestPopular()
+	if err != nil {
+		return nil, err
+	}
+	list := insights.NewPopular()
+	counts := make([]insights.QueryCount, len(popular))
+	for i, p := range popular {
+		counts[i] = insights.QueryCount{Query: p.Query, Count: p.Count}
+	}
+	list.Set(counts)
+	suggester := NewAPIWith(es.ES, opts.Prefix+"-"+mappings.ProfileNori, opts.Logger, list)
+	if rep.Suggest, err = EvaluateSuggestWith(ctx, corpus, cases, popular, suggester); err != nil {
 		return nil, err
 	}
 	opts.Progress("suggest", int64(len(cases)), int64(len(cases)))

@@ -36,8 +36,18 @@ type SuggestCase struct {
 }
 
 // SuggestCategories in table order: an unfinished word (or syllable), 초성,
-// Korean typed with the keyboard in English mode.
-var SuggestCategories = []string{"prefix", "chosung", "qwerty"}
+// Korean typed with the keyboard in English mode, a popular past query.
+var SuggestCategories = []string{"prefix", "chosung", "qwerty", "popular"}
+
+// PopularQuery is a past query of the file's popular_queries: what search
+// insights would list as popular (searches that found something, most
+// searched first). The harness gives them to suggest as its popular list,
+// and a popular query whose text satisfies a case's rule is relevant to it
+// like a title.
+type PopularQuery struct {
+	Query string `json:"query"`
+	Count int64  `json:"count"`
+}
 
 // Suggester returns the texts an autocomplete shows for q over types, in
 // order, at most K.
@@ -65,8 +75,9 @@ func ParseSuggestCases(b []byte) ([]SuggestCase, error) {
 	dec := json.NewDecoder(strings.NewReader(string(b)))
 	dec.DisallowUnknownFields()
 	var file struct {
-		Comment []string      `json:"_comment"`
-		Cases   []SuggestCase `json:"cases"`
+		Comment []string       `json:"_comment"`
+		Popular []PopularQuery `json:"popular_queries"`
+		Cases   []SuggestCase  `json:"cases"`
 	}
 	if err := dec.Decode(&file); err != nil {
 		return nil, fmt.Errorf("relevance: suggest cases: %w", err)
@@ -179,8 +190,25 @@ type SuggestResult struct {
 	SuggestScore
 }
 
+// SuggestPopular returns the embedded popular past queries.
+func SuggestPopular() ([]PopularQuery, error) {
+	var file struct {
+		Popular []PopularQuery `json:"popular_queries"`
+	}
+	if err := json.Unmarshal(suggestJSON, &file); err != nil {
+		return nil, fmt.Errorf("relevance: suggest popular queries: %w", err)
+	}
+	return file.Popular, nil
+}
+
 // EvaluateSuggest judges every case over corpus and runs it on s.
 func EvaluateSuggest(ctx context.Context, corpus *seed.Corpus, cases []SuggestCase, s Suggester) ([]SuggestResult, error) {
+	return EvaluateSuggestWith(ctx, corpus, cases, nil, s)
+}
+
+// EvaluateSuggestWith is EvaluateSuggest where s also suggests the popular
+// queries: those whose text satisfies a case's rule are relevant too.
+func EvaluateSuggestWith(ctx context.Context, corpus *seed.Corpus, cases []SuggestCase, popular []PopularQuery, s Suggester) ([]SuggestResult, error) {
 	docs := map[string][]Doc{}
 	for _, ix := range []string{mappings.Contents, mappings.Posts} {
 		docs[ix] = Searchable(corpus, ix)
@@ -188,6 +216,11 @@ func EvaluateSuggest(ctx context.Context, corpus *seed.Corpus, cases []SuggestCa
 	out := make([]SuggestResult, 0, len(cases))
 	for _, c := range cases {
 		rel := RelevantTexts(docs, c.Types, c.Rule)
+		for _, p := range popular {
+			if c.Rule.Holds(p.Query) {
+				rel[TextKey(p.Query)] = true
+			}
+		}
 		if len(rel) == 0 {
 			return nil, fmt.Errorf("relevance: suggest case %s (%q) has no relevant title in this corpus", c.ID, c.Q)
 		}

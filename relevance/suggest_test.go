@@ -67,6 +67,10 @@ func TestEmbeddedSuggestCases(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	popular, err := SuggestPopular()
+	if err != nil || len(popular) == 0 {
+		t.Fatalf("popular queries: %v, %v", popular, err)
+	}
 	if len(cases) < 30 {
 		t.Errorf("%d suggest cases, want at least 30", len(cases))
 	}
@@ -79,8 +83,13 @@ func TestEmbeddedSuggestCases(t *testing.T) {
 		perCategory[sc.Category]++
 		qs = append(qs, sc.Q)
 		rel := RelevantTexts(docs, sc.Types, sc.Rule)
+		for _, p := range popular {
+			if sc.Rule.Holds(p.Query) {
+				rel[TextKey(p.Query)] = true
+			}
+		}
 		if len(rel) == 0 {
-			t.Errorf("%s %q: no relevant title", sc.ID, sc.Q)
+			t.Errorf("%s %q: no relevant title or popular query", sc.ID, sc.Q)
 		}
 		if len(rel) > len(all)/3 {
 			t.Errorf("%s %q: %d of %d titles relevant: the rule does not discriminate", sc.ID, sc.Q, len(rel), len(all))

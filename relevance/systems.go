@@ -44,10 +44,15 @@ type API struct {
 
 // NewAPI serves searchapi over es with the aliases of prefix.
 func NewAPI(es *elasticsearch.Client, prefix string, logger *slog.Logger) *API {
+	return NewAPIWith(es, prefix, logger, nil)
+}
+
+// NewAPIWith is NewAPI whose suggest blends in popular past queries.
+func NewAPIWith(es *elasticsearch.Client, prefix string, logger *slog.Logger, popular searchapi.Popular) *API {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	api := searchapi.New(es, searchapi.Options{IndexPrefix: prefix, Timeout: 30 * time.Second, Logger: logger})
+	api := searchapi.New(es, searchapi.Options{IndexPrefix: prefix, Timeout: 30 * time.Second, Logger: logger, Popular: popular})
 	return &API{h: server.New(config.HTTP{MaxBodyBytes: 1 << 20}, logger, nil, api.Mount).Handler()}
 }
 
