@@ -116,10 +116,10 @@ The binlog must be on (it is the product's source). Needs REPLICATION privileges
 
 func newBenchSearchCmd(e *env) *cobra.Command {
 	var (
-		docs        int
-		rate        float64
-		dur         time.Duration
-		withMetrics bool
+		docs         int
+		rate         float64
+		dur          time.Duration
+		withMetrics  bool
 		withInsights bool
 	)
 	cmd := &cobra.Command{
