@@ -3,7 +3,6 @@ package dictionary
 import (
 	"errors"
 	"log/slog"
-	"net/http"
 	"strconv"
 	"strings"
 	"unicode"
@@ -15,16 +14,14 @@ import (
 	"github.com/soomcare/soomcare/web"
 )
 
-// Error codes of the editors' endpoints (documented in
-// apidoc/paths/dictionary.yaml). Never rename one.
+// Error codes of the editors' endpoints (web.CodeRuleRejected,
+// web.CodePluginMissing; documented in apidoc/paths/dictionary.yaml): a
+// rejected change names the entry and the problem in its message, field
+// "text" (or "id" for a delete) one line per problem; a missing plugin names
+// the plugins.
 const (
-	// CodeRuleRejected (400): the change would make rules the local checks
-	// or the engine refuse; the message names the entry and the problem,
-	// field "text" (or "id" for a delete) one line per problem.
-	CodeRuleRejected = "analysis_rule_rejected"
-	// CodePluginMissing (409): the engine lacks analysis-nori or
-	// analysis-common; the message names them.
-	CodePluginMissing = "analysis_plugin_missing"
+	CodeRuleRejected  = web.CodeRuleRejected
+	CodePluginMissing = web.CodePluginMissing
 )
 
 // List limits.
@@ -187,13 +184,13 @@ func mapError(err error) error {
 		if rej.Action == ActionDelete {
 			field = "id"
 		}
-		e := &web.Error{Code: CodeRuleRejected, Status: http.StatusBadRequest, Message: rej.Message(), Err: err}
+		e := &web.Error{Code: CodeRuleRejected, Message: rej.Message(), Err: err}
 		for _, p := range rej.Problems {
 			e.Fields = append(e.Fields, web.FieldError{Field: field, Code: web.FieldInvalid, Message: p})
 		}
 		return e
 	case errors.As(err, &missing):
-		return &web.Error{Code: CodePluginMissing, Status: http.StatusConflict, Message: missing.Message(), Err: err}
+		return &web.Error{Code: CodePluginMissing, Message: missing.Message(), Err: err}
 	case errors.Is(err, ErrNotFound):
 		return &web.Error{Code: web.CodeNotFound, Message: "찾을 수 없습니다.", Err: err}
 	case errors.Is(err, engine.ErrUnavailable):

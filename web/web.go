@@ -59,6 +59,10 @@ const (
 	CodeSignupThrottled      = "signup_throttled"       // 429: see Retry-After
 	CodeReportLimited        = "report_limited"         // 429: the daily abuse-report limit; see Retry-After
 	CodeBusy                 = "busy"                   // 503: password hashing at capacity; see Retry-After
+
+	// Editors' dictionary and synonyms (package dictionary).
+	CodeRuleRejected  = "analysis_rule_rejected"  // 400: the local checks or the engine refuse the change; fields name the entry
+	CodePluginMissing = "analysis_plugin_missing" // 409: the engine lacks analysis-nori or analysis-common
 )
 
 var statusByCode = map[string]int{
@@ -96,6 +100,8 @@ var statusByCode = map[string]int{
 	CodeSignupThrottled:      http.StatusTooManyRequests,
 	CodeReportLimited:        http.StatusTooManyRequests,
 	CodeBusy:                 http.StatusServiceUnavailable,
+	CodeRuleRejected:         http.StatusBadRequest,
+	CodePluginMissing:        http.StatusConflict,
 }
 
 // Error is an error meant for the client: the one envelope of every
