@@ -45,8 +45,9 @@ func freeAddr(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-// startServe runs `soomcare serve` in-process and returns its base URL.
-func startServe(t *testing.T, kind, engineURL string) string {
+// startServe runs `soomcare serve` in-process and returns its base URL;
+// extra SOOMCARE_ variables override the defaults below.
+func startServe(t *testing.T, kind, engineURL string, extra ...string) string {
 	t.Helper()
 	dsn := testenv.MySQLDSN(t)
 	addr := freeAddr(t)
@@ -58,6 +59,7 @@ func startServe(t *testing.T, kind, engineURL string) string {
 		"SOOMCARE_HTTP_ADDR=" + addr,
 		"SOOMCARE_STARTUP_WAIT_TIMEOUT=20s",
 	}
+	environ = append(environ, extra...)
 	ctx, cancel := context.WithCancel(context.Background())
 	stderr := &syncBuffer{}
 	done := make(chan int, 1)

@@ -47,4 +47,10 @@ bash scripts/contract.sh
 step "disruptive integration tests (stop/start engines, one at a time)"
 SOOMCARE_TEST_DISRUPTIVE=1 go test -count=1 -p 1 -timeout 30m -run 'Disruptive' ./...
 
+step "cluster phase: a 3-node OpenSearch cluster, nodes killed under CDC, reindex and search (README 'Scale')"
+bash scripts/testenv.sh up opensearch-cluster
+eval "$(bash scripts/testenv.sh env)"
+SOOMCARE_TEST_DISRUPTIVE=1 go test -count=1 -p 1 -timeout 20m -run 'Cluster' ./indexer/ ./cdc/ ./cli/
+bash scripts/testenv.sh stop opensearch-cluster
+
 step "done"

@@ -1,0 +1,173 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/soomcare/soomcare/indexer"
+	"github.com/soomcare/soomcare/indexer/bulk"
+	"github.com/soomcare/soomcare/internal/testdb"
+	"github.com/soomcare/soomcare/internal/testengine"
+	"github.com/soomcare/soomcare/internal/testenv"
+	"github.com/soomcare/soomcare/mappings"
+)
+
+// searchLoad sends GET path at a steady rate until stop closes and records
+// each answer: its status, error code and latency.
+type searchLoad struct {
+	mu        sync.Mutex
+	latencies []time.Duration
+	codes     map[string]int // "200", "503 unavailable", "transport error", …
+}
+
+func runSearchLoad(url string, every time.Duration, stop <-chan struct{}) (*searchLoad, func()) {
+	l := &searchLoad{codes: map[string]int{}}
+	var wg sync.WaitGroup
+	tick := time.NewTicker(every)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer tick.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+			}
+			wg.Add(1)
+			go func() { defer wg.Done(); l.one(url) }()
+		}
+	}()
+	return l, wg.Wait
+}
+
+func (l *searchLoad) one(url string) {
+	start := time.Now()
+	res, err := http.Get(url)
+	d := time.Since(start)
+	key := "transport error"
+	if err == nil {
+		var e struct{ Code string }
+		json.NewDecoder(res.Body).Decode(&e)
+		res.Body.Close()
+		key = fmt.Sprint(res.StatusCode)
+		if res.StatusCode != http.StatusOK {
+			key += " " + e.Code
+		}
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.latencies = append(l.latencies, d)
+	l.codes[key]++
+}
+
+func (l *searchLoad) summary() (n, failed int, p99 time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	lat := slices.Clone(l.latencies)
+	slices.Sort(lat)
+	if len(lat) > 0 {
+		p99 = lat[min(len(lat)-1, len(lat)*99/100)]
+	}
+	return len(lat), len(lat) - l.codes["200"], p99
+}
+
+// Searches at 20 requests/s against two `serve` processes while the node
+// holding a posts primary is SIGKILLed and started again: on the index with
+// one replica (search.indices.posts.replicas: 1) no search fails; on the
+// index without replicas (replicas: 0) searches answer a clean 503
+// `unavailable` (never a 500) until the node is back, and /readyz says the
+// cluster is red.
+func TestDisruptiveClusterSearchNodeKilled(t *testing.T) {
+	testenv.Disruptive(t)
+	e := testengine.Cluster(t)
+	testengine.WaitHealth(t, e.Client, "green", 3*time.Minute)
+	db, dsn := testdb.New(t)
+	for _, q := range []string{
+		`INSERT INTO users (id, email, nickname) VALUES (1, 'a@example.test', '숨쉬는고래')`,
+		`INSERT INTO posts (user_id, category, title, body)
+		 WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < 2000)
+		 SELECT 1, '질문', CONCAT('아이의 천식 ', n), '밤마다 기침을 해요. 흡입기를 써도 될까요?' FROM seq`,
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx := context.Background()
+	build := func(replicas int) string {
+		prefix := fmt.Sprintf("r%d%d", replicas, time.Now().UnixNano()%1e9)
+		life := indexer.NewLifecycle(e.Client.ES, prefix, indexer.WithShapes(map[string]indexer.Shape{mappings.Posts: {Shards: 1, Replicas: &replicas}}))
+		t.Cleanup(func() {
+			for _, n := range mappings.Names() {
+				all, _, _ := life.Physical(context.Background(), n)
+				for _, idx := range all {
+					life.Delete(context.Background(), idx)
+				}
+			}
+		})
+		r := indexer.NewReindexer(db, e.Client.ES, life, bulk.NewWriter(e.Client.ES, bulk.Options{}, slog.Default()), slog.Default())
+		for _, n := range mappings.Names() {
+			if _, err := r.Run(ctx, n, indexer.ReindexOptions{Profile: e.Profile}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return prefix
+	}
+	withReplica, without := build(1), build(0)
+	testengine.WaitHealth(t, e.Client, "green", 3*time.Minute)
+	victim := testengine.PrimaryNode(t, e.Client, without+"-posts")
+	serve := func(prefix string) string {
+		return startServe(t, "opensearch", strings.Join(testenv.OpenSearchClusterURLs(t), ","),
+			"SOOMCARE_MYSQL_DSN="+dsn, "SOOMCARE_SEARCH_INDEX_PREFIX="+prefix, "SOOMCARE_SEARCH_MAX_RETRIES=3",
+			"SOOMCARE_SEARCHAPI_RATE_LIMIT=0", "SOOMCARE_INSIGHTS_ENABLED=false")
+	}
+	baseA, baseB := serve(withReplica), serve(without)
+	query := "/v1/posts/search?q=%EC%B2%9C%EC%8B%9D" // 천식
+	stop := make(chan struct{})
+	loadA, waitA := runSearchLoad(baseA+query, 50*time.Millisecond, stop)
+	loadB, waitB := runSearchLoad(baseB+query, 50*time.Millisecond, stop)
+	time.Sleep(3 * time.Second)
+	testenv.ClusterNode(t, "kill", victim)
+	restarted := false
+	t.Cleanup(func() {
+		if !restarted {
+			testenv.ClusterNode(t, "start", victim)
+		}
+	})
+	time.Sleep(3 * time.Second)
+	code, body := getReady(t, baseB)
+	testenv.ClusterNode(t, "start", victim)
+	restarted = true
+	testengine.WaitHealth(t, e.Client, "green", 3*time.Minute)
+	time.Sleep(3 * time.Second)
+	close(stop)
+	waitA()
+	waitB()
+
+	n, failed, p99 := loadA.summary()
+	t.Logf("replicas 1: %d searches, %d failed, p99 %s over the window (%v)", n, failed, p99, loadA.codes)
+	if failed != 0 {
+		t.Errorf("with a replica, %d of %d searches failed: %v", failed, n, loadA.codes)
+	}
+	n, failed, p99 = loadB.summary()
+	t.Logf("replicas 0: %d searches, %d failed, p99 %s (%v); /readyz with the node down: %d %s", n, failed, p99, loadB.codes, code, body.Code)
+	for k := range loadB.codes {
+		if k != "200" && k != "503 unavailable" {
+			t.Errorf("without a replica, answers %q (%d): want only 200 or 503 unavailable", k, loadB.codes[k])
+		}
+	}
+	if loadB.codes["503 unavailable"] == 0 {
+		t.Errorf("without a replica no search failed while the primary's node was down: %v", loadB.codes)
+	}
+	if code != http.StatusServiceUnavailable || body.Code != "unavailable" || !strings.Contains(string(body.Checks["opensearch"]), "cluster health red") {
+		t.Errorf("/readyz with a red cluster = %d %+v, want 503 unavailable", code, body)
+	}
+}
