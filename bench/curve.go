@@ -4,14 +4,17 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/soomcare/soomcare/engine"
@@ -109,14 +112,18 @@ func loadAvg() float64 {
 
 // SearchPoint is one size of a search growth curve.
 type SearchPoint struct {
-	Docs       int
-	API        APIVariant  // the API as configured (Go's default GOGC unless set)
-	Tuned      *APIVariant // with SearchCurve's gcPercent, when asked for
-	Direct     LoadResult
-	Sizes      []IndexSize
-	Tables     []TableSize
-	LoadBefore float64 // 1-minute load average when the load began …
-	LoadAfter  float64 // … and when it ended
+	Docs   int
+	API    APIVariant  // the API as configured (Go's default GOGC unless set)
+	Tuned  *APIVariant // with SearchCurve's gcPercent, when asked for
+	Direct LoadResult
+	// Both loads at once (rate/2 each, --duration): the machine's drift
+	// and neighbours weigh on the two sides alike.
+	Together       APIVariant
+	TogetherDirect LoadResult
+	Sizes          []IndexSize
+	Tables         []TableSize
+	LoadBefore     float64 // 1-minute load average when the load began …
+	LoadAfter      float64 // … and when it ended
 }
 
 // APIVariant is the API's side of a point: the load generator's latencies
@@ -143,11 +150,12 @@ type SearchCurveReport struct {
 // and the index sizes after each indexing. With gcPercent > 0 the API is
 // also measured with that GOGC (debug.SetGCPercent in this process, which
 // serves the API), in blocks A, A′, D, D, A′, A.
-func SearchCurve(ctx context.Context, env Env, sizes []int, rate float64, dur time.Duration, load LoadFunc, gcPercent int) (SearchCurveReport, error) {
-	rep := SearchCurveReport{Rate: rate, GCPercent: gcPercent}
-	for _, n := range sizes {
+func SearchCurve(ctx context.Context, env Env, o CurveOptions, load LoadFunc) (SearchCurveReport, error) {
+	rep := SearchCurveReport{Rate: o.Rate, GCPercent: o.GCPercent}
+	for _, n := range o.Sizes {
 		fmt.Fprintf(env.Out, "curve point: %d documents\n", n)
-		p, err := searchPoint(ctx, env, n, rate, dur, load, gcPercent)
+		p, err := searchPoint(ctx, env, n, o, load)
+		o.APIProfile = nil // one profile, of the first point
 		if err != nil {
 			return rep, fmt.Errorf("%d documents: %w", n, err)
 		}
@@ -156,8 +164,20 @@ func SearchCurve(ctx context.Context, env Env, sizes []int, rate float64, dur ti
 	return rep, nil
 }
 
+// CurveOptions are SearchCurve's.
+type CurveOptions struct {
+	Sizes     []int
+	Rate      float64
+	Duration  time.Duration
+	GCPercent int // > 0: also measure the API with this GOGC
+	// APIProfile, when set, receives a CPU profile of this process from
+	// the first API block of the first point to the end of its blocks
+	// (during the direct blocks the process only waits).
+	APIProfile io.Writer
+}
+
 // searchPoint is one point of SearchCurve.
-func searchPoint(ctx context.Context, env Env, docs int, rate float64, dur time.Duration, load LoadFunc, gcPercent int) (SearchPoint, error) {
+func searchPoint(ctx context.Context, env Env, docs int, o CurveOptions, load LoadFunc) (SearchPoint, error) {
 	var p SearchPoint
 	s, err := newScratch(ctx, env.DSN, 16)
 	if err != nil {
@@ -193,8 +213,14 @@ func searchPoint(ctx context.Context, env Env, docs int, rate float64, dur time.
 	if err != nil {
 		return p, err
 	}
+	if o.APIProfile != nil {
+		if err := pprof.StartCPUProfile(o.APIProfile); err != nil {
+			return p, fmt.Errorf("API profile: %w", err)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	p.LoadBefore = loadAvg()
-	err = curveBlocks(ctx, env.Out, load, rate, dur, reqs, sp, gcPercent, &p)
+	err = curveBlocks(ctx, env.Out, load, o.Rate, o.Duration, reqs, sp, o.GCPercent, &p)
 	p.LoadAfter = loadAvg()
 	return p, err
 }
@@ -228,12 +254,33 @@ func curveBlocks(ctx context.Context, out io.Writer, load LoadFunc, rate float64
 		}
 	}
 	p.Direct = MergeLoads(direct...)
-	return nil
+	return together(ctx, out, load, rate, dur, reqs, sp, p)
+}
+
+// together loads the API and the engine directly at the same time, rate/2
+// each from two load processes, for dur.
+func together(ctx context.Context, out io.Writer, load LoadFunc, rate float64, dur time.Duration, reqs searchReqs, sp *spans, p *SearchPoint) error {
+	fmt.Fprintf(out, "load together: %.0f req/s each for %s through the API and straight to the engine at once…\n", rate/2, dur)
+	var wg sync.WaitGroup
+	var direct LoadResult
+	var derr error
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		direct, derr = load(ctx, LoadSpec{Requests: reqs.direct, Rate: rate / 2, Duration: JSONDuration(dur), Warmup: searchWarmup})
+	}()
+	err := apiBlock(ctx, load, LoadSpec{Requests: reqs.api, Rate: rate / 2, Duration: JSONDuration(dur), Warmup: searchWarmup}, sp, 0, &p.Together, map[int]*[]LoadResult{})
+	wg.Wait()
+	p.TogetherDirect = direct
+	return errors.Join(err, derr)
 }
 
 func gcName(gc int) string {
-	if gc == 0 {
+	switch gc {
+	case 0:
 		return "as started"
+	case -1:
+		return "together"
 	}
 	return strconv.Itoa(gc)
 }
@@ -277,7 +324,7 @@ func ratio(a, b float64) float64 {
 // Print writes the curve as a table, where the API's time goes, then the
 // index sizes of every point.
 func (r SearchCurveReport) Print(w io.Writer) {
-	fmt.Fprintf(w, "\nsearch growth curve at %.0f req/s (load from a second process, loopback; ABBA blocks per point)\n", r.Rate)
+	fmt.Fprintf(w, "\nsearch growth curve at %.0f req/s (load from a second process, loopback; ABBA blocks per point, then both at once at half the rate each: \"together\")\n", r.Rate)
 	fmt.Fprintf(w, "  %9s %-10s  %8s %8s  %8s %8s  %9s %9s  %7s %7s  %s\n",
 		"docs", "API GOGC", "API p50", "API p99", "dir p50", "dir p99", "p50 ratio", "p99 ratio", "errors", "sent", "load 1m before→after")
 	row := func(p SearchPoint, v APIVariant) {
@@ -290,17 +337,25 @@ func (r SearchCurveReport) Print(w io.Writer) {
 		if p.Tuned != nil {
 			row(p, *p.Tuned)
 		}
+		t := p
+		t.Direct = p.TogetherDirect
+		t.Together.GCPercent = -1
+		row(t, t.Together)
 	}
 	fmt.Fprintf(w, "  (latencies in ms; targets: API p50 ≤ 1.15 × direct, API p99 ≤ 1.3 × direct)\n")
 	fmt.Fprintf(w, " where the API's time goes (inside the API process over its blocks, warm-ups included; ms):\n")
 	fmt.Fprintf(w, "  %9s %-10s  %-22s %-22s %-22s %-22s  %s\n", "docs", "API GOGC", "load generator (API)", "server span", "engine call", "load generator (dir)", "GC cycles")
 	pp := func(l LoadResult) string { return fmt.Sprintf("p50 %5.1f p99 %6.1f", l.P50, l.P99) }
 	for _, p := range r.Points {
-		for _, v := range []*APIVariant{&p.API, p.Tuned} {
+		for _, v := range []*APIVariant{&p.API, p.Tuned, &p.Together} {
 			if v == nil {
 				continue
 			}
-			fmt.Fprintf(w, "  %9d %-10s  %-22s %-22s %-22s %-22s  %d (%.1f/s, pauses %s)\n", p.Docs, gcName(v.GCPercent), pp(v.API), pp(v.Server), pp(v.EngineCall), pp(p.Direct),
+			d := p.Direct
+			if v == &p.Together {
+				d = p.TogetherDirect
+			}
+			fmt.Fprintf(w, "  %9d %-10s  %-22s %-22s %-22s %-22s  %d (%.1f/s, pauses %s)\n", p.Docs, gcName(v.GCPercent), pp(v.API), pp(v.Server), pp(v.EngineCall), pp(d),
 				v.GCs, ratio(float64(v.GCs), v.Seconds), v.GCPause.Round(10*time.Microsecond))
 		}
 	}

@@ -45,7 +45,10 @@ func (e *env) benchEnv(cmd *cobra.Command) (bench.Env, error) {
 }
 
 func newBenchReindexCmd(e *env) *cobra.Command {
-	var n int
+	var (
+		n     int
+		sizes []int
+	)
 	cmd := &cobra.Command{
 		Use:   "reindex",
 		Short: "Reindex N posts; docs/s beside the raw _bulk ceiling of the same documents",
@@ -57,6 +60,9 @@ documents and ≥ 0.8 of the ceiling.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if n < 1000 || n > 2_000_000 {
 				return usageError{fmt.Errorf("--docs must be between 1000 and 2000000 (got %d)", n)}
+			}
+			if len(sizes) > 0 {
+				return e.runReindexCurve(cmd, sizes)
 			}
 			env, err := e.benchEnv(cmd)
 			if err != nil {
@@ -71,14 +77,16 @@ documents and ≥ 0.8 of the ceiling.`,
 		},
 	}
 	cmd.Flags().IntVar(&n, "docs", 100_000, "posts to seed and index")
+	cmd.Flags().IntSliceVar(&sizes, "sizes", nil, "a growth curve instead of --docs: the same at each of these sizes (fresh database each), one table")
 	return cmd
 }
 
 func newBenchCDCCmd(e *env) *cobra.Command {
 	var (
-		n    int
-		rate int
-		dur  time.Duration
+		n     int
+		rate  int
+		dur   time.Duration
+		sweep []string
 	)
 	cmd := &cobra.Command{
 		Use:   "cdc",
@@ -96,6 +104,9 @@ The binlog must be on (it is the product's source). Needs REPLICATION privileges
 			if n < 1000 || n > 2_000_000 || rate < 1 || rate > 50_000 || dur < time.Second || dur > 10*time.Minute {
 				return usageError{fmt.Errorf("want 1000 ≤ --events ≤ 2000000, 1 ≤ --rate ≤ 50000, 1s ≤ --duration ≤ 10m")}
 			}
+			if len(sweep) > 0 {
+				return e.runCDCSweep(cmd, sweep, n, rate, dur)
+			}
 			env, err := e.benchEnv(cmd)
 			if err != nil {
 				return err
@@ -111,6 +122,7 @@ The binlog must be on (it is the product's source). Needs REPLICATION privileges
 	cmd.Flags().IntVar(&n, "events", 100_000, "row events for the throughput phase")
 	cmd.Flags().IntVar(&rate, "rate", 2000, "events/s offered in the lag phase")
 	cmd.Flags().DurationVar(&dur, "duration", 10*time.Second, "length of the lag phase")
+	cmd.Flags().StringSliceVar(&sweep, "sweep", nil, "worker settings to compare instead, as BATCH/FLUSH pairs (e.g. 500/50ms,2000/50ms,5000/200ms): --events and the lag phase for each on one database, the first again last, one raw _bulk ceiling; one table")
 	return cmd
 }
 
@@ -121,6 +133,9 @@ func newBenchSearchCmd(e *env) *cobra.Command {
 		dur          time.Duration
 		withMetrics  bool
 		withInsights bool
+		sizes        []int
+		gcPercent    int
+		apiProfile   string
 	)
 	cmd := &cobra.Command{
 		Use:   "search",
@@ -135,6 +150,9 @@ both over all their blocks. Targets: API p50 ≤ 1.15 × direct, API p99 ≤ 50 
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if docs < 1000 || docs > 2_000_000 || rate <= 0 || rate > 5000 || dur < time.Second || dur > 10*time.Minute {
 				return usageError{errors.New("want 1000 ≤ --docs ≤ 2000000, 0 < --rate ≤ 5000, 1s ≤ --duration ≤ 10m")}
+			}
+			if len(sizes) > 0 {
+				return e.runSearchCurve(cmd, bench.CurveOptions{Sizes: sizes, Rate: rate, Duration: dur, GCPercent: gcPercent}, apiProfile)
 			}
 			env, err := e.benchEnv(cmd)
 			if err != nil {
@@ -151,6 +169,9 @@ both over all their blocks. Targets: API p50 ≤ 1.15 × direct, API p99 ≤ 50 
 	cmd.Flags().IntVar(&docs, "docs", 100_000, "documents to index (posts and contents)")
 	cmd.Flags().Float64Var(&rate, "rate", 200, "requests per second")
 	cmd.Flags().DurationVar(&dur, "duration", 20*time.Second, "measured load per phase (after a 3 s warm-up)")
+	cmd.Flags().IntSliceVar(&sizes, "sizes", nil, "a growth curve instead of --docs: the API/direct blocks at each of these corpus sizes (fresh database and indices each), one table with p50/p99 ratios, where the API's time goes, and index bytes per document")
+	cmd.Flags().IntVar(&gcPercent, "gc-percent", 0, "with --sizes: also measure the API with this GOGC, in blocks A, A′, direct, direct, A′, A (0: off)")
+	cmd.Flags().StringVar(&apiProfile, "api-cpuprofile", "", "with --sizes: a CPU profile of the first point's load blocks only (the API's work, without seeding and indexing), for go tool pprof")
 	cmd.Flags().BoolVar(&withMetrics, "metrics", false, "then load the API with the metrics middleware off and on at the same time (rate/2 each, --duration); prints the on/off p50 ratio")
 	cmd.Flags().BoolVar(&withInsights, "insights", false, "then load the API with search insights off and on at the same time (recorder into a scratch data stream, popular blend; rate/2 each, --duration); prints the on/off p50 ratio")
 	return cmd

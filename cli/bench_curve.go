@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -26,18 +27,26 @@ func checkSizes(sizes []int, lo, hi int) error {
 
 // runSearchCurve is `bench search --sizes …`: Search's API/direct blocks at
 // each size, printed as one table.
-func (e *env) runSearchCurve(cmd *cobra.Command, sizes []int, rate float64, dur time.Duration, gcPercent int) error {
-	if err := checkSizes(sizes, 1000, 2_000_000); err != nil {
+func (e *env) runSearchCurve(cmd *cobra.Command, o bench.CurveOptions, profile string) error {
+	if err := checkSizes(o.Sizes, 1000, 2_000_000); err != nil {
 		return err
 	}
-	if gcPercent < 0 || gcPercent > 10_000 {
-		return usageError{fmt.Errorf("--gc-percent must be between 0 (off) and 10000 (got %d)", gcPercent)}
+	if o.GCPercent < 0 || o.GCPercent > 10_000 {
+		return usageError{fmt.Errorf("--gc-percent must be between 0 (off) and 10000 (got %d)", o.GCPercent)}
+	}
+	if profile != "" {
+		f, err := os.Create(profile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		o.APIProfile = f
 	}
 	env, err := e.benchEnv(cmd)
 	if err != nil {
 		return err
 	}
-	rep, err := bench.SearchCurve(cmd.Context(), env, sizes, rate, dur, loadInSecondProcess, gcPercent)
+	rep, err := bench.SearchCurve(cmd.Context(), env, o, loadInSecondProcess)
 	rep.Print(e.stdout)
 	if err != nil {
 		return fmt.Errorf("bench search: %w", err)
