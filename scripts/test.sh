@@ -41,6 +41,14 @@ eval "$(bash scripts/testenv.sh env)"
 step "integration tests (MariaDB, OpenSearch+nori, Elasticsearch)"
 go test -count=1 -timeout 20m ./...
 
+step "integration on Elasticsearch ${SOOMCARE_ELASTICSEARCH9_VERSION:-9.2.4} (engine, indexer, searchapi, cdc): the engine matrix's 9.x line"
+# The same packages on the 9.x integ-test zip (Temurin 25); tests of OpenSearch skip (testenv.EnvEngines).
+bash scripts/testenv.sh up elasticsearch9
+eval "$(bash scripts/testenv.sh env)"
+SOOMCARE_TEST_ENGINES=elasticsearch SOOMCARE_TEST_ELASTICSEARCH_URL="$SOOMCARE_TEST_ELASTICSEARCH9_URL" \
+	go test -count=1 -timeout 20m ./engine/ ./indexer/... ./searchapi/ ./cdc/
+bash scripts/testenv.sh stop elasticsearch9
+
 step "OpenAPI contract: redocly lint + schemathesis against a real serve (scripts/contract.sh)"
 bash scripts/contract.sh
 

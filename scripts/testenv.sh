@@ -2,6 +2,7 @@
 # Real engines for tests and the local stack, on a machine without Docker.
 #
 #   scripts/testenv.sh up [mariadb|opensearch|elasticsearch ...]   install (cached), start, wait until healthy
+#                                                                   (default: the three; elasticsearch9 on request)
 #   scripts/testenv.sh down                                         stop everything and delete the data
 #   scripts/testenv.sh stop|start NAME                              stop or start one engine, keeping its data
 #   scripts/testenv.sh kill NAME                                    SIGKILL one engine (e.g. osc2), keeping its data
@@ -15,6 +16,8 @@
 #                  with the official analysis-nori plugin jar + lucene-analysis-nori assembled as a plugin.
 #   elasticsearch  org.elasticsearch.distribution.integ-test-zip:elasticsearch (Maven Central) on Java 17,
 #                  security off. It has no nori and no analysis-common: the `basic` analysis profile.
+#   elasticsearch9 the same for the 9.x line (SOOMCARE_ELASTICSEARCH9_VERSION, default 9.2.4) on Temurin 25,
+#                  port SOOMCARE_TEST_ELASTICSEARCH9_PORT (19202); env: SOOMCARE_TEST_ELASTICSEARCH9_URL.
 #   versitygw      an S3-compatible gateway over a directory (posix backend) for the uploads' s3 backend, built
 #                  by `go install` (SOOMCARE_TEST_VERSITYGW_VERSION, default v1.8.0; cached), port
 #                  SOOMCARE_TEST_S3_PORT (19700); env: SOOMCARE_TEST_S3_ENDPOINT, _ACCESS_KEY, _SECRET_KEY.
@@ -36,6 +39,8 @@ RUN_DIR="${SOOMCARE_TESTENV_DIR:-/tmp/soomcare-testenv}"
 MYSQL_PORT="${SOOMCARE_TEST_MYSQL_PORT:-13306}"
 OS_PORT="${SOOMCARE_TEST_OPENSEARCH_PORT:-19200}"
 ES_PORT="${SOOMCARE_TEST_ELASTICSEARCH_PORT:-19201}"
+ES9_VERSION="${SOOMCARE_ELASTICSEARCH9_VERSION:-9.2.4}"
+ES9_PORT="${SOOMCARE_TEST_ELASTICSEARCH9_PORT:-19202}"
 HEAP="${SOOMCARE_TEST_ENGINE_HEAP:-768m}"
 START_TIMEOUT="${SOOMCARE_TEST_START_TIMEOUT:-180}"
 ENGINE_USER=soomcare-engine
@@ -328,48 +333,73 @@ osc_status() { # one line; down counts as a failure only once started here
 }
 
 # ---------------------------------------------------------------- Elasticsearch
-install_elasticsearch() {
-	local home="$CACHE_DIR/elasticsearch-$ES_VERSION"
+# The engine matrix: one line per Elasticsearch major users run, each its own engine name, version, port
+# and JDK. Both are integ-test zips (`basic` analysis profile), run side by side on their own ports.
+#   name            version                          http port                       JDK (first found)
+es_spec() { # $1 = engine name; prints "version port jdk-majors"
+	case "$1" in
+	elasticsearch) echo "$ES_VERSION $ES_PORT ${JAVA17:-17 21}" ;;
+	elasticsearch9) echo "$ES9_VERSION $ES9_PORT ${JAVA25:-25 21}" ;;
+	*) return 1 ;;
+	esac
+}
+
+install_elasticsearch() { # $1 = version; prints the engine home
+	local v="$1" home="$CACHE_DIR/elasticsearch-$1"
 	if [ -f "$home/.soomcare-ready" ]; then
 		echo "$home"
 		return 0
 	fi
-	mvn_fetch "org.elasticsearch.distribution.integ-test-zip:elasticsearch:$ES_VERSION:zip" "elasticsearch-$ES_VERSION.zip"
+	mvn_fetch "org.elasticsearch.distribution.integ-test-zip:elasticsearch:$v:zip" "elasticsearch-$v.zip"
 	rm -rf "$home" "$home.tmp"
 	mkdir -p "$home.tmp"
-	unzip -q "$CACHE_DIR/dl/elasticsearch-$ES_VERSION.zip" -d "$home.tmp"
-	mv "$home.tmp/elasticsearch-$ES_VERSION" "$home"
+	unzip -q "$CACHE_DIR/dl/elasticsearch-$v.zip" -d "$home.tmp"
+	mv "$home.tmp/elasticsearch-$v" "$home"
 	rmdir "$home.tmp"
 	touch "$home/.soomcare-ready"
 	echo "$home"
 }
 
-start_elasticsearch() {
-	if curl -fsS -m 2 "http://127.0.0.1:$ES_PORT/_cluster/health" >/dev/null 2>&1; then
-		log "elasticsearch already up on $ES_PORT"
+es_java() { # $@ = JDK majors to try in order, or one JAVA_HOME path; prints a JAVA_HOME
+	local m
+	for m in "$@"; do
+		case "$m" in
+		/*) [ -x "$m/bin/java" ] && echo "$m" && return 0 ;;
+		*) find_jdk "$m" && return 0 ;;
+		esac
+	done
+	return 1
+}
+
+start_elasticsearch() { # $1 = engine name (elasticsearch, elasticsearch9)
+	local name="${1:-elasticsearch}" v port jdks
+	read -r v port jdks <<<"$(es_spec "$name")"
+	if curl -fsS -m 2 "http://127.0.0.1:$port/_cluster/health" >/dev/null 2>&1; then
+		log "$name already up on $port"
 		return 0
 	fi
 	ensure_user
-	local home dir="$RUN_DIR/elasticsearch" jh
-	home="$(install_elasticsearch)"
-	jh="${JAVA17:-$(find_jdk 17 || find_jdk 21 || true)}"
-	[ -n "$jh" ] || die "Elasticsearch $ES_VERSION needs Java 17+; none found under /usr/lib/jvm (set SOOMCARE_JAVA17_HOME)"
+	local home dir="$RUN_DIR/$name" jh
+	home="$(install_elasticsearch "$v")"
+	# shellcheck disable=SC2086 # jdks is a word list
+	jh="$(es_java $jdks || true)"
+	[ -n "$jh" ] || die "Elasticsearch $v needs Java ${jdks// / or }; none found under /usr/lib/jvm (set SOOMCARE_JAVA17_HOME / SOOMCARE_JAVA25_HOME)"
 	mkdir -p "$dir/data" "$dir/logs" "$dir/config"
 	cp -r "$home/config/." "$dir/config/"
 	# the launcher runs from the (read-only) engine home: point relative log/dump paths at the run dir
 	sed -i -e "s#logs/#$dir/logs/#g" -e "s#HeapDumpPath=data#HeapDumpPath=$dir/data#" "$dir/config/jvm.options"
 	chmod -R a+rX "$CACHE_DIR" 2>/dev/null || true
 	[ "$(id -u)" = 0 ] && chown -R "$ENGINE_USER" "$dir"
-	log "starting elasticsearch $ES_VERSION on 127.0.0.1:$ES_PORT (ES_JAVA_HOME=$jh)"
+	log "starting $name $v on 127.0.0.1:$port (ES_JAVA_HOME=$jh)"
 	cd "$dir"
 	setsid $(runas) env -i PATH="$PATH" HOME="$dir" ES_JAVA_HOME="$jh" ES_PATH_CONF="$dir/config" \
 		ES_JAVA_OPTS="-Xms$HEAP -Xmx$HEAP" \
-		"$home/bin/elasticsearch" -E cluster.name=soomcare-test -E node.name=es1 -E discovery.type=single-node \
-		-E network.host=127.0.0.1 -E http.port="$ES_PORT" -E transport.port=$((ES_PORT + 100)) \
+		"$home/bin/elasticsearch" -E cluster.name="soomcare-test${name#elasticsearch}" -E node.name="es${name#elasticsearch}1" -E discovery.type=single-node \
+		-E network.host=127.0.0.1 -E http.port="$port" -E transport.port=$((port + 100)) \
 		-E path.data="$dir/data" -E path.logs="$dir/logs" -E xpack.security.enabled=false \
 		-E cluster.routing.allocation.disk.threshold_enabled=false >"$dir/stdout.log" 2>&1 &
-	echo $! >"$RUN_DIR/elasticsearch.pid"
-	wait_http elasticsearch "http://127.0.0.1:$ES_PORT/_cluster/health?wait_for_status=yellow&timeout=1s" "$dir/stdout.log"
+	echo $! >"$RUN_DIR/$name.pid"
+	wait_http "$name" "http://127.0.0.1:$port/_cluster/health?wait_for_status=yellow&timeout=1s" "$dir/stdout.log"
 }
 
 # ---------------------------------------------------------------- versitygw (S3 for uploads)
@@ -439,11 +469,11 @@ start_one() {
 	case "$1" in
 	mariadb | mysql) start_mariadb ;;
 	opensearch) start_opensearch ;;
-	elasticsearch) start_elasticsearch ;;
+	elasticsearch | elasticsearch9) start_elasticsearch "$1" ;;
 	versitygw | s3) start_versitygw ;;
 	opensearch-cluster) start_opensearch_cluster ;;
 	osc1 | osc2 | osc3) start_osc_one "$1" ;;
-	*) die "unknown engine '$1' (want mariadb, opensearch or elasticsearch)" ;;
+	*) die "unknown engine '$1' (want mariadb, opensearch, elasticsearch or elasticsearch9)" ;;
 	esac
 }
 
@@ -453,6 +483,7 @@ export SOOMCARE_INTEGRATION=1
 export SOOMCARE_TEST_MYSQL_DSN='soomcare:soomcare@tcp(127.0.0.1:$MYSQL_PORT)/'
 export SOOMCARE_TEST_OPENSEARCH_URL='http://127.0.0.1:$OS_PORT'
 export SOOMCARE_TEST_ELASTICSEARCH_URL='http://127.0.0.1:$ES_PORT'
+export SOOMCARE_TEST_ELASTICSEARCH9_URL='http://127.0.0.1:$ES9_PORT'
 export SOOMCARE_TEST_S3_ENDPOINT='http://127.0.0.1:$S3_PORT'
 export SOOMCARE_TEST_S3_ACCESS_KEY='$S3_ACCESS'
 export SOOMCARE_TEST_S3_SECRET_KEY='$S3_SECRET'
@@ -477,11 +508,16 @@ status() {
 		echo "elasticsearch  down"
 		rc=1
 	fi
-	osc_status || rc=1
+	# optional engines (not in the default `up` list): down counts as a failure only once started here
+	if curl -fsS -m 2 "http://127.0.0.1:$ES9_PORT/_cluster/health" >/dev/null 2>&1; then echo "elasticsearch9 up    http://127.0.0.1:$ES9_PORT"; else
+		echo "elasticsearch9 down"
+		[ ! -f "$RUN_DIR/elasticsearch9.pid" ] || rc=1
+	fi
 	if s3_up; then echo "versitygw      up    http://127.0.0.1:$S3_PORT"; else
 		echo "versitygw      down"
 		[ ! -f "$RUN_DIR/versitygw.pid" ] || rc=1
 	fi
+	osc_status || rc=1
 	return $rc
 }
 
@@ -516,13 +552,13 @@ kill) # SIGKILL one engine's process group at once (a crashed node; its data sta
 	done
 	;;
 down)
-	for e in $OSC_NODES versitygw elasticsearch opensearch mariadb; do stop_one "$e"; done
+	for e in $OSC_NODES versitygw elasticsearch9 elasticsearch opensearch mariadb; do stop_one "$e"; done
 	rm -rf "$RUN_DIR"
 	;;
 status) status ;;
 env) print_env ;;
 *)
-	sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n '2,/^# Idempotent/p' "$0" | sed 's/^# \{0,1\}//'
 	[ -z "$cmd" ] || [ "$cmd" = help ] || [ "$cmd" = -h ] || [ "$cmd" = --help ] || exit 2
 	;;
 esac

@@ -8,9 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/soomcare/soomcare/config"
 	"github.com/soomcare/soomcare/internal/testdb"
-	"github.com/soomcare/soomcare/internal/testenv"
 	"github.com/soomcare/soomcare/mappings"
 )
 
@@ -80,10 +78,7 @@ func dupFixture(t *testing.T, db *sql.DB) {
 func TestIntegrationSuggestNoRepeats(t *testing.T) {
 	db, _ := testdb.New(t)
 	dupFixture(t, db)
-	envs := []searchEnv{
-		buildEnv(t, db, config.EngineOpenSearch, testenv.OpenSearchURL(t), mappings.ProfileNori),
-		buildEnv(t, db, config.EngineElasticsearch, testenv.ElasticsearchURL(t), mappings.ProfileBasic),
-	}
+	envs := buildEnvs(t, db)
 	// The six distinct 벤토린 titles (the article's in both kinds counts once).
 	bentolin := []string{"벤토린(살부타몰), 언제 어떻게 써야 할까", "벤토린 없이 외출했다가 식겁했어요", "벤토린을 하루에 몇 번까지 써도 되나요?",
 		"벤토린과 비염약 같이 써도 되나요?", "벤토린으로 바꾸고 3주 지난 후기", "벤토린으로 바꾸고 4주 지난 후기"}

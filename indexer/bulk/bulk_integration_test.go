@@ -130,9 +130,11 @@ func bulkWithVersion(ops []bulk.Op, v int64) []bulk.Op {
 func TestBulkIntegrationOnBothEngines(t *testing.T) {
 	for _, kind := range []string{config.EngineOpenSearch, config.EngineElasticsearch} {
 		t.Run(kind, func(t *testing.T) {
-			url := testenv.OpenSearchURL(t)
+			var url string
 			if kind == config.EngineElasticsearch {
 				url = testenv.ElasticsearchURL(t)
+			} else {
+				url = testenv.OpenSearchURL(t)
 			}
 			c := bulkEngineClient(t, kind, url)
 			w := bulk.NewWriter(c.ES, bulk.Options{MaxOps: 1000}, slog.New(slog.NewTextHandler(t.Output(), nil)))

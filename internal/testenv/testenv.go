@@ -42,10 +42,12 @@ func Require(t testing.TB, name string) string {
 func MySQLDSN(t testing.TB) string { return Require(t, EnvMySQLDSN) }
 
 // OpenSearchURL returns the address of the OpenSearch node with nori.
-func OpenSearchURL(t testing.TB) string { return Require(t, EnvOpenSearchURL) }
+func OpenSearchURL(t testing.TB) string { return requireEngine(t, "opensearch", EnvOpenSearchURL) }
 
 // ElasticsearchURL returns the address of the Elasticsearch node.
-func ElasticsearchURL(t testing.TB) string { return Require(t, EnvESURL) }
+func ElasticsearchURL(t testing.TB) string {
+	return requireEngine(t, "elasticsearch", EnvESURL)
+}
 
 // Ctl returns the path of the test environment script.
 func Ctl(t testing.TB) string { return Require(t, EnvCtl) }
