@@ -221,8 +221,20 @@ func seedRows(t *testing.T, db *sql.DB) {
 
 func waitCaughtUp(t *testing.T, db *sql.DB, timeout time.Duration) {
 	t.Helper()
+	waitCaughtUpOn(t, db, db, timeout)
+}
+
+// waitCaughtUpOn waits until the checkpoint (in db) reaches the current
+// position of source's binlog (the primary, or the replica the worker follows).
+func waitCaughtUpOn(t *testing.T, db, source *sql.DB, timeout time.Duration) {
+	t.Helper()
 	ctx := context.Background()
-	target, err := mysql.CurrentPosition(ctx, db)
+	if source != db {
+		if err := mysql.WaitReplica(ctx, db, source, timeout); err != nil {
+			t.Fatal(err)
+		}
+	}
+	target, err := mysql.CurrentPosition(ctx, source)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -244,13 +256,18 @@ func waitCaughtUp(t *testing.T, db *sql.DB, timeout time.Duration) {
 // index equals MySQL exactly. On both engines.
 func TestIntegrationCDCCrashLoop(t *testing.T) {
 	for _, eng := range testEngines(t) {
-		t.Run(eng.Kind, func(t *testing.T) { crashLoop(t, eng) })
+		t.Run(eng.Kind, func(t *testing.T) { crashLoop(t, eng, "") })
 	}
 }
 
-func crashLoop(t *testing.T, eng testEngine) {
+// crashLoop runs the workers against the primary, or with replica (a DSN
+// without a database) following it (followReplica).
+func crashLoop(t *testing.T, eng testEngine, replica string) {
 	bin, db, p := procPipeline(t, eng)
-	env := procEnv(p)
+	env, source, whileStreaming := procEnv(p), db, func() {}
+	if replica != "" {
+		env, source, whileStreaming = followReplica(t, db, env, replica)
+	}
 
 	stop := make(chan struct{})
 	wait := writers(t, db, 3, stop)
@@ -274,7 +291,8 @@ func crashLoop(t *testing.T, eng testEngine) {
 			t.Logf("final worker's log:\n%s", tail(final.log.String()))
 		}
 	})
-	waitCaughtUp(t, db, 90*time.Second)
+	waitCaughtUpOn(t, db, source, 90*time.Second)
+	whileStreaming()
 	final.terminate(t)
 	p.refreshAll()
 	t.Logf("%d writes across 10 SIGKILLs", writes)

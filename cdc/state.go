@@ -37,12 +37,27 @@ const (
 
 // Store reads and writes State in MySQL.
 type Store struct {
-	db   *sql.DB
-	name string
+	db     *sql.DB
+	name   string
+	binlog *sql.DB // the server whose binlog the checkpoint points into (WithBinlog); nil: db
 }
 
 // NewStore returns the store of pipeline name.
 func NewStore(db *sql.DB, name string) *Store { return &Store{db: db, name: name} }
+
+// WithBinlog tells the store that the checkpoints are positions in source's
+// binlog (cdc.source_dsn, a replica): Status compares them with source's.
+func (s *Store) WithBinlog(source *sql.DB) *Store {
+	s.binlog = source
+	return s
+}
+
+func (s *Store) binlogDB() *sql.DB {
+	if s.binlog != nil {
+		return s.binlog
+	}
+	return s.db
+}
 
 // ErrNoState means the pipeline has never run (a snapshot comes first).
 var ErrNoState = errors.New("no checkpoint yet")

@@ -71,11 +71,11 @@ func (s *Store) Status(ctx context.Context, now time.Time) (Status, error) {
 	if err != nil {
 		return out, err
 	}
-	server, err := mysql.CurrentPosition(ctx, s.db)
+	server, err := mysql.CurrentPosition(ctx, s.binlogDB())
 	if err != nil {
 		return out, err
 	}
-	logs, err := BinlogLogs(ctx, s.db)
+	logs, err := BinlogLogs(ctx, s.binlogDB())
 	if err != nil {
 		return out, err
 	}

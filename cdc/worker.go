@@ -52,8 +52,13 @@ var ErrShutdownSave = errors.New("stopped without saving the final checkpoint")
 
 // Config is what a worker needs to know.
 type Config struct {
-	Name              string // pipeline name (cdc_state.name), default "default"
-	DSN               string // the source database (go-sql-driver DSN with the schema)
+	Name string // pipeline name (cdc_state.name), default "default"
+	DSN  string // the primary (go-sql-driver DSN with the schema): lock, checkpoints, heartbeats
+	// SourceDSN is where the binlog is read and rows are re-read: a read
+	// replica (cdc.source_dsn) with log_slave_updates, or "" for DSN. Source
+	// is the pool over it (nil: the db given to New).
+	SourceDSN         string
+	Source            *sql.DB
 	ServerID          uint32
 	Tables            []string
 	BatchSize         int
@@ -71,7 +76,8 @@ type Config struct {
 // Worker is one CDC pipeline.
 type Worker struct {
 	cfg     Config
-	db      *sql.DB
+	db      *sql.DB // the primary: lock, checkpoints, heartbeats, build locks
+	source  *sql.DB // binlog, positions and row reads (cfg.Source, or db)
 	es      *engine.Client
 	life    *indexer.Lifecycle
 	writer  Writer         // streaming: writes through aliases (require_alias)
@@ -102,9 +108,13 @@ func New(cfg Config, db *sql.DB, es *engine.Client, life *indexer.Lifecycle, wri
 			return nil, fmt.Errorf("cdc.tables: %q is not a table the CDC indexes (known: users, contents, posts, comments, post_likes)", t)
 		}
 	}
-	return &Worker{cfg: cfg, db: db, es: es, life: life, writer: writer, loader: bulk.NewWriter(es.ES, bulk.Options{}, logger),
-		store: NewStore(db, cfg.Name),
-		src:   indexer.NewLockingSource(db), logger: logger, metrics: NewMetrics(cfg.Registry)}, nil
+	source := cfg.Source
+	if source == nil || cfg.SourceDSN == "" {
+		source, cfg.SourceDSN = db, cfg.DSN
+	}
+	return &Worker{cfg: cfg, db: db, source: source, es: es, life: life, writer: writer, loader: bulk.NewWriter(es.ES, bulk.Options{}, logger),
+		store: NewStore(db, cfg.Name).WithBinlog(source),
+		src:   indexer.NewLockingSource(source), logger: logger, metrics: NewMetrics(cfg.Registry)}, nil
 }
 
 // Metrics exposes the worker's series (tests read them).
@@ -354,7 +364,7 @@ func (w *Worker) dropOrphans(ctx context.Context, st State) {
 
 // checkPosition fails with ErrBinlogPurged when the file is gone.
 func (w *Worker) checkPosition(ctx context.Context, p mysql.Position) error {
-	files, err := BinlogFiles(ctx, w.db)
+	files, err := BinlogFiles(ctx, w.source)
 	if err != nil {
 		return err
 	}
@@ -409,7 +419,7 @@ func (w *Worker) rebuildStale(ctx context.Context) error {
 		default:
 			continue
 		}
-		r := indexer.NewReindexer(w.db, w.es.ES, w.life, w.loader, w.logger)
+		r := indexer.NewReindexer(w.db, w.es.ES, w.life, w.loader, w.logger).WithSource(w.source)
 		rep, err := r.Run(ctx, name, indexer.ReindexOptions{Profile: w.cfg.Profile, Keep: 2})
 		if err != nil {
 			return fmt.Errorf("rebuild index %s: %w", name, err)
@@ -423,7 +433,7 @@ func (w *Worker) rebuildStale(ctx context.Context) error {
 // stream from: the binlog position noted before the first read.
 func (w *Worker) snapshot(ctx context.Context, st State) (State, error) {
 	if st.Position.File == "" {
-		p, err := mysql.CurrentPosition(ctx, w.db)
+		p, err := mysql.CurrentPosition(ctx, w.source)
 		if err != nil {
 			return st, err
 		}
@@ -433,7 +443,7 @@ func (w *Worker) snapshot(ctx context.Context, st State) (State, error) {
 		}
 	}
 	w.logger.Info("snapshot", "from", st.Position, "indices", w.indices(), "done", st.SnapshotDone)
-	r := indexer.NewReindexer(w.db, w.es.ES, w.life, w.loader, w.logger)
+	r := indexer.NewReindexer(w.db, w.es.ES, w.life, w.loader, w.logger).WithSource(w.source)
 	for _, name := range w.indices() {
 		if slices.Contains(st.SnapshotDone, name) {
 			continue
@@ -475,11 +485,11 @@ func (w *Worker) snapshot(ctx context.Context, st State) (State, error) {
 
 // stream runs canal from st.Position until ctx ends or the stream fails.
 func (w *Worker) stream(ctx context.Context, st State) error {
-	dsn, err := mysqldrv.ParseDSN(w.cfg.DSN)
+	dsn, err := mysqldrv.ParseDSN(w.cfg.SourceDSN)
 	if err != nil {
-		return fmt.Errorf("cdc dsn: %w", err)
+		return fmt.Errorf("cdc source dsn: %w", err)
 	}
-	flavor, err := detectFlavor(ctx, w.db)
+	flavor, err := detectFlavor(ctx, w.source)
 	if err != nil {
 		return err
 	}
@@ -510,7 +520,7 @@ func (w *Worker) stream(ctx context.Context, st State) error {
 	sctx, stop := context.WithCancel(ctx)
 	defer stop()
 	items := make(chan item, 1024)
-	h := &handler{ctx: sctx, out: items, db: w.db, schema: dsn.DBName, file: st.Position.File,
+	h := &handler{ctx: sctx, out: items, db: w.source, schema: dsn.DBName, file: st.Position.File,
 		tables: w.tableKeys(), logger: w.logger, metrics: w.metrics}
 	c.SetEventHandler(h)
 	streamErr := make(chan error, 1)

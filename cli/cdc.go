@@ -2,14 +2,17 @@ package cli
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/soomcare/soomcare/cdc"
+	"github.com/soomcare/soomcare/config"
 	"github.com/soomcare/soomcare/dictionary"
 	"github.com/soomcare/soomcare/engine"
 	"github.com/soomcare/soomcare/indexer"
@@ -92,8 +95,20 @@ Metrics: http://<cdc.metrics_addr>/metrics (Prometheus), /healthz.`,
 			if err := indexer.CheckProfile(ctx, es, c.Search.AnalysisProfile); err != nil {
 				return err
 			}
+			source, closeSource, err := openCDCSource(ctx, c, log)
+			if err != nil {
+				return err
+			}
+			defer closeSource()
+			if source != nil {
+				if err := telemetry.RegisterDB(reg, source, "soomcare_source"); err != nil {
+					return err
+				}
+			}
 			w, err := cdc.New(cdc.Config{
 				DSN:           c.MySQL.DSN,
+				SourceDSN:     c.CDC.SourceDSN,
+				Source:        source,
 				ServerID:      c.CDC.ServerID,
 				Tables:        c.CDC.Tables,
 				BatchSize:     c.CDC.BatchSize,
@@ -193,11 +208,31 @@ before the snapshot. Use it after exit code 4 (binlog purged) or to rebuild from
 // cdcStore opens MySQL and returns the checkpoint store of the pipeline
 // the worker runs ("default"); closeDB closes the pool.
 func (e *env) cdcStore(ctx context.Context) (store *cdc.Store, closeDB func() error, err error) {
-	_, db, err := e.configAndDB(ctx)
+	c, db, err := e.configAndDB(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
-	return cdc.NewStore(db, "default"), db.Close, nil
+	source, closeSource, err := openCDCSource(ctx, c, nil)
+	if err != nil {
+		db.Close()
+		return nil, nil, err
+	}
+	return cdc.NewStore(db, "default").WithBinlog(source), func() error { closeSource(); return db.Close() }, nil
+}
+
+// openCDCSource opens cdc.source_dsn, the read replica the CDC follows (and
+// reindex reads), waiting for it like mysql.dsn; nil and a no-op when unset.
+func openCDCSource(ctx context.Context, c *config.Config, log *slog.Logger) (*sql.DB, func(), error) {
+	if c.CDC.SourceDSN == "" {
+		return nil, func() {}, nil
+	}
+	sc := *c
+	sc.MySQL.DSN = c.CDC.SourceDSN
+	db, err := openMySQLLogged(ctx, &sc, log, nil)
+	if err != nil {
+		return nil, nil, fmt.Errorf("cdc.source_dsn: %w", err)
+	}
+	return db, func() { db.Close() }, nil
 }
 
 // printCDCStatus writes st for humans; the JSON of GET /status has the same fields.

@@ -103,7 +103,13 @@ func (e *env) reindex(ctx context.Context, names []string, opts indexer.ReindexO
 	}
 	defer db.Close()
 	rules.db = db
-	r := indexer.NewReindexer(db, es.ES, life, bulk.NewWriter(es.ES, bulk.Options{}, log), log)
+	source, closeSource, err := openCDCSource(ctx, c, log)
+	if err != nil {
+		return err
+	}
+	defer closeSource()
+	// rows and positions from the CDC's source (its versions), the build lock on the primary
+	r := indexer.NewReindexer(db, es.ES, life, bulk.NewWriter(es.ES, bulk.Options{}, log), log).WithSource(source)
 	opts.Profile = c.Search.AnalysisProfile
 	for _, name := range names {
 		bar := newBar(e.stderr, noProgress, name)

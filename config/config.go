@@ -134,6 +134,11 @@ type CDC struct {
 	MetricsAddr   string        `mapstructure:"metrics_addr"`
 	FlushInterval time.Duration `mapstructure:"flush_interval"`
 	BatchSize     int           `mapstructure:"batch_size"`
+	// SourceDSN, when set, is a read replica (log_bin, log_slave_updates,
+	// binlog ROW FULL) whose binlog the worker follows and whose rows it
+	// re-reads, and where reindex reads rows and positions; the lock,
+	// checkpoints and heartbeats stay on mysql.dsn. Same schema name.
+	SourceDSN string `mapstructure:"source_dsn"`
 }
 
 // SearchAPI configures the search, suggest and feed endpoints of `serve`.
@@ -327,6 +332,7 @@ func defaults() map[string]any {
 		"cdc.metrics_addr":                "127.0.0.1:9102",
 		"cdc.flush_interval":              "500ms",
 		"cdc.batch_size":                  1000,
+		"cdc.source_dsn":                  "",
 		"startup.wait_timeout":            "30s",
 		"searchapi.timeout":               "2s",
 		"searchapi.rate_limit":            20.0,
@@ -667,6 +673,22 @@ func (c *Config) validateSearch(bad func(key, format string, args ...any), posit
 	c.validateIndices(bad)
 }
 
+// validateCDCSource checks cdc.source_dsn: empty, or a DSN of the same
+// schema as mysql.dsn (the replica carries the primary's databases).
+func (c *Config) validateCDCSource(bad func(key, format string, args ...any)) {
+	if c.CDC.SourceDSN == "" {
+		return
+	}
+	src, err := gomysql.ParseDSN(c.CDC.SourceDSN)
+	if err != nil {
+		bad("cdc.source_dsn", "is not a valid DSN such as user:pass@tcp(replica:3306)/soomcare: %v", err)
+		return
+	}
+	if primary, err := gomysql.ParseDSN(c.MySQL.DSN); err == nil && src.DBName != primary.DBName {
+		bad("cdc.source_dsn", "names database %q but mysql.dsn names %q: a replica carries the same schema", src.DBName, primary.DBName)
+	}
+}
+
 // validateCDC checks the cdc section and startup.wait_timeout.
 func (c *Config) validateCDC(bad func(key, format string, args ...any), positive func(string, time.Duration)) {
 	if c.CDC.ServerID == 0 {
@@ -679,6 +701,7 @@ func (c *Config) validateCDC(bad func(key, format string, args ...any), positive
 		bad("cdc.metrics_addr", "must be host:port (got %q)", c.CDC.MetricsAddr)
 	}
 	positive("cdc.flush_interval", c.CDC.FlushInterval)
+	c.validateCDCSource(bad)
 	if c.CDC.BatchSize < 1 || c.CDC.BatchSize > 50000 {
 		bad("cdc.batch_size", "must be between 1 and 50000 (got %d)", c.CDC.BatchSize)
 	}
@@ -957,6 +980,12 @@ func (c Config) Masked() Config {
 	if d, err := gomysql.ParseDSN(c.MySQL.DSN); err == nil && d.Passwd != "" {
 		d.Passwd = "****"
 		c.MySQL.DSN = d.FormatDSN()
+	}
+	if d, err := gomysql.ParseDSN(c.CDC.SourceDSN); err == nil && d.Passwd != "" {
+		d.Passwd = "****"
+		c.CDC.SourceDSN = d.FormatDSN()
+	} else if err != nil {
+		c.CDC.SourceDSN = mask(c.CDC.SourceDSN) // unparsable: may hold a password anywhere
 	}
 	return c
 }

@@ -88,6 +88,9 @@ type Reindexer struct {
 	life   *Lifecycle
 	writer Writer
 	logger *slog.Logger
+	// source, when set (WithSource), is a read replica: rows and binlog
+	// positions come from it; the build lock stays on db.
+	source *sql.DB
 	// beforeSwap, when set (tests), runs after the last verification and
 	// before the alias moves: where a concurrent CDC write is hardest to catch.
 	beforeSwap func()
@@ -96,6 +99,17 @@ type Reindexer struct {
 // NewReindexer wires a reindexer.
 func NewReindexer(db *sql.DB, es *elasticsearch.Client, life *Lifecycle, writer Writer, logger *slog.Logger) *Reindexer {
 	return &Reindexer{db: db, es: es, src: NewSource(db), life: life, writer: writer, logger: logger}
+}
+
+// WithSource makes r read rows and binlog positions from source, a read
+// replica the CDC streams from (cdc.source_dsn), so that the versions it
+// writes are positions in the same binlog as the CDC's. The build lock stays
+// on the database r was made with, which every builder shares.
+func (r *Reindexer) WithSource(source *sql.DB) *Reindexer {
+	if source != nil && source != r.db {
+		r.source, r.src = source, NewSource(source)
+	}
+	return r
 }
 
 // Run rebuilds the logical index name.
@@ -313,14 +327,35 @@ func (r *Reindexer) afterSwap(ctx context.Context, name, physical string, since 
 // mark returns the binlog position and the database clock, read in that
 // order so that every change after the position is at or after the clock
 // reading (less a second for clock granularity).
+//
+// From a replica (WithSource) the rows' updated_at is the primary's clock and
+// a change reaches the replica later: the clock is read on the primary, then
+// the replica is waited for until it has applied everything the primary had
+// committed, then the position is read on the replica. A change after that
+// position was committed on the primary after the clock reading, as on the
+// primary alone.
 func (r *Reindexer) mark(ctx context.Context) (mysql.Position, time.Time, error) {
-	p, err := mysql.CurrentPosition(ctx, r.db)
+	var now time.Time
+	if r.source != nil {
+		if err := r.db.QueryRowContext(ctx, "SELECT UTC_TIMESTAMP(6)").Scan(&now); err != nil {
+			return mysql.Position{}, now, fmt.Errorf("read database clock: %w", err)
+		}
+		if err := mysql.WaitReplica(ctx, r.db, r.source, time.Minute); err != nil {
+			return mysql.Position{}, now, err
+		}
+	}
+	posDB := r.db
+	if r.source != nil {
+		posDB = r.source
+	}
+	p, err := mysql.CurrentPosition(ctx, posDB)
 	if err != nil {
 		return p, time.Time{}, fmt.Errorf("reindex needs the binlog position: %w", err)
 	}
-	var now time.Time
-	if err := r.db.QueryRowContext(ctx, "SELECT UTC_TIMESTAMP(6)").Scan(&now); err != nil {
-		return p, now, fmt.Errorf("read database clock: %w", err)
+	if r.source == nil {
+		if err := r.db.QueryRowContext(ctx, "SELECT UTC_TIMESTAMP(6)").Scan(&now); err != nil {
+			return p, now, fmt.Errorf("read database clock: %w", err)
+		}
 	}
 	return p, now.Add(-time.Second), nil
 }

@@ -16,6 +16,8 @@
 #                  with the official analysis-nori plugin jar + lucene-analysis-nori assembled as a plugin.
 #   elasticsearch  org.elasticsearch.distribution.integ-test-zip:elasticsearch (Maven Central) on Java 17,
 #                  security off. It has no nori and no analysis-common: the `basic` analysis profile.
+#   mariadb-replica a second MariaDB (port SOOMCARE_TEST_MYSQL_REPLICA_PORT, 13307; server_id 2, log_slave_updates,
+#                  read_only) replicating from the first by GTID; env SOOMCARE_TEST_MYSQL_REPLICA_DSN once started.
 #   elasticsearch9 the same for the 9.x line (SOOMCARE_ELASTICSEARCH9_VERSION, default 9.2.4) on Temurin 25,
 #                  port SOOMCARE_TEST_ELASTICSEARCH9_PORT (19202); env: SOOMCARE_TEST_ELASTICSEARCH9_URL.
 #   versitygw      an S3-compatible gateway over a directory (posix backend) for the uploads' s3 backend, built
@@ -41,6 +43,7 @@ OS_PORT="${SOOMCARE_TEST_OPENSEARCH_PORT:-19200}"
 ES_PORT="${SOOMCARE_TEST_ELASTICSEARCH_PORT:-19201}"
 ES9_VERSION="${SOOMCARE_ELASTICSEARCH9_VERSION:-9.2.4}"
 ES9_PORT="${SOOMCARE_TEST_ELASTICSEARCH9_PORT:-19202}"
+MYSQL_REPLICA_PORT="${SOOMCARE_TEST_MYSQL_REPLICA_PORT:-13307}"
 HEAP="${SOOMCARE_TEST_ENGINE_HEAP:-768m}"
 START_TIMEOUT="${SOOMCARE_TEST_START_TIMEOUT:-180}"
 ENGINE_USER=soomcare-engine
@@ -199,6 +202,109 @@ CREATE DATABASE IF NOT EXISTS soomcare CHARACTER SET utf8mb4 COLLATE utf8mb4_uni
 EOF
 	fi
 	log "mariadb is up on 127.0.0.1:$MYSQL_PORT (binlog $(mariadb --socket="$dir/mysqld.sock" -uroot -N -e 'select @@binlog_format'))"
+}
+
+# ---------------------------------------------------------------- MariaDB read replica
+# A second private MariaDB replicating from the first through GTID: the CDC can read its binlog and re-read
+# rows there (cdc.source_dsn) so the primary carries no CDC load. Seeded from a consistent dump of the
+# primary (--single-transaction --gtid: the dump's own GTID position), then CHANGE MASTER … slave_pos.
+# read_only, and the CDC's account on it (soomcare_cdc) has no right to write or bypass read_only.
+replica_sql() { mariadb --socket="$RUN_DIR/mariadb-replica/mysqld.sock" -uroot "$@"; }
+replica_running() { [ "$(replica_sql -e 'SHOW SLAVE STATUS\G' 2>/dev/null | grep -cE 'Slave_(IO|SQL)_Running: Yes')" = 2 ]; }
+replica_up() { mariadb-admin --protocol=tcp -h127.0.0.1 -P"$MYSQL_REPLICA_PORT" -usoomcare_cdc -psoomcare_cdc ping >/dev/null 2>&1; }
+
+start_mariadb_replica() {
+	mysql_up || start_mariadb
+	if replica_up; then
+		log "mariadb-replica already up on 127.0.0.1:$MYSQL_REPLICA_PORT"
+		return 0
+	fi
+	local dir="$RUN_DIR/mariadb-replica" owner=mysql
+	[ "$(id -u)" = 0 ] || owner="$(id -un)"
+	mkdir -p "$dir"
+	cat >"$dir/my.cnf" <<EOF
+[mariadbd]
+datadir=$dir/data
+socket=$dir/mysqld.sock
+pid-file=$dir/mysqld.pid
+port=$MYSQL_REPLICA_PORT
+bind-address=127.0.0.1
+user=$owner
+server_id=2
+log_bin=$dir/data/replica-bin
+relay_log=$dir/data/relay-bin
+log_slave_updates=ON
+binlog_format=ROW
+binlog_row_image=FULL
+binlog_row_metadata=FULL
+binlog_expire_logs_seconds=86400
+gtid_strict_mode=ON
+read_only=ON
+character_set_server=utf8mb4
+collation_server=utf8mb4_unicode_ci
+innodb_buffer_pool_size=128M
+innodb_flush_log_at_trx_commit=2
+sync_binlog=0
+max_connections=200
+skip_name_resolve=ON
+EOF
+	local fresh=0
+	if [ ! -d "$dir/data/mysql" ]; then
+		fresh=1
+		mkdir -p "$dir/data"
+		chown -R "$owner" "$dir"
+		mariadb-install-db --defaults-file="$dir/my.cnf" --auth-root-authentication-method=normal >"$dir/install.log" 2>&1 ||
+			{
+				tail -20 "$dir/install.log" >&2
+				die "mariadb-install-db failed (replica)"
+			}
+	fi
+	chown -R "$owner" "$dir"
+	setsid "$(mariadb_bin)" --defaults-file="$dir/my.cnf" >"$dir/mariadb.log" 2>&1 &
+	echo $! >"$RUN_DIR/mariadb-replica.pid"
+	local i
+	for ((i = 0; i < 60; i++)); do
+		replica_sql -e 'DO 1' >/dev/null 2>&1 && break
+		kill -0 "$(cat "$RUN_DIR/mariadb-replica.pid")" 2>/dev/null || break
+		sleep 1
+	done
+	replica_sql -e 'DO 1' >/dev/null 2>&1 || {
+		tail -40 "$dir/mariadb.log" >&2
+		die "mariadb-replica failed to start"
+	}
+	if [ "$fresh" = 1 ]; then
+		# the CDC's account, made on the primary so that it replicates: read rows, follow the binlog, nothing else
+		mariadb --protocol=tcp -h127.0.0.1 -P"$MYSQL_PORT" -usoomcare -psoomcare <<'EOF'
+CREATE USER IF NOT EXISTS 'soomcare_cdc'@'127.0.0.1' IDENTIFIED BY 'soomcare_cdc';
+GRANT SELECT, REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO 'soomcare_cdc'@'127.0.0.1';
+EOF
+		log "seeding mariadb-replica from a consistent dump of the primary"
+		mariadb-dump --protocol=tcp -h127.0.0.1 -P"$MYSQL_PORT" -usoomcare -psoomcare --all-databases \
+			--single-transaction --gtid --master-data=2 --routines --events --triggers >"$dir/seed.sql" 2>"$dir/dump.log" ||
+			die "mariadb-dump of the primary failed: $(tail -3 "$dir/dump.log")"
+		local gtid
+		gtid="$(sed -n "s/^-- SET GLOBAL gtid_slave_pos='\([^']*\)'.*/\1/p" "$dir/seed.sql" | head -1)"
+		[ -n "$gtid" ] || die "no gtid_slave_pos in the primary's dump"
+		{ echo 'SET sql_log_bin=0;'; cat "$dir/seed.sql"; } | replica_sql || die "loading the dump into mariadb-replica failed"
+		rm -f "$dir/seed.sql"
+		replica_sql <<EOF
+SET sql_log_bin=0;
+FLUSH PRIVILEGES;
+STOP SLAVE;
+SET GLOBAL gtid_slave_pos='$gtid';
+CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=$MYSQL_PORT, MASTER_USER='soomcare', MASTER_PASSWORD='soomcare',
+  MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=1;
+START SLAVE;
+EOF
+	fi
+	for ((i = 0; i < 60; i++)); do
+		replica_running && break
+		sleep 1
+	done
+	replica_up || die "mariadb-replica is up but soomcare_cdc cannot log in"
+	replica_running ||
+		die "mariadb-replica does not replicate: $(replica_sql -e 'SHOW SLAVE STATUS\G' | grep -E 'Running|Last_.*Error:' | tr -s ' ')"
+	log "mariadb-replica is up on 127.0.0.1:$MYSQL_REPLICA_PORT (server_id 2, GTID slave_pos from 127.0.0.1:$MYSQL_PORT, read_only)"
 }
 
 # ---------------------------------------------------------------- OpenSearch
@@ -468,6 +574,7 @@ stop_one() {
 start_one() {
 	case "$1" in
 	mariadb | mysql) start_mariadb ;;
+	mariadb-replica) start_mariadb_replica ;;
 	opensearch) start_opensearch ;;
 	elasticsearch | elasticsearch9) start_elasticsearch "$1" ;;
 	versitygw | s3) start_versitygw ;;
@@ -490,6 +597,8 @@ export SOOMCARE_TEST_S3_SECRET_KEY='$S3_SECRET'
 export SOOMCARE_TEST_VERSITYGW_BIN='$CACHE_DIR/versitygw-$VGW_VERSION/versitygw'
 export SOOMCARE_TEST_CTL='$(cd "$(dirname "$0")" && pwd)/$(basename "$0")'
 EOF
+	# the replica's tests skip without it: only once `up mariadb-replica` started it here
+	[ ! -f "$RUN_DIR/mariadb-replica.pid" ] || echo "export SOOMCARE_TEST_MYSQL_REPLICA_DSN='soomcare_cdc:soomcare_cdc@tcp(127.0.0.1:$MYSQL_REPLICA_PORT)/'"
 	# the cluster's tests skip without it: only once `up opensearch-cluster` started it here
 	[ ! -f "$RUN_DIR/osc1.pid" ] || echo "export SOOMCARE_TEST_OPENSEARCH_CLUSTER_URLS='$(osc_urls)'"
 }
@@ -512,6 +621,10 @@ status() {
 	if curl -fsS -m 2 "http://127.0.0.1:$ES9_PORT/_cluster/health" >/dev/null 2>&1; then echo "elasticsearch9 up    http://127.0.0.1:$ES9_PORT"; else
 		echo "elasticsearch9 down"
 		[ ! -f "$RUN_DIR/elasticsearch9.pid" ] || rc=1
+	fi
+	if replica_up; then echo "mariadb-replica up   127.0.0.1:$MYSQL_REPLICA_PORT (replicating: $(replica_running && echo yes || echo NO))"; else
+		echo "mariadb-replica down"
+		[ ! -f "$RUN_DIR/mariadb-replica.pid" ] || rc=1
 	fi
 	if s3_up; then echo "versitygw      up    http://127.0.0.1:$S3_PORT"; else
 		echo "versitygw      down"
@@ -552,7 +665,7 @@ kill) # SIGKILL one engine's process group at once (a crashed node; its data sta
 	done
 	;;
 down)
-	for e in $OSC_NODES versitygw elasticsearch9 elasticsearch opensearch mariadb; do stop_one "$e"; done
+	for e in $OSC_NODES versitygw elasticsearch9 elasticsearch opensearch mariadb-replica mariadb; do stop_one "$e"; done
 	rm -rf "$RUN_DIR"
 	;;
 status) status ;;

@@ -1,0 +1,26 @@
+package testenv
+
+import (
+	"os"
+	"testing"
+)
+
+// EnvMySQLReplicaDSN is the read replica of the MariaDB instance
+// (`scripts/testenv.sh up mariadb-replica`): server_id 2, log_slave_updates,
+// read_only, replicating by GTID. Its account (soomcare_cdc) may read rows and
+// follow the binlog, nothing else.
+const EnvMySQLReplicaDSN = "SOOMCARE_TEST_MYSQL_REPLICA_DSN"
+
+// MySQLReplicaDSN returns the replica's DSN (user:pass@tcp(host:port)/). The
+// replica is optional: tests skip without it.
+func MySQLReplicaDSN(t testing.TB) string {
+	t.Helper()
+	if !Enabled() {
+		t.Skipf("integration test: set %s=1 (the README's test command does)", EnvIntegration)
+	}
+	v := os.Getenv(EnvMySQLReplicaDSN)
+	if v == "" {
+		t.Skipf("needs the MariaDB replica: scripts/testenv.sh up mariadb-replica, then set %s", EnvMySQLReplicaDSN)
+	}
+	return v
+}
