@@ -11,7 +11,12 @@ import (
 	"testing"
 	"time"
 
+	mysqldrv "github.com/go-sql-driver/mysql"
+
+	"github.com/soomcare/soomcare/indexer"
+	"github.com/soomcare/soomcare/internal/testdb"
 	"github.com/soomcare/soomcare/internal/testenv"
+	"github.com/soomcare/soomcare/mappings"
 	"github.com/soomcare/soomcare/mysql"
 )
 
@@ -36,25 +41,8 @@ var watchedOnPrimary = []string{"users", "contents", "posts", "comments", "post_
 // binlog stream to that account while the replica did.
 func followReplica(t *testing.T, db *sql.DB, env []string, replica string) (_ []string, source *sql.DB, whileStreaming func()) {
 	t.Helper()
-	ctx := context.Background()
-	var name string
-	if err := db.QueryRowContext(ctx, "SELECT DATABASE()").Scan(&name); err != nil {
-		t.Fatal(err)
-	}
-	rc, err := mysql.ParseDSN(replica)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rc.DBName = name
-	source, err = mysql.Open(ctx, rc.FormatDSN(), mysql.Options{MaxOpenConns: 4})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { source.Close() })
-	if err := mysql.WaitReplica(ctx, db, source, time.Minute); err != nil {
-		t.Fatal(err)
-	}
-	primary := restrictedPrimary(t, db, name)
+	source, rc := openReplica(t, db, replica)
+	primary := restrictedPrimary(t, db, rc.DBName)
 	out := []string{"SOOMCARE_CDC_SOURCE_DSN=" + rc.FormatDSN()}
 	for _, kv := range env {
 		if strings.HasPrefix(kv, "SOOMCARE_MYSQL_DSN=") {
@@ -70,6 +58,128 @@ func followReplica(t *testing.T, db *sql.DB, env []string, replica string) (_ []
 		if n := dumpThreads(t, source, rc.User); n != 1 {
 			t.Errorf("the replica serves %d binlog streams to %s, want the worker's one", n, rc.User)
 		}
+	}
+}
+
+// openReplica opens db's database on the replica (replica: a DSN without a
+// database) once the replica has applied everything db's server committed.
+func openReplica(t *testing.T, db *sql.DB, replica string) (*sql.DB, *mysqldrv.Config) {
+	t.Helper()
+	ctx := context.Background()
+	var name string
+	if err := db.QueryRowContext(ctx, "SELECT DATABASE()").Scan(&name); err != nil {
+		t.Fatal(err)
+	}
+	rc, err := mysql.ParseDSN(replica)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc.DBName = name
+	source, err := mysql.Open(ctx, rc.FormatDSN(), mysql.Options{MaxOpenConns: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { source.Close() })
+	if err := mysql.WaitReplica(ctx, db, source, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	return source, rc
+}
+
+// On the replica the window between "in the binlog" and "visible" is the
+// apply thread's transaction before its commit. A row lock taken on the
+// replica holds the apply thread inside a replicated transaction, after its
+// INSERT of post 901 and before its commit: a plain read there does not see
+// the post yet, and the worker's locking re-read must wait for the commit and
+// return the committed row, as it does on the primary
+// (TestIntegrationCDCReReadWaitsForCommit).
+func TestIntegrationCDCReReadOnReplicaWaitsForApply(t *testing.T) {
+	replica := testenv.MySQLReplicaDSN(t)
+	db, dsn := testdb.New(t)
+	seedRows(t, db)
+	source, rc := openReplica(t, db, replica)
+	ctx := context.Background()
+	eng := testEngines(t)[0]
+	w, err := New(Config{DSN: dsn, SourceDSN: rc.FormatDSN(), Source: source, ServerID: 7, Tables: []string{"posts"}},
+		db, eng.Client, indexer.NewLifecycle(eng.Client.ES, "unused"), nil, testLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// the blocker: the test's own account (it may take row locks) on the replica
+	bc, err := mysql.ParseDSN(testenv.MySQLDSN(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bc.Addr, bc.DBName = rc.Addr, rc.DBName
+	bdb, err := mysql.Open(ctx, bc.FormatDSN(), mysql.Options{MaxOpenConns: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bdb.Close()
+	blocker, err := bdb.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer blocker.Rollback()
+	if _, err := blocker.Exec("SELECT id FROM posts WHERE id = 2 FOR UPDATE"); err != nil {
+		t.Fatal(err)
+	}
+	tx, err := db.BeginTx(ctx, nil) // committed on the primary at once; its apply on the replica stops at post 2
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustExecTx(t, tx, `INSERT INTO posts (id, user_id, category, title, body) VALUES (901, 1, '자유', '복제 중인 글', '본문')`)
+	mustExecTx(t, tx, `UPDATE posts SET title = '막힌 갱신' WHERE id = 2`)
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(500 * time.Millisecond) // the apply thread reaches the lock
+
+	plain, err := indexer.NewSource(source).ByIDs(ctx, mappings.Posts, []uint64{901})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(plain) == 1 && plain[0].Doc != nil {
+		t.Fatal("a plain read on the replica already sees post 901: the apply was not held, the test proves nothing")
+	}
+	type result struct {
+		docs []indexer.Doc
+		err  error
+		at   time.Time
+	}
+	done := make(chan result, 1)
+	go func() {
+		d, err := w.src.ByIDs(ctx, mappings.Posts, []uint64{901}) // the worker's re-read
+		done <- result{d, err, time.Now()}
+	}()
+	time.Sleep(300 * time.Millisecond)
+	released := time.Now()
+	if err := blocker.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	var r result
+	select {
+	case r = <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("re-read still blocked 30 s after the apply was released")
+	}
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	if r.at.Before(released) {
+		t.Error("the locking re-read returned before the replicated transaction committed")
+	}
+	if len(r.docs) != 1 || r.docs[0].Doc == nil {
+		t.Errorf("re-read after the apply = %+v, want post 901 searchable", r.docs)
+	}
+}
+
+func mustExecTx(t *testing.T, tx *sql.Tx, q string) {
+	t.Helper()
+	if _, err := tx.Exec(q); err != nil {
+		tx.Rollback()
+		t.Fatal(err)
 	}
 }
 
