@@ -233,3 +233,28 @@ func dumpThreads(t *testing.T, db *sql.DB, user string) int {
 	}
 	return n
 }
+
+// `cdc status` of a pipeline following the replica compares the checkpoint
+// with the replica's binlog: a checkpoint in the replica's binlog is neither
+// purged nor compared with the primary's files.
+func TestIntegrationCDCStatusOnReplica(t *testing.T) {
+	replica := testenv.MySQLReplicaDSN(t)
+	db, _ := testdb.New(t)
+	source, _ := openReplica(t, db, replica)
+	ctx := context.Background()
+	pos, err := mysql.CurrentPosition(ctx, source)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := NewStore(db, "default").WithBinlog(source)
+	if err := store.Save(ctx, State{Phase: PhaseStreaming, Position: pos}); err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Status(ctx, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.CheckpointPurged || st.BytesBehind < 0 || st.Server.File != pos.File || st.Checkpoint != pos {
+		t.Errorf("status of a checkpoint in the replica's binlog (%s): %+v", pos, st)
+	}
+}
