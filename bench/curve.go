@@ -205,11 +205,11 @@ func searchPoint(ctx context.Context, env Env, docs int, o CurveOptions, load Lo
 	senv := env
 	senv.Engine = timedEngine(env.Engine, sp)
 	senv.Logger = slog.New(spanLog{next: env.Logger.Handler(), sp: sp})
-	addr, _, err := serveSearch(sctx, senv, pfx, false)
+	srv, err := serveSearch(sctx, senv, pfx, false)
 	if err != nil {
 		return p, err
 	}
-	reqs, err := searchRequests(env, life, addr, nil)
+	reqs, err := searchRequests(env, life, srv)
 	if err != nil {
 		return p, err
 	}

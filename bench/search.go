@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -16,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/soomcare/soomcare/config"
+	"github.com/soomcare/soomcare/ecslog"
 	"github.com/soomcare/soomcare/indexer"
 	"github.com/soomcare/soomcare/indexer/bulk"
 	"github.com/soomcare/soomcare/insights"
@@ -35,8 +38,8 @@ type SearchReport struct {
 	Rate       float64
 	API        LoadResult
 	Direct     LoadResult
-	APIMetrics LoadResult // Paired.Metrics: the API with the metrics middleware on, …
-	APIPaired  LoadResult // … and without it, loaded at the same time (rate/2 each)
+	APIMetrics LoadResult // Paired.Metrics: the API with the metrics middleware and request logging on, …
+	APIPaired  LoadResult // … and with both off, loaded at the same time (rate/2 each)
 	// Paired.Insights: the API with search insights on (recorder and
 	// popular-query blend), and without, loaded at the same time.
 	APIInsights    LoadResult
@@ -47,7 +50,11 @@ type SearchReport struct {
 // the ABBA blocks: a second API server with the feature on, loaded at the
 // same time as the plain one (rate/2 each).
 type Paired struct {
-	Metrics  bool // the metrics middleware (telemetry.HTTP), its registry gathered every 5 s
+	// Metrics: the metrics middleware (telemetry.HTTP, its registry gathered
+	// every 5 s) and the request log (an ECS JSON line per request at info,
+	// written to a file as serve's stdout is in production), against a
+	// server with neither (access lines below its level).
+	Metrics  bool
 	Insights bool // search insights: the recorder writing to a scratch data stream, the popular blend
 }
 
@@ -82,11 +89,11 @@ func Search(ctx context.Context, env Env, docs int, rate float64, dur time.Durat
 	}
 	sctx, stop := context.WithCancel(ctx)
 	defer stop()
-	addr, metricsAddr, err := serveSearch(sctx, env, pfx, paired.Metrics)
+	srv, err := serveSearch(sctx, env, pfx, paired.Metrics)
 	if err != nil {
 		return rep, err
 	}
-	reqs, err := searchRequests(env, life, addr, metricsAddr)
+	reqs, err := searchRequests(env, life, srv)
 	if err != nil {
 		return rep, err
 	}
@@ -101,7 +108,7 @@ func Search(ctx context.Context, env Env, docs int, rate float64, dur time.Durat
 		return rep, err
 	}
 	if paired.Metrics {
-		if rep.APIPaired, rep.APIMetrics, err = loadPaired(ctx, env.Out, load, rate, dur, "metrics", reqs.api, reqs.metrics); err != nil {
+		if rep.APIPaired, rep.APIMetrics, err = loadPaired(ctx, env.Out, load, rate, dur, "metrics and request logging", reqs.quiet, reqs.metrics); err != nil {
 			return rep, err
 		}
 	}
@@ -141,52 +148,75 @@ func indexSearch(ctx context.Context, env Env, s *scratch, life *indexer.Lifecyc
 	return n, nil
 }
 
+// searchServers are the API servers of Search: main logs through the
+// command's logger; with Paired.Metrics, quiet has no metrics and drops
+// access lines, observed has the metrics middleware and logs every request.
+type searchServers struct{ main, quiet, observed net.Addr }
+
 // serveSearch serves the search API over the indices under pfx on loopback
-// until ctx ends; with withMetrics a second server has the metrics
-// middleware on (metricsAddr), its registry gathered every 5 s.
-func serveSearch(ctx context.Context, env Env, pfx string, withMetrics bool) (addr, metricsAddr net.Addr, err error) {
+// until ctx ends; with withMetrics also the quiet and observed servers, the
+// observed one's registry gathered every 5 s and its ECS JSON lines written
+// to a temporary file (removed when ctx ends).
+func serveSearch(ctx context.Context, env Env, pfx string, withMetrics bool) (srv searchServers, err error) {
 	api := searchapi.New(env.Engine.ES, searchapi.Options{IndexPrefix: pfx, Timeout: 2 * time.Second, Logger: env.Logger})
-	listen := func(opts server.Options) (net.Addr, error) {
-		srv := server.NewWith(config.HTTP{ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second, ShutdownTimeout: 5 * time.Second, MaxBodyBytes: 1 << 20},
-			env.Logger, nil, opts, api.Mount)
+	listen := func(log *slog.Logger, opts server.Options) (net.Addr, error) {
+		s := server.NewWith(config.HTTP{ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second, ShutdownTimeout: 5 * time.Second, MaxBodyBytes: 1 << 20},
+			log, nil, opts, api.Mount)
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			return nil, err
 		}
-		go srv.Run(ctx, ln)
+		go s.Run(ctx, ln)
 		return ln.Addr(), nil
 	}
-	if addr, err = listen(server.Options{}); err != nil {
-		return nil, nil, err
+	if srv.main, err = listen(env.Logger, server.Options{}); err != nil || !withMetrics {
+		return srv, err
 	}
-	if withMetrics {
-		reg := telemetry.NewRegistry()
-		if metricsAddr, err = listen(server.Options{Metrics: telemetry.NewHTTP(reg)}); err != nil {
-			return nil, nil, err
-		}
-		go scrapeEvery(ctx, reg, 5*time.Second)
+	f, err := os.CreateTemp("", "soomcare-bench-requests-*.json")
+	if err != nil {
+		return srv, err
 	}
-	return addr, metricsAddr, nil
+	go func() {
+		<-ctx.Done()
+		f.Close()
+		os.Remove(f.Name())
+	}()
+	quiet := ecslog.New(f, ecslog.Options{Format: ecslog.FormatJSON, Level: slog.LevelWarn, Service: "soomcare-api"})
+	if srv.quiet, err = listen(quiet, server.Options{}); err != nil {
+		return srv, err
+	}
+	logged := ecslog.New(f, ecslog.Options{Format: ecslog.FormatJSON, Level: slog.LevelInfo, Service: "soomcare-api"})
+	reg := telemetry.NewRegistry()
+	if srv.observed, err = listen(logged, server.Options{Metrics: telemetry.NewHTTP(reg)}); err != nil {
+		return srv, err
+	}
+	go scrapeEvery(ctx, reg, 5*time.Second)
+	return srv, nil
 }
 
-// searchReqs are the requests of Search: through the API, through the API
-// with metrics on (empty without it), and straight to the engine.
+// searchReqs are the requests of Search: through the API, through the
+// quiet and the observed API (empty without Paired.Metrics), and straight to
+// the engine.
 type searchReqs struct {
-	api, metrics, direct []Request
-	insights             []Request // the API with search insights on (serveInsights)
+	api, quiet, metrics, direct []Request
+	insights                    []Request // the API with search insights on (serveInsights)
 }
 
 // searchRequests builds every benchQuery against posts and contents for
 // each target; direct requests carry the bodies and filter_path the API sends.
-func searchRequests(env Env, life *indexer.Lifecycle, addr, metricsAddr net.Addr) (searchReqs, error) {
+func searchRequests(env Env, life *indexer.Lifecycle, srv searchServers) (searchReqs, error) {
 	engineURL := strings.TrimRight(env.Engine.Addresses[0], "/")
 	var reqs searchReqs
 	for _, q := range benchQueries {
 		for _, kind := range []string{mappings.Posts, mappings.Contents} {
 			v := url.Values{"q": {q}}
-			reqs.api = append(reqs.api, Request{Method: "GET", URL: fmt.Sprintf("http://%s/v1/%s/search?%s", addr, kind, v.Encode())})
-			if metricsAddr != nil {
-				reqs.metrics = append(reqs.metrics, Request{Method: "GET", URL: fmt.Sprintf("http://%s/v1/%s/search?%s", metricsAddr, kind, v.Encode())})
+			get := func(addr net.Addr) Request {
+				return Request{Method: "GET", URL: fmt.Sprintf("http://%s/v1/%s/search?%s", addr, kind, v.Encode())}
+			}
+			reqs.api = append(reqs.api, get(srv.main))
+			if srv.observed != nil {
+				reqs.quiet = append(reqs.quiet, get(srv.quiet))
+				reqs.metrics = append(reqs.metrics, get(srv.observed))
 			}
 			p, err := searchapi.ParseSearch(kind, v)
 			if err != nil {
@@ -269,13 +299,13 @@ func (r SearchReport) Print(w io.Writer) {
 	fmt.Fprintf(w, "  API p99               %.1f ms target ≤ 50 ms: %s\n", r.API.P99, pass(r.API.Sent > 0 && r.API.P99 <= 50))
 	if r.APIMetrics.Sent > 0 {
 		fmt.Fprintf(w, "  paired, both at %.0f req/s at once:\n", r.Rate/2)
-		row("API metrics off", r.APIPaired)
-		row("API metrics on", r.APIMetrics)
+		row("API obs. off", r.APIPaired)
+		row("API obs. on", r.APIMetrics)
 		over := 0.0
 		if r.APIPaired.P50 > 0 {
 			over = r.APIMetrics.P50 / r.APIPaired.P50
 		}
-		fmt.Fprintf(w, "  metrics on / off p50  %.3f  target ≤ 1.03: %s\n", over, pass(over > 0 && over <= 1.03))
+		fmt.Fprintf(w, "  metrics+request log on / off p50  %.3f  target ≤ 1.03: %s\n", over, pass(over > 0 && over <= 1.03))
 	}
 	if r.APIInsights.Sent > 0 {
 		fmt.Fprintf(w, "  paired, both at %.0f req/s at once:\n", r.Rate/2)
