@@ -2,7 +2,9 @@
 # Real engines for tests and the local stack, on a machine without Docker.
 #
 #   scripts/testenv.sh up [mariadb|opensearch|elasticsearch ...]   install (cached), start, wait until healthy
-#                                                                   (default: the three; elasticsearch9 on request)
+#                                                                   (default: mariadb opensearch elasticsearch versitygw;
+#                                                                   elasticsearch9, mariadb-replica, opensearch-cluster on request)
+#   scripts/testenv.sh fetch [NAME ...]                             download/build only (engines, versitygw), start nothing
 #   scripts/testenv.sh down                                         stop everything and delete the data
 #   scripts/testenv.sh stop|start NAME                              stop or start one engine, keeping its data
 #   scripts/testenv.sh kill NAME                                    SIGKILL one engine (e.g. osc2), keeping its data
@@ -571,6 +573,19 @@ stop_one() {
 	rm -f "$pidf"
 }
 
+fetch_one() { # download or build what NAME needs into the cache, start nothing (test.sh runs this early, in the background)
+	case "$1" in
+	opensearch | opensearch-cluster) install_opensearch >/dev/null ;;
+	elasticsearch | elasticsearch9)
+		local v _
+		read -r v _ <<<"$(es_spec "$1")"
+		install_elasticsearch "$v" >/dev/null
+		;;
+	versitygw | s3) install_versitygw >/dev/null ;;
+	*) die "nothing to fetch for '$1' (want opensearch, elasticsearch, elasticsearch9 or versitygw)" ;;
+	esac
+}
+
 start_one() {
 	case "$1" in
 	mariadb | mysql) start_mariadb ;;
@@ -653,6 +668,19 @@ stop)
 	[ $# -gt 0 ] || die "stop needs an engine name"
 	for e in "$@"; do
 		if [ "$e" = opensearch-cluster ]; then for n in $OSC_NODES; do stop_one "$n"; done; else stop_one "$e"; fi
+	done
+	;;
+fetch) # downloads and builds only; without Maven or unzip (a fresh machine before `up` installs them) it leaves them to `up`
+	[ $# -gt 0 ] || set -- opensearch elasticsearch elasticsearch9 versitygw
+	for e in "$@"; do
+		case "$e" in
+		versitygw | s3) ;;
+		*) if ! command -v mvn >/dev/null 2>&1 || ! command -v unzip >/dev/null 2>&1; then
+			log "fetch $e: no mvn or unzip yet; 'up' installs them and fetches it"
+			continue
+		fi ;;
+		esac
+		fetch_one "$e"
 	done
 	;;
 kill) # SIGKILL one engine's process group at once (a crashed node; its data stays), for disruptive tests
