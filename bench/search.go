@@ -297,26 +297,21 @@ func (r SearchReport) Print(w io.Writer) {
 	}
 	fmt.Fprintf(w, "  API p50 / direct p50  %.2f   target ≤ 1.15: %s\n", ratio, pass(ratio > 0 && ratio <= 1.15))
 	fmt.Fprintf(w, "  API p99               %.1f ms target ≤ 50 ms: %s\n", r.API.P99, pass(r.API.Sent > 0 && r.API.P99 <= 50))
-	if r.APIMetrics.Sent > 0 {
-		fmt.Fprintf(w, "  paired, both at %.0f req/s at once:\n", r.Rate/2)
-		row("API obs. off", r.APIPaired)
-		row("API obs. on", r.APIMetrics)
-		over := 0.0
-		if r.APIPaired.P50 > 0 {
-			over = r.APIMetrics.P50 / r.APIPaired.P50
+	paired := func(what string, off, on LoadResult) {
+		if on.Sent == 0 {
+			return
 		}
-		fmt.Fprintf(w, "  metrics+request log on / off p50  %.3f  target ≤ 1.03: %s\n", over, pass(over > 0 && over <= 1.03))
-	}
-	if r.APIInsights.Sent > 0 {
 		fmt.Fprintf(w, "  paired, both at %.0f req/s at once:\n", r.Rate/2)
-		row("API insights off", r.APIInsightsOff)
-		row("API insights on", r.APIInsights)
+		row("API "+what+" off", off)
+		row("API "+what+" on", on)
 		over := 0.0
-		if r.APIInsightsOff.P50 > 0 {
-			over = r.APIInsights.P50 / r.APIInsightsOff.P50
+		if off.P50 > 0 {
+			over = on.P50 / off.P50
 		}
-		fmt.Fprintf(w, "  insights on / off p50 %.3f  target ≤ 1.03: %s\n", over, pass(over > 0 && over <= 1.03))
+		fmt.Fprintf(w, "  %s on / off p50  %.3f  target ≤ 1.03: %s\n", what, over, pass(over > 0 && over <= 1.03))
 	}
+	paired("obs.", r.APIPaired, r.APIMetrics) // metrics and the request log
+	paired("insights", r.APIInsightsOff, r.APIInsights)
 	if r.API.Errors+r.Direct.Errors > 0 {
 		fmt.Fprintf(w, "  errors: %d through the API, %d direct\n", r.API.Errors, r.Direct.Errors)
 	}
