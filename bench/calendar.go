@@ -170,6 +170,14 @@ func loadCalendarUsers(ctx context.Context, db *sql.DB, spec CalendarSpec, year 
 		return 0, fmt.Errorf("bench calendar: count rows: %w", err)
 	}
 	fmt.Fprintf(spec.Out, "loaded %d users × a year (%d) of records: %d rows in %s\n", spec.OtherUsers+1, year, rows, time.Since(start).Round(time.Millisecond))
+	sizes, err := tableSizes(ctx, db, "symptom_records", "peak_flow_records", "medication_intakes")
+	if err != nil {
+		return 0, fmt.Errorf("bench calendar: %w", err)
+	}
+	for _, t := range sizes { // per-row bytes for the capacity plan (README)
+		fmt.Fprintf(spec.Out, "  table %-18s %8d rows  %7.1f MiB data+indexes  %4.0f bytes/row (InnoDB pages)\n",
+			t.Name, t.Rows, float64(t.Bytes)/(1<<20), ratio(float64(t.Bytes), float64(t.Rows)))
+	}
 	return target, nil
 }
 
