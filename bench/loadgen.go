@@ -26,6 +26,9 @@ type Request struct {
 	Method string          `json:"method"`
 	URL    string          `json:"url"`
 	Body   json.RawMessage `json:"body,omitempty"`
+	// Group, when set, names the request's group: the result has a summary
+	// per group too (a paired comparison interleaves two groups in one load).
+	Group string `json:"group,omitempty"`
 }
 
 // LoadSpec is what the generator runs.
@@ -64,6 +67,8 @@ type LoadResult struct {
 	// can be merged (MergeLoads) into exact percentiles.
 	Latencies []float64 `json:"latencies_ms,omitempty"`
 	Seconds   float64   `json:"seconds"` // measured duration
+	// Groups summarises the requests of each Request.Group (none: nil).
+	Groups map[string]LoadResult `json:"groups,omitempty"`
 }
 
 // MergeLoads combines runs of the same requests into one summary, with
@@ -138,6 +143,7 @@ func RunLoad(ctx context.Context, s LoadSpec) (LoadResult, error) {
 		lats     []float64
 		errs     int
 		sent     int
+		groups   = map[string]*LoadResult{}
 		wg       sync.WaitGroup
 		inflight = make(chan struct{}, 256) // bounded concurrency: beyond it a request counts as an error
 	)
@@ -159,6 +165,7 @@ func RunLoad(ctx context.Context, s LoadSpec) (LoadResult, error) {
 				mu.Lock()
 				errs++
 				sent++
+				count(groups, r.Group, -1)
 				mu.Unlock()
 			}
 			continue
@@ -178,16 +185,47 @@ func RunLoad(ctx context.Context, s LoadSpec) (LoadResult, error) {
 			sent++
 			if !ok {
 				errs++
+				count(groups, r.Group, -1)
 				return
 			}
 			lats = append(lats, ms)
+			count(groups, r.Group, ms)
 		}()
 	}
 	wg.Wait()
 	slices.Sort(lats)
-	res := LoadResult{Sent: sent, Errors: errs, Latencies: lats, Seconds: time.Duration(s.Duration).Seconds()}
+	secs := time.Duration(s.Duration).Seconds()
+	res := LoadResult{Sent: sent, Errors: errs, Latencies: lats, Seconds: secs}
 	res.summarize()
+	for name, g := range groups {
+		if res.Groups == nil {
+			res.Groups = map[string]LoadResult{}
+		}
+		g.Seconds = secs
+		slices.Sort(g.Latencies)
+		g.summarize()
+		res.Groups[name] = *g
+	}
 	return res, nil
+}
+
+// count adds one measured request of group (none: nothing) to groups: its
+// latency in ms, or a failure when ms < 0.
+func count(groups map[string]*LoadResult, group string, ms float64) {
+	if group == "" {
+		return
+	}
+	g := groups[group]
+	if g == nil {
+		g = &LoadResult{}
+		groups[group] = g
+	}
+	g.Sent++
+	if ms < 0 {
+		g.Errors++
+		return
+	}
+	g.Latencies = append(g.Latencies, ms)
 }
 
 func do(ctx context.Context, c *http.Client, r Request) bool {

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -82,5 +83,43 @@ func TestRunLoad(t *testing.T) {
 	}
 	if gzip.Load() != 0 {
 		t.Errorf("%d requests asked for gzip", gzip.Load())
+	}
+}
+
+// A paired load interleaves the two sides (each first half of the time,
+// on different queries at each moment) and summarises each group apart:
+// a slower "on" server shows in its group only.
+func TestPairedLoadGroups(t *testing.T) {
+	off := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(`{}`)) }))
+	defer off.Close()
+	on := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(20 * time.Millisecond)
+		w.Write([]byte(`{}`))
+	}))
+	defer on.Close()
+	var offReqs, onReqs []Request
+	for _, q := range []string{"a", "b", "c", "d"} {
+		offReqs = append(offReqs, Request{Method: "GET", URL: off.URL + "/?q=" + q})
+		onReqs = append(onReqs, Request{Method: "GET", URL: on.URL + "/?q=" + q})
+	}
+	order := interleave(offReqs, onReqs)
+	var got []string
+	for _, r := range order {
+		got = append(got, r.Group+" "+r.URL[strings.Index(r.URL, "?"):])
+	}
+	want := []string{"off ?q=a", "on ?q=c", "on ?q=d", "off ?q=b", "off ?q=c", "on ?q=a", "on ?q=b", "off ?q=d"}
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("interleaved %v, want %v", got, want)
+	}
+	load := func(ctx context.Context, s LoadSpec) (LoadResult, error) { return RunLoad(ctx, s) }
+	resOff, resOn, err := loadPaired(context.Background(), io.Discard, load, 100, time.Second, "x", offReqs, onReqs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resOff.Sent < 40 || resOn.Sent < 40 || resOff.Errors+resOn.Errors != 0 {
+		t.Fatalf("off %d sent, on %d sent, %d errors", resOff.Sent, resOn.Sent, resOff.Errors+resOn.Errors)
+	}
+	if resOn.P50 < 20 || resOff.P50 >= 20 {
+		t.Errorf("p50 off %.1f ms, on %.1f ms: the groups are mixed", resOff.P50, resOn.P50)
 	}
 }

@@ -3,7 +3,6 @@ package bench
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -249,23 +248,36 @@ func loadABBA(ctx context.Context, out io.Writer, load LoadFunc, rate float64, d
 	return MergeLoads(apiRuns...), MergeLoads(directRuns...), nil
 }
 
-// loadPaired loads both API servers at the same time (rate/2 each, one
-// load process each) for dur, so a busy neighbour on the machine weighs on
-// metrics on and off alike.
+// loadPaired loads both API servers in one load at rate: their requests
+// interleaved off, on, on, off, … (each side first half of the time), on the
+// other half of the queries at each moment (the second of two identical
+// queries would meet the first's caches), one server's latencies against the
+// other's in the same seconds. Two loads started side by side were not
+// comparable: their fixed schedules put one's requests right behind the
+// other's at the engine, a bias of up to 20 % either way from run to run.
 func loadPaired(ctx context.Context, out io.Writer, load LoadFunc, rate float64, dur time.Duration, what string, offReqs, onReqs []Request) (off, on LoadResult, err error) {
-	fmt.Fprintf(out, "load paired: %.0f req/s each for %s through the API with %s off and on at once…\n", rate/2, dur, what)
-	var wg sync.WaitGroup
-	var res [2]LoadResult
-	var errs [2]error
-	for i, rs := range [][]Request{offReqs, onReqs} {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			res[i], errs[i] = load(ctx, LoadSpec{Requests: rs, Rate: rate / 2, Duration: JSONDuration(dur), Warmup: searchWarmup})
-		}()
+	fmt.Fprintf(out, "load paired: %.0f req/s each for %s through the API with %s off and on, interleaved…\n", rate/2, dur, what)
+	res, err := load(ctx, LoadSpec{Requests: interleave(offReqs, onReqs), Rate: rate, Duration: JSONDuration(dur), Warmup: searchWarmup})
+	if err != nil {
+		return off, on, err
 	}
-	wg.Wait()
-	return res[0], res[1], errors.Join(errs[:]...)
+	return res.Groups["off"], res.Groups["on"], nil
+}
+
+// interleave tags off and on requests and orders them off, on, on, off, …,
+// the on side shifted by half the list.
+func interleave(offReqs, onReqs []Request) []Request {
+	n := min(len(offReqs), len(onReqs))
+	out := make([]Request, 0, 2*n)
+	for k := range n {
+		a, b := offReqs[k], onReqs[(k+n/2)%n]
+		a.Group, b.Group = "off", "on"
+		if k%2 == 1 {
+			a, b = b, a
+		}
+		out = append(out, a, b)
+	}
+	return out
 }
 
 // scrapeEvery gathers reg like a Prometheus scrape until ctx ends.
