@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -14,7 +13,6 @@ import (
 	"runtime/pprof"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/soomcare/soomcare/engine"
@@ -116,8 +114,8 @@ type SearchPoint struct {
 	API    APIVariant  // the API as configured (Go's default GOGC unless set)
 	Tuned  *APIVariant // with SearchCurve's gcPercent, when asked for
 	Direct LoadResult
-	// Both loads at once (rate/2 each, --duration): the machine's drift
-	// and neighbours weigh on the two sides alike.
+	// Both loads at once, interleaved in one load process (rate/2 each,
+	// --duration): the machine's drift and neighbours weigh on both alike.
 	Together       APIVariant
 	TogetherDirect LoadResult
 	Sizes          []IndexSize
@@ -257,27 +255,34 @@ func curveBlocks(ctx context.Context, out io.Writer, load LoadFunc, rate float64
 	return together(ctx, out, load, rate, dur, reqs, sp, p)
 }
 
-// together loads the API and the engine directly at the same time, rate/2
-// each from two load processes, for dur.
+// together loads the API and the engine directly at the same time: one
+// load process, the two kinds interleaved (API, direct, direct, API, …) at
+// rate in total, summarised per group, so both meet the same moments of the
+// machine and the same schedule of the load generator. The direct side
+// starts half way through the queries, so the two never send one query at
+// the same moment (the second would meet the first's caches or queue
+// behind it).
 func together(ctx context.Context, out io.Writer, load LoadFunc, rate float64, dur time.Duration, reqs searchReqs, sp *spans, p *SearchPoint) error {
-	fmt.Fprintf(out, "load together: %.0f req/s each for %s through the API and straight to the engine at once…\n", rate/2, dur)
-	// The direct side starts half way through the same queries, so the two
-	// never send one query at the same moment (the second would meet the
-	// first's caches or queue behind it).
+	fmt.Fprintf(out, "load together: %.0f req/s each for %s through the API and straight to the engine, interleaved…\n", rate/2, dur)
 	half := len(reqs.direct) / 2
-	directReqs := append(reqs.direct[half:len(reqs.direct):len(reqs.direct)], reqs.direct[:half]...)
-	var wg sync.WaitGroup
-	var direct LoadResult
-	var derr error
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		direct, derr = load(ctx, LoadSpec{Requests: directReqs, Rate: rate / 2, Duration: JSONDuration(dur), Warmup: searchWarmup})
-	}()
-	err := apiBlock(ctx, load, LoadSpec{Requests: reqs.api, Rate: rate / 2, Duration: JSONDuration(dur), Warmup: searchWarmup}, sp, 0, &p.Together, map[int]*[]LoadResult{})
-	wg.Wait()
-	p.TogetherDirect = direct
-	return errors.Join(err, derr)
+	var mixed []Request
+	for i, a := range reqs.api {
+		d := reqs.direct[(i+half)%len(reqs.direct)]
+		a.Group, d.Group = "api", "direct"
+		if i%2 == 0 {
+			mixed = append(mixed, a, d)
+		} else {
+			mixed = append(mixed, d, a)
+		}
+	}
+	runs := map[int]*[]LoadResult{}
+	err := apiBlock(ctx, load, LoadSpec{Requests: mixed, Rate: rate, Duration: JSONDuration(dur), Warmup: searchWarmup}, sp, 0, &p.Together, runs)
+	if err != nil {
+		return err
+	}
+	r := (*runs[0])[0]
+	p.Together.API, p.TogetherDirect = r.Groups["api"], r.Groups["direct"]
+	return nil
 }
 
 func gcName(gc int) string {
