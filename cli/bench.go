@@ -172,8 +172,8 @@ both over all their blocks. Targets: API p50 ≤ 1.15 × direct, API p99 ≤ 50 
 	cmd.Flags().IntSliceVar(&sizes, "sizes", nil, "a growth curve instead of --docs: the API/direct blocks at each of these corpus sizes (fresh database and indices each), one table with p50/p99 ratios, where the API's time goes, and index bytes per document")
 	cmd.Flags().IntVar(&gcPercent, "gc-percent", 0, "with --sizes: also measure the API with this GOGC, in blocks A, A′, direct, direct, A′, A (0: off)")
 	cmd.Flags().StringVar(&apiProfile, "api-cpuprofile", "", "with --sizes: a CPU profile of the first point's load blocks only (the API's work, without seeding and indexing), for go tool pprof")
-	cmd.Flags().BoolVar(&withMetrics, "metrics", false, "then load the API with the metrics middleware and request logging (ECS JSON lines at info, to a file) both off and both on, at the same time (rate/2 each, --duration); prints the on/off p50 ratio")
-	cmd.Flags().BoolVar(&withInsights, "insights", false, "then load the API with search insights off and on at the same time (recorder into a scratch data stream, popular blend; rate/2 each, --duration); prints the on/off p50 ratio")
+	cmd.Flags().BoolVar(&withMetrics, "metrics", false, "then load the API with the metrics middleware and request logging (ECS JSON lines at info, to a file) both off and both on, in one load whose requests alternate between them (rate/2 each, --duration); prints the on/off p50 ratio")
+	cmd.Flags().BoolVar(&withInsights, "insights", false, "then load the API with search insights off and on in one alternating load (recorder into a scratch data stream, popular blend; rate/2 each, --duration); prints the on/off p50 ratio")
 	return cmd
 }
 
