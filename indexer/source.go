@@ -56,9 +56,12 @@ const (
   FROM contents c LEFT JOIN users u ON u.id = c.author_id`
 	contentsSince = `(c.updated_at >= ? OR u.updated_at >= ?)`
 
+	// STRAIGHT_JOIN: posts first, read in primary-key order up to the page's
+	// limit; left to itself the optimizer may start from users and sort every
+	// post above the cursor for each page (TestIntegrationPostsPageReadsPostsInOrder).
 	postsSelect = `SELECT p.id, p.user_id, u.nickname, u.status, u.deleted_at IS NOT NULL, p.category, p.title, p.body,
        p.like_count, p.comment_count, p.status, p.created_at, p.updated_at, p.deleted_at
-  FROM posts p JOIN users u ON u.id = p.user_id`
+  FROM posts p STRAIGHT_JOIN users u ON u.id = p.user_id`
 	postsSince = `(p.updated_at >= ? OR u.updated_at >= ?)`
 
 	usersSelect = `SELECT u.id, u.nickname, u.bio, u.status, u.created_at, u.deleted_at FROM users u`
@@ -105,14 +108,7 @@ func (s *Source) Page(ctx context.Context, name string, after uint64, limit int,
 	if err != nil {
 		return nil, 0, err
 	}
-	q := sel + " WHERE " + idCol + " > ?"
-	args := []any{after}
-	if !f.Since.IsZero() {
-		q += " AND " + since
-		args = append(args, f.Since, f.Since)
-	}
-	q += " ORDER BY " + idCol + " LIMIT ?"
-	args = append(args, limit)
+	q, args := pageQuery(sel, since, idCol, after, limit, f)
 	rows, err := s.db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("read %s: %w", name, err)
@@ -129,6 +125,19 @@ func (s *Source) Page(ctx context.Context, name string, after uint64, limit int,
 		last = d.ID
 	}
 	return docs, last, rows.Err()
+}
+
+// pageQuery is Page's statement: rows with id > after (changed since
+// f.Since), in id order, at most limit.
+func pageQuery(sel, since, idCol string, after uint64, limit int, f Filter) (string, []any) {
+	q := sel + " WHERE " + idCol + " > ?"
+	args := []any{after}
+	if !f.Since.IsZero() {
+		q += " AND " + since
+		args = append(args, f.Since, f.Since)
+	}
+	q += " ORDER BY " + idCol + " LIMIT ?"
+	return q, append(args, limit)
 }
 
 // ByIDs returns the documents of the given primary keys; ids with no row come
