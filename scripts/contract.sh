@@ -189,13 +189,15 @@ TOKEN="$(admin_token)"
 log "schemathesis $SCHEMATHESIS_VERSION --checks all, up to $EXAMPLES cases per operation (seed $SEED)"
 status=0
 # From $WORK: schemathesis keeps a cache directory (.schemathesis) in the current one.
+# One worker: with two, Hypothesis describing a filter in two threads at once crashed in CPython's ast
+# ("AST constructor recursion depth mismatch", a Python 3.11 thread-safety bug) and failed the phase.
 (cd "$WORK" && SCHEMATHESIS_HOOKS=contract_hooks PYTHONPATH="$ROOT/scripts" "$TOOLS/venv/bin/schemathesis" --no-color --config-file "$ROOT/scripts/schemathesis.toml" run "http://$ADDR/openapi.json" \
 	--url "http://$ADDR" \
 	--header "Authorization: Bearer $TOKEN" \
 	--checks all \
 	--max-examples "$EXAMPLES" \
 	--seed "$SEED" \
-	--workers 2 \
+	--workers 1 \
 	--request-timeout 15 \
 	--suppress-health-check all \
 	--report junit,ndjson --report-dir "$WORK/report" \
