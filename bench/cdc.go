@@ -34,20 +34,31 @@ type CDCReport struct {
 	SteadyTotal int
 }
 
+// cdcScratch is the scratch database of the CDC benches, with the 20
+// users their posts belong to.
+func cdcScratch(ctx context.Context, env Env) (*scratch, error) {
+	s, err := newScratch(ctx, env.DSN, 16)
+	if err != nil {
+		return nil, err
+	}
+	for u := 1; u <= 20; u++ {
+		if _, err := s.db.ExecContext(ctx, "INSERT INTO users (id, nickname, bio) VALUES (?, ?, '')", u, "벤치"+strconv.Itoa(u)); err != nil {
+			s.close()
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
 // CDC streams n inserted rows through the worker, measures the raw ceiling
 // of the same documents, then the end-to-end lag at a steady rate for d.
 func CDC(ctx context.Context, env Env, n int, rate int, d time.Duration) (CDCReport, error) {
 	rep := CDCReport{Events: n}
-	s, err := newScratch(ctx, env.DSN, 16)
+	s, err := cdcScratch(ctx, env)
 	if err != nil {
 		return rep, err
 	}
 	defer s.close()
-	for u := 1; u <= 20; u++ {
-		if _, err := s.db.ExecContext(ctx, "INSERT INTO users (id, nickname, bio) VALUES (?, ?, '')", u, "벤치"+strconv.Itoa(u)); err != nil {
-			return rep, err
-		}
-	}
 	life := indexer.NewLifecycle(env.Engine.ES, prefix())
 	defer cleanupIndices(life)
 	r, stop, err := startCDC(ctx, env, s, life)

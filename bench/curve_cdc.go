@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"strconv"
 	"time"
 
 	"github.com/soomcare/soomcare/indexer"
@@ -45,16 +44,11 @@ type CDCSweepReport struct {
 // come and go) shows as the difference between its two rows.
 func CDCSweep(ctx context.Context, env Env, n int, settings []CDCSetting, rate int, d time.Duration) (CDCSweepReport, error) {
 	rep := CDCSweepReport{Events: n, SteadyRate: rate}
-	s, err := newScratch(ctx, env.DSN, 16)
+	s, err := cdcScratch(ctx, env)
 	if err != nil {
 		return rep, err
 	}
 	defer s.close()
-	for u := 1; u <= 20; u++ {
-		if _, err := s.db.ExecContext(ctx, "INSERT INTO users (id, nickname, bio) VALUES (?, ?, '')", u, "벤치"+strconv.Itoa(u)); err != nil {
-			return rep, err
-		}
-	}
 	life := indexer.NewLifecycle(env.Engine.ES, prefix())
 	defer cleanupIndices(life)
 	next := uint64(1)
