@@ -217,6 +217,9 @@ func searchPoint(ctx context.Context, env Env, docs int, o CurveOptions, load Lo
 		}
 		defer pprof.StopCPUProfile()
 	}
+	if err := warmCold(ctx, env.Out, reqs.direct); err != nil {
+		return p, err
+	}
 	p.LoadBefore = loadAvg()
 	err = curveBlocks(ctx, env.Out, load, o.Rate, o.Duration, reqs, sp, o.GCPercent, &p)
 	p.LoadAfter = loadAvg()
