@@ -49,6 +49,14 @@ func freeAddr(t *testing.T) string {
 // extra SOOMCARE_ variables override the defaults below.
 func startServe(t *testing.T, kind, engineURL string, extra ...string) string {
 	t.Helper()
+	base, _ := startServeLogged(t, kind, engineURL, extra...)
+	return base
+}
+
+// startServeLogged is startServe that also hands back serve's stderr, where
+// it logs.
+func startServeLogged(t *testing.T, kind, engineURL string, extra ...string) (string, *syncBuffer) {
+	t.Helper()
 	dsn := testenv.MySQLDSN(t)
 	addr := freeAddr(t)
 	environ := []string{
@@ -80,7 +88,7 @@ func startServe(t *testing.T, kind, engineURL string, extra ...string) string {
 	for time.Now().Before(deadline) {
 		if res, err := http.Get(base + "/healthz"); err == nil {
 			res.Body.Close()
-			return base
+			return base, stderr
 		}
 		select {
 		case code := <-done:
@@ -89,7 +97,7 @@ func startServe(t *testing.T, kind, engineURL string, extra ...string) string {
 		}
 	}
 	t.Fatalf("serve did not answer /healthz: %s", stderr.String())
-	return ""
+	return "", nil
 }
 
 type readyBody struct {

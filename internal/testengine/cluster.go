@@ -2,6 +2,9 @@ package testengine
 
 import (
 	"encoding/json"
+	"slices"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -28,6 +31,21 @@ func Cluster(t testing.TB) Engine {
 // shard of index (an alias or a physical index).
 func PrimaryNode(t testing.TB, c *engine.Client, index string) string {
 	t.Helper()
+	rows := shards(t, c, index)
+	for _, r := range rows {
+		if r.Shard == "0" && r.Prirep == "p" && r.State == "STARTED" {
+			return r.Node
+		}
+	}
+	t.Fatalf("no started primary of %s: %+v", index, rows)
+	return ""
+}
+
+type shardRow struct{ Shard, Prirep, State, Node string }
+
+// shards lists the copies of index's shards (_cat/shards).
+func shards(t testing.TB, c *engine.Client, index string) []shardRow {
+	t.Helper()
 	res, err := c.ES.Cat.Shards(c.ES.Cat.Shards.WithIndex(index), c.ES.Cat.Shards.WithFormat("json"), c.ES.Cat.Shards.WithH("shard", "prirep", "state", "node"))
 	if err != nil {
 		t.Fatal(err)
@@ -36,17 +54,11 @@ func PrimaryNode(t testing.TB, c *engine.Client, index string) string {
 	if err := engine.CheckStatus(res); err != nil {
 		t.Fatalf("shards of %s: %v", index, err)
 	}
-	var rows []struct{ Shard, Prirep, State, Node string }
+	var rows []shardRow
 	if err := json.NewDecoder(res.Body).Decode(&rows); err != nil {
 		t.Fatal(err)
 	}
-	for _, r := range rows {
-		if r.Shard == "0" && r.Prirep == "p" && r.State == "STARTED" {
-			return r.Node
-		}
-	}
-	t.Fatalf("no started primary of %s: %+v", index, rows)
-	return ""
+	return rows
 }
 
 // WaitHealth waits until the cluster is at least status (green or yellow).
@@ -59,5 +71,51 @@ func WaitHealth(t testing.TB, c *engine.Client, status string, timeout time.Dura
 	defer res.Body.Close()
 	if res.StatusCode != 200 {
 		t.Fatalf("cluster not %s within %s (HTTP %d)", status, timeout, res.StatusCode)
+	}
+}
+
+// ClusterManager names the elected cluster manager (osc1..osc3).
+func ClusterManager(t testing.TB, c *engine.Client) string {
+	t.Helper()
+	res, err := c.ES.Cat.Master(c.ES.Cat.Master.WithFormat("json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if err := engine.CheckStatus(res); err != nil {
+		t.Fatalf("cluster manager: %v", err)
+	}
+	var rows []struct{ Node string }
+	if err := json.NewDecoder(res.Body).Decode(&rows); err != nil || len(rows) != 1 {
+		t.Fatalf("cluster manager: %v %+v", err, rows)
+	}
+	return rows[0].Node
+}
+
+// PinShards keeps the copies of index's shards on the named nodes (an
+// allocation filter by name) and waits until every copy is started there.
+func PinShards(t testing.TB, c *engine.Client, index string, nodes ...string) {
+	t.Helper()
+	body := strings.NewReader(`{"index.routing.allocation.include._name":` + strconv.Quote(strings.Join(nodes, ",")) + `}`)
+	res, err := c.ES.Indices.PutSettings(body, c.ES.Indices.PutSettings.WithIndex(index))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.IsError() {
+		t.Fatalf("pin %s to %v: HTTP %d", index, nodes, res.StatusCode)
+	}
+	for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(200 * time.Millisecond) {
+		rows := shards(t, c, index)
+		settled := len(rows) > 0
+		for _, r := range rows {
+			settled = settled && r.State == "STARTED" && slices.Contains(nodes, r.Node)
+		}
+		if settled {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the shards of %s did not settle on %v within 2 minutes: %+v", index, nodes, rows)
+		}
 	}
 }
