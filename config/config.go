@@ -116,6 +116,11 @@ type Search struct {
 	// with their family (method and API, no index or document names, no
 	// body); 0 turns it off.
 	SlowCallThreshold time.Duration `mapstructure:"slow_call_threshold"`
+	// DiscoverInterval, when above 0, has the client ask the cluster for its
+	// nodes (GET /_nodes/http) at start and then this often, and use their
+	// publish addresses instead of Addresses; 0 (the default) uses Addresses
+	// only.
+	DiscoverInterval time.Duration `mapstructure:"discover_interval"`
 	// Indices shapes each logical index (search.indices.<name>.shards|replicas;
 	// indices.go).
 	Indices map[string]IndexShape `mapstructure:"indices"`
@@ -327,6 +332,7 @@ func defaults() map[string]any {
 		"search.analysis_profile":         ProfileNori,
 		"search.index_prefix":             "soomcare",
 		"search.slow_call_threshold":      "1s",
+		"search.discover_interval":        "0s",
 		"cdc.server_id":                   1001,
 		"cdc.tables":                      []string{"users", "contents", "posts", "comments", "post_likes"},
 		"cdc.metrics_addr":                "127.0.0.1:9102",
@@ -662,6 +668,9 @@ func (c *Config) validateSearch(bad func(key, format string, args ...any), posit
 	positive("search.request_timeout", c.Search.RequestTimeout)
 	if c.Search.SlowCallThreshold < 0 {
 		bad("search.slow_call_threshold", "must be 0 (off) or a positive duration such as 1s (got %s)", c.Search.SlowCallThreshold)
+	}
+	if c.Search.DiscoverInterval < 0 || (c.Search.DiscoverInterval > 0 && c.Search.DiscoverInterval < time.Second) {
+		bad("search.discover_interval", "must be 0 (off) or at least 1s, such as 5m (got %s)", c.Search.DiscoverInterval)
 	}
 	if c.Search.MaxRetries < 0 || c.Search.MaxRetries > 10 {
 		bad("search.max_retries", "must be between 0 and 10 (got %d)", c.Search.MaxRetries)

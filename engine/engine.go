@@ -105,6 +105,10 @@ func NewWith(cfg config.Search, opts Options) (*Client, error) {
 		RetryOnStatus: []int{502, 503, 504},
 		RetryOnError:  retryOnError,
 		RetryBackoff:  backoff,
+		// search.discover_interval: the nodes' publish addresses replace the
+		// configured ones at start and then every interval.
+		DiscoverNodesOnStart:  cfg.DiscoverInterval > 0,
+		DiscoverNodesInterval: cfg.DiscoverInterval,
 	}
 	if cfg.TLS.CAFile != "" {
 		pem, err := os.ReadFile(cfg.TLS.CAFile)

@@ -71,6 +71,7 @@ group_b() {
 	bash scripts/testenv.sh up mariadb opensearch-cluster
 	eval "$(bash scripts/testenv.sh env)"
 	SOOMCARE_TEST_DISRUPTIVE=1 go test -count=1 -p 1 -timeout 25m -run 'Cluster' ./indexer/ ./cdc/ ./cli/
+	go test -count=1 -run 'NodeDiscovery' ./engine/
 	bash scripts/testenv.sh down
 	step "B: done"
 }
