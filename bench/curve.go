@@ -59,11 +59,6 @@ func indexSizes(ctx context.Context, es *engine.Client, life *indexer.Lifecycle)
 			return out, err
 		}
 		sz.Docs = n
-		res, err := es.ES.Indices.Stats(es.ES.Indices.Stats.WithContext(ctx), es.ES.Indices.Stats.WithIndex(alias),
-			es.ES.Indices.Stats.WithMetric("store", "segments"))
-		if err != nil {
-			return out, fmt.Errorf("stats of %s: %w", alias, err)
-		}
 		var st struct {
 			All struct {
 				Primaries struct {
@@ -74,18 +69,30 @@ func indexSizes(ctx context.Context, es *engine.Client, life *indexer.Lifecycle)
 				} `json:"primaries"`
 			} `json:"_all"`
 		}
-		err = engine.CheckStatus(res)
-		if err == nil {
-			err = json.NewDecoder(res.Body).Decode(&st)
-		}
-		res.Body.Close()
-		if err != nil {
-			return out, fmt.Errorf("stats of %s: %w", alias, err)
+		if err := indexStats(ctx, es, []string{alias}, []string{"store", "segments"}, &st); err != nil {
+			return out, err
 		}
 		sz.StoreBytes, sz.Segments = st.All.Primaries.Store.SizeInBytes, st.All.Primaries.Segments.Count
 		out = append(out, sz)
 	}
 	return out, nil
+}
+
+// indexStats decodes the engine's _stats of indices, limited to metrics, into v.
+func indexStats(ctx context.Context, es *engine.Client, indices, metrics []string, v any) error {
+	res, err := es.ES.Indices.Stats(es.ES.Indices.Stats.WithContext(ctx), es.ES.Indices.Stats.WithIndex(indices...),
+		es.ES.Indices.Stats.WithMetric(metrics...))
+	if err != nil {
+		return fmt.Errorf("stats of %v: %w", indices, err)
+	}
+	defer res.Body.Close()
+	if err := engine.CheckStatus(res); err != nil {
+		return fmt.Errorf("stats of %v: %w", indices, err)
+	}
+	if err := json.NewDecoder(res.Body).Decode(v); err != nil {
+		return fmt.Errorf("stats of %v: %w", indices, err)
+	}
+	return nil
 }
 
 // printSizes writes one line per index: documents, store, bytes per document.
@@ -211,14 +218,14 @@ func searchPoint(ctx context.Context, env Env, docs int, o CurveOptions, load Lo
 	if err != nil {
 		return p, err
 	}
+	if err := warmCold(ctx, env.Out, reqs.direct); err != nil {
+		return p, err
+	}
 	if o.APIProfile != nil {
 		if err := pprof.StartCPUProfile(o.APIProfile); err != nil {
 			return p, fmt.Errorf("API profile: %w", err)
 		}
 		defer pprof.StopCPUProfile()
-	}
-	if err := warmCold(ctx, env.Out, reqs.direct); err != nil {
-		return p, err
 	}
 	p.LoadBefore = loadAvg()
 	err = curveBlocks(ctx, env.Out, load, o.Rate, o.Duration, reqs, sp, o.GCPercent, &p)

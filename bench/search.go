@@ -166,7 +166,8 @@ func settleMerges(ctx context.Context, out io.Writer, es *engine.Client, life *i
 		if err != nil {
 			return err
 		}
-		if quiet = quiet + 1; running > 0 {
+		quiet++
+		if running > 0 {
 			quiet = 0
 		}
 		if time.Since(start) > 10*time.Minute {
@@ -185,15 +186,6 @@ func settleMerges(ctx context.Context, out io.Writer, es *engine.Client, life *i
 
 // mergesRunning counts the merges running now on indices (primaries and copies).
 func mergesRunning(ctx context.Context, es *engine.Client, indices []string) (int64, error) {
-	res, err := es.ES.Indices.Stats(es.ES.Indices.Stats.WithContext(ctx), es.ES.Indices.Stats.WithIndex(indices...),
-		es.ES.Indices.Stats.WithMetric("merge"))
-	if err != nil {
-		return 0, fmt.Errorf("merge stats: %w", err)
-	}
-	defer res.Body.Close()
-	if err := engine.CheckStatus(res); err != nil {
-		return 0, fmt.Errorf("merge stats: %w", err)
-	}
 	var st struct {
 		All struct {
 			Total struct {
@@ -201,8 +193,8 @@ func mergesRunning(ctx context.Context, es *engine.Client, indices []string) (in
 			} `json:"total"`
 		} `json:"_all"`
 	}
-	if err := json.NewDecoder(res.Body).Decode(&st); err != nil {
-		return 0, fmt.Errorf("merge stats: %w", err)
+	if err := indexStats(ctx, es, indices, []string{"merge"}, &st); err != nil {
+		return 0, err
 	}
 	return st.All.Total.Merges.Current, nil
 }

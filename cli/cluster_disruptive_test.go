@@ -166,11 +166,7 @@ func TestDisruptiveClusterSearchNodeKilled(t *testing.T) {
 	red := func(code int, body readyBody) bool {
 		return code == http.StatusServiceUnavailable && strings.Contains(string(body.Checks["opensearch"]), "cluster health red")
 	}
-	code, body := getReady(t, baseB)
-	for deadline := time.Now().Add(30 * time.Second); !red(code, body) && time.Now().Before(deadline); {
-		time.Sleep(500 * time.Millisecond)
-		code, body = getReady(t, baseB)
-	}
+	code, body := waitReady(t, baseB, 30*time.Second, red)
 	testenv.ClusterNode(t, "start", victim)
 	restarted = true
 	testengine.WaitHealth(t, e.Client, "green", 3*time.Minute)

@@ -179,17 +179,22 @@ func TestDisruptiveReadyzNamesStoppedEngine(t *testing.T) {
 	}
 	engineCtl(t, ctl, "start", "opensearch")
 	restarted = true
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		code, body = getReady(t, base)
-		if code == http.StatusOK {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("engine restarted: /readyz still %d %+v", code, body)
-		}
-		time.Sleep(500 * time.Millisecond)
+	ok := func(code int, _ readyBody) bool { return code == http.StatusOK }
+	if code, body := waitReady(t, base, 30*time.Second, ok); !ok(code, body) {
+		t.Fatalf("engine restarted: /readyz still %d %+v", code, body)
 	}
+}
+
+// waitReady asks /readyz every 500 ms until until holds or within has
+// passed, and returns the last answer.
+func waitReady(t *testing.T, base string, within time.Duration, until func(int, readyBody) bool) (int, readyBody) {
+	t.Helper()
+	code, body := getReady(t, base)
+	for deadline := time.Now().Add(within); !until(code, body) && time.Now().Before(deadline); {
+		time.Sleep(500 * time.Millisecond)
+		code, body = getReady(t, base)
+	}
+	return code, body
 }
 
 func engineCtl(t *testing.T, ctl string, verb, name string) {
