@@ -218,7 +218,7 @@ func searchPoint(ctx context.Context, env Env, docs int, o CurveOptions, load Lo
 	if err != nil {
 		return p, err
 	}
-	if err := warmCold(ctx, env.Out, reqs.direct); err != nil {
+	if err := warmCold(ctx, env, life); err != nil {
 		return p, err
 	}
 	if o.APIProfile != nil {

@@ -58,13 +58,6 @@ type Paired struct {
 	Insights bool // search insights: the recorder writing to a scratch data stream, the popular blend
 }
 
-// benchQueries are what app users type; every one is sent to posts and contents.
-var benchQueries = []string{
-	"천식", "천식이", "소아천식", "흡입기", "흡입기 사용법", "벤토린", "살부타몰", "미세먼지", "기침",
-	"밤에 기침", "숨가쁨", "호흡곤란", "최대호기유량", "FEV1", "ICS", "스페이서", "운동유발천식",
-	"알레르기비염", "응급실", "꽃가루", "집먼지진드기", "흡입스테로이드", "천식 악화", "네뷸라이저",
-}
-
 // Search indexes ~docs documents, serves the API on loopback, and offers the
 // same queries at rate to the API and straight to the engine (the requests the
 // API would send: same bodies, same filter_path), from a second process.
@@ -104,7 +97,7 @@ func Search(ctx context.Context, env Env, docs int, rate float64, dur time.Durat
 		}
 		defer stop()
 	}
-	if err := warmCold(ctx, env.Out, reqs.direct); err != nil {
+	if err := warmCold(ctx, env, life); err != nil {
 		return rep, err
 	}
 	if rep.API, rep.Direct, err = loadABBA(ctx, env.Out, load, rate, dur, reqs); err != nil {
@@ -258,7 +251,7 @@ type searchReqs struct {
 func searchRequests(env Env, life *indexer.Lifecycle, srv searchServers) (searchReqs, error) {
 	engineURL := strings.TrimRight(env.Engine.Addresses[0], "/")
 	var reqs searchReqs
-	for _, q := range benchQueries {
+	for _, q := range searchapi.CommonQueries {
 		for _, kind := range []string{mappings.Posts, mappings.Contents} {
 			v := url.Values{"q": {q}}
 			get := func(addr net.Addr) Request {
@@ -426,35 +419,27 @@ func serveInsights(ctx context.Context, env Env, pfx string, reqs *searchReqs) (
 	}, nil
 }
 
-// warmCold sends the direct requests one at a time, round after round, until
-// a whole round answers each under 100 ms (at most 5 minutes), and prints
-// how long the first search and the whole warm-up took. A freshly built
-// large index answers its first searches slowly (a million documents here:
-// seconds each), and a load started then measures only that: the first
-// 1M-document run's first API block timed out for 7–12 s while the blocks
-// after it did not. (An alias swap in production meets the same cold index;
-// see the README's growth curves.)
-func warmCold(ctx context.Context, out io.Writer, reqs []Request) error {
-	c := &http.Client{Timeout: 60 * time.Second}
-	start := time.Now()
-	var first time.Duration
-	for round := 1; ; round++ {
-		slowest := time.Duration(0)
-		for _, r := range reqs {
-			t := time.Now()
-			if !do(ctx, c, r) && ctx.Err() != nil {
-				return ctx.Err()
-			}
-			d := time.Since(t)
-			if first == 0 {
-				first = d
-			}
-			slowest = max(slowest, d)
+// warmCold warms every index under life with the API's searches of
+// searchapi.CommonQueries (indexer.Warm, as reindex does before a swap),
+// until a whole round answers each under 100 ms or is no faster than the
+// one before (at most 5 minutes), and prints how long the first search and
+// the whole warm-up took. The bench's
+// indices are built without the warm-up, and settleMerges runs after the
+// build. A freshly built large index answers its first searches slowly (a
+// million documents here: seconds each), and a load started then measures
+// only that: the first 1M-document run's first API block timed out for
+// 7–12 s while the blocks after it did not.
+func warmCold(ctx context.Context, env Env, life *indexer.Lifecycle) error {
+	for _, name := range mappings.Names() {
+		bodies, err := searchapi.WarmBodies(name, searchapi.CommonQueries)
+		if err != nil {
+			return err
 		}
-		if slowest < 100*time.Millisecond || time.Since(start) > 5*time.Minute {
-			fmt.Fprintf(out, "cold start: the first search took %s; %d rounds of %d searches, one at a time, in %s until the slowest of a round took %s\n",
-				first.Round(time.Millisecond), round, len(reqs), time.Since(start).Round(time.Millisecond), slowest.Round(time.Millisecond))
-			return nil
+		rep, err := indexer.Warm(ctx, env.Engine.ES, life.Alias(name), indexer.WarmOptions{Bodies: bodies, For: 5 * time.Minute})
+		if err != nil {
+			return err
 		}
+		fmt.Fprintf(env.Out, "cold start: %s %s\n", name, rep)
 	}
+	return nil
 }

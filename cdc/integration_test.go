@@ -452,11 +452,18 @@ func TestIntegrationCDCRebuildsOlderSchema(t *testing.T) {
 	}
 
 	mustExec(t, db, `INSERT INTO posts (id, user_id, category, title, body) VALUES (9, 1, '자유', '업그레이드 뒤의 글', '새   본문')`)
-	p.start(Config{})
+	// The warm-up's searches carry a stats group, so the engine counts them apart.
+	warm := func(name string) indexer.WarmOptions {
+		return indexer.WarmOptions{Bodies: [][]byte{[]byte(`{"stats":["warm-` + name + `"],"query":{"match":{"text":"천식"}}}`)}, For: time.Minute}
+	}
+	p.start(Config{Warm: warm})
 	p.caughtUp(60 * time.Second)
 	want, _ := mappings.SchemaVersion(mappings.Posts)
 	if v, err := p.life.SchemaVersion(ctx, mappings.Posts); v != want || err != nil {
 		t.Fatalf("schema version behind the alias after start = %d, %v; want %d", v, err, want)
+	}
+	if n := testengine.Searches(t, eng.Client, p.life.Alias(mappings.Posts), "warm-posts"); n < 1 {
+		t.Errorf("the rebuilt posts index ran %d warm-up searches, want at least 1", n)
 	}
 	for id, excerpt := range map[int]string{1: "밤마다 기침", 9: "새 본문"} {
 		d := p.doc(mappings.Posts, id)

@@ -71,6 +71,10 @@ type Config struct {
 	// OnAck, when set, is told which documents the engine acknowledged and
 	// when (benchmarks measure end-to-end lag with it).
 	OnAck func(at time.Time, ops []bulk.Op)
+	// Warm, when set, is the warm-up of an index rebuilt at start (an older
+	// schema behind a live alias) before its alias moves: the API's searches
+	// (indexer.Warm). Snapshots build indices nothing searches yet.
+	Warm func(name string) indexer.WarmOptions
 }
 
 // Worker is one CDC pipeline.
@@ -419,8 +423,12 @@ func (w *Worker) rebuildStale(ctx context.Context) error {
 		default:
 			continue
 		}
+		opts := indexer.ReindexOptions{Profile: w.cfg.Profile, Keep: 2}
+		if w.cfg.Warm != nil {
+			opts.Warm = w.cfg.Warm(name)
+		}
 		r := indexer.NewReindexer(w.db, w.es.ES, w.life, w.loader, w.logger).WithSource(w.source)
-		rep, err := r.Run(ctx, name, indexer.ReindexOptions{Profile: w.cfg.Profile, Keep: 2})
+		rep, err := r.Run(ctx, name, opts)
 		if err != nil {
 			return fmt.Errorf("rebuild index %s: %w", name, err)
 		}

@@ -116,6 +116,7 @@ Metrics: http://<cdc.metrics_addr>/metrics (Prometheus), /healthz.`,
 				Profile:       c.Search.AnalysisProfile,
 				MetricsAddr:   c.CDC.MetricsAddr,
 				Registry:      reg,
+				Warm:          warmOf(ctx, c, es, log, time.Minute),
 			}, db, es, newLifecycle(c, es, indexer.WithRules(dictionary.NewStore(db, nil, dictionary.Options{}))), bulk.NewWriter(es.ES, bulk.Options{RequireAlias: true}, log), log)
 			if err != nil {
 				return usageError{err}

@@ -40,6 +40,7 @@ func TestBadConfigExitsWithOneLine(t *testing.T) {
 		{"unknown command", nil, []string{"frobnicate"}, ExitUsage, "unknown command"},
 		{"reindex unknown index", nil, []string{"reindex", "comments"}, ExitUsage, `unknown index "comments"`},
 		{"reindex without index", nil, []string{"reindex"}, ExitUsage, "needs one index name"},
+		{"reindex negative warm-up", nil, []string{"reindex", "posts", "--warm", "-1s"}, ExitUsage, "--warm must not be negative"},
 		{"analyze without text", nil, []string{"analyze"}, ExitUsage, "needs the text"},
 		{"cdc unknown table", []string{"SOOMCARE_MYSQL_DSN=u:p@tcp(127.0.0.1:1)/db", "SOOMCARE_STARTUP_WAIT_TIMEOUT=0s", "SOOMCARE_MYSQL_CONNECT_TIMEOUT=1s"}, []string{"cdc", "status"}, ExitFailure, "MySQL at 127.0.0.1:1 is unreachable"},
 	}

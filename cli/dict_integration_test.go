@@ -93,18 +93,23 @@ func TestIntegrationSynonymLiveByReindexUndoneByRollback(t *testing.T) {
 		"SOOMCARE_SEARCH_ADDRESSES=" + osURL,
 		"SOOMCARE_SEARCH_INDEX_PREFIX=" + prefix,
 	}
-	reindex := func(args ...string) {
+	reindex := func(args ...string) string {
 		t.Helper()
-		if code, out, stderr := run(t, environ, append([]string{"reindex", "--no-progress"}, args...)...); code != ExitOK {
+		code, out, stderr := run(t, environ, append([]string{"reindex", "--no-progress"}, args...)...)
+		if code != ExitOK {
 			t.Fatalf("reindex %v: exit %d\n%s%s", args, code, out, stderr)
 		}
+		return out
 	}
 	gin.SetMode(gin.ReleaseMode)
 	search := gin.New()
 	searchapi.New(es.ES, searchapi.Options{IndexPrefix: prefix, Timeout: 10 * time.Second}).Mount(search)
 	const query, rule = "dehumidifier", "dehumidifier, 제습기"
 
-	reindex("all")
+	// every new index is warmed before its swap (the default --warm)
+	if out := reindex("all"); strings.Count(out, "; warmed by ") != len(mappings.Names()) {
+		t.Errorf("reindex all: want a warm-up for each index:\n%s", out)
+	}
 	if ids := contentHits(t, search, "제습기"); len(ids) != 1 || ids[0] != uint64(article) {
 		t.Fatalf("the article is not found by its title word: %v", ids)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"slices"
 	"strings"
 	"time"
@@ -12,9 +13,14 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
+	"github.com/soomcare/soomcare/config"
+	"github.com/soomcare/soomcare/engine"
 	"github.com/soomcare/soomcare/indexer"
 	"github.com/soomcare/soomcare/indexer/bulk"
+	"github.com/soomcare/soomcare/insights"
 	"github.com/soomcare/soomcare/mappings"
+	"github.com/soomcare/soomcare/searchapi"
+	"github.com/soomcare/soomcare/web"
 )
 
 func newReindexCmd(e *env) *cobra.Command {
@@ -23,6 +29,7 @@ func newReindexCmd(e *env) *cobra.Command {
 		batch      int
 		rollback   bool
 		noProgress bool
+		warm       time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "reindex contents|posts|users|all",
@@ -35,10 +42,16 @@ primary-key pages; every document carries an external version derived from the b
 noted before the read, so a CDC worker streaming at the same time can never be overwritten by
 older data. After the load, rows changed meanwhile are re-read until quiet, hard deletes are
 reconciled by id, and the document count is verified against MySQL. Only then the alias moves,
-in one atomic call, followed by one more catch-up round. The newest --keep physical indices stay
-(for --rollback); older ones are deleted.
+in one atomic call, followed by one more catch-up round. Before the swap, the new index is warmed
+with the searches the API sends (the most searched queries of the insights window when insights are
+on, then a built-in list of common ones), one at a time, until a round answers each under 100 ms or
+is no faster than the one before, or --warm runs out: a freshly built index answers its first
+searches much slower, and live traffic should not meet it cold. A warm-up search the engine
+rejects stops the run before the swap. The newest --keep physical indices stay (for --rollback);
+older ones are deleted.
 
-If anything fails before the swap (engine down, a rejected document, a count mismatch) the new
+If anything fails before the swap (engine down, a rejected document, a count mismatch,
+a rejected warm-up search) the new
 index is deleted and the alias is untouched: rerun the command. With --rollback the alias moves
 back to the previous physical index instead.`,
 		Args: func(cmd *cobra.Command, args []string) error {
@@ -54,6 +67,9 @@ back to the previous physical index instead.`,
 			if keep < 1 {
 				return usageError{fmt.Errorf("--keep must be at least 1 (got %d)", keep)}
 			}
+			if warm < 0 {
+				return usageError{fmt.Errorf("--warm must not be negative (got %s; 0 turns the warm-up off)", warm)}
+			}
 			if batch < 1 || batch > 10000 {
 				return usageError{fmt.Errorf("--batch-size must be between 1 and 10000 (got %d)", batch)}
 			}
@@ -61,13 +77,14 @@ back to the previous physical index instead.`,
 			if args[0] == "all" {
 				names = mappings.Names()
 			}
-			return e.reindex(cmd.Context(), names, indexer.ReindexOptions{BatchSize: batch, Keep: keep}, rollback, noProgress)
+			return e.reindex(cmd.Context(), names, indexer.ReindexOptions{BatchSize: batch, Keep: keep, Warm: indexer.WarmOptions{For: warm}}, rollback, noProgress)
 		},
 	}
 	cmd.Flags().IntVar(&keep, "keep", 2, "physical indices to keep per alias (the live one included), for --rollback")
 	cmd.Flags().IntVar(&batch, "batch-size", 5000, "rows per MySQL page (and per _bulk request)")
 	cmd.Flags().BoolVar(&rollback, "rollback", false, "move the alias back to the previous physical index and exit")
 	cmd.Flags().BoolVar(&noProgress, "no-progress", false, "no progress bar (for logs)")
+	cmd.Flags().DurationVar(&warm, "warm", time.Minute, "warm the new index with the API's searches for at most this long before the swap (0: off)")
 	return cmd
 }
 
@@ -111,7 +128,9 @@ func (e *env) reindex(ctx context.Context, names []string, opts indexer.ReindexO
 	// rows and positions from the CDC's source (its versions), the build lock on the primary
 	r := indexer.NewReindexer(db, es.ES, life, bulk.NewWriter(es.ES, bulk.Options{}, log), log).WithSource(source)
 	opts.Profile = c.Search.AnalysisProfile
+	warm := warmOf(ctx, c, es, log, opts.Warm.For)
 	for _, name := range names {
+		opts.Warm = warm(name)
 		bar := newBar(e.stderr, noProgress, name)
 		opts.Progress = bar.update
 		rep, err := r.Run(ctx, name, opts)
@@ -135,7 +154,54 @@ func printReindexReport(w io.Writer, alias string, rep indexer.Report) {
 	if len(rep.Pruned) > 0 {
 		fmt.Fprintf(w, "; deleted %s", strings.Join(rep.Pruned, ", "))
 	}
+	if rep.Warm.Rounds > 0 {
+		fmt.Fprintf(w, "; %s", rep.Warm)
+	}
 	fmt.Fprintln(w)
+}
+
+// maxPopularWarm bounds how many recorded popular queries warm an index.
+const maxPopularWarm = 20
+
+// warmOf is the warm-up of each index for at most d (nothing when d is 0):
+// the API's searches (searchapi.WarmBodies) of warmQueries.
+func warmOf(ctx context.Context, c *config.Config, es *engine.Client, log *slog.Logger, d time.Duration) func(name string) indexer.WarmOptions {
+	queries := warmQueries(ctx, c, es, log, d)
+	return func(name string) indexer.WarmOptions {
+		if d <= 0 {
+			return indexer.WarmOptions{}
+		}
+		bodies, err := searchapi.WarmBodies(name, queries)
+		if err != nil {
+			log.Warn("warm-up: no searches for the index; it is not warmed", "index", name, "error", err)
+		}
+		return indexer.WarmOptions{Bodies: bodies, For: d}
+	}
+}
+
+// warmQueries are the warm-up's queries: the most searched of the insights
+// window when insights are on (a failure to read them is a warning), then
+// searchapi.CommonQueries. None when the warm-up is off.
+func warmQueries(ctx context.Context, c *config.Config, es *engine.Client, log *slog.Logger, warm time.Duration) []string {
+	if warm <= 0 {
+		return nil
+	}
+	var queries []string
+	if c.Insights.Enabled {
+		top, err := insights.NewReader(es.ES, c.Insights.DataStream).Popular(ctx, time.Now(), c.Insights.PopularWindow, c.Insights.PopularMinCount)
+		if err != nil {
+			log.Warn("warm-up: the popular queries could not be read; warming with the built-in list", "error", web.Withheld(err))
+		}
+		for _, q := range top[:min(len(top), maxPopularWarm)] {
+			queries = append(queries, q.Query)
+		}
+	}
+	for _, q := range searchapi.CommonQueries {
+		if !slices.Contains(queries, q) {
+			queries = append(queries, q)
+		}
+	}
+	return queries
 }
 
 // progress draws one bar per phase with rate and ETA.

@@ -27,7 +27,8 @@ import (
 //  3. Catch up: re-read rows changed since T0 (updated_at, or the author's for
 //     posts) with version(P1) noted before the read, until a round finds
 //     nothing; then reconcile ids so hard deletes disappear too.
-//  4. Verify the new index's count equals the searchable rows in MySQL.
+//  4. Verify the new index's count equals the searchable rows in MySQL,
+//     and warm it with the API's searches (ReindexOptions.Warm).
 //  5. Swap the alias atomically, then one more catch-up round and id
 //     reconciliation into the new index: changes and hard deletes the CDC
 //     applied to the old index between the last round and the swap land in
@@ -55,6 +56,10 @@ type ReindexOptions struct {
 	// OnPage is called after each loaded page is acknowledged by the engine,
 	// so a caller can persist where to resume. An error stops the run.
 	OnPage func(ResumePoint) error
+	// Warm, when Warm.For is set, sends the new index the API's searches
+	// after verification and before the alias moves (see Warm). A search
+	// the engine rejects fails the run with the alias untouched.
+	Warm WarmOptions
 }
 
 // ResumePoint is how far a load got: the index being built, the last
@@ -76,6 +81,7 @@ type Report struct {
 	CaughtUp    int64 // documents rewritten by catch-up rounds
 	Reconciled  int64 // documents fixed by the id reconciliation
 	Pruned      []string
+	Warm        WarmReport // the warm-up before the swap
 	Took        time.Duration
 	StartedFrom mysql.Position
 }
@@ -144,6 +150,14 @@ func (r *Reindexer) Run(ctx context.Context, name string, opts ReindexOptions) (
 	}
 	if err := r.verify(ctx, name, b, opts, &rep); err != nil {
 		return rep, err
+	}
+
+	if rep.Warm, err = Warm(ctx, r.es, b.physical, opts.Warm); err != nil {
+		return rep, fmt.Errorf("alias %s left on %q: %w", r.life.Alias(name), rep.Previous, err)
+	}
+	if rep.Warm.Searches > 0 {
+		r.logger.Info("warmed before the swap", "index", name, "physical", b.physical, "searches", rep.Warm.Searches,
+			"rounds", rep.Warm.Rounds, "took", rep.Warm.Took, "settled", rep.Warm.Settled)
 	}
 
 	// 5. Swap, catch up once more, prune.
