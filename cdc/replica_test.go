@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -256,5 +257,64 @@ func TestIntegrationCDCStatusOnReplica(t *testing.T) {
 	}
 	if st.CheckpointPurged || st.BytesBehind < 0 || st.Server.File != pos.File || st.Checkpoint != pos {
 		t.Errorf("status of a checkpoint in the replica's binlog (%s): %+v", pos, st)
+	}
+}
+
+// A checkpoint names the server whose binlog it is in. A worker whose
+// source is another server (cdc.source_dsn moved to the replica) exits with
+// ErrSourceMoved before streaming, naming both, and leaves the checkpoint as
+// it was; a checkpoint saved before the server was recorded takes the
+// source's at the next start.
+func TestIntegrationCDCSourceMoved(t *testing.T) {
+	replica := testenv.MySQLReplicaDSN(t)
+	ctx := context.Background()
+	p, db := caughtUpAndStopped(t, testEngines(t)[0])
+	primary, err := mysql.BinlogServer(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkpoint := func() (server, file string, pos uint32) {
+		t.Helper()
+		if err := db.QueryRow(`SELECT source_server, binlog_file, binlog_pos FROM cdc_state`).Scan(&server, &file, &pos); err != nil {
+			t.Fatal(err)
+		}
+		return server, file, pos
+	}
+	if server, _, _ := checkpoint(); server != primary {
+		t.Fatalf("checkpoint server = %q, want the primary's %q", server, primary)
+	}
+
+	mustExec(t, db, `UPDATE cdc_state SET source_server = ''`) // as saved before the column existed
+	p.start(Config{})
+	p.caughtUp(60 * time.Second)
+	if err := p.stop(); err != nil {
+		t.Fatal(err)
+	}
+	server, file, pos := checkpoint()
+	if server != primary {
+		t.Fatalf("an old checkpoint took server %q, want the primary's %q", server, primary)
+	}
+
+	source, rc := openReplica(t, db, replica)
+	moved, err := mysql.BinlogServer(ctx, source)
+	if err != nil || moved == primary {
+		t.Fatalf("replica server = %q, %v; want another than the primary's %q", moved, err, primary)
+	}
+	p.start(Config{SourceDSN: rc.FormatDSN(), Source: source})
+	err = p.exited(30 * time.Second)
+	if !errors.Is(err, ErrSourceMoved) {
+		t.Fatalf("err = %v, want ErrSourceMoved", err)
+	}
+	for _, want := range []string{primary, moved, file, "soomcare cdc reset"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not name %q", err, want)
+		}
+	}
+	st, err := NewStore(db, "default").WithBinlog(source).Status(ctx, time.Now())
+	if err != nil || !st.SourceMoved || st.CheckpointServer != primary || st.SourceServer != moved {
+		t.Errorf("status after the move = %+v, %v; want source_moved from %q to %q", st, err, primary, moved)
+	}
+	if s, f, ps := checkpoint(); s != server || f != file || ps != pos {
+		t.Errorf("checkpoint after the refusal = %s %s:%d, want %s %s:%d untouched", s, f, ps, server, file, pos)
 	}
 }

@@ -17,6 +17,9 @@ type State struct {
 	Phase    string // "snapshot" | "streaming"
 	Position mysql.Position
 	GTIDSet  string
+	// Server is the server whose binlog Position is in (mysql.BinlogServer);
+	// "" on checkpoints saved before it was recorded.
+	Server string
 	// Snapshot progress: the index being loaded, how far, and which are done.
 	SnapshotIndex    string
 	SnapshotPhysical string
@@ -70,9 +73,9 @@ func (s *Store) Load(ctx context.Context) (State, error) {
 		done  string
 		since sql.NullTime
 	)
-	err := s.db.QueryRowContext(ctx, `SELECT phase, binlog_file, binlog_pos, gtid_set, snapshot_index, snapshot_physical,
+	err := s.db.QueryRowContext(ctx, `SELECT phase, binlog_file, binlog_pos, gtid_set, source_server, snapshot_index, snapshot_physical,
 	        snapshot_last_id, snapshot_done, snapshot_since, events_applied, docs_written, conflicts, updated_at
-	   FROM cdc_state WHERE name = ?`, s.name).Scan(&st.Phase, &st.Position.File, &st.Position.Pos, &gtid,
+	   FROM cdc_state WHERE name = ?`, s.name).Scan(&st.Phase, &st.Position.File, &st.Position.Pos, &gtid, &st.Server,
 		&st.SnapshotIndex, &st.SnapshotPhysical, &st.SnapshotLastID, &done, &since, &st.EventsApplied, &st.DocsWritten,
 		&st.Conflicts, &st.UpdatedAt)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -97,15 +100,15 @@ func (s *Store) Save(ctx context.Context, st State) error {
 	if !st.SnapshotSince.IsZero() {
 		since = st.SnapshotSince
 	}
-	_, err := s.db.ExecContext(ctx, `INSERT INTO cdc_state (name, phase, binlog_file, binlog_pos, gtid_set, snapshot_index,
+	_, err := s.db.ExecContext(ctx, `INSERT INTO cdc_state (name, phase, binlog_file, binlog_pos, gtid_set, source_server, snapshot_index,
 	        snapshot_physical, snapshot_last_id, snapshot_done, snapshot_since, events_applied, docs_written, conflicts)
-	 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 	 ON DUPLICATE KEY UPDATE phase = VALUES(phase), binlog_file = VALUES(binlog_file), binlog_pos = VALUES(binlog_pos),
-	        gtid_set = VALUES(gtid_set), snapshot_index = VALUES(snapshot_index), snapshot_physical = VALUES(snapshot_physical),
+	        gtid_set = VALUES(gtid_set), source_server = VALUES(source_server), snapshot_index = VALUES(snapshot_index), snapshot_physical = VALUES(snapshot_physical),
 	        snapshot_last_id = VALUES(snapshot_last_id), snapshot_done = VALUES(snapshot_done),
 	        snapshot_since = VALUES(snapshot_since), events_applied = VALUES(events_applied),
 	        docs_written = VALUES(docs_written), conflicts = VALUES(conflicts)`,
-		s.name, st.Phase, st.Position.File, st.Position.Pos, st.GTIDSet, st.SnapshotIndex, st.SnapshotPhysical,
+		s.name, st.Phase, st.Position.File, st.Position.Pos, st.GTIDSet, st.Server, st.SnapshotIndex, st.SnapshotPhysical,
 		st.SnapshotLastID, strings.Join(st.SnapshotDone, ","), since, st.EventsApplied, st.DocsWritten, st.Conflicts)
 	if err != nil {
 		return fmt.Errorf("save cdc_state %s: %w", s.name, err)

@@ -36,6 +36,13 @@ type Status struct {
 	BytesBehind      int64 `json:"bytes_behind"`
 	FilesBehind      int   `json:"files_behind"`
 	CheckpointPurged bool  `json:"checkpoint_purged"`
+	// CheckpointServer is the server whose binlog the checkpoint is in (""
+	// when saved before it was recorded), SourceServer the one the binlog is
+	// read from now (mysql.BinlogServer). SourceMoved: they differ, the
+	// positions cannot be compared, and the worker exits 7.
+	CheckpointServer string `json:"checkpoint_server"`
+	SourceServer     string `json:"source_server"`
+	SourceMoved      bool   `json:"source_moved"`
 	// Snapshot is the progress of an unfinished snapshot (phase snapshot).
 	Snapshot *SnapshotStatus `json:"snapshot,omitempty"`
 	// Counters saved with the checkpoint since the pipeline's first start
@@ -83,6 +90,11 @@ func (s *Store) Status(ctx context.Context, now time.Time) (Status, error) {
 	if err != nil {
 		return out, err
 	}
+	if out.SourceServer, err = mysql.BinlogServer(ctx, s.binlogDB()); err != nil {
+		return out, err
+	}
+	out.CheckpointServer = st.Server
+	out.SourceMoved = st.Server != "" && st.Server != out.SourceServer
 	out.Phase, out.Checkpoint, out.Server = st.Phase, st.Position, server
 	out.SavedAt, out.SavedAgoSeconds = st.UpdatedAt, max(0, now.Sub(st.UpdatedAt).Seconds()) // saved after now was read: 0
 	out.BytesBehind, out.FilesBehind = Behind(st.Position, server, logs)

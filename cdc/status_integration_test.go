@@ -61,12 +61,14 @@ func TestIntegrationCDCStatus(t *testing.T) {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
-	want := []string{"bytes_behind", "checkpoint", "checkpoint_purged", "conflicts", "dead_letters", "docs_written",
-		"events_applied", "files_behind", "phase", "pipeline", "saved_ago_seconds", "saved_at", "server_position"}
+	want := []string{"bytes_behind", "checkpoint", "checkpoint_purged", "checkpoint_server", "conflicts", "dead_letters", "docs_written",
+		"events_applied", "files_behind", "phase", "pipeline", "saved_ago_seconds", "saved_at", "server_position",
+		"source_moved", "source_server"}
 	if !slices.Equal(keys, want) {
 		t.Errorf("keys %v, want %v", keys, want)
 	}
-	if st.Phase != PhaseStreaming || st.Pipeline != "default" || st.CheckpointPurged || st.BytesBehind < 0 || st.Checkpoint.File == "" || st.Server.File == "" {
+	if st.Phase != PhaseStreaming || st.Pipeline != "default" || st.CheckpointPurged || st.BytesBehind < 0 || st.Checkpoint.File == "" || st.Server.File == "" ||
+		st.SourceServer == "" || st.CheckpointServer != st.SourceServer || st.SourceMoved {
 		t.Errorf("after the snapshot: %+v", st)
 	}
 	if st.EventsApplied != 0 || st.DocsWritten != 0 || st.Conflicts != 0 || st.DeadLetters != 0 {

@@ -39,6 +39,12 @@ import (
 // ErrBinlogPurged means the saved position is no longer on the server.
 var ErrBinlogPurged = errors.New("the saved binlog position is no longer on the MySQL server (purged)")
 
+// ErrSourceMoved means the checkpoint is a position in the binlog of
+// another server than the one the worker now reads (cdc.source_dsn, or
+// mysql.dsn without it, was changed): positions mean nothing across
+// servers, so streaming from it could skip or replay anything.
+var ErrSourceMoved = errors.New("the checkpoint is a position in another server's binlog")
+
 // ErrLockLost means this worker could no longer prove it holds the lock
 // (MySQL restarted, or another worker may have taken over). Run does not
 // return it: the session stops applying and a new one takes the lock again.
@@ -188,7 +194,7 @@ func (w *Worker) Run(ctx context.Context) error {
 
 // isFatal reports the errors that retrying cannot fix.
 func isFatal(err error) bool {
-	return errors.Is(err, ErrBinlogPurged) || errors.Is(err, ErrTableDropped)
+	return errors.Is(err, ErrBinlogPurged) || errors.Is(err, ErrTableDropped) || errors.Is(err, ErrSourceMoved)
 }
 
 // backoff is exponential from 1 s, capped at 30 s, with full jitter above half.
@@ -240,6 +246,9 @@ func (w *Worker) session(ctx context.Context, lockName string) error {
 	} else if err != nil {
 		return w.cause(ctx, sctx, err)
 	}
+	if err := w.checkServer(sctx, &st); err != nil {
+		return w.cause(ctx, sctx, err)
+	}
 	w.dropOrphans(sctx, st)
 	if st.Phase == PhaseSnapshot {
 		if st, err = w.snapshot(sctx, st); err != nil {
@@ -247,6 +256,11 @@ func (w *Worker) session(ctx context.Context, lockName string) error {
 		}
 	}
 	for attempt := 0; ; attempt++ {
+		// again at every restart: a reconnect may reach another server (a
+		// failover behind one address)
+		if err := w.checkServer(sctx, &st); err != nil {
+			return w.cause(ctx, sctx, err)
+		}
 		if err := w.checkPosition(sctx, st.Position); err != nil {
 			return w.cause(ctx, sctx, err)
 		}
@@ -375,6 +389,29 @@ func (w *Worker) checkPosition(ctx context.Context, p mysql.Position) error {
 	if !slices.Contains(files, p.File) {
 		return fmt.Errorf("%w: checkpoint %s, server has %s…%s. Nothing was skipped: run 'soomcare cdc reset' and start the worker again to snapshot MySQL into fresh indices and stream from there",
 			ErrBinlogPurged, p, first(files), last(files))
+	}
+	return nil
+}
+
+// checkServer refuses a checkpoint taken on another server than the source
+// (ErrSourceMoved). A state without a position yet takes the source's
+// server for the snapshot to note; a checkpoint saved before the server was
+// recorded takes it now.
+func (w *Worker) checkServer(ctx context.Context, st *State) error {
+	server, err := mysql.BinlogServer(ctx, w.source)
+	if err != nil {
+		return err
+	}
+	switch {
+	case st.Position.File == "":
+		st.Server = server
+	case st.Server == "":
+		st.Server = server
+		w.logger.Info("checkpoint: recorded the server its binlog position is in", "server", server, "position", st.Position)
+		return w.store.Save(ctx, *st)
+	case st.Server != server:
+		return fmt.Errorf("%w: checkpoint %s is in the binlog of %s, but the source is now %s (was cdc.source_dsn or mysql.dsn changed?). Nothing was streamed: point the source back at %s, or run 'soomcare cdc reset' and start the worker again to snapshot MySQL into fresh indices and stream from there",
+			ErrSourceMoved, st.Position, st.Server, server, st.Server)
 	}
 	return nil
 }

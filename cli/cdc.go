@@ -26,6 +26,7 @@ const (
 	ExitBinlogPurged = 4 // the checkpoint's binlog file is gone: run `soomcare cdc reset`, restart
 	ExitTableDropped = 5 // a watched table disappeared
 	ExitNotSaved     = 6 // stopped by a signal, but the final checkpoint could not be saved (events replay)
+	ExitSourceMoved  = 7 // the checkpoint is in another server's binlog: point the source back, or `soomcare cdc reset`
 )
 
 // exitCoder lets a command choose its process exit code.
@@ -51,6 +52,8 @@ func cdcExit(err error) error {
 		return codedError{err, ExitTableDropped}
 	case errors.Is(err, cdc.ErrShutdownSave):
 		return codedError{err, ExitNotSaved}
+	case errors.Is(err, cdc.ErrSourceMoved):
+		return codedError{err, ExitSourceMoved}
 	}
 	return err
 }
@@ -78,7 +81,9 @@ Exit codes: 0 stopped by a signal with the checkpoint saved, 1 failure at start 
 4 the saved binlog position was purged from the server (run 'soomcare cdc reset', then start again:
   it snapshots into fresh indices), 5 a watched table was dropped,
 6 stopped by a signal but the final checkpoint could not be saved within 30 s (nothing is lost: the
-  next start replays the events since the last saved checkpoint).
+  next start replays the events since the last saved checkpoint),
+7 the checkpoint is a position in another server's binlog than the one the worker now reads
+  (cdc.source_dsn or mysql.dsn was changed): point it back, or run 'soomcare cdc reset'.
 Metrics: http://<cdc.metrics_addr>/metrics (Prometheus), /healthz.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -244,6 +249,8 @@ func printCDCStatus(w io.Writer, st cdc.Status) {
 	}
 	behind := fmt.Sprintf("%d bytes behind", st.BytesBehind)
 	switch {
+	case st.SourceMoved:
+		behind = fmt.Sprintf("the checkpoint is in the binlog of %s, not this server's: point the source back or run 'soomcare cdc reset'", st.CheckpointServer)
 	case st.CheckpointPurged:
 		behind = "the checkpoint's binlog file was purged: run 'soomcare cdc reset'"
 	case st.FilesBehind > 0:
@@ -253,6 +260,9 @@ func printCDCStatus(w io.Writer, st cdc.Status) {
 	fmt.Fprintf(w, "phase:           %s\n", st.Phase)
 	fmt.Fprintf(w, "checkpoint:      %s (saved %s ago)\n", st.Checkpoint, ago)
 	fmt.Fprintf(w, "server position: %s (%s)\n", st.Server, behind)
+	if st.SourceServer != "" {
+		fmt.Fprintf(w, "binlog server:   %s\n", st.SourceServer)
+	}
 	if s := st.Snapshot; s != nil {
 		fmt.Fprintf(w, "snapshot:        done %v, loading %q after id %d\n", s.Done, s.Index, s.AfterID)
 	}

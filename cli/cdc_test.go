@@ -21,6 +21,7 @@ func TestCDCExitCodes(t *testing.T) {
 		{fmt.Errorf("%w: checkpoint binlog.000001:4", cdc.ErrBinlogPurged), ExitBinlogPurged},
 		{fmt.Errorf("%w: posts", cdc.ErrTableDropped), ExitTableDropped},
 		{fmt.Errorf("%w: save checkpoint: connection refused", cdc.ErrShutdownSave), ExitNotSaved},
+		{fmt.Errorf("%w: checkpoint mariadb-bin.000002:344", cdc.ErrSourceMoved), ExitSourceMoved},
 		{errors.New("engine unreachable"), ExitFailure},
 	}
 	for _, tc := range cases {
@@ -46,6 +47,10 @@ func TestPrintCDCStatus(t *testing.T) {
 				"events applied:  7", "docs written:    5", "conflicts:       2", "dead letters:    1"}},
 		{"purged", cdc.Status{Phase: cdc.PhaseStreaming, BytesBehind: -1, FilesBehind: -1, CheckpointPurged: true},
 			[]string{"purged: run 'soomcare cdc reset'"}},
+		{"source moved", cdc.Status{Phase: cdc.PhaseStreaming, Server: pos("mariadb-bin.000001", 900), SourceMoved: true,
+			CheckpointServer: "server_id 1", SourceServer: "server_id 2"},
+			[]string{"server position: mariadb-bin.000001:900 (the checkpoint is in the binlog of server_id 1, not this server's: point the source back or run 'soomcare cdc reset')",
+				"binlog server:   server_id 2"}},
 		{"snapshot", cdc.Status{Phase: cdc.PhaseSnapshot, Snapshot: &cdc.SnapshotStatus{Done: []string{"users"}, Index: "posts", AfterID: 42}},
 			[]string{`snapshot:        done [users], loading "posts" after id 42`}},
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 )
 
 // Position is a binlog coordinate: the file and the offset in it.
@@ -64,4 +65,29 @@ func scanStatus(ctx context.Context, db *sql.DB, q string) (Position, error) {
 		return Position{}, fmt.Errorf("%s: position %q: %w", q, vals[1], err)
 	}
 	return Position{File: string(vals[0]), Pos: uint32(pos)}, rows.Err()
+}
+
+// BinlogServer names the server whose binlog db reads: its server_id and,
+// on MySQL, its server_uuid (MariaDB has none). Binlog positions compare
+// only within one server: a replica writes its own binlog, with its own file
+// names and offsets, so a checkpoint taken on one server means nothing on
+// another. server_id is unique within a replication topology (replication
+// requires it) and stays with the server across restarts.
+func BinlogServer(ctx context.Context, db *sql.DB) (string, error) {
+	var (
+		id      uint64
+		version string
+	)
+	if err := db.QueryRowContext(ctx, "SELECT @@server_id, VERSION()").Scan(&id, &version); err != nil {
+		return "", fmt.Errorf("server_id: %w", err)
+	}
+	name := fmt.Sprintf("server_id %d", id)
+	if strings.Contains(version, "MariaDB") {
+		return name, nil
+	}
+	var uuid string
+	if err := db.QueryRowContext(ctx, "SELECT @@server_uuid").Scan(&uuid); err != nil {
+		return "", fmt.Errorf("server_uuid: %w", err)
+	}
+	return name + ", server_uuid " + uuid, nil
 }

@@ -13,6 +13,7 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"slices"
 	"strconv"
@@ -199,7 +200,9 @@ type Stats struct {
 //
 // Retries: the writer retries what the engine could not take (connection
 // errors, 429 and 5xx for a whole request; 429 and 5xx for single items) with
-// its own backoff. The go-elasticsearch transport may retry too: engine.New
+// its own backoff; after a request that got no answer (a timeout), the
+// backoff is at least as long as that attempt took, since the engine may
+// still be working on it. The go-elasticsearch transport may retry too: engine.New
 // enables the client's retry on 502/503/504 and connection errors when
 // search.max_retries > 0. Those retries happen inside one request of this
 // writer and are not counted in Result.Retries or Stats.Retries; the worst
@@ -413,6 +416,12 @@ func (w *Writer) deliver(ctx context.Context, body *buffer, ops []Op, batch []in
 				return fmt.Errorf("indexer: bulk request of %d ops failed after %d attempts: %w", len(pending), attempt+1, out.retryErr)
 			}
 			d := w.backoff(attempt + 1)
+			if out.unanswered {
+				// Re-sending at once would pile a second copy onto an engine
+				// still busy with the first (the retry storm of a slow engine):
+				// wait at least as long as the unanswered attempt did.
+				d = max(d, out.waited)
+			}
 			w.logger.WarnContext(ctx, "bulk request failed, retrying", "ops", len(pending), "attempt", attempt+1,
 				"backoff", d, "err", out.retryErr)
 			if err := w.opts.Sleep(ctx, d); err != nil {
@@ -442,11 +451,16 @@ func (w *Writer) deliver(ctx context.Context, body *buffer, ops []Op, batch []in
 
 // outcome is what one _bulk round trip settled.
 type outcome struct {
-	fatal     error // give up now: ctx ended or the engine refused the request for good
-	retryErr  error // the whole request may be re-sent: connection error, 429, 5xx, unreadable answer
-	tally     tally
-	retry     []int       // positions of the items to re-send (429/5xx)
-	retryErrs []ItemError // their errors, reported if retries run out
+	fatal    error // give up now: ctx ended or the engine refused the request for good
+	retryErr error // the whole request may be re-sent: connection error, 429, 5xx, unreadable answer
+	// unanswered: the request was sent and no answer came (a timeout, a
+	// connection lost mid-request): the engine may still be working on it
+	// for as long again. waited is how long the attempt took.
+	unanswered bool
+	waited     time.Duration
+	tally      tally
+	retry      []int       // positions of the items to re-send (429/5xx)
+	retryErrs  []ItemError // their errors, reported if retries run out
 }
 
 // tally counts the settled items of one response.
@@ -484,12 +498,15 @@ func (w *Writer) roundTrip(ctx context.Context, body []byte, ops []Op, pending [
 		t := true
 		req.RequireAlias = &t
 	}
+	sent := time.Now()
 	resp, err := req.Do(ctx, w.es)
 	if err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return outcome{fatal: fmt.Errorf("indexer: bulk write: %w", ctxErr)}
 		}
-		return outcome{retryErr: fmt.Errorf("%w: bulk: %w", engine.ErrUnavailable, err)}
+		var op *net.OpError
+		return outcome{retryErr: fmt.Errorf("%w: bulk: %w", engine.ErrUnavailable, err),
+			unanswered: !(errors.As(err, &op) && op.Op == "dial"), waited: time.Since(sent)}
 	}
 	defer drain(resp)
 

@@ -52,6 +52,10 @@ type bulkFake struct {
 	rawBody func(call int) []byte
 	// delay holds each request open to let concurrent requests overlap.
 	delay time.Duration
+	// hold, when set, holds request number call open that long before
+	// answering (past the client's timeout: an engine still at work on a
+	// request its client gave up on).
+	hold func(call int) time.Duration
 
 	mu       sync.Mutex
 	requests [][]bulkFakeAction // in arrival order
@@ -133,6 +137,9 @@ func (f *bulkFake) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	if f.delay > 0 {
 		time.Sleep(time.Duration(rand.Int64N(int64(f.delay)) + 1))
+	}
+	if f.hold != nil {
+		time.Sleep(f.hold(call))
 	}
 
 	if f.wholeStatus != nil {
@@ -488,6 +495,51 @@ func TestBulkRetriesWholeRequest(t *testing.T) {
 			bulkCheckBackoff(t, got, 200*time.Millisecond, 10*time.Second)
 		})
 	}
+}
+
+// A request that timed out may still be running on the engine: the retry
+// waits at least as long as the unanswered attempt took, instead of piling a
+// second copy onto a busy engine after the usual short backoff.
+func TestBulkRetryAfterTimeoutWaitsOutTheAttempt(t *testing.T) {
+	f := newBulkFake(t)
+	f.hold = func(call int) time.Duration {
+		if call == 0 {
+			return 600 * time.Millisecond
+		}
+		return 0
+	}
+	const timeout = 200 * time.Millisecond
+	c, err := engine.New(config.Search{Engine: config.EngineElasticsearch, Addresses: []string{f.srv.URL}, RequestTimeout: timeout})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sleeps bulkSleeps
+	w := bulk.NewWriter(c.ES, bulk.Options{Concurrency: 1, BaseBackoff: 10 * time.Millisecond, Sleep: sleeps.sleep}, nil)
+	res := bulkWriteOK(t, w, bulkIndexOps(5))
+	if res.Indexed != 5 || res.Retries != 1 {
+		t.Errorf("result = %+v, want 5 indexed after 1 retry", res)
+	}
+	got := sleeps.all()
+	if len(got) != 1 || got[0] < timeout {
+		t.Errorf("backoffs %v; want one of at least the %s the unanswered attempt took", got, timeout)
+	}
+}
+
+// A connection refused sent nothing: the usual backoff, nothing to wait out.
+func TestBulkRetryAfterRefusedConnectionIsShort(t *testing.T) {
+	f := newBulkFake(t)
+	addr := f.srv.Listener.Addr().String()
+	f.srv.Close()
+	c, err := engine.New(config.Search{Engine: config.EngineElasticsearch, Addresses: []string{"http://" + addr}, RequestTimeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sleeps bulkSleeps
+	w := bulk.NewWriter(c.ES, bulk.Options{Concurrency: 1, BaseBackoff: 10 * time.Millisecond, MaxRetries: 2, Sleep: sleeps.sleep}, nil)
+	if _, err := w.Write(context.Background(), bulkIndexOps(1)); !errors.Is(err, engine.ErrUnavailable) {
+		t.Fatalf("err = %v, want ErrUnavailable", err)
+	}
+	bulkCheckBackoff(t, sleeps.all(), 10*time.Millisecond, 10*time.Second)
 }
 
 func TestBulkBackoffIsCappedFullJitter(t *testing.T) {
