@@ -186,20 +186,13 @@ func warmQueries(ctx context.Context, c *config.Config, es *engine.Client, log *
 	if warm <= 0 {
 		return nil
 	}
-	var queries []string
-	if c.Insights.Enabled {
-		top, err := insights.NewReader(es.ES, c.Insights.DataStream).Popular(ctx, time.Now(), c.Insights.PopularWindow, c.Insights.PopularMinCount)
-		if err != nil {
-			log.Warn("warm-up: the popular queries could not be read; warming with the built-in list", "error", web.Withheld(err))
-		}
-		for _, q := range top[:min(len(top), maxPopularWarm)] {
-			queries = append(queries, q.Query)
-		}
+	if !c.Insights.Enabled {
+		return searchapi.CommonQueries
 	}
-	for _, q := range searchapi.CommonQueries {
-		if !slices.Contains(queries, q) {
-			queries = append(queries, q)
-		}
+	queries, err := insights.NewReader(es.ES, c.Insights.DataStream).WarmQueries(ctx, time.Now(), c.Insights.PopularWindow,
+		c.Insights.PopularMinCount, maxPopularWarm, searchapi.CommonQueries)
+	if err != nil {
+		log.Warn("warm-up: the popular queries could not be read; warming with the built-in list", "error", web.Withheld(err))
 	}
 	return queries
 }

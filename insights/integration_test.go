@@ -204,6 +204,11 @@ func TestIntegrationInsights(t *testing.T) {
 	if want := []QueryCount{{"천식", 4}, {"흡입기", 2}}; !slices.Equal(counts, want) {
 		t.Fatalf("popular %v, want %v", counts, want)
 	}
+	// A reindex's warm-up: the most searched first (at most n), then the fallback, each once.
+	warm, err := NewReader(env.es.ES, env.stream).WarmQueries(context.Background(), time.Now(), time.Hour, 2, 1, []string{"흡입기", "천식", "기침"})
+	if want := []string{"천식", "흡입기", "기침"}; err != nil || !slices.Equal(warm, want) {
+		t.Fatalf("warm-up queries %v, %v; want %v", warm, err, want)
+	}
 	env.popular.Set(counts)
 	var sug searchapi.SuggestResponse
 	if code := env.get(t, q("/v1/search/suggest", "q", "gmqdl", "size", "4"), &sug); code != http.StatusOK {

@@ -151,6 +151,24 @@ func (r *Reader) Popular(ctx context.Context, now time.Time, window time.Duratio
 	return out, nil
 }
 
+// WarmQueries are the queries a reindex warms a new index with
+// (indexer.Warm): the at most n most searched of the window before now, then
+// fallback's, each once. On an error reading them it returns fallback's
+// with the error.
+func (r *Reader) WarmQueries(ctx context.Context, now time.Time, window time.Duration, minCount, n int, fallback []string) ([]string, error) {
+	top, err := r.Popular(ctx, now, window, minCount)
+	out := make([]string, 0, min(len(top), n)+len(fallback))
+	for _, q := range top[:min(len(top), n)] {
+		out = append(out, q.Query)
+	}
+	for _, q := range fallback {
+		if !slices.Contains(out, q) {
+			out = append(out, q)
+		}
+	}
+	return out, err
+}
+
 // RefreshOptions configure Refresh.
 type RefreshOptions struct {
 	Every    time.Duration // insights.popular_refresh
