@@ -50,9 +50,8 @@ searches much slower, and live traffic should not meet it cold. A warm-up search
 rejects stops the run before the swap. The newest --keep physical indices stay (for --rollback);
 older ones are deleted.
 
-If anything fails before the swap (engine down, a rejected document, a count mismatch,
-a rejected warm-up search) the new
-index is deleted and the alias is untouched: rerun the command. With --rollback the alias moves
+If anything fails before the swap (engine down, a rejected document, a count mismatch, a
+rejected warm-up search) the new index is deleted and the alias is untouched: rerun the command. With --rollback the alias moves
 back to the previous physical index instead.`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {
