@@ -12,8 +12,6 @@ import (
 	"testing"
 	"time"
 
-	mysqldrv "github.com/go-sql-driver/mysql"
-
 	"github.com/soomcare/soomcare/indexer"
 	"github.com/soomcare/soomcare/internal/testdb"
 	"github.com/soomcare/soomcare/internal/testenv"
@@ -42,7 +40,7 @@ var watchedOnPrimary = []string{"users", "contents", "posts", "comments", "post_
 // binlog stream to that account while the replica did.
 func followReplica(t *testing.T, db *sql.DB, env []string, replica string) (_ []string, source *sql.DB, whileStreaming func()) {
 	t.Helper()
-	source, rc := openReplica(t, db, replica)
+	source, rc := testdb.OnReplica(t, db, replica)
 	primary := restrictedPrimary(t, db, rc.DBName)
 	out := []string{"SOOMCARE_CDC_SOURCE_DSN=" + rc.FormatDSN()}
 	for _, kv := range env {
@@ -62,31 +60,6 @@ func followReplica(t *testing.T, db *sql.DB, env []string, replica string) (_ []
 	}
 }
 
-// openReplica opens db's database on the replica (replica: a DSN without a
-// database) once the replica has applied everything db's server committed.
-func openReplica(t *testing.T, db *sql.DB, replica string) (*sql.DB, *mysqldrv.Config) {
-	t.Helper()
-	ctx := context.Background()
-	var name string
-	if err := db.QueryRowContext(ctx, "SELECT DATABASE()").Scan(&name); err != nil {
-		t.Fatal(err)
-	}
-	rc, err := mysql.ParseDSN(replica)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rc.DBName = name
-	source, err := mysql.Open(ctx, rc.FormatDSN(), mysql.Options{MaxOpenConns: 4})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { source.Close() })
-	if err := mysql.WaitReplica(ctx, db, source, time.Minute); err != nil {
-		t.Fatal(err)
-	}
-	return source, rc
-}
-
 // On the replica the window between "in the binlog" and "visible" is the
 // apply thread's transaction before its commit. A row lock taken on the
 // replica holds the apply thread inside a replicated transaction, after its
@@ -98,7 +71,7 @@ func TestIntegrationCDCReReadOnReplicaWaitsForApply(t *testing.T) {
 	replica := testenv.MySQLReplicaDSN(t)
 	db, dsn := testdb.New(t)
 	seedRows(t, db)
-	source, rc := openReplica(t, db, replica)
+	source, rc := testdb.OnReplica(t, db, replica)
 	ctx := context.Background()
 	eng := testEngines(t)[0]
 	w, err := New(Config{DSN: dsn, SourceDSN: rc.FormatDSN(), Source: source, ServerID: 7, Tables: []string{"posts"}},
@@ -241,7 +214,7 @@ func dumpThreads(t *testing.T, db *sql.DB, user string) int {
 func TestIntegrationCDCStatusOnReplica(t *testing.T) {
 	replica := testenv.MySQLReplicaDSN(t)
 	db, _ := testdb.New(t)
-	source, _ := openReplica(t, db, replica)
+	source, _ := testdb.OnReplica(t, db, replica)
 	ctx := context.Background()
 	pos, err := mysql.CurrentPosition(ctx, source)
 	if err != nil {
@@ -295,7 +268,7 @@ func TestIntegrationCDCSourceMoved(t *testing.T) {
 		t.Fatalf("an old checkpoint took server %q, want the primary's %q", server, primary)
 	}
 
-	source, rc := openReplica(t, db, replica)
+	source, rc := testdb.OnReplica(t, db, replica)
 	moved, err := mysql.BinlogServer(ctx, source)
 	if err != nil || moved == primary {
 		t.Fatalf("replica server = %q, %v; want another than the primary's %q", moved, err, primary)

@@ -27,7 +27,7 @@ func TestIntegrationReindexFromReplica(t *testing.T) {
 		mustExecT(t, db, "INSERT INTO posts (id, user_id, category, title, body) VALUES (?, 1, '자유', ?, '흡입기 이야기')", i, fmt.Sprintf("천식 일기 %d", i))
 	}
 	ctx := context.Background()
-	source := replicaOf(t, db, replica)
+	source, _ := testdb.OnReplica(t, db, replica)
 	e := testEngines(t)[0]
 	r, life := newReindexer(t, db, e, randomPrefix(t), nil)
 	r.WithSource(source)
@@ -86,30 +86,6 @@ func TestIntegrationReindexFromReplica(t *testing.T) {
 		t.Fatal(err)
 	}
 	assertIndexEqualsMySQL(t, db, e.Client, life, mappings.Posts)
-}
-
-// replicaOf opens db's database on the replica once the replica has it.
-func replicaOf(t *testing.T, db *sql.DB, replica string) *sql.DB {
-	t.Helper()
-	ctx := context.Background()
-	var name string
-	if err := db.QueryRowContext(ctx, "SELECT DATABASE()").Scan(&name); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := mysql.ParseDSN(replica)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.DBName = name
-	source, err := mysql.Open(ctx, cfg.FormatDSN(), mysql.Options{MaxOpenConns: 4})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { source.Close() })
-	if err := mysql.WaitReplica(ctx, db, source, time.Minute); err != nil {
-		t.Fatal(err)
-	}
-	return source
 }
 
 func binlogNames(t *testing.T, db *sql.DB) []string {
