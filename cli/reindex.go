@@ -45,8 +45,8 @@ reconciled by id, and the document count is verified against MySQL. Only then th
 in one atomic call, followed by one more catch-up round. Before the swap, the new index is warmed
 with the searches the API sends (the most searched queries of the insights window when insights are
 on, then a built-in list of common ones), one at a time, until a round answers each under 100 ms or
-is no faster than the one before, or --warm runs out: a freshly built index answers its first
-searches much slower, and live traffic should not meet it cold. A warm-up search the engine
+is no faster than the one before, or --warm runs out: an engine that has served no searches for
+a while answers its first ones much slower, and live traffic should not meet it cold. A warm-up search the engine
 rejects stops the run before the swap. The newest --keep physical indices stay (for --rollback);
 older ones are deleted.
 
