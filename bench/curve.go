@@ -3,7 +3,6 @@ package bench
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -69,30 +68,13 @@ func indexSizes(ctx context.Context, es *engine.Client, life *indexer.Lifecycle)
 				} `json:"primaries"`
 			} `json:"_all"`
 		}
-		if err := indexStats(ctx, es, []string{alias}, []string{"store", "segments"}, &st); err != nil {
+		if err := es.IndexStats(ctx, []string{alias}, []string{"store", "segments"}, nil, &st); err != nil {
 			return out, err
 		}
 		sz.StoreBytes, sz.Segments = st.All.Primaries.Store.SizeInBytes, st.All.Primaries.Segments.Count
 		out = append(out, sz)
 	}
 	return out, nil
-}
-
-// indexStats decodes the engine's _stats of indices, limited to metrics, into v.
-func indexStats(ctx context.Context, es *engine.Client, indices, metrics []string, v any) error {
-	res, err := es.ES.Indices.Stats(es.ES.Indices.Stats.WithContext(ctx), es.ES.Indices.Stats.WithIndex(indices...),
-		es.ES.Indices.Stats.WithMetric(metrics...))
-	if err != nil {
-		return fmt.Errorf("stats of %v: %w", indices, err)
-	}
-	defer res.Body.Close()
-	if err := engine.CheckStatus(res); err != nil {
-		return fmt.Errorf("stats of %v: %w", indices, err)
-	}
-	if err := json.NewDecoder(res.Body).Decode(v); err != nil {
-		return fmt.Errorf("stats of %v: %w", indices, err)
-	}
-	return nil
 }
 
 // printSizes writes one line per index: documents, store, bytes per document.

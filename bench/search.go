@@ -186,7 +186,7 @@ func mergesRunning(ctx context.Context, es *engine.Client, indices []string) (in
 			} `json:"total"`
 		} `json:"_all"`
 	}
-	if err := indexStats(ctx, es, indices, []string{"merge"}, &st); err != nil {
+	if err := es.IndexStats(ctx, indices, []string{"merge"}, nil, &st); err != nil {
 		return 0, err
 	}
 	return st.All.Total.Merges.Current, nil

@@ -256,11 +256,6 @@ func (w *Worker) session(ctx context.Context, lockName string) error {
 		}
 	}
 	for attempt := 0; ; attempt++ {
-		// again at every restart: a reconnect may reach another server (a
-		// failover behind one address)
-		if err := w.checkServer(sctx, &st); err != nil {
-			return w.cause(ctx, sctx, err)
-		}
 		if err := w.checkPosition(sctx, st.Position); err != nil {
 			return w.cause(ctx, sctx, err)
 		}
@@ -283,6 +278,11 @@ func (w *Worker) session(ctx context.Context, lockName string) error {
 		case <-time.After(d):
 		}
 		if st, err = w.store.Load(sctx); err != nil {
+			return w.cause(ctx, sctx, err)
+		}
+		// again at every restart: a reconnect may reach another server (a
+		// failover behind one address)
+		if err := w.checkServer(sctx, &st); err != nil {
 			return w.cause(ctx, sctx, err)
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -163,14 +164,15 @@ func printReindexReport(w io.Writer, alias string, rep indexer.Report) {
 const maxPopularWarm = 20
 
 // warmOf is the warm-up of each index for at most d (nothing when d is 0):
-// the API's searches (searchapi.WarmBodies) of warmQueries.
+// the API's searches (searchapi.WarmBodies) of warmQueries, read on the
+// first warm-up (a CDC worker that rebuilds nothing never reads them).
 func warmOf(ctx context.Context, c *config.Config, es *engine.Client, log *slog.Logger, d time.Duration) func(name string) indexer.WarmOptions {
-	queries := warmQueries(ctx, c, es, log, d)
+	if d <= 0 {
+		return func(string) indexer.WarmOptions { return indexer.WarmOptions{} }
+	}
+	queries := sync.OnceValue(func() []string { return warmQueries(ctx, c, es, log) })
 	return func(name string) indexer.WarmOptions {
-		if d <= 0 {
-			return indexer.WarmOptions{}
-		}
-		bodies, err := searchapi.WarmBodies(name, queries)
+		bodies, err := searchapi.WarmBodies(name, queries())
 		if err != nil {
 			log.Warn("warm-up: no searches for the index; it is not warmed", "index", name, "error", err)
 		}
@@ -180,11 +182,8 @@ func warmOf(ctx context.Context, c *config.Config, es *engine.Client, log *slog.
 
 // warmQueries are the warm-up's queries: the most searched of the insights
 // window when insights are on (a failure to read them is a warning), then
-// searchapi.CommonQueries. None when the warm-up is off.
-func warmQueries(ctx context.Context, c *config.Config, es *engine.Client, log *slog.Logger, warm time.Duration) []string {
-	if warm <= 0 {
-		return nil
-	}
+// searchapi.CommonQueries.
+func warmQueries(ctx context.Context, c *config.Config, es *engine.Client, log *slog.Logger) []string {
 	if !c.Insights.Enabled {
 		return searchapi.CommonQueries
 	}

@@ -134,11 +134,16 @@ func NewWith(cfg config.Search, opts Options) (*Client, error) {
 // the node that died; its caller decides (the CDC and reindex retry their
 // batches themselves, with ids and versions that make a replay a no-op).
 func retryOnError(req *http.Request, err error) bool {
+	return NotSent(err) || Idempotent(req.Method, req.URL.Path)
+}
+
+// NotSent reports whether a call failed before anything was sent: the
+// connection was never made. Any other failure without an answer (a
+// timeout, a connection lost mid-request) may have reached the engine,
+// which may still be working on it.
+func NotSent(err error) bool {
 	var op *net.OpError
-	if errors.As(err, &op) && op.Op == "dial" {
-		return true
-	}
-	return Idempotent(req.Method, req.URL.Path)
+	return errors.As(err, &op) && op.Op == "dial"
 }
 
 // Idempotent reports whether sending the call twice has the effect of
@@ -364,6 +369,29 @@ func (c *Client) Health(ctx context.Context) (Health, error) {
 		return h, fmt.Errorf("engine: decode health: %w", err)
 	}
 	return h, nil
+}
+
+// IndexStats decodes the _stats of indices, limited to metrics, into v;
+// groups, when given, adds the counts of searches that named them in their
+// body's "stats".
+func (c *Client) IndexStats(ctx context.Context, indices, metrics, groups []string, v any) error {
+	o := []func(*esapi.IndicesStatsRequest){c.ES.Indices.Stats.WithContext(ctx),
+		c.ES.Indices.Stats.WithIndex(indices...), c.ES.Indices.Stats.WithMetric(metrics...)}
+	if len(groups) > 0 {
+		o = append(o, c.ES.Indices.Stats.WithGroups(groups...))
+	}
+	res, err := c.ES.Indices.Stats(o...)
+	if err != nil {
+		return fmt.Errorf("stats of %v: %w", indices, c.wrap(err))
+	}
+	defer drain(res)
+	if err := CheckStatus(res); err != nil {
+		return fmt.Errorf("stats of %v: %w", indices, err)
+	}
+	if err := json.NewDecoder(res.Body).Decode(v); err != nil {
+		return fmt.Errorf("stats of %v: %w", indices, err)
+	}
+	return nil
 }
 
 // Ping checks that the cluster answers and is at least yellow: green and

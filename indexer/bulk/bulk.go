@@ -13,7 +13,6 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"slices"
 	"strconv"
@@ -504,9 +503,8 @@ func (w *Writer) roundTrip(ctx context.Context, body []byte, ops []Op, pending [
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return outcome{fatal: fmt.Errorf("indexer: bulk write: %w", ctxErr)}
 		}
-		var op *net.OpError
 		return outcome{retryErr: fmt.Errorf("%w: bulk: %w", engine.ErrUnavailable, err),
-			unanswered: !(errors.As(err, &op) && op.Op == "dial"), waited: time.Since(sent)}
+			unanswered: !engine.NotSent(err), waited: time.Since(sent)}
 	}
 	defer drain(resp)
 

@@ -1,10 +1,8 @@
 package testengine
 
 import (
-	"encoding/json"
+	"context"
 	"testing"
-
-	"github.com/elastic/go-elasticsearch/v8/esapi"
 
 	"github.com/soomcare/soomcare/engine"
 )
@@ -14,17 +12,9 @@ import (
 // "stats" (so a test counts its own searches apart from any others).
 func Searches(t testing.TB, c *engine.Client, index, group string) int64 {
 	t.Helper()
-	o := []func(*esapi.IndicesStatsRequest){c.ES.Indices.Stats.WithIndex(index), c.ES.Indices.Stats.WithMetric("search")}
+	var groups []string
 	if group != "" {
-		o = append(o, c.ES.Indices.Stats.WithGroups(group))
-	}
-	res, err := c.ES.Indices.Stats(o...)
-	if err == nil {
-		defer res.Body.Close()
-		err = engine.CheckStatus(res)
-	}
-	if err != nil {
-		t.Fatalf("search stats of %s: %v", index, err)
+		groups = []string{group}
 	}
 	type counts struct {
 		QueryTotal int64 `json:"query_total"`
@@ -39,8 +29,8 @@ func Searches(t testing.TB, c *engine.Client, index, group string) int64 {
 			} `json:"total"`
 		} `json:"_all"`
 	}
-	if err := json.NewDecoder(res.Body).Decode(&out); err != nil {
-		t.Fatalf("search stats of %s: %v", index, err)
+	if err := c.IndexStats(context.Background(), []string{index}, []string{"search"}, groups, &out); err != nil {
+		t.Fatal(err)
 	}
 	if group != "" {
 		return out.All.Total.Search.Groups[group].QueryTotal
