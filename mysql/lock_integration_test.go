@@ -3,6 +3,7 @@ package mysql
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/soomcare/soomcare/internal/testenv"
 )
@@ -48,6 +49,21 @@ func TestIntegrationNamedLock(t *testing.T) {
 		t.Fatal("Held after the connection was killed: nil")
 	}
 	again.Release()
+	// KILL returns before the killed session has ended and let go of its
+	// locks: wait until it is gone from the process list (at most 10 s).
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		var alive int
+		if err := db.QueryRowContext(ctx, "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE ID = ?", id).Scan(&alive); err != nil {
+			t.Fatal(err)
+		}
+		if alive == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("connection %d still in the process list 10 s after KILL", id)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	taken, err := TryLock(ctx, db, name)
 	if err != nil || taken == nil {
 		t.Fatalf("TryLock after the holder died: %v, %v", taken, err)
