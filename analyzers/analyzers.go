@@ -97,12 +97,40 @@ const contentTags = "NNG NNP NNB NNBC NP NR SL SH SN XR"
 // "=>", each term in one group only, and every word of a term that contains
 // Hangul must be a dictionary entry.
 func ValidateRules(dictionary, synonyms, stopTags []string) error {
+	return ValidateRulesNamed(dictionary, synonyms, stopTags, Names{})
+}
+
+// Names names the rules in ValidateRulesNamed's messages: Entry(i) the i-th
+// dictionary entry and Rule(i) the i-th synonym rule (0-based), e.g. by
+// their database ids. A nil function names by position: "dictionary entry 3",
+// "synonym rule 3" (1-based).
+type Names struct {
+	Entry, Rule func(i int) string
+}
+
+func (n Names) entry(i int) string {
+	if n.Entry == nil {
+		return fmt.Sprintf("dictionary entry %d", i+1)
+	}
+	return n.Entry(i)
+}
+
+func (n Names) rule(i int) string {
+	if n.Rule == nil {
+		return fmt.Sprintf("synonym rule %d", i+1)
+	}
+	return n.Rule(i)
+}
+
+// ValidateRulesNamed is ValidateRules with the entries and rules named by
+// names in the messages.
+func ValidateRulesNamed(dictionary, synonyms, stopTags []string, names Names) error {
 	var errs []error
 	fail := func(kind error, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("%w: "+format, append([]any{kind}, args...)...))
 	}
-	words := checkDictionary(dictionary, fail)
-	checkSynonyms(synonyms, words, fail)
+	words := checkDictionary(dictionary, names, fail)
+	checkSynonyms(synonyms, words, names, fail)
 	checkStopTags(stopTags, fail)
 	return errors.Join(errs...)
 }
@@ -111,29 +139,29 @@ func ValidateRules(dictionary, synonyms, stopTags []string) error {
 type failFunc func(kind error, format string, args ...any)
 
 // checkDictionary checks the user dictionary entries and returns its
-// lower-cased surface forms, each mapped to its (first) entry number.
-func checkDictionary(dictionary []string, fail failFunc) map[string]int {
-	words := make(map[string]int, len(dictionary)) // lower-cased surface → entry number
+// lower-cased surface forms, each mapped to its (first) entry's name.
+func checkDictionary(dictionary []string, names Names, fail failFunc) map[string]string {
+	words := make(map[string]string, len(dictionary)) // lower-cased surface → entry name
 	for i, entry := range dictionary {
-		n := i + 1
+		n := names.entry(i)
 		fields := strings.Fields(entry)
 		if len(fields) == 0 {
-			fail(ErrMalformed, "dictionary entry %d is empty", n)
+			fail(ErrMalformed, "%s is empty", n)
 			continue
 		}
 		surface := fields[0]
 		if !allHangul(surface) {
-			fail(ErrMalformed, "dictionary entry %d %q: surface form must be Hangul syllables only", n, entry)
+			fail(ErrMalformed, "%s %q: surface form must be Hangul syllables only", n, entry)
 		}
 		switch segments := fields[1:]; {
 		case len(segments) == 1:
-			fail(ErrMalformed, "dictionary entry %d %q: a segmentation needs at least two segments", n, entry)
+			fail(ErrMalformed, "%s %q: a segmentation needs at least two segments", n, entry)
 		case len(segments) > 1 && strings.Join(segments, "") != surface:
-			fail(ErrMalformed, "dictionary entry %d %q: segments do not spell %q", n, entry, surface)
+			fail(ErrMalformed, "%s %q: segments do not spell %q", n, entry, surface)
 		}
 		key := strings.ToLower(surface)
 		if first, ok := words[key]; ok {
-			fail(ErrDuplicate, "dictionary entry %d %q repeats entry %d", n, surface, first)
+			fail(ErrDuplicate, "%s %q repeats %s", n, surface, first)
 			continue
 		}
 		words[key] = n
@@ -143,17 +171,17 @@ func checkDictionary(dictionary []string, fail failFunc) map[string]int {
 
 // checkSynonyms checks the synonym rules against each other and against the
 // dictionary's surface forms (words, from checkDictionary).
-func checkSynonyms(synonyms []string, words map[string]int, fail failFunc) {
-	terms := make(map[string]int, len(synonyms)*3) // term → rule number
+func checkSynonyms(synonyms []string, words map[string]string, names Names, fail failFunc) {
+	terms := make(map[string]string, len(synonyms)*3) // term → rule name
 	for i, rule := range synonyms {
-		n := i + 1
+		n := names.rule(i)
 		if strings.Contains(rule, "=>") {
-			fail(ErrMalformed, "synonym rule %d %q: only equivalence groups, no =>", n, rule)
+			fail(ErrMalformed, "%s %q: only equivalence groups, no =>", n, rule)
 			continue
 		}
 		parts := strings.Split(rule, ",")
 		if len(parts) < 2 {
-			fail(ErrMalformed, "synonym rule %d %q: a group needs at least two terms", n, rule)
+			fail(ErrMalformed, "%s %q: a group needs at least two terms", n, rule)
 		}
 		for _, part := range parts {
 			checkSynonymTerm(n, rule, part, terms, words, fail)
@@ -163,26 +191,26 @@ func checkSynonyms(synonyms []string, words map[string]int, fail failFunc) {
 
 // checkSynonymTerm checks one comma-separated part of synonym rule n and
 // records its term in terms.
-func checkSynonymTerm(n int, rule, part string, terms, words map[string]int, fail failFunc) {
+func checkSynonymTerm(n, rule, part string, terms, words map[string]string, fail failFunc) {
 	term := strings.Join(strings.Fields(part), " ")
 	switch {
 	case term == "":
-		fail(ErrMalformed, "synonym rule %d %q: empty term", n, rule)
+		fail(ErrMalformed, "%s %q: empty term", n, rule)
 		return
 	case term != strings.ToLower(term):
-		fail(ErrMalformed, "synonym rule %d: term %q must be lower case", n, term)
+		fail(ErrMalformed, "%s: term %q must be lower case", n, term)
 	case strings.ContainsAny(term, `\#`):
-		fail(ErrMalformed, "synonym rule %d: term %q has an escape or comment character", n, term)
+		fail(ErrMalformed, "%s: term %q has an escape or comment character", n, term)
 	}
 	if first, ok := terms[term]; ok {
-		fail(ErrDuplicate, "synonym rule %d: term %q already in rule %d", n, term, first)
+		fail(ErrDuplicate, "%s: term %q already in %s", n, term, first)
 	} else {
 		terms[term] = n
 	}
 	for _, w := range strings.Fields(term) {
 		if hasHangul(w) {
 			if _, ok := words[strings.ToLower(w)]; !ok {
-				fail(ErrNotInDictionary, "synonym rule %d: %q", n, w)
+				fail(ErrNotInDictionary, "%s: %q", n, w)
 			}
 		}
 	}

@@ -8,8 +8,6 @@ import (
 	"net/netip"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
@@ -118,8 +116,8 @@ func (a *API) signUp(c *gin.Context) (web.Answer, error) {
 	}
 	var f web.Fields
 	email := checkEmail(&f, r.Email)
-	checkPassword(&f, r.Password)
 	nick := CheckNickname(&f, "nickname", r.Nickname, true)
+	a.svc.passwords.Check(&f, r.Password, email, nick)
 	if err := f.Err(); err != nil {
 		return web.Answer{}, err
 	}
@@ -343,33 +341,4 @@ func checkEmail(f *web.Fields, raw string) string {
 		f.Add("email", web.FieldInvalid, "올바른 이메일 주소가 아닙니다.")
 	}
 	return email
-}
-
-func checkPassword(f *web.Fields, pw string) {
-	n := utf8.RuneCountInString(pw)
-	switch {
-	case n < 8:
-		f.Add("password", web.FieldTooShort, "비밀번호는 8자 이상이어야 합니다.")
-	case n > 128 || len(pw) > 256:
-		f.Add("password", web.FieldTooLong, "비밀번호는 128자 이하여야 합니다.")
-	case strings.TrimSpace(pw) == "":
-		f.Add("password", web.FieldInvalid, "비밀번호가 비어 있습니다.")
-	}
-}
-
-// CheckNickname validates a nickname (2-20 characters after trimming, no
-// control characters) and returns it trimmed; empty is allowed unless required.
-func CheckNickname(f *web.Fields, field, raw string, required bool) string {
-	nick := strings.TrimSpace(raw)
-	if nick == "" {
-		if required {
-			f.Add(field, web.FieldRequired, "닉네임을 입력해 주세요.")
-		}
-		return ""
-	}
-	n := utf8.RuneCountInString(nick)
-	if !utf8.ValidString(nick) || n < 2 || n > 20 || strings.IndexFunc(nick, func(r rune) bool { return unicode.IsControl(r) || r == unicode.ReplacementChar }) >= 0 {
-		f.Add(field, web.FieldInvalid, "닉네임은 2~20자여야 하며 제어 문자를 쓸 수 없습니다.")
-	}
-	return nick
 }

@@ -101,7 +101,7 @@ func TestLookalikeEmailsShareThrottle(t *testing.T) {
 	if st != 200 || body["user"].(map[string]any)["id"] != other["id"] {
 		t.Errorf("the look-alike's own login: %d %v, want 200 as user %v", st, body, other["id"])
 	}
-	if st, body := e.do("POST", "/v1/auth/signup", "", map[string]any{"email": "Alice@X.com", "password": "password99", "nickname": "셋째"}); st != 409 || code(body) != "email_taken" {
+	if st, body := e.do("POST", "/v1/auth/signup", "", map[string]any{"email": "Alice@X.com", "password": "숨쉬기편한밤99", "nickname": "셋째"}); st != 409 || code(body) != "email_taken" {
 		t.Errorf("sign-up of alice in another case: %d %v, want 409 email_taken", st, body)
 	}
 }

@@ -195,12 +195,12 @@ func TestSignUpLoginRefreshLogout(t *testing.T) {
 		status int
 		code   string
 	}{
-		{"same email", map[string]any{"email": "minji@example.com", "password": "password99", "nickname": "다른사람"}, 409, "email_taken"},
-		{"same nickname", map[string]any{"email": "other@example.com", "password": "password99", "nickname": "민지"}, 409, "nickname_taken"},
-		{"bad email", map[string]any{"email": "not-an-email", "password": "password99", "nickname": "하나"}, 400, "validation_failed"},
+		{"same email", map[string]any{"email": "minji@example.com", "password": "숨쉬기편한밤99", "nickname": "다른사람"}, 409, "email_taken"},
+		{"same nickname", map[string]any{"email": "other@example.com", "password": "숨쉬기편한밤99", "nickname": "민지"}, 409, "nickname_taken"},
+		{"bad email", map[string]any{"email": "not-an-email", "password": "숨쉬기편한밤99", "nickname": "하나"}, 400, "validation_failed"},
 		{"short password", map[string]any{"email": "a@example.com", "password": "short", "nickname": "하나"}, 400, "validation_failed"},
-		{"unknown field", map[string]any{"email": "a@example.com", "password": "password99", "nickname": "하나", "role": "admin"}, 400, "validation_failed"},
-		{"wrong type", `{"email": 5, "password": "password99", "nickname": "하나"}`, 400, "validation_failed"},
+		{"unknown field", map[string]any{"email": "a@example.com", "password": "숨쉬기편한밤99", "nickname": "하나", "role": "admin"}, 400, "validation_failed"},
+		{"wrong type", `{"email": 5, "password": "숨쉬기편한밤99", "nickname": "하나"}`, 400, "validation_failed"},
 		{"malformed", `{"email":`, 400, "bad_request"},
 		{"too large", `{"email":"` + strings.Repeat("a", 70<<10) + `"}`, 413, "body_too_large"},
 	}
@@ -358,7 +358,7 @@ func TestOIDCLogin(t *testing.T) {
 		t.Fatalf("relink must be idempotent: %d", st)
 	}
 	gTok = google()
-	st, body = e.do("POST", "/v1/auth/signup", "", map[string]any{"email": "b@example.com", "password": "password99", "nickname": "다른사람"})
+	st, body = e.do("POST", "/v1/auth/signup", "", map[string]any{"email": "b@example.com", "password": "숨쉬기편한밤99", "nickname": "다른사람"})
 	other := body["access_token"].(string)
 	if st, body := e.do("POST", "/v1/me/identities/google", other, map[string]any{"id_token": gTok}); st != 409 || code(body) != "identity_taken" {
 		t.Errorf("link taken: %d %v", st, body)

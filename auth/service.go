@@ -63,7 +63,9 @@ type Service struct {
 	refreshGrace time.Duration
 	throttle     *throttle
 	signups      *throttle
+	taken        *takenThrottle
 	hasher       *hasher
+	passwords    *PasswordPolicy
 	nonces       *nonces
 	now          func() time.Time
 	log          *slog.Logger
@@ -104,10 +106,15 @@ type ServiceOptions struct {
 }
 
 // SignupThrottleConfig limits sign-ups per client address (an IPv6 client:
-// its /64) in a fixed window, counted in login_throttles (scope 'signup').
+// its /64) in a fixed window, counted in login_throttles (scope 'signup'),
+// and the email_taken answers per address and overall (see signup.go).
 type SignupThrottleConfig struct {
-	PerIP  int           // sign-up attempts per address in Window; 0: no limit
+	PerIP  int           // sign-up attempts per address in Window; 0: no limit (and no taken limits)
 	Window time.Duration // fixed window from the address's first attempt
+	// TakenPerIP and TakenOverall bound the email_taken answers per address
+	// and across all clients in Window; 0: DefaultTakenPerIP and
+	// DefaultTakenOverall, negative: no limit.
+	TakenPerIP, TakenOverall int
 }
 
 // NewService returns a Service. oidc may be nil (SNS login disabled).
@@ -150,11 +157,16 @@ func NewService(db *sql.DB, tokens *TokenIssuer, oidc *OIDCVerifier, o ServiceOp
 	if err != nil {
 		return nil, err
 	}
+	passwords, err := NewPasswordPolicy()
+	if err != nil {
+		return nil, err
+	}
 	return &Service{
 		db: db, tokens: tokens, oidc: oidc, refreshTTL: o.RefreshTTL, refreshGrace: o.RefreshGrace,
 		throttle: newLoginThrottle(db, o.LoginThrottle, o.Now, o.Logger),
 		signups:  newSignupThrottle(db, o.SignupThrottle.PerIP, o.SignupThrottle.Window, o.Now, o.Logger),
-		hasher:   h, nonces: &nonces{key: tokens.derive("soomcare/oidc-nonce"), ttl: o.NonceTTL, now: o.Now},
+		taken:    newTakenThrottle(db, o.SignupThrottle, o.Now, o.Logger),
+		hasher:   h, passwords: passwords, nonces: &nonces{key: tokens.derive("soomcare/oidc-nonce"), ttl: o.NonceTTL, now: o.Now},
 		now: o.Now, log: o.Logger, dummyHash: dummy,
 	}, nil
 }
@@ -170,10 +182,14 @@ func (s *Service) Nonce() (string, time.Time) { return s.nonces.issue() }
 
 // SignUp creates a user with an email (stored as CanonicalEmail) and
 // password and signs them in. Errors: ErrEmailTaken, ErrNicknameTaken,
-// *ThrottledError (wrapping ErrSignupThrottled: too many sign-ups from
-// client), ErrBusy.
+// *ThrottledError (wrapping ErrSignupThrottled: too many sign-ups, or too
+// many ErrEmailTaken answers, from client or overall: see signup.go),
+// ErrBusy.
 func (s *Service) SignUp(ctx context.Context, email, password, nickname string, client netip.Addr) (Tokens, error) {
 	email = CanonicalEmail(email)
+	if err := s.taken.check(ctx, client); err != nil {
+		return Tokens{}, err
+	}
 	attempt, err := s.signups.reserve(ctx, "", client)
 	if err != nil {
 		return Tokens{}, err
@@ -189,8 +205,8 @@ func (s *Service) SignUp(ctx context.Context, email, password, nickname string, 
 	var out Tokens
 	err = s.tx(ctx, func(tx *sql.Tx) error {
 		now := s.now().UTC()
-		res, err := tx.ExecContext(ctx, `INSERT INTO users (email, password_hash, nickname, role, status, last_login_at) VALUES (?, ?, ?, 'user', 'active', ?)`,
-			email, hash, nickname, now)
+		res, err := tx.ExecContext(ctx, `INSERT INTO users (email, password_hash, nickname, nickname_key, role, status, last_login_at) VALUES (?, ?, ?, ?, 'user', 'active', ?)`,
+			email, hash, nickname, NicknameKey(nickname), now)
 		if err != nil {
 			return uniqueErr(err)
 		}
@@ -200,6 +216,11 @@ func (s *Service) SignUp(ctx context.Context, email, password, nickname string, 
 		out.Created = true
 		return err
 	})
+	if errors.Is(err, ErrEmailTaken) {
+		if cerr := s.taken.count(context.WithoutCancel(ctx), client); cerr != nil {
+			return Tokens{}, cerr
+		}
+	}
 	return out, err
 }
 
@@ -616,7 +637,8 @@ func (s *Service) createSNSUser(ctx context.Context, tx *sql.Tx, nickname string
 			b := randomBytes(4)
 			nickname = fmt.Sprintf("숨쉬는%06d", (uint32(b[0])<<24|uint32(b[1])<<16|uint32(b[2])<<8|uint32(b[3]))%1000000)
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO users (nickname, role, status, last_login_at) VALUES (?, 'user', 'active', ?)`, nickname, s.now().UTC())
+		res, err := tx.ExecContext(ctx, `INSERT INTO users (nickname, nickname_key, role, status, last_login_at) VALUES (?, ?, 'user', 'active', ?)`,
+			nickname, NicknameKey(nickname), s.now().UTC())
 		if err != nil {
 			err = uniqueErr(err)
 			if generated && errors.Is(err, ErrNicknameTaken) && attempt < 5 {
@@ -659,7 +681,7 @@ func uniqueErr(err error) error {
 		return err
 	case key == "uk_users_email":
 		return ErrEmailTaken
-	case key == "uk_users_nickname":
+	case key == "uk_users_nickname", key == "uk_users_nickname_key":
 		return ErrNicknameTaken
 	case key == "uk_user_identities_provider_subject":
 		return ErrIdentityTaken

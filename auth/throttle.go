@@ -172,23 +172,11 @@ func (t *throttle) count(ctx context.Context, tx *sql.Tx, subs []subject, r *res
 	cutoff := now.Add(-t.cfg.Window)
 	var wait time.Duration
 	for _, s := range subs {
-		// A window that is over starts again with this attempt. Both IFs read
-		// the row's old window_start (failures is assigned first).
-		res, err := tx.ExecContext(ctx, `INSERT INTO login_throttles (scope, subject, failures, window_start) VALUES (?, ?, 1, ?)
-			ON DUPLICATE KEY UPDATE failures = IF(window_start <= ?, 1, failures + 1), window_start = IF(window_start <= ?, ?, window_start)`,
-			s.scope, s.key, now, cutoff, cutoff, now)
+		failures, start, added, err := bump(ctx, tx, s.scope, s.key, now, cutoff)
 		if err != nil {
-			return false, fmt.Errorf("auth: count login attempt: %w", err)
+			return false, err
 		}
-		if n, _ := res.RowsAffected(); n == 1 {
-			inserted = true
-		}
-		var failures int
-		var start time.Time
-		if err := tx.QueryRowContext(ctx, `SELECT failures, window_start FROM login_throttles WHERE scope = ? AND subject = ?`, s.scope, s.key).
-			Scan(&failures, &start); err != nil {
-			return false, fmt.Errorf("auth: read login attempts: %w", err)
-		}
+		inserted = inserted || added
 		if failures > s.max {
 			wait = max(wait, start.Add(t.cfg.Window).Sub(now))
 		}
@@ -202,6 +190,27 @@ func (t *throttle) count(ctx context.Context, tx *sql.Tx, subs []subject, r *res
 		return false, &ThrottledError{RetryAfter: wait, kind: t.kind} // rolled back: a refused attempt is not counted
 	}
 	return inserted, nil
+}
+
+// bump counts one attempt of a subject in tx and returns its count and
+// window start after it, and whether its row is new. A window that started
+// at or before cutoff is over and starts again with this attempt.
+func bump(ctx context.Context, tx *sql.Tx, scope string, key []byte, now, cutoff time.Time) (int, time.Time, bool, error) {
+	// Both IFs read the row's old window_start (failures is assigned first).
+	res, err := tx.ExecContext(ctx, `INSERT INTO login_throttles (scope, subject, failures, window_start) VALUES (?, ?, 1, ?)
+		ON DUPLICATE KEY UPDATE failures = IF(window_start <= ?, 1, failures + 1), window_start = IF(window_start <= ?, ?, window_start)`,
+		scope, key, now, cutoff, cutoff, now)
+	if err != nil {
+		return 0, time.Time{}, false, fmt.Errorf("auth: count login attempt: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	var failures int
+	var start time.Time
+	if err := tx.QueryRowContext(ctx, `SELECT failures, window_start FROM login_throttles WHERE scope = ? AND subject = ?`, scope, key).
+		Scan(&failures, &start); err != nil {
+		return 0, time.Time{}, false, fmt.Errorf("auth: read login attempts: %w", err)
+	}
+	return failures, start, n == 1, nil
 }
 
 // succeeded clears the account's count and returns the address's attempt

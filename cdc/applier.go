@@ -27,17 +27,21 @@ type Writer interface {
 }
 
 // Checkpoints is what the applier needs of the Store: the position and the
-// dead letters, both durable before the applier goes on.
+// dead letters, both durable before the applier goes on. On the worker's
+// store every write is fenced (Store.Fenced): ErrFenced once the lock is gone.
 type Checkpoints interface {
 	Save(ctx context.Context, st State) error
 	RecordDeadLetters(ctx context.Context, dl []DeadLetter) error
+	ResolveDeadLetters(ctx context.Context, docs []DocKey) error
 }
 
 var _ Checkpoints = (*Store)(nil)
 
-// Reader re-reads rows by primary key (indexer.Source).
+// Reader re-reads rows by primary key (indexer.Source): the good rows'
+// documents, the rows that cannot become one (dead letters), and an error
+// only for a failed read (retried).
 type Reader interface {
-	ByIDs(ctx context.Context, name string, ids []uint64) ([]indexer.Doc, error)
+	ByIDsRows(ctx context.Context, name string, ids []uint64) ([]indexer.Doc, []indexer.RowError, error)
 }
 
 // Fanout lists the documents that denormalise a user (posts and contents).
@@ -65,7 +69,8 @@ type applier struct {
 	interval time.Duration
 	now      func() time.Time
 	onAck    func(at time.Time, ops []bulk.Op)
-	budget   time.Duration // for the final flush and save after ctx ends (default 30 s)
+	budget   time.Duration   // for the final flush and save after ctx ends (default 30 s)
+	open     map[DocKey]bool // documents with an open dead letter: resolved when a later state is acknowledged
 
 	state    State
 	wctx     context.Context // writes: survives the shutdown signal until the final flush ends
@@ -82,6 +87,14 @@ type applier struct {
 	// unsettled is set when an acknowledged batch could not be settled (its
 	// dead letters not recorded): no checkpoint may be saved past it.
 	unsettled error
+	rowDead   []DeadLetter // rows the handler could not key (unreadable id), for the next batch
+
+	// Lag (lag.go): commit times (Unix ns) of the oldest event pending and of
+	// the oldest in the batch being written or settled (0: none), and what the
+	// lag goroutine reads.
+	pendOldest, jobOldest int64
+	lag                   *lagClock // the worker's (nil: one of the applier's own, which it observes itself)
+	ownLag                bool
 }
 
 func newApplier(a applier, st State) *applier {
@@ -89,6 +102,13 @@ func newApplier(a applier, st State) *applier {
 	a.lastPos = st.Position
 	a.pending = map[string]map[uint64]*pend{}
 	a.users = map[uint64]int64{}
+	if a.open == nil {
+		a.open = map[DocKey]bool{}
+	}
+	if a.lag == nil {
+		a.lag, a.ownLag = &lagClock{}, true
+	}
+	a.lag.oldest.Store(0) // a new session replays everything not acknowledged from the checkpoint
 	if a.now == nil {
 		a.now = time.Now
 	}
@@ -110,6 +130,8 @@ type job struct {
 	gtid   string
 	hasPos bool
 	start  time.Time
+	dead   []DeadLetter // rows that could not become documents (their ops delete the document)
+	oldest int64        // commit time (Unix ns) of the batch's oldest event, 0 for none
 	done   chan jobResult
 }
 
@@ -126,6 +148,11 @@ func (a *applier) run(ctx context.Context, in <-chan item, streamErr <-chan erro
 	wctx, stopWrites := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopWrites()
 	a.wctx = wctx
+	if a.ownLag { // tests without a worker: the worker runs the lag goroutine across sessions
+		lctx, stopLag := context.WithCancel(ctx)
+		defer stopLag()
+		go a.lag.run(lctx, a.interval, a.now, a.metrics)
+	}
 	ticker := time.NewTicker(a.interval)
 	defer ticker.Stop()
 	for {
@@ -136,12 +163,20 @@ func (a *applier) run(ctx context.Context, in <-chan item, streamErr <-chan erro
 		case <-ticker.C:
 			err = a.maybeFlush(ctx, true)
 		case serr := <-streamErr:
+			if lost := lockLost(ctx); lost != nil {
+				return errors.Join(serr, lost)
+			}
 			a.drain(in)
 			if ferr := a.finalFlush(ctx); ferr != nil {
 				return errors.Join(serr, ferr)
 			}
 			return serr
 		case <-ctx.Done():
+		}
+		if lost := lockLost(ctx); lost != nil || errors.Is(err, ErrFenced) {
+			// Another worker may hold the lock: stop at once, no final
+			// flush, no save (MySQL would refuse them anyway).
+			return errors.Join(lost, err)
 		}
 		if ctx.Err() != nil {
 			// Shutdown (also when it cut a flush short): the final flush and
@@ -164,6 +199,14 @@ func (a *applier) finalFlush(ctx context.Context) error {
 	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.budget)
 	defer cancel()
 	return a.flushAndSave(fctx)
+}
+
+// lockLost is the cause of ctx's end when the worker lost its lock, else nil.
+func lockLost(ctx context.Context) error {
+	if c := context.Cause(ctx); c != nil && errors.Is(c, ErrLockLost) {
+		return c
+	}
+	return nil
 }
 
 func (a *applier) drain(in <-chan item) {
@@ -189,6 +232,14 @@ func (a *applier) add(it item) {
 	switch it.kind {
 	case itemRows:
 		a.events += int64(it.rows) // not len(it.keys): an update carries two images of one row
+		if it.at > 0 && (a.pendOldest == 0 || it.at < a.pendOldest) {
+			a.pendOldest = it.at
+			a.publishOldest()
+		}
+		for _, d := range it.dead {
+			d.Index = a.aliasOf(d.Index)
+			a.rowDead = append(a.rowDead, d)
+		}
 		for _, k := range it.keys {
 			m := a.pending[k.index]
 			if m == nil {
@@ -219,7 +270,7 @@ func (a *applier) add(it item) {
 // also settles a finished write and saves a position that moved without
 // work (idle tables, heartbeats).
 func (a *applier) maybeFlush(ctx context.Context, tick bool) error {
-	if a.nPending >= a.batch || (tick && a.nPending > 0) {
+	if a.nPending >= a.batch || (tick && a.hasWork()) {
 		return a.flush(ctx)
 	}
 	if !tick {
@@ -236,7 +287,7 @@ func (a *applier) maybeFlush(ctx context.Context, tick bool) error {
 		}
 	}
 	if !a.beat.IsZero() {
-		a.metrics.LagSeconds.Set(a.now().Sub(a.beat).Seconds())
+		a.lag.beat(a.beat)
 		a.beat = time.Time{}
 	}
 	if a.posDirty && a.now().Sub(a.lastSave) >= time.Second {
@@ -288,24 +339,26 @@ func (a *applier) save(ctx context.Context, pos mysql.Position, gtid string) err
 // write. Until the cut the keys stay pending, so a failure anywhere before
 // it only means they are collected again.
 func (a *applier) flush(ctx context.Context) error {
-	if a.nPending == 0 {
+	if !a.hasWork() {
 		return nil
 	}
 	start := a.now()
-	ops, err := a.collect(ctx)
+	ops, dead, err := a.collect(ctx)
 	if err != nil {
 		return err
 	}
 	if err := a.wait(ctx); err != nil {
 		return err
 	}
-	j := &job{ops: ops, events: a.events, beat: a.beat, start: start, done: make(chan jobResult, 1)}
+	j := &job{ops: ops, events: a.events, beat: a.beat, start: start, dead: append(a.rowDead, dead...),
+		oldest: a.pendOldest, done: make(chan jobResult, 1)}
 	if a.posDirty { // every event before this position is in this batch or an earlier one
 		j.pos, j.gtid, j.hasPos = a.lastPos, a.lastGTID, true
 	}
 	a.pending = map[string]map[uint64]*pend{}
 	a.users = map[uint64]int64{}
-	a.nPending, a.events, a.beat = 0, 0, time.Time{}
+	a.nPending, a.events, a.beat, a.rowDead = 0, 0, time.Time{}, nil
+	a.jobOldest, a.pendOldest = j.oldest, 0
 	a.inflight = j
 	go func() { j.done <- a.write(j) }()
 	return nil
@@ -324,9 +377,15 @@ func (a *applier) wait(ctx context.Context) error {
 	}
 }
 
+// hasWork reports keys to re-read or dead letters to record.
+func (a *applier) hasWork() bool { return a.nPending > 0 || len(a.rowDead) > 0 }
+
 // write sends one batch, retrying until the engine takes it.
 func (a *applier) write(j *job) jobResult {
 	var res bulk.Result
+	if len(j.ops) == 0 { // only dead letters
+		return jobResult{}
+	}
 	err := retry(a.wctx, a.logger, a.metrics, "bulk write", func() error {
 		var werr error
 		res, werr = a.writer.Write(a.wctx, j.ops)
@@ -354,8 +413,11 @@ func (a *applier) settle(ctx context.Context, r jobResult) error {
 	err := a.settleJob(ctx, j, r)
 	if err != nil {
 		a.unsettled = err
+		return err
 	}
-	return err
+	a.jobOldest = 0 // acknowledged and saved (or covered by the next save)
+	a.publishOldest()
+	return nil
 }
 
 func (a *applier) settleJob(ctx context.Context, j *job, r jobResult) error {
@@ -370,17 +432,8 @@ func (a *applier) settleJob(ctx context.Context, j *job, r jobResult) error {
 			return fmt.Errorf("%w: %s (%s)", errAliasMissing, f.Op.Index, f.Reason)
 		}
 	}
-	if len(res.Failed) > 0 {
-		dl := make([]DeadLetter, len(res.Failed))
-		for i, f := range res.Failed {
-			dl[i] = DeadLetter{Index: f.Op.Index, DocID: f.Op.ID, Action: string(f.Op.Action), Version: f.Op.Version,
-				Status: f.Status, Type: f.Type, Reason: f.Reason}
-			a.logger.Error("document rejected; recorded as a dead letter", "index", f.Op.Index, "id", f.Op.ID, "type", f.Type, "reason", f.Reason)
-		}
-		if err := retry(ctx, a.logger, a.metrics, "record dead letters", func() error { return a.store.RecordDeadLetters(ctx, dl) }); err != nil {
-			return err
-		}
-		a.metrics.DeadLetters.Add(float64(len(dl)))
+	if err := a.settleDeadLetters(ctx, j, res); err != nil {
+		return err
 	}
 	perSeries := map[[2]string]int{} // one label lookup per series, not per document
 	for _, op := range j.ops {
@@ -399,7 +452,7 @@ func (a *applier) settleJob(ctx context.Context, j *job, r jobResult) error {
 	a.state.DocsWritten += int64(len(j.ops))
 	a.state.Conflicts += int64(res.Conflicts)
 	if !j.beat.IsZero() {
-		a.metrics.LagSeconds.Set(now.Sub(j.beat).Seconds())
+		a.lag.beat(j.beat)
 	}
 	if j.hasPos {
 		return a.save(ctx, j.pos, j.gtid)
@@ -410,9 +463,14 @@ func (a *applier) settleJob(ctx context.Context, j *job, r jobResult) error {
 // collect re-reads every pending key (and the fan-out of changed users) and
 // turns it into index or delete operations carrying the event's version. The
 // reads are locking reads (indexer.NewLockingSource): they wait for the
-// commits the binlog already announced.
-func (a *applier) collect(ctx context.Context) ([]bulk.Op, error) {
-	var ops []bulk.Op
+// commits the binlog already announced. A row that cannot become a document
+// is a dead letter, and its document is deleted (search never shows a state
+// older than the row): one bad row never stops the stream.
+func (a *applier) collect(ctx context.Context) ([]bulk.Op, []DeadLetter, error) {
+	var (
+		ops  []bulk.Op
+		dead []DeadLetter
+	)
 	for _, index := range []string{mappings.Users, mappings.Contents, mappings.Posts} {
 		byID := a.pending[index]
 		if len(byID) == 0 {
@@ -426,39 +484,64 @@ func (a *applier) collect(ctx context.Context) ([]bulk.Op, error) {
 		alias := a.aliasOf(index)
 		for i := 0; i < len(ids); i += 1000 {
 			chunk := ids[i:min(i+1000, len(ids))]
-			var docs []indexer.Doc
-			err := retry(ctx, a.logger, a.metrics, "read rows", func() error {
-				var rerr error
-				docs, rerr = a.reader.ByIDs(ctx, index, chunk)
-				return rerr
-			})
+			docs, bad, err := a.read(ctx, index, chunk)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			for _, d := range docs {
 				ops = append(ops, d.Op(alias, byID[d.ID].version))
 			}
+			for _, b := range bad {
+				op, dl := poisoned(alias, b, byID[b.ID].version)
+				ops, dead = append(ops, op), append(dead, dl)
+			}
 		}
 		if index == mappings.Users && len(a.users) > 0 {
-			fan, err := a.fanOut(ctx)
+			fan, fdead, err := a.fanOut(ctx)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
-			ops = append(ops, fan...)
+			ops, dead = append(ops, fan...), append(dead, fdead...)
 		}
 	}
-	return ops, nil
+	return ops, dead, nil
+}
+
+// read re-reads one chunk, retrying failed reads (not bad rows) forever.
+func (a *applier) read(ctx context.Context, index string, ids []uint64) ([]indexer.Doc, []indexer.RowError, error) {
+	var (
+		docs []indexer.Doc
+		bad  []indexer.RowError
+	)
+	err := retry(ctx, a.logger, a.metrics, "read rows", func() error {
+		var rerr error
+		docs, bad, rerr = a.reader.ByIDsRows(ctx, index, ids)
+		return rerr
+	})
+	return docs, bad, err
+}
+
+// poisoned is what a row that cannot become a document turns into: a delete
+// of its document at the event's version, and a dead letter (no row content).
+func poisoned(alias string, b indexer.RowError, version int64) (bulk.Op, DeadLetter) {
+	id := indexer.DocID(b.ID)
+	return bulk.Op{Action: bulk.ActionDelete, Index: alias, ID: id, Version: version},
+		DeadLetter{Index: alias, DocID: id, Action: string(bulk.ActionIndex), Source: DeadLetterRow, Version: version,
+			Type: "row_error", Reason: b.Reason}
 }
 
 // fanOut re-indexes the posts and contents of changed users (their nickname
 // or status is denormalised there), in bounded pages.
-func (a *applier) fanOut(ctx context.Context) ([]bulk.Op, error) {
+func (a *applier) fanOut(ctx context.Context) ([]bulk.Op, []DeadLetter, error) {
 	users := make([]uint64, 0, len(a.users))
 	for id := range a.users {
 		users = append(users, id)
 	}
 	slices.Sort(users)
-	var ops []bulk.Op
+	var (
+		ops  []bulk.Op
+		dead []DeadLetter
+	)
 	for _, index := range []string{mappings.Posts, mappings.Contents} {
 		alias := a.aliasOf(index)
 		own := a.pending[index] // documents the batch already writes
@@ -477,7 +560,7 @@ func (a *applier) fanOut(ctx context.Context) ([]bulk.Op, error) {
 					return qerr
 				})
 				if err != nil {
-					return nil, err
+					return nil, nil, err
 				}
 				if len(ids) == 0 {
 					break
@@ -490,22 +573,21 @@ func (a *applier) fanOut(ctx context.Context) ([]bulk.Op, error) {
 					}
 					return false
 				})
-				var docs []indexer.Doc
-				err = retry(ctx, a.logger, a.metrics, "read rows", func() error {
-					var rerr error
-					docs, rerr = a.reader.ByIDs(ctx, index, ids)
-					return rerr
-				})
+				docs, bad, err := a.read(ctx, index, ids)
 				if err != nil {
-					return nil, err
+					return nil, nil, err
 				}
 				for _, d := range docs {
 					ops = append(ops, d.Op(alias, v))
 				}
+				for _, b := range bad {
+					op, dl := poisoned(alias, b, v)
+					ops, dead = append(ops, op), append(dead, dl)
+				}
 			}
 		}
 	}
-	return ops, nil
+	return ops, dead, nil
 }
 
 // retry runs f until it succeeds, with exponential backoff and full jitter
@@ -515,6 +597,9 @@ func retry(ctx context.Context, logger *slog.Logger, m *Metrics, what string, f 
 		err := f()
 		if err == nil {
 			return nil
+		}
+		if errors.Is(err, ErrFenced) { // another worker holds the lock: retrying cannot help
+			return fmt.Errorf("%s: %w", what, err)
 		}
 		if ctx.Err() != nil {
 			return fmt.Errorf("%s: %w (stopped while retrying: %v)", what, ctx.Err(), err)

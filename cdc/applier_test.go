@@ -25,12 +25,14 @@ import (
 // world is the doubles' shared truth: which (index, id) the engine holds at
 // which version, which are dead letters, and every save.
 type world struct {
-	mu     sync.Mutex
-	acked  map[string]int64 // "index/id" → newest acknowledged version
-	dead   map[string]int64
-	saves  []mysql.Position
-	events []event // what the test fed, in binlog order
-	t      *testing.T
+	mu       sync.Mutex
+	acked    map[string]int64 // "index/id" → newest acknowledged version
+	dead     map[string]int64
+	letters  []DeadLetter
+	resolved []DocKey
+	saves    []mysql.Position
+	events   []event // what the test fed, in binlog order
+	t        *testing.T
 }
 
 type event struct {
@@ -129,6 +131,14 @@ func (s *storeDouble) RecordDeadLetters(ctx context.Context, dl []DeadLetter) er
 		k := d.Index + "/" + d.DocID
 		s.w.dead[k] = max(s.w.dead[k], d.Version)
 	}
+	s.w.letters = append(s.w.letters, dl...)
+	return nil
+}
+
+func (s *storeDouble) ResolveDeadLetters(ctx context.Context, docs []DocKey) error {
+	s.w.mu.Lock()
+	defer s.w.mu.Unlock()
+	s.w.resolved = append(s.w.resolved, docs...)
 	return nil
 }
 
@@ -141,22 +151,47 @@ func (s *storeDouble) lastSave() (mysql.Position, bool) {
 	return s.w.saves[len(s.w.saves)-1], true
 }
 
-// rowsDouble is the Reader and Fanout: every row exists.
+// rowsDouble is the Reader and Fanout: every row exists; the ids in bad
+// cannot become documents.
 type rowsDouble struct {
 	fail func() error
+	mu   sync.Mutex
+	bad  map[uint64]string
 }
 
-func (r *rowsDouble) ByIDs(ctx context.Context, name string, ids []uint64) ([]indexer.Doc, error) {
+func (r *rowsDouble) setBad(id uint64, reason string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.bad == nil {
+		r.bad = map[uint64]string{}
+	}
+	if reason == "" {
+		delete(r.bad, id)
+		return
+	}
+	r.bad[id] = reason
+}
+
+func (r *rowsDouble) ByIDsRows(ctx context.Context, name string, ids []uint64) ([]indexer.Doc, []indexer.RowError, error) {
 	if r.fail != nil {
 		if err := r.fail(); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
-	out := make([]indexer.Doc, len(ids))
-	for i, id := range ids {
-		out[i] = indexer.Doc{ID: id, Doc: []byte(`{"id":` + strconv.FormatUint(id, 10) + `}`)}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var (
+		out []indexer.Doc
+		bad []indexer.RowError
+	)
+	for _, id := range ids {
+		if reason, ok := r.bad[id]; ok {
+			bad = append(bad, indexer.RowError{ID: id, Reason: reason})
+			continue
+		}
+		out = append(out, indexer.Doc{ID: id, Doc: []byte(`{"id":` + strconv.FormatUint(id, 10) + `}`)})
 	}
-	return out, nil
+	return out, bad, nil
 }
 
 func (r *rowsDouble) IDsByUser(ctx context.Context, index string, users []uint64, after uint64, limit int) ([]uint64, error) {
@@ -170,9 +205,13 @@ type harness struct {
 	rows   *rowsDouble
 	in     chan item
 	stream chan error
-	cancel context.CancelFunc
+	cancel context.CancelCauseFunc
 	done   chan error
 	pos    uint32
+	now    func() time.Time // nil: time.Now
+	at     int64            // commit time given to the next events (Unix ns)
+	app    *applier
+	open   map[DocKey]bool // open dead letters at start
 }
 
 func newHarness(t *testing.T) *harness {
@@ -186,9 +225,10 @@ func (h *harness) start() {
 		reader: h.rows, fanout: h.rows, writer: h.eng, store: h.store,
 		aliasOf: func(index string) string { return "alias-" + index },
 		logger:  slog.New(slog.NewTextHandler(io.Discard, nil)), metrics: NewMetrics(nil),
-		batch: 2, interval: 5 * time.Millisecond, budget: 2 * time.Second,
+		batch: 2, interval: 5 * time.Millisecond, budget: 2 * time.Second, now: h.now, open: h.open,
 	}, State{Phase: PhaseStreaming, Position: mysql.Position{File: "binlog.000001", Pos: 4}})
-	ctx, cancel := context.WithCancel(context.Background())
+	h.app = a
+	ctx, cancel := context.WithCancelCause(context.Background())
 	h.cancel, h.done = cancel, make(chan error, 1)
 	go func() { h.done <- a.run(ctx, h.in, h.stream) }()
 }
@@ -204,13 +244,17 @@ func (h *harness) post(id uint64) mysql.Position {
 	h.w.mu.Lock()
 	h.w.events = append(h.w.events, event{key: "alias-posts/" + strconv.FormatUint(id, 10), version: v, after: p})
 	h.w.mu.Unlock()
-	h.in <- item{kind: itemRows, table: "posts", keys: []key{{index: mappings.Posts, id: id}}, version: v}
+	h.in <- item{kind: itemRows, table: "posts", keys: []key{{index: mappings.Posts, id: id}}, version: v, at: h.at}
 	h.in <- item{kind: itemPos, pos: p}
 	return p
 }
 
 func (h *harness) stop() error {
-	h.cancel()
+	h.cancel(nil)
+	return h.wait()
+}
+
+func (h *harness) wait() error {
 	select {
 	case err := <-h.done:
 		return err

@@ -13,6 +13,7 @@ import (
 	"github.com/go-mysql-org/go-mysql/replication"
 
 	"github.com/soomcare/soomcare/indexer"
+	"github.com/soomcare/soomcare/indexer/bulk"
 	"github.com/soomcare/soomcare/mappings"
 	"github.com/soomcare/soomcare/mysql"
 )
@@ -47,6 +48,8 @@ type item struct {
 	keys    []key
 	rows    int // row changes: an update's before and after images are one change
 	version int64
+	at      int64        // the event's commit time (binlog header timestamp), Unix ns; 0 unknown
+	dead    []DeadLetter // rows whose id cannot be read (Index: the logical index)
 	pos     mysql.Position
 	gtid    string
 	force   bool
@@ -131,17 +134,29 @@ func (h *handler) OnRow(e *canal.RowsEvent) error {
 		return err
 	}
 	keys := make([]key, 0, len(e.Rows))
+	var dead []DeadLetter
 	for _, row := range e.Rows { // updates carry before and after images: both ids (a key change is delete + insert)
-		if col >= len(row) {
+		var v any
+		if col < len(row) {
+			v = row[col]
+		}
+		id, ok := toUint(v)
+		if !ok {
+			// Never skipped silently: a dead letter (the value's type only,
+			// never the row) recorded before the checkpoint passes it.
+			dead = append(dead, DeadLetter{Index: kc.index, Action: string(bulk.ActionIndex), Source: DeadLetterRow,
+				Version: version, Type: "unreadable_id", Reason: fmt.Sprintf("table %s: column %s is not an unsigned integer (%T)", table, kc.column, v)})
 			continue
 		}
-		if id, ok := toUint(row[col]); ok {
-			keys = append(keys, key{index: kc.index, id: id, fanout: kc.fanout})
-		}
+		keys = append(keys, key{index: kc.index, id: id, fanout: kc.fanout})
 	}
 	rows := rowCount(e)
 	h.metrics.Events.WithLabelValues(table, e.Action).Add(float64(rows))
-	return h.send(item{kind: itemRows, table: table, op: e.Action, keys: keys, rows: rows, version: version})
+	var at int64
+	if e.Header != nil {
+		at = int64(e.Header.Timestamp) * int64(time.Second)
+	}
+	return h.send(item{kind: itemRows, table: table, op: e.Action, keys: keys, rows: rows, version: version, at: at, dead: dead})
 }
 
 func rowCount(e *canal.RowsEvent) int {

@@ -506,7 +506,7 @@ func TestIntegrationCDCDeadLetter(t *testing.T) {
 	if err != nil || n != 1 {
 		t.Errorf("dead letters = %d, %v", n, err)
 	}
-	if got := testutil.ToFloat64(p.worker.Metrics().DeadLetters); got != 1 {
+	if got := testutil.ToFloat64(p.worker.Metrics().DeadLetters.WithLabelValues(p.life.Alias(mappings.Contents), DeadLetterEngine)); got != 1 {
 		t.Errorf("dead letter metric = %v", got)
 	}
 }

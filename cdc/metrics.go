@@ -10,7 +10,7 @@ type Metrics struct {
 	Events      *prometheus.CounterVec // row events by table and operation
 	Docs        *prometheus.CounterVec // documents written by index and action
 	Conflicts   prometheus.Counter
-	DeadLetters prometheus.Counter
+	DeadLetters *prometheus.CounterVec // new dead letters by index and source (row | engine)
 	Retries     prometheus.Counter
 	BulkSeconds prometheus.Histogram
 	LagSeconds  prometheus.Gauge
@@ -37,9 +37,9 @@ func NewMetrics(reg *prometheus.Registry) *Metrics {
 		Conflicts: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "soomcare_cdc_version_conflicts_total", Help: "Writes the engine skipped because a newer version was already indexed (replays).",
 		}),
-		DeadLetters: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "soomcare_cdc_dead_letters_total", Help: "Documents the engine rejected, recorded in cdc_dead_letters.",
-		}),
+		DeadLetters: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "soomcare_cdc_dead_letters_total", Help: "New dead letters recorded in cdc_dead_letters, by index and source: row (the row cannot become a document) or engine (the engine refused the document).",
+		}, []string{"index", "source"}),
 		Retries: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "soomcare_cdc_retries_total", Help: "Retries after an engine or MySQL failure: flushes, reads, checkpoint saves, stream and session restarts.",
 		}),
@@ -48,7 +48,7 @@ func NewMetrics(reg *prometheus.Registry) *Metrics {
 			Buckets: prometheus.ExponentialBuckets(0.002, 2, 14),
 		}),
 		LagSeconds: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "soomcare_cdc_lag_seconds", Help: "Seconds from the latest heartbeat write to its acknowledgement (visible while idle).",
+			Name: "soomcare_cdc_lag_seconds", Help: "Now minus the commit time of the oldest binlog event not yet acknowledged by the engine (and checkpointed); while nothing is pending, the age of the newest acknowledged heartbeat. Grows second by second during any stall.",
 		}),
 		Checkpoints: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "soomcare_cdc_checkpoints_total", Help: "Checkpoints saved.",

@@ -43,6 +43,54 @@ type Store struct {
 	db     *sql.DB
 	name   string
 	binlog *sql.DB // the server whose binlog the checkpoint points into (WithBinlog); nil: db
+	fence  *fence  // set on the active worker's store (Fenced): writes require the lock
+}
+
+// fence is the single-worker lock a store's writes are conditional on: its
+// name and the holder's fencing token, the lock connection's CONNECTION_ID().
+type fence struct {
+	lock  string
+	token int64
+}
+
+// ErrFenced means MySQL refused a write because this worker no longer holds
+// the single-worker lock (another worker may hold it now): nothing was
+// written, and the worker must stop applying.
+var ErrFenced = errors.New("write refused: this worker no longer holds the single-worker lock")
+
+// Fenced returns a copy of the store whose checkpoint saves and dead-letter
+// writes are single statements guarded by IS_USED_LOCK(lock) = token: MySQL
+// itself refuses them (ErrFenced) once another connection holds the lock.
+func (s *Store) Fenced(lock string, token int64) *Store {
+	c := *s
+	c.fence = &fence{lock: lock, token: token}
+	return &c
+}
+
+// guard is the WHERE clause (and its arguments) of a fenced write; "" when
+// the store is not fenced (CLI tools, tests).
+func (s *Store) guard() (string, []any) {
+	if s.fence == nil {
+		return "", nil
+	}
+	return " WHERE IS_USED_LOCK(?) = ?", []any{s.fence.lock, s.fence.token}
+}
+
+// LockToken returns the fencing token of a lock this process just acquired:
+// the id of the connection holding it (IS_USED_LOCK). held is then asked, so
+// a lock lost between the two is never mistaken for ours.
+func LockToken(ctx context.Context, db *sql.DB, lock string, held func(context.Context) error) (int64, error) {
+	var token sql.NullInt64
+	if err := db.QueryRowContext(ctx, "SELECT IS_USED_LOCK(?)", lock).Scan(&token); err != nil {
+		return 0, fmt.Errorf("fencing token of %s: %w", lock, err)
+	}
+	if err := held(ctx); err != nil {
+		return 0, err
+	}
+	if !token.Valid {
+		return 0, fmt.Errorf("fencing token of %s: %w", lock, ErrFenced)
+	}
+	return token.Int64, nil
 }
 
 // NewStore returns the store of pipeline name.
@@ -94,24 +142,44 @@ func (s *Store) Load(ctx context.Context) (State, error) {
 	return st, nil
 }
 
-// Save writes the whole state.
+// Save writes the whole state; on a fenced store only while the lock is
+// held (ErrFenced otherwise).
 func (s *Store) Save(ctx context.Context, st State) error {
 	var since any
 	if !st.SnapshotSince.IsZero() {
 		since = st.SnapshotSince
 	}
-	_, err := s.db.ExecContext(ctx, `INSERT INTO cdc_state (name, phase, binlog_file, binlog_pos, gtid_set, source_server, snapshot_index,
+	guard, gargs := s.guard()
+	args := []any{s.name, st.Phase, st.Position.File, st.Position.Pos, st.GTIDSet, st.Server, st.SnapshotIndex, st.SnapshotPhysical,
+		st.SnapshotLastID, strings.Join(st.SnapshotDone, ","), since, st.EventsApplied, st.DocsWritten, st.Conflicts}
+	// updated_at is set explicitly so that a save always affects a row: 0
+	// rows affected means the guard refused it.
+	res, err := s.db.ExecContext(ctx, `INSERT INTO cdc_state (name, phase, binlog_file, binlog_pos, gtid_set, source_server, snapshot_index,
 	        snapshot_physical, snapshot_last_id, snapshot_done, snapshot_since, events_applied, docs_written, conflicts)
-	 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	 SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM DUAL`+guard+`
 	 ON DUPLICATE KEY UPDATE phase = VALUES(phase), binlog_file = VALUES(binlog_file), binlog_pos = VALUES(binlog_pos),
 	        gtid_set = VALUES(gtid_set), source_server = VALUES(source_server), snapshot_index = VALUES(snapshot_index), snapshot_physical = VALUES(snapshot_physical),
 	        snapshot_last_id = VALUES(snapshot_last_id), snapshot_done = VALUES(snapshot_done),
 	        snapshot_since = VALUES(snapshot_since), events_applied = VALUES(events_applied),
-	        docs_written = VALUES(docs_written), conflicts = VALUES(conflicts)`,
-		s.name, st.Phase, st.Position.File, st.Position.Pos, st.GTIDSet, st.Server, st.SnapshotIndex, st.SnapshotPhysical,
-		st.SnapshotLastID, strings.Join(st.SnapshotDone, ","), since, st.EventsApplied, st.DocsWritten, st.Conflicts)
+	        docs_written = VALUES(docs_written), conflicts = VALUES(conflicts), updated_at = CURRENT_TIMESTAMP(6)`,
+		append(args, gargs...)...)
 	if err != nil {
 		return fmt.Errorf("save cdc_state %s: %w", s.name, err)
+	}
+	return s.checkFence(res, "save cdc_state "+s.name)
+}
+
+// checkFence turns a fenced write that touched no row into ErrFenced.
+func (s *Store) checkFence(res sql.Result, what string) error {
+	if s.fence == nil {
+		return nil
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("%s: %w (lock %s, token %d)", what, ErrFenced, s.fence.lock, s.fence.token)
 	}
 	return nil
 }
@@ -124,38 +192,102 @@ func (s *Store) Reset(ctx context.Context) error {
 	return nil
 }
 
-// DeadLetter is a document the engine rejected.
+// DeadLetter is a document the engine rejected (Source "engine") or a row
+// that could not become a document (Source "row"). Reason never carries the
+// row's content.
 type DeadLetter struct {
 	Index, DocID, Action string
-	Version              int64
+	Source               string // DeadLetterEngine | DeadLetterRow
+	Version              int64  // the event's binlog position (indexer.VersionOf)
 	Status               int
 	Type, Reason         string
 }
 
-// RecordDeadLetters stores rejected documents in one statement.
+// Dead-letter sources (bounded: the counter's label).
+const (
+	DeadLetterEngine = "engine"
+	DeadLetterRow    = "row"
+)
+
+// DocKey names one document: alias (as the dead letters record it) and id.
+type DocKey struct{ Index, DocID string }
+
+// RecordDeadLetters stores dead letters in one statement (fenced: only while
+// the lock is held).
 func (s *Store) RecordDeadLetters(ctx context.Context, dl []DeadLetter) error {
 	if len(dl) == 0 {
 		return nil
 	}
-	q := "INSERT INTO cdc_dead_letters (pipeline, index_name, doc_id, action, version, status, error_type, reason) VALUES "
-	args := make([]any, 0, len(dl)*8)
+	var q strings.Builder
+	q.WriteString("INSERT INTO cdc_dead_letters (pipeline, index_name, doc_id, source, action, version, status, error_type, reason) SELECT * FROM (")
+	args := make([]any, 0, len(dl)*9+2)
 	for i, d := range dl {
 		if i > 0 {
-			q += ","
+			q.WriteString(" UNION ALL ")
 		}
-		q += "(?, ?, ?, ?, ?, ?, ?, ?)"
-		args = append(args, s.name, d.Index, d.DocID, d.Action, d.Version, d.Status, d.Type, d.Reason)
+		q.WriteString("SELECT ? AS p, ? AS i, ? AS d, ? AS s, ? AS a, ? AS v, ? AS st, ? AS t, ? AS r")
+		source := d.Source
+		if source == "" {
+			source = DeadLetterEngine
+		}
+		args = append(args, s.name, d.Index, d.DocID, source, d.Action, d.Version, d.Status, d.Type, d.Reason)
+	}
+	q.WriteString(") dl")
+	guard, gargs := s.guard()
+	q.WriteString(guard)
+	res, err := s.db.ExecContext(ctx, q.String(), append(args, gargs...)...)
+	if err != nil {
+		return fmt.Errorf("record dead letters: %w", err)
+	}
+	return s.checkFence(res, "record dead letters")
+}
+
+// ResolveDeadLetters marks the open dead letters of docs resolved: a later
+// state of those rows was acknowledged by the engine. Fenced like the rest.
+func (s *Store) ResolveDeadLetters(ctx context.Context, docs []DocKey) error {
+	if len(docs) == 0 {
+		return nil
+	}
+	q := "UPDATE cdc_dead_letters SET resolved_at = CURRENT_TIMESTAMP(6) WHERE pipeline = ? AND resolved_at IS NULL AND (index_name, doc_id) IN ((?, ?)" +
+		strings.Repeat(", (?, ?)", len(docs)-1) + ")"
+	args := make([]any, 0, len(docs)*2+3)
+	args = append(args, s.name)
+	for _, d := range docs {
+		args = append(args, d.Index, d.DocID)
+	}
+	if s.fence != nil {
+		q += " AND IS_USED_LOCK(?) = ?"
+		args = append(args, s.fence.lock, s.fence.token)
 	}
 	if _, err := s.db.ExecContext(ctx, q, args...); err != nil {
-		return fmt.Errorf("record dead letters: %w", err)
+		return fmt.Errorf("resolve dead letters: %w", err)
 	}
 	return nil
 }
 
-// DeadLetterCount returns how many dead letters the pipeline has.
+// OpenDeadLetterDocs lists the documents with an open dead letter: the
+// applier resolves them when a later state is acknowledged.
+func (s *Store) OpenDeadLetterDocs(ctx context.Context) ([]DocKey, error) {
+	rows, err := s.db.QueryContext(ctx, "SELECT DISTINCT index_name, doc_id FROM cdc_dead_letters WHERE pipeline = ? AND resolved_at IS NULL", s.name)
+	if err != nil {
+		return nil, fmt.Errorf("open dead letters: %w", err)
+	}
+	defer rows.Close()
+	var out []DocKey
+	for rows.Next() {
+		var k DocKey
+		if err := rows.Scan(&k.Index, &k.DocID); err != nil {
+			return nil, fmt.Errorf("open dead letters: %w", err)
+		}
+		out = append(out, k)
+	}
+	return out, rows.Err()
+}
+
+// DeadLetterCount returns how many open (unresolved) dead letters the pipeline has.
 func (s *Store) DeadLetterCount(ctx context.Context) (int64, error) {
 	var n int64
-	err := s.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM cdc_dead_letters WHERE pipeline = ?", s.name).Scan(&n)
+	err := s.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM cdc_dead_letters WHERE pipeline = ? AND resolved_at IS NULL", s.name).Scan(&n)
 	return n, err
 }
 

@@ -96,6 +96,7 @@ type Worker struct {
 	src     *indexer.Source // locking re-reads: see indexer.NewLockingSource
 	logger  *slog.Logger
 	metrics *Metrics
+	lag     *lagClock // outlives sessions (lag.go)
 }
 
 // New wires a worker. writer is usually an *bulk.Writer.
@@ -124,7 +125,7 @@ func New(cfg Config, db *sql.DB, es *engine.Client, life *indexer.Lifecycle, wri
 	}
 	return &Worker{cfg: cfg, db: db, source: source, es: es, life: life, writer: writer, loader: bulk.NewWriter(es.ES, bulk.Options{}, logger),
 		store: NewStore(db, cfg.Name).WithBinlog(source),
-		src:   indexer.NewLockingSource(source), logger: logger, metrics: NewMetrics(cfg.Registry)}, nil
+		src:   indexer.NewLockingSource(source), logger: logger, metrics: NewMetrics(cfg.Registry), lag: &lagClock{}}, nil
 }
 
 // Metrics exposes the worker's series (tests read them).
@@ -172,6 +173,7 @@ func (w *Worker) Run(ctx context.Context) error {
 		}
 		defer stop()
 	}
+	go w.lag.run(ctx, w.cfg.FlushInterval, time.Now, w.metrics)
 	for attempt := 0; ; attempt++ {
 		began := time.Now()
 		err := w.session(ctx, lockName)
@@ -223,6 +225,7 @@ func (w *Worker) lockName() (string, error) {
 func (w *Worker) session(ctx context.Context, lockName string) error {
 	lock, err := AcquireLock(ctx, w.db, lockName, time.Second, w.logger, func() {
 		w.logger.Info("another cdc worker holds the lock; waiting to take over", "pipeline", w.cfg.Name)
+		w.lag.reset(w.metrics) // a standby's lag means nothing
 	})
 	if err != nil {
 		if ctx.Err() != nil {
@@ -237,21 +240,30 @@ func (w *Worker) session(ctx context.Context, lockName string) error {
 
 	sctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	go w.watchLock(sctx, lock, cancel)
+	// Every checkpoint and dead-letter write of this session is fenced by
+	// the lock connection's id: MySQL refuses it once another worker holds
+	// the lock, whatever this process believes.
+	token, err := LockToken(sctx, w.db, lockName, lock.Held)
+	if err != nil {
+		return w.cause(ctx, sctx, err)
+	}
+	store := w.store.Fenced(lockName, token)
+	go w.watchLock(sctx, lock, lockName, token, cancel)
 	go w.heartbeat(sctx)
 
-	st, err := w.store.Load(sctx)
+	st, err := store.Load(sctx)
 	if errors.Is(err, ErrNoState) {
 		st = State{Phase: PhaseSnapshot}
 	} else if err != nil {
 		return w.cause(ctx, sctx, err)
 	}
-	if err := w.checkServer(sctx, &st); err != nil {
+	if err := w.checkServer(sctx, store, &st); err != nil {
 		return w.cause(ctx, sctx, err)
 	}
+	w.lag.since(st.UpdatedAt)
 	w.dropOrphans(sctx, st)
 	if st.Phase == PhaseSnapshot {
-		if st, err = w.snapshot(sctx, st); err != nil {
+		if st, err = w.snapshot(sctx, store, st); err != nil {
 			return w.cause(ctx, sctx, err)
 		}
 	}
@@ -262,11 +274,15 @@ func (w *Worker) session(ctx context.Context, lockName string) error {
 		if err := w.rebuildStale(sctx); err != nil {
 			return w.cause(ctx, sctx, err)
 		}
-		err := w.stream(sctx, st)
+		err := w.stream(sctx, store, st)
 		if sctx.Err() != nil {
 			return w.cause(ctx, sctx, err)
 		}
 		if isFatal(err) {
+			return err
+		}
+		if errors.Is(err, ErrFenced) { // MySQL says another worker holds the lock
+			w.metrics.Active.Set(0)
 			return err
 		}
 		d := backoff(attempt)
@@ -277,12 +293,12 @@ func (w *Worker) session(ctx context.Context, lockName string) error {
 			return w.cause(ctx, sctx, nil)
 		case <-time.After(d):
 		}
-		if st, err = w.store.Load(sctx); err != nil {
+		if st, err = store.Load(sctx); err != nil {
 			return w.cause(ctx, sctx, err)
 		}
 		// again at every restart: a reconnect may reach another server (a
 		// failover behind one address)
-		if err := w.checkServer(sctx, &st); err != nil {
+		if err := w.checkServer(sctx, store, &st); err != nil {
 			return w.cause(ctx, sctx, err)
 		}
 	}
@@ -310,9 +326,11 @@ func (w *Worker) cause(ctx, sctx context.Context, err error) error {
 
 // watchLock cancels the session when the lock is no longer provably held:
 // its connection died (a MySQL restart releases every named lock) or the
-// server says another connection has it.
-func (w *Worker) watchLock(ctx context.Context, lock *mysql.NamedLock, cancel context.CancelCauseFunc) {
-	t := time.NewTicker(2 * time.Second)
+// server says another connection has it. The applier then stops at once
+// (no final flush, no save: they would be fenced anyway) and
+// soomcare_cdc_active drops to 0 before the session has even ended.
+func (w *Worker) watchLock(ctx context.Context, lock *mysql.NamedLock, name string, token int64, cancel context.CancelCauseFunc) {
+	t := time.NewTicker(time.Second)
 	defer t.Stop()
 	failures := 0
 	for {
@@ -328,12 +346,26 @@ func (w *Worker) watchLock(ctx context.Context, lock *mysql.NamedLock, cancel co
 			failures = 0
 			continue
 		}
-		if failures++; failures >= 3 || errors.Is(err, mysql.ErrLockLost) {
-			w.logger.Warn("lost the single-worker lock; stopping this session", "err", err)
+		if failures++; failures >= 3 || errors.Is(err, mysql.ErrLockLost) || w.heldByOther(ctx, name, token) {
+			w.logger.Warn("lost the single-worker lock; stopping this session without saving", "err", err)
+			w.metrics.Active.Set(0)
 			cancel(fmt.Errorf("%w: %v", ErrLockLost, err))
 			return
 		}
 	}
+}
+
+// heldByOther asks, through the pool, whether the lock is now free or held
+// by another connection than token's (the lock connection itself may be the
+// one that died): then the loss is certain at once.
+func (w *Worker) heldByOther(ctx context.Context, name string, token int64) bool {
+	cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	var holder sql.NullInt64
+	if err := w.db.QueryRowContext(cctx, "SELECT IS_USED_LOCK(?)", name).Scan(&holder); err != nil {
+		return false // MySQL unreachable: the failure count decides
+	}
+	return !holder.Valid || holder.Int64 != token
 }
 
 func (w *Worker) heartbeat(ctx context.Context) {
@@ -357,26 +389,13 @@ func (w *Worker) heartbeat(ctx context.Context) {
 // (its build lock is free). Failures are logged: they cost disk, not data.
 func (w *Worker) dropOrphans(ctx context.Context, st State) {
 	for _, name := range w.indices() {
-		lock, err := indexer.TryBuildLock(ctx, w.db, w.life.Alias(name))
-		if err != nil {
-			w.logger.Info("not looking for orphaned indices", "alias", w.life.Alias(name), "err", err)
-			continue
-		}
-		orphans, err := w.life.Unfinished(ctx, name)
-		for _, idx := range orphans {
-			if idx == st.SnapshotPhysical {
-				continue
-			}
-			if err := w.life.Delete(ctx, idx); err != nil {
-				w.logger.Warn("could not delete an orphaned index", "index", idx, "err", err)
-				continue
-			}
+		deleted, err := indexer.DropOrphans(ctx, w.db, w.life, name, st.SnapshotPhysical)
+		for _, idx := range deleted {
 			w.logger.Info("deleted an index a killed build left unfinished", "index", idx, "alias", w.life.Alias(name))
 		}
 		if err != nil {
-			w.logger.Warn("could not list unfinished indices", "alias", w.life.Alias(name), "err", err)
+			w.logger.Info("not all orphaned indices were looked at or deleted", "alias", w.life.Alias(name), "err", err)
 		}
-		lock.Release()
 	}
 }
 
@@ -397,7 +416,7 @@ func (w *Worker) checkPosition(ctx context.Context, p mysql.Position) error {
 // (ErrSourceMoved). A state without a position yet takes the source's
 // server for the snapshot to note; a checkpoint saved before the server was
 // recorded takes it now.
-func (w *Worker) checkServer(ctx context.Context, st *State) error {
+func (w *Worker) checkServer(ctx context.Context, store *Store, st *State) error {
 	server, err := mysql.BinlogServer(ctx, w.source)
 	if err != nil {
 		return err
@@ -408,7 +427,7 @@ func (w *Worker) checkServer(ctx context.Context, st *State) error {
 	case st.Server == "":
 		st.Server = server
 		w.logger.Info("checkpoint: recorded the server its binlog position is in", "server", server, "position", st.Position)
-		return w.store.Save(ctx, *st)
+		return store.Save(ctx, *st)
 	case st.Server != server:
 		return fmt.Errorf("%w: checkpoint %s is in the binlog of %s, but the source is now %s (was cdc.source_dsn or mysql.dsn changed?). Nothing was streamed: point the source back at %s, or run 'soomcare cdc reset' and start the worker again to snapshot MySQL into fresh indices and stream from there",
 			ErrSourceMoved, st.Position, st.Server, server, st.Server)
@@ -476,14 +495,14 @@ func (w *Worker) rebuildStale(ctx context.Context) error {
 
 // snapshot loads every index from MySQL, resumably, and returns the state to
 // stream from: the binlog position noted before the first read.
-func (w *Worker) snapshot(ctx context.Context, st State) (State, error) {
+func (w *Worker) snapshot(ctx context.Context, store *Store, st State) (State, error) {
 	if st.Position.File == "" {
 		p, err := mysql.CurrentPosition(ctx, w.source)
 		if err != nil {
 			return st, err
 		}
 		st.Position = p
-		if err := w.store.Save(ctx, st); err != nil {
+		if err := store.Save(ctx, st); err != nil {
 			return st, err
 		}
 	}
@@ -503,7 +522,7 @@ func (w *Worker) snapshot(ctx context.Context, st State) (State, error) {
 			},
 			OnPage: func(rp indexer.ResumePoint) error {
 				st.SnapshotIndex, st.SnapshotPhysical, st.SnapshotLastID, st.SnapshotSince = name, rp.Physical, rp.AfterID, rp.Since
-				return w.store.Save(ctx, st)
+				return store.Save(ctx, st)
 			},
 		}
 		if st.SnapshotIndex == name && st.SnapshotPhysical != "" {
@@ -516,20 +535,20 @@ func (w *Worker) snapshot(ctx context.Context, st State) (State, error) {
 		w.logger.Info("snapshot of index done", "index", name, "documents", rep.Indexed, "physical", rep.Physical, "took", rep.Took)
 		st.SnapshotDone = append(st.SnapshotDone, name)
 		st.SnapshotIndex, st.SnapshotPhysical, st.SnapshotLastID, st.SnapshotSince = "", "", 0, time.Time{}
-		if err := w.store.Save(ctx, st); err != nil {
+		if err := store.Save(ctx, st); err != nil {
 			return st, err
 		}
 	}
 	st.Phase = PhaseStreaming
 	st.SnapshotDone = nil
-	if err := w.store.Save(ctx, st); err != nil {
+	if err := store.Save(ctx, st); err != nil {
 		return st, err
 	}
 	return st, nil
 }
 
 // stream runs canal from st.Position until ctx ends or the stream fails.
-func (w *Worker) stream(ctx context.Context, st State) error {
+func (w *Worker) stream(ctx context.Context, store *Store, st State) error {
 	dsn, err := mysqldrv.ParseDSN(w.cfg.SourceDSN)
 	if err != nil {
 		return fmt.Errorf("cdc source dsn: %w", err)
@@ -551,13 +570,22 @@ func (w *Worker) stream(ctx context.Context, st State) error {
 	cc.HeartbeatPeriod = 5 * time.Second // keeps an idle connection alive and detects a dead one
 	cc.ReadTimeout = 30 * time.Second
 	cc.MaxReconnectAttempts = 0 // infinite: MySQL restarts are waited out
-	cc.Logger = w.logger.With("component", "canal")
+	cc.Logger = slog.New(newWatchedLog(w.logger.Handler(), dsn.DBName, w.tableKeys())).With("component", "canal")
 	tables := append(slices.Clone(w.cfg.Tables), heartbeatTable)
 	for i, t := range tables {
 		tables[i] = "^" + regexpQuote(dsn.DBName) + `\.` + regexpQuote(t) + "$"
 	}
 	cc.IncludeTableRegex = tables
 
+	open, err := store.OpenDeadLetterDocs(ctx)
+	if err != nil {
+		return err
+	}
+	for _, name := range w.indices() { // every series from 0: the alert sees the first dead letter as an increase
+		for _, source := range []string{DeadLetterRow, DeadLetterEngine} {
+			w.metrics.DeadLetters.WithLabelValues(w.life.Alias(name), source)
+		}
+	}
 	c, err := canal.NewCanal(cc)
 	if err != nil {
 		return classify(fmt.Errorf("start canal: %w", err))
@@ -575,9 +603,9 @@ func (w *Worker) stream(ctx context.Context, st State) error {
 	w.logger.Info("streaming", "from", st.Position, "flavor", flavor, "tables", w.cfg.Tables)
 
 	a := newApplier(applier{
-		reader: w.src, fanout: w.src, writer: w.writer, store: w.store, aliasOf: w.life.Alias,
+		reader: w.src, fanout: w.src, writer: w.writer, store: store, aliasOf: w.life.Alias, open: docSet(open),
 		logger: w.logger, metrics: w.metrics, batch: w.cfg.BatchSize, interval: w.cfg.FlushInterval,
-		onAck: w.cfg.OnAck,
+		onAck: w.cfg.OnAck, lag: w.lag,
 	}, st)
 	// Closing canal on shutdown stops the handler; the applier drains what is queued.
 	go func() {
@@ -585,6 +613,14 @@ func (w *Worker) stream(ctx context.Context, st State) error {
 		c.Close()
 	}()
 	return a.run(ctx, items, streamErr)
+}
+
+func docSet(docs []DocKey) map[DocKey]bool {
+	m := make(map[DocKey]bool, len(docs))
+	for _, d := range docs {
+		m[d] = true
+	}
+	return m
 }
 
 func (w *Worker) tableKeys() map[string]keyColumn {

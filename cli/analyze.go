@@ -7,11 +7,13 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
-	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/soomcare/soomcare/analyzers"
 	"github.com/soomcare/soomcare/engine"
 	"github.com/soomcare/soomcare/mappings"
 )
@@ -29,9 +31,11 @@ stored; ko_search: what a query becomes, synonyms included; prefix_index, bigram
 With --field it prints that field's index-time and search-time tokens.
 
 With --with-entry or --with-synonym (repeatable) it shows what a change not yet saved would do:
-the ko_index and ko_search tokens of TEXT with the dictionary and synonyms in MySQL now, and with the
-change. ID=TEXT replaces entry or rule ID (see 'soomcare dict list', 'soomcare synonyms list'); TEXT
-alone adds one. This needs MySQL and the engine (with nori), not a built index.
+the ko_index and ko_search tokens of TEXT with the dictionary and synonyms in MySQL now ("MySQL
+now"), and with the change. A first line says whether the live contents index was built with those
+same rules; when it was not (changes not yet reindexed, or a rollback), its own rules get rows too
+("live index"). ID=TEXT replaces entry or rule ID (see 'soomcare dict list', 'soomcare synonyms
+list'); TEXT alone adds one. This needs MySQL and the engine (with nori), not a built index.
 
 The dictionary and synonyms live in MySQL, edited with 'soomcare dict', 'soomcare synonyms' or the
 editor API, and reach a live cluster by a rebuild: 'soomcare reindex all'. They are inlined into the
@@ -82,7 +86,7 @@ alike and 'soomcare reindex --rollback all' undoes it.`,
 					rows = append(rows, row{name: n, analyzer: n})
 				}
 			}
-			w := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+			w := newTableWriter(e.stdout)
 			for _, r := range rows {
 				req := map[string]any{"text": text}
 				if r.fieldName != "" {
@@ -204,4 +208,123 @@ func searchAnalyzer(ctx context.Context, es *engine.Client, alias, field string)
 		}
 	}
 	return "", usageError{fmt.Errorf("index %s has no field %q", alias, field)}
+}
+
+// liveRules is what the live index of an alias was built with: the user
+// dictionary, synonyms and stop tags inlined in its settings.
+type liveRules struct {
+	physical string
+	created  time.Time
+	nori     bool // built with the nori profile (else it has no rules)
+	rules    analyzers.Rules
+}
+
+// sameAs reports whether the live index has exactly the dictionary and
+// synonyms of r.
+func (l *liveRules) sameAs(r analyzers.Rules) bool {
+	return slices.Equal(l.rules.UserDictionary, r.UserDictionary) && slices.Equal(l.rules.Synonyms, r.Synonyms)
+}
+
+// readLiveRules reads the rules inlined in the settings of the index behind
+// alias; nil, nil when there is none.
+func readLiveRules(ctx context.Context, es *engine.Client, alias string) (*liveRules, error) {
+	res, err := es.ES.Indices.GetSettings(es.ES.Indices.GetSettings.WithContext(ctx), es.ES.Indices.GetSettings.WithIndex(alias))
+	if err != nil {
+		return nil, err
+	}
+	defer res.Body.Close()
+	if res.StatusCode == 404 {
+		return nil, nil
+	}
+	if err := engine.CheckStatus(res); err != nil {
+		return nil, err
+	}
+	var out map[string]struct {
+		Settings struct {
+			Index struct {
+				CreationDate string `json:"creation_date"`
+				Analysis     struct {
+					Tokenizer map[string]struct {
+						Rules []string `json:"user_dictionary_rules"`
+					} `json:"tokenizer"`
+					Filter struct {
+						Synonyms struct {
+							Synonyms []string `json:"synonyms"`
+						} `json:"ko_synonyms"`
+						POS struct {
+							StopTags []string `json:"stoptags"`
+						} `json:"ko_pos"`
+					} `json:"filter"`
+				} `json:"analysis"`
+			} `json:"index"`
+		} `json:"settings"`
+	}
+	if err := json.NewDecoder(res.Body).Decode(&out); err != nil {
+		return nil, fmt.Errorf("settings of %s: %w", alias, err)
+	}
+	for physical, idx := range out { // an alias of a logical index has one
+		a := idx.Settings.Index.Analysis
+		mixed, nori := a.Tokenizer["ko_nori_mixed"]
+		ms, _ := strconv.ParseInt(idx.Settings.Index.CreationDate, 10, 64)
+		if len(a.Filter.POS.StopTags) == 0 {
+			a.Filter.POS.StopTags = analyzers.StopTags()
+		}
+		return &liveRules{physical: physical, created: time.UnixMilli(ms).UTC(), nori: nori,
+			rules: analyzers.Rules{UserDictionary: mixed.Rules, Synonyms: a.Filter.Synonyms.Synonyms, StopTags: a.Filter.POS.StopTags}}, nil
+	}
+	return nil, nil
+}
+
+// liveRulesNote is the first line of `analyze --with-entry/--with-synonym`:
+// what "MySQL now" is and whether the live index has those rules.
+func liveRulesNote(alias string, live *liveRules, err error, now analyzers.Rules) string {
+	const mysqlNow = "MySQL now: the dictionary and synonyms in MySQL now"
+	switch {
+	case err != nil:
+		return fmt.Sprintf("%s; the live index %s could not be read (%v), so it may have older ones", mysqlNow, alias, err)
+	case live == nil:
+		return fmt.Sprintf("%s; there is no live index %s yet ('soomcare reindex all' builds it with them)", mysqlNow, alias)
+	}
+	built := fmt.Sprintf("the live index %s (created %s)", live.physical, live.created.Format("2006-01-02 15:04:05Z"))
+	switch {
+	case !live.nori:
+		return fmt.Sprintf("%s; %s was built without nori (analysis profile basic): it uses no dictionary or synonyms", mysqlNow, built)
+	case live.sameAs(now):
+		return fmt.Sprintf("%s; %s was built with these same rules", mysqlNow, built)
+	}
+	return fmt.Sprintf("%s; %s was built with different rules (%s and %s differ; its tokens are the rows marked (live index)): 'soomcare reindex all' makes MySQL's rules live",
+		mysqlNow, built, plural(countDiff(live.rules.UserDictionary, now.UserDictionary), "dictionary entry", "dictionary entries"),
+		plural(countDiff(live.rules.Synonyms, now.Synonyms), "synonym rule", "synonym rules"))
+}
+
+// plural is "1 rule" or "3 rules".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
+}
+
+// countDiff counts the texts in only one of a and b.
+func countDiff(a, b []string) int {
+	in := func(s []string) map[string]bool {
+		m := make(map[string]bool, len(s))
+		for _, x := range s {
+			m[x] = true
+		}
+		return m
+	}
+	ina, inb := in(a), in(b)
+	n := 0
+	for x := range ina {
+		if !inb[x] {
+			n++
+		}
+	}
+	for x := range inb {
+		if !ina[x] {
+			n++
+		}
+	}
+	return n
 }

@@ -68,12 +68,17 @@ Without a checkpoint it first snapshots every index from MySQL (resumable after 
 recorded binlog position, then streams from there. The checkpoint lives in MySQL (cdc_state) and is
 saved only after the engine acknowledged every document before it; documents carry an external
 version derived from the binlog position, so replays after a crash are harmless. Rejected documents
-go to cdc_dead_letters. Engine or MySQL outages are retried with backoff; nothing is skipped.
+go to cdc_dead_letters, and so does a row that cannot become a document (malformed JSON, a value
+out of range, an unreadable id): its document is deleted from the index and the stream moves on
+(see 'soomcare cdc dead-letters --help'). Engine or MySQL outages are retried with backoff; nothing
+is skipped.
 
 Only one worker is active per pipeline: a second one waits on a MySQL lock and takes over within
 seconds when the first dies. MySQL restarts and failovers are waited out: the worker stops applying,
 reconnects with backoff, takes the lock again (or waits as a standby if another worker got it) and
-resumes from the checkpoint. It exits only on a signal or one of the codes below.
+resumes from the checkpoint. A worker that lost the lock stops applying at once and saves nothing:
+its checkpoint and dead-letter writes are fenced by the lock connection's id, so MySQL refuses them
+once another worker holds the lock. It exits only on a signal or one of the codes below.
 SIGTERM flushes, saves the checkpoint and exits 0.
 
 Exit codes: 0 stopped by a signal with the checkpoint saved, 1 failure at start (MySQL or the engine
@@ -133,7 +138,7 @@ Metrics: http://<cdc.metrics_addr>/metrics (Prometheus), /healthz.`,
 			return err
 		},
 	}
-	cmd.AddCommand(newCDCStatusCmd(e), newCDCResetCmd(e))
+	cmd.AddCommand(newCDCStatusCmd(e), newCDCResetCmd(e), newCDCDeadLettersCmd(e))
 	return cmd
 }
 
@@ -150,7 +155,8 @@ the same figures are served as JSON at GET /status on cdc.metrics_addr):
   server position  where MySQL writes its binlog now, and how far behind the checkpoint is (bytes
                    across binlog files, and how many files); "purged" means the worker exits 4
   events applied   row changes read from the binlog and acknowledged (an UPDATE of 3 rows counts 3)
-  docs written     index and delete operations the engine acknowledged, conflicts included: each
+  docs written     index and delete operations the engine acknowledged while streaming (not the
+                   snapshot's bulk load, which its log line counts), conflicts included: each
                    changed document once per batch (several changes to one row in a batch write it
                    once), plus fan-out (a nickname change rewrites the user's posts and contents)
   conflicts        the part of docs written that the engine skipped because the document already
@@ -160,7 +166,8 @@ the same figures are served as JSON at GET /status on cdc.metrics_addr):
                    snapshot's catch-up already wrote with a newer version conflicts. After a
                    snapshot under steady writes (or one resumed after several crashes) conflicts can
                    equal docs written; that is expected.
-  dead letters     documents the engine rejected, kept in cdc_dead_letters
+  dead letters     open dead letters in cdc_dead_letters: rows that cannot become a document and
+                   documents the engine rejected, not yet healed ('soomcare cdc dead-letters list')
 
 The counters are saved with the checkpoint: they cover the pipeline since its first start or the
 last 'cdc reset', and work done after the last checkpoint of a crashed worker is counted once, when

@@ -3,8 +3,10 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/soomcare/soomcare/cdc"
 	"github.com/soomcare/soomcare/mysql"
@@ -64,5 +66,53 @@ func TestPrintCDCStatus(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// Every exit code `soomcare cdc` can end with is in the top-level help, in
+// its own help and in the README's sentence about the worker's exits.
+func TestCDCExitCodesDocumented(t *testing.T) {
+	root := newRoot(&env{})
+	cdcCmd, _, err := root.Find([]string{"cdc"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, code := range []int{ExitBinlogPurged, ExitTableDropped, ExitNotSaved, ExitSourceMoved} {
+		if !strings.Contains(root.Long, fmt.Sprint(code)) {
+			t.Errorf("soomcare --help does not list exit code %d", code)
+		}
+		if !strings.Contains(cdcCmd.Long, fmt.Sprintf("\n%d ", code)) && !strings.Contains(cdcCmd.Long, fmt.Sprintf(" %d ", code)) {
+			t.Errorf("soomcare cdc --help does not explain exit code %d", code)
+		}
+	}
+	if !strings.Contains(string(readme), "The process exits only on a signal or the codes 4–7") {
+		t.Error("README: the worker's exit sentence does not say 4–7")
+	}
+}
+
+// `cdc dead-letters list` prints a readable table, open or resolved.
+func TestPrintDeadLetters(t *testing.T) {
+	at := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
+	var b strings.Builder
+	printDeadLetters(&b, []cdc.DeadLetterRecord{
+		{ID: 3, DeadLetter: cdc.DeadLetter{Index: "soomcare-contents", DocID: "50", Source: cdc.DeadLetterRow, Version: 4294967396,
+			Type: "row_error", Reason: "column tags: JSON number where string was expected"}, CreatedAt: at},
+		{ID: 2, DeadLetter: cdc.DeadLetter{Index: "soomcare-posts", DocID: "8", Source: cdc.DeadLetterEngine, Version: 4294967300,
+			Type: "mapper_parsing_exception"}, CreatedAt: at, ResolvedAt: &at},
+	})
+	out := b.String()
+	for _, want := range []string{"INDEX", "soomcare-contents", "50", "row", "open", "row_error: column tags", "2026-12-07T12:00:00Z", "mapper_parsing_exception"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("table lacks %q:\n%s", want, out)
+		}
+	}
+	b.Reset()
+	printDeadLetters(&b, nil)
+	if !strings.Contains(b.String(), "no dead letters") {
+		t.Errorf("empty list printed %q", b.String())
 	}
 }

@@ -106,7 +106,7 @@ Configuration: built-in defaults, then the YAML file given by --config (or SOOMC
 then SOOMCARE_* environment variables (search.engine -> SOOMCARE_SEARCH_ENGINE).
 Every key is documented in config.example.yaml.
 
-Exit codes: 0 ok, 1 failure, 2 bad usage or configuration; soomcare cdc adds 4 and 5 (see its help).`,
+Exit codes: 0 ok, 1 failure, 2 bad usage or configuration; soomcare cdc adds 4, 5, 6 and 7 (see its help).`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		CompletionOptions: cobra.CompletionOptions{
@@ -150,8 +150,10 @@ Exit codes: 0 ok, 1 failure, 2 bad usage or configuration; soomcare cdc adds 4 a
 		newEmailsCmd(e),
 		newLogsCmd(e),
 		newInsightsCmd(e),
+		newSuggestionsCmd(e),
 		newDictCmd(e),
 		newSynonymsCmd(e),
+		newUsersCmd(e),
 	)
 	return root
 }

@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"unicode"
 	"unicode/utf8"
 
@@ -20,6 +19,7 @@ import (
 	"github.com/soomcare/soomcare/config"
 	"github.com/soomcare/soomcare/dictionary"
 	"github.com/soomcare/soomcare/engine"
+	"github.com/soomcare/soomcare/mappings"
 )
 
 // The editors' analysis rules in MySQL (package dictionary): `soomcare dict`
@@ -194,7 +194,7 @@ func (e *env) printChange(rc rulesCmd, verb string, it dictionary.Item, err erro
 
 // printRules writes every rule of kind as a table.
 func printRules(ctx context.Context, out io.Writer, s *dictionary.Store, k dictionary.Kind) error {
-	w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	w := newTableWriter(out)
 	fmt.Fprintln(w, "ID\tTEXT\tUPDATED BY\tUPDATED AT")
 	var after uint64
 	n := 0
@@ -222,7 +222,7 @@ func printChanges(ctx context.Context, out io.Writer, s *dictionary.Store, k dic
 	if err != nil {
 		return err
 	}
-	w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	w := newTableWriter(out)
 	fmt.Fprintln(w, "WHEN\tWHO\tACTION\tID\tBEFORE\tAFTER")
 	text := func(s *string) string {
 		if s == nil {
@@ -250,7 +250,9 @@ func (m *mysqlRules) Rules(ctx context.Context) (analyzers.Rules, error) {
 
 // analyzePending prints the ko_index and ko_search tokens of text with the
 // rules in MySQL now and with the pending changes (`soomcare analyze
-// --with-entry/--with-synonym`), built inline: no index is needed.
+// --with-entry/--with-synonym`), built inline: no index is needed. A first
+// line says whether the live contents index was built with the rules in
+// MySQL now; when it was not, its own rules get rows too ("live index").
 func (e *env) analyzePending(ctx context.Context, c *config.Config, es *engine.Client, text string, entries, synonyms []string) error {
 	var changes []dictionary.Pending
 	for _, l := range []struct {
@@ -287,12 +289,22 @@ func (e *env) analyzePending(ctx context.Context, c *config.Config, es *engine.C
 		}
 		return e.printChange(rulesCmd{use: "dict", noun: "entry or rule"}, "", dictionary.Item{}, err)
 	}
-	w := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-	for _, analyzer := range []string{"ko_index", "ko_search"} {
-		for _, v := range []struct {
+	alias := c.Search.IndexPrefix + "-" + mappings.Contents
+	live, liveErr := readLiveRules(ctx, es, alias)
+	fmt.Fprintln(e.stdout, liveRulesNote(alias, live, liveErr, now))
+	versions := []struct {
+		label string
+		rules analyzers.Rules
+	}{{"MySQL now", now}, {"with change", pending}}
+	if live != nil && live.nori && !live.sameAs(now) {
+		versions = append([]struct {
 			label string
 			rules analyzers.Rules
-		}{{"now", now}, {"with change", pending}} {
+		}{{"live index", live.rules}}, versions...)
+	}
+	w := newTableWriter(e.stdout)
+	for _, analyzer := range []string{"ko_index", "ko_search"} {
+		for _, v := range versions {
 			toks, err := eng.Analyze(ctx, v.rules, analyzer, text)
 			if err != nil {
 				return fmt.Errorf("analyze with %s: %w", analyzer, err)

@@ -122,8 +122,11 @@ func TestIntegrationSynonymLiveByReindexUndoneByRollback(t *testing.T) {
 	if code != ExitOK {
 		t.Fatalf("analyze --with-synonym: exit %d: %s", code, stderr)
 	}
+	if !strings.Contains(out, "was built with these same rules") || strings.Contains(out, "(live index)") {
+		t.Errorf("analyze --with-synonym before any change: the live index has MySQL's rules:\n%s", out)
+	}
 	for _, l := range strings.Split(out, "\n") {
-		if strings.HasPrefix(l, "ko_search (now)") && strings.Contains(l, "제습기") ||
+		if strings.HasPrefix(l, "ko_search (MySQL now)") && strings.Contains(l, "제습기") ||
 			strings.HasPrefix(l, "ko_search (with change)") && !strings.Contains(l, "제습기@0") {
 			t.Errorf("analyze --with-synonym:\n%s", out)
 		}
@@ -145,6 +148,22 @@ func TestIntegrationSynonymLiveByReindexUndoneByRollback(t *testing.T) {
 	reindex("--rollback", "all")
 	if ids := contentHits(t, search, query); len(ids) != 0 {
 		t.Fatalf("after --rollback %q still finds %v", query, ids)
+	}
+
+	// After the rollback the live index lacks the synonym MySQL has:
+	// analyze says so and shows the live index's tokens apart.
+	code, out, stderr = run(t, environ, "analyze", "--with-synonym", "zzqa, zzqb", query)
+	if code != ExitOK {
+		t.Fatalf("analyze after rollback: exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(out, "was built with different rules (0 dictionary entries and 1 synonym rule differ") {
+		t.Errorf("analyze after rollback does not say the live index has other rules:\n%s", out)
+	}
+	for _, l := range strings.Split(out, "\n") {
+		if strings.HasPrefix(l, "ko_search (live index)") && strings.Contains(l, "제습기") ||
+			strings.HasPrefix(l, "ko_search (MySQL now)") && !strings.Contains(l, "제습기") {
+			t.Errorf("analyze after rollback:\n%s", out)
+		}
 	}
 
 	changes, err := store.Changes(t.Context(), "", 10)

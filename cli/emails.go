@@ -2,6 +2,8 @@ package cli
 
 import (
 	"fmt"
+	"strconv"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -29,11 +31,46 @@ address. Addresses are never printed, only user ids.`,
 			}
 			defer db.Close()
 			rep, err := auth.CanonicalizeEmails(cmd.Context(), db, apply)
-			fmt.Fprintf(e.stdout, "checked %d e-mails; rewritten %d %v; would rewrite %d %v; colliding groups %d %v\n",
-				rep.Checked, len(rep.Rewritten), rep.Rewritten, len(rep.Pending), rep.Pending, len(rep.Collisions), rep.Collisions)
+			fmt.Fprint(e.stdout, emailReportText(rep, apply))
 			return err
 		},
 	}
 	cmd.Flags().BoolVar(&apply, "apply", false, "rewrite the rows that do not collide (default: report only)")
 	return cmd
+}
+
+// emailReportText is the report of `soomcare emails`: one line per finding,
+// user ids only, and what to do next.
+func emailReportText(rep auth.EmailReport, apply bool) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "checked %d e-mails\n", rep.Checked)
+	switch {
+	case apply && len(rep.Rewritten) > 0:
+		fmt.Fprintf(&b, "rewritten into canonical form: %d (user ids %s)\n", len(rep.Rewritten), idList(rep.Rewritten))
+	case apply:
+		b.WriteString("rewritten into canonical form: none needed\n")
+	case len(rep.Pending) > 0:
+		fmt.Fprintf(&b, "not in canonical form: %d (user ids %s); run with --apply to rewrite them\n", len(rep.Pending), idList(rep.Pending))
+	default:
+		b.WriteString("not in canonical form: none\n")
+	}
+	if len(rep.Collisions) == 0 {
+		b.WriteString("collisions: none\n")
+		return b.String()
+	}
+	fmt.Fprintf(&b, "collisions: %d groups of accounts share an address in canonical form; none of them was changed:\n", len(rep.Collisions))
+	for _, g := range rep.Collisions {
+		fmt.Fprintf(&b, "  user ids %s\n", idList(g))
+	}
+	b.WriteString("decide which account of each group keeps the address and change the others' e-mail, then run again\n")
+	return b.String()
+}
+
+// idList is "3, 17, 42".
+func idList(ids []uint64) string {
+	s := make([]string, len(ids))
+	for i, id := range ids {
+		s[i] = strconv.FormatUint(id, 10)
+	}
+	return strings.Join(s, ", ")
 }

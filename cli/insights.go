@@ -2,12 +2,12 @@ package cli
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"io"
 	"log/slog"
 	"strings"
 	"sync"
-	"text/tabwriter"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -40,8 +40,7 @@ The same report is GET /v1/editor/search-insights for editors.`,
 				f.Add("top", web.FieldOutOfRange, "")
 			}
 			if !f.OK() {
-				return usageError{fmt.Errorf("insights: bad %s (dates as 2026-12-01 or RFC 3339, from before to, at most %d days; 1 ≤ --top ≤ %d)",
-					fieldNames(f.List()), insights.MaxDays, insights.MaxTop)}
+				return usageError{insightsRangeError(f.List(), r, to == "")}
 			}
 			c, err := e.config()
 			if err != nil {
@@ -64,33 +63,62 @@ The same report is GET /v1/editor/search-insights for editors.`,
 	return cmd
 }
 
-func fieldNames(list []web.FieldError) string {
-	names := make([]string, len(list))
-	for i, fe := range list {
-		names[i] = "--" + fe.Field
+// insightsRangeError names what is wrong with --from, --to and --top. A
+// span over MaxDays is reported as such (RangeRule files it under "to",
+// which misleads when --to was not given: it is then now).
+func insightsRangeError(list []web.FieldError, r web.Range, toDefaulted bool) error {
+	var problems []string
+	for _, fe := range list {
+		switch {
+		case fe.Field == "top":
+			problems = append(problems, fmt.Sprintf("--top must be 1 to %d", insights.MaxTop))
+		case fe.Code == web.FieldInvalidDate:
+			problems = append(problems, fmt.Sprintf("--%s must be a date such as 2026-12-01 or an RFC 3339 instant", fe.Field))
+		case fe.Field == "to" && !r.From.IsZero() && r.To.After(r.From) && spanDays(r) > insights.MaxDays:
+			end := "--to"
+			if toDefaulted {
+				end = "now (no --to)"
+			}
+			problems = append(problems, fmt.Sprintf("the range from --from %s to %s is %d days; at most %d: give a later --from or an earlier --to",
+				r.From.In(insights.Zone).Format(time.DateOnly), end, spanDays(r), insights.MaxDays))
+		case fe.Field == "to" && !r.From.IsZero() && !r.To.After(r.From):
+			problems = append(problems, "--to must be after --from")
+		default:
+			problems = append(problems, fmt.Sprintf("--%s is out of range (2000-01-01 to 2199-12-31)", fe.Field))
+		}
 	}
-	return strings.Join(names, ", ")
+	return fmt.Errorf("insights: %s", strings.Join(problems, "; "))
+}
+
+// spanDays is the length of r in days, rounded up.
+func spanDays(r web.Range) int {
+	return int((r.To.Sub(r.From) + 24*time.Hour - 1) / (24 * time.Hour))
 }
 
 // printInsights writes the report as three tables.
 func printInsights(w io.Writer, rep insights.Report) error {
 	fmt.Fprintf(w, "search insights %s – %s (KST): %d searches, %d found nothing, %d suggest requests\n",
 		rep.From.In(insights.Zone).Format(time.DateTime), rep.To.In(insights.Zone).Format(time.DateTime), rep.Searches, rep.ZeroResults, rep.Suggests)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	tw := newTableWriter(w)
 	lists := []struct {
 		title string
 		rows  []insights.QueryCount
 	}{{"top queries", rep.TopQueries}, {"queries that found nothing", rep.ZeroResultTop}}
 	for _, l := range lists {
-		fmt.Fprintf(tw, "\n%s\t\t\n#\tsearches\tquery\n", l.title)
+		fmt.Fprintf(w, "\n%s\n", l.title)
+		fmt.Fprintln(tw, "#\tsearches\tquery")
 		if len(l.rows) == 0 {
 			fmt.Fprintln(tw, "-\t0\t(none)")
 		}
 		for i, q := range l.rows {
 			fmt.Fprintf(tw, "%d\t%d\t%s\n", i+1, q.Count, q.Query)
 		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
 	}
-	fmt.Fprintf(tw, "\nper day\t\t\t\ndate\tsearches\tfound nothing\tsuggests\n")
+	fmt.Fprintf(w, "\nper day\n")
+	fmt.Fprintln(tw, "date\tsearches\tfound nothing\tsuggests")
 	for _, d := range rep.Days {
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\n", d.Date, d.Searches, d.ZeroResults, d.Suggests)
 	}
@@ -103,7 +131,8 @@ func printInsights(w io.Writer, rep insights.Report) error {
 
 // serveInsights is what serve wires for search insights: the recorder and
 // popular list for searchapi (nil when insights.enabled is false), the
-// editors' report route; stop ends the writer after its last flush.
+// editors' report and suggestion routes; stop ends the writer after its
+// last flush.
 type serveInsights struct {
 	recorder *insights.Recorder
 	popular  *insights.Popular
@@ -115,11 +144,17 @@ type serveInsights struct {
 // startInsights installs the data stream (idempotent; a failure is a
 // warning: the first write creates the stream from the template, and
 // recording is never fatal), registers the drop counter on reg, and starts
-// the writer and the popular-list refresh until stop (serve defers it, so
-// requests still draining are recorded).
-func startInsights(ctx context.Context, c *config.Config, es *engine.Client, log *slog.Logger, reg prometheus.Registerer) *serveInsights {
+// the writer, the popular-list refresh and the editors' blocks follower
+// until stop (serve defers it, so requests still draining are recorded).
+func startInsights(ctx context.Context, c *config.Config, db *sql.DB, es *engine.Client, log *slog.Logger, reg prometheus.Registerer) *serveInsights {
 	reader := insights.NewReader(es.ES, c.Insights.DataStream)
-	si := &serveInsights{mount: insights.NewAPI(reader, log, nil).Mount, cancel: func() {}}
+	blocks := insights.NewBlockStore(db, nil)
+	si := &serveInsights{cancel: func() {}}
+	if c.Insights.Enabled {
+		si.popular = insights.NewPopular()
+	}
+	report, edit := insights.NewAPI(reader, log, nil), insights.NewBlockAPI(blocks, si.popular, log)
+	si.mount = func(e *gin.Engine) { report.Mount(e); edit.Mount(e) }
 	if !c.Insights.Enabled {
 		return si
 	}
@@ -132,16 +167,20 @@ func startInsights(ctx context.Context, c *config.Config, es *engine.Client, log
 	} else {
 		log.Info("search insights: data stream ready", "data_stream", c.Insights.DataStream, "lifecycle", rep.Caps.Lifecycle, "steps", len(rep.Steps))
 	}
+	if c.Insights.ClientHashSecret == "" {
+		log.Warn("insights.client_hash_secret is not set; hashing clients with a random key for this process only, " +
+			"so each serve replica counts a client once more toward insights.popular_min_clients. Set SOOMCARE_INSIGHTS_CLIENT_HASH_SECRET (openssl rand -base64 48).")
+	}
 	si.recorder = insights.NewRecorder(es.ES, insights.NewMetrics(reg), insights.Options{DataStream: c.Insights.DataStream,
-		QueueSize: c.Insights.QueueSize, FlushInterval: c.Insights.FlushInterval, Logger: log})
-	si.popular = insights.NewPopular()
-	si.wg.Add(2)
+		QueueSize: c.Insights.QueueSize, FlushInterval: c.Insights.FlushInterval, Logger: log, ClientSecret: []byte(c.Insights.ClientHashSecret)})
+	si.wg.Add(3)
 	go func() { defer si.wg.Done(); si.recorder.Run(ctx) }()
 	go func() {
 		defer si.wg.Done()
 		si.popular.Refresh(ctx, reader, insights.RefreshOptions{Every: c.Insights.PopularRefresh, Window: c.Insights.PopularWindow,
-			MinCount: c.Insights.PopularMinCount, Logger: log})
+			MinClients: c.Insights.PopularMinClients, MinCount: c.Insights.PopularMinCount, Logger: log})
 	}()
+	go func() { defer si.wg.Done(); si.popular.FollowBlocks(ctx, blocks, c.Insights.BlocksRefresh, log) }()
 	return si
 }
 

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sort"
 	"strings"
 	"time"
 
@@ -55,20 +56,24 @@ logs.data_stream), the index template (ECS mappings, exactly the data stream's n
 stream. It first asks the engine what it offers and prints it: an engine without the lifecycle
 plugin gets the template and the data stream, and the output says that nothing will roll over or
 be deleted by itself (use soomcare logs rollover / prune from cron). With --require-lifecycle that
-case exits 1 instead of 0.`,
+case installs nothing and exits 1 instead of 0.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			store, _, es, err := e.logStore(cmd)
 			if err != nil {
 				return err
 			}
-			rep, err := store.Setup(cmd.Context())
+			setup := store.Setup
+			if requireLifecycle {
+				setup = store.SetupRequiringLifecycle
+			}
+			rep, err := setup(cmd.Context())
 			printSetup(e.stdout, es, rep)
+			if errors.Is(err, logstore.ErrNoLifecycle) {
+				return errors.New("logs setup: --require-lifecycle: the engine has no lifecycle support (see above); nothing was installed")
+			}
 			if err != nil {
 				return fmt.Errorf("logs setup: %w", err)
-			}
-			if requireLifecycle && !rep.LifecycleInstalled() {
-				return errors.New("logs setup: --require-lifecycle: the engine has no lifecycle support (see above)")
 			}
 			return nil
 		},
@@ -110,7 +115,7 @@ logs.rollover_age or its primary shard larger than logs.rollover_size (--now: un
 after a template change). Needed only where the engine has no lifecycle plugin; harmless elsewhere.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			store, _, _, err := e.logStore(cmd)
+			store, c, _, err := e.logStore(cmd)
 			if err != nil {
 				return err
 			}
@@ -122,7 +127,8 @@ after a template change). Needed only where the engine has no lifecycle plugin; 
 				fmt.Fprintf(e.stdout, "rolled over: %s -> %s\n", res.OldIndex, res.NewIndex)
 				return nil
 			}
-			fmt.Fprintf(e.stdout, "not rolled over: no condition met %v; write index %s\n", res.Conditions, res.OldIndex)
+			fmt.Fprintf(e.stdout, "not rolled over: write index %s is younger than logs.rollover_age (%s) and smaller than logs.rollover_size (%s)%s\n",
+				res.OldIndex, c.Logs.RolloverAge, c.Logs.RolloverSize, conditionsNote(res.Conditions))
 			return nil
 		},
 	}
@@ -163,4 +169,27 @@ lifecycle policy's delete step for engines without one.`,
 	}
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "list what would be deleted")
 	return cmd
+}
+
+// conditionsNote lists the engine's rollover conditions as checked, e.g.
+// " (conditions: [max_age: 1d] not met, [max_size: 1gb] not met)"; "" when
+// it sent none.
+func conditionsNote(conds map[string]bool) string {
+	if len(conds) == 0 {
+		return ""
+	}
+	keys := make([]string, 0, len(conds))
+	for k := range conds {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		met := "not met"
+		if conds[k] {
+			met = "met"
+		}
+		parts[i] = k + " " + met
+	}
+	return " (conditions: " + strings.Join(parts, ", ") + ")"
 }

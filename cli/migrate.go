@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -92,7 +91,7 @@ func newMigrateStatusCmd(e *env) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				w := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+				w := newTableWriter(e.stdout)
 				fmt.Fprintln(w, "VERSION\tNAME\tAPPLIED AT")
 				for _, s := range st {
 					at := "pending"

@@ -16,8 +16,10 @@ func newVerifyCmd(e *env) *cobra.Command {
 		Use:   "verify [contents|posts|users|all]",
 		Short: "Compare a live index with MySQL: missing, extra and stale documents",
 		Long: `Compare every document of a live index with what MySQL's rows make of it now (ids and a
-content hash per document). Exits 0 when they are equal, 1 when they differ, listing the first ids
-of each kind. Rows written while it runs may show up as differences: rerun once the CDC caught up.
+content hash per document). Exits 0 when they are equal, 1 when they differ: each kind (missing,
+extra, different) is a count followed by its ids in parentheses (the first five), e.g.
+"different 1 (id 17)". Rows written while it runs may show up as differences: rerun once the CDC
+caught up; what stays different is fixed by 'soomcare reindex NAME'.
 Then it prints the cluster's health and each index's live shards and replicas next to
 search.indices (a difference is applied by 'soomcare reindex NAME').`,
 		Args: cobra.MaximumNArgs(1),
@@ -51,6 +53,9 @@ search.indices (a difference is applied by 'soomcare reindex NAME').`,
 					return fmt.Errorf("verify %s: %w", name, err)
 				}
 				fmt.Fprintln(e.stdout, d)
+				if !d.Equal() {
+					fmt.Fprintln(e.stdout, verifyAdvice(name))
+				}
 				differ = differ || !d.Equal()
 			}
 			printShapes(ctx, e.stdout, c, es, names)
@@ -60,4 +65,10 @@ search.indices (a difference is applied by 'soomcare reindex NAME').`,
 			return nil
 		},
 	}
+}
+
+// verifyAdvice is the line under a difference: what the ids are and what to do.
+func verifyAdvice(name string) string {
+	return fmt.Sprintf("  the ids in parentheses are primary keys of %s; rows written during the comparison show up too:"+
+		" wait for the CDC and run 'soomcare verify %s' again, or run 'soomcare reindex %s' to rebuild the index now", name, name, name)
 }

@@ -15,7 +15,8 @@
 // Endpoints (documented in apidoc/paths/community.yaml):
 //
 //	POST   /v1/posts                             create (auth)
-//	GET    /v1/posts/{id}                        one post (hidden posts: author only)
+//	GET    /v1/posts/{id}                        one post (hidden posts: author and admins only; every verb
+//	                                             on a hidden post answers others 404, like a missing post)
 //	PATCH  /v1/posts/{id}                        edit (author)
 //	DELETE /v1/posts/{id}                        soft delete (author or admin)
 //	GET    /v1/posts/{id}/comments               comments and replies, oldest first
@@ -242,7 +243,7 @@ func (a *API) updatePost(c *gin.Context) (web.Answer, error) {
 		if err := canWrite(ctx, tx, p.UserID); err != nil {
 			return err
 		}
-		owner, _, err := lockPost(ctx, tx, id)
+		owner, err := lockVisiblePost(ctx, tx, id, p)
 		if err != nil {
 			return err
 		}
@@ -268,7 +269,7 @@ func (a *API) deletePost(c *gin.Context) (web.Answer, error) {
 	p, _ := web.PrincipalFrom(c)
 	ctx := c.Request.Context()
 	err = a.tx(ctx, func(tx *sql.Tx) error {
-		owner, _, err := lockPost(ctx, tx, id)
+		owner, err := lockVisiblePost(ctx, tx, id, p)
 		if err != nil {
 			return err
 		}
@@ -397,7 +398,7 @@ func (a *API) deleteComment(c *gin.Context) (web.Answer, error) {
 	p, _ := web.PrincipalFrom(c)
 	ctx := c.Request.Context()
 	err = a.tx(ctx, func(tx *sql.Tx) error {
-		if _, _, err := lockPost(ctx, tx, postID); err != nil {
+		if _, err := lockVisiblePost(ctx, tx, postID, p); err != nil {
 			return err
 		}
 		var owner uint64
@@ -464,7 +465,10 @@ func (a *API) setLike(c *gin.Context, on bool) (web.Answer, error) {
 				return err
 			}
 		}
-		return tx.QueryRowContext(ctx, `SELECT like_count FROM posts WHERE id = ?`, postID).Scan(&count)
+		// A locking read: the transaction's snapshot dates from before it
+		// waited for the post's lock, so a plain read could miss the likes
+		// committed meanwhile (and answer 0 for a post with 10).
+		return tx.QueryRowContext(ctx, `SELECT like_count FROM posts WHERE id = ? FOR UPDATE`, postID).Scan(&count)
 	})
 	if err != nil {
 		return web.Answer{}, err
@@ -487,6 +491,21 @@ func canWrite(ctx context.Context, tx *sql.Tx, userID uint64) error {
 		return ErrBlocked
 	}
 	return nil
+}
+
+// lockVisiblePost locks a live post that viewer may see and returns its
+// author. A hidden post is ErrNotFound, like a missing one, to everyone but
+// its author and admins, whatever the verb: another answer would tell that
+// it exists.
+func lockVisiblePost(ctx context.Context, tx *sql.Tx, id uint64, viewer web.Principal) (uint64, error) {
+	owner, status, err := lockPost(ctx, tx, id)
+	if err != nil {
+		return 0, err
+	}
+	if status == "hidden" && owner != viewer.UserID && viewer.Role != web.RoleAdmin {
+		return 0, ErrNotFound
+	}
+	return owner, nil
 }
 
 // lockPost locks a live post and returns its author and status.

@@ -405,16 +405,19 @@ func defaults() map[string]any {
 		"logs.rollover_age":  "1d",
 
 		// search insights (package insights, config/insights.go)
-		"insights.enabled":           true,
-		"insights.data_stream":       "soomcare-search-insights",
-		"insights.retention":         "90d",
-		"insights.rollover_size":     "5gb",
-		"insights.rollover_age":      "7d",
-		"insights.queue_size":        10000,
-		"insights.flush_interval":    "2s",
-		"insights.popular_refresh":   "5m",
-		"insights.popular_window":    "720h",
-		"insights.popular_min_count": 5,
+		"insights.enabled":             true,
+		"insights.data_stream":         "soomcare-search-insights",
+		"insights.retention":           "90d",
+		"insights.rollover_size":       "5gb",
+		"insights.rollover_age":        "7d",
+		"insights.queue_size":          10000,
+		"insights.flush_interval":      "2s",
+		"insights.popular_refresh":     "5m",
+		"insights.popular_window":      "720h",
+		"insights.popular_min_count":   5,
+		"insights.popular_min_clients": 5,
+		"insights.client_hash_secret":  "",
+		"insights.blocks_refresh":      "2s",
 
 		// login throttle and refresh-token grace (package auth)
 		"auth.refresh_reuse_grace":             "20s",
@@ -537,19 +540,23 @@ func applyEnv(v *viper.Viper, environ []string) error {
 }
 
 // isToolEnv reports variables with the prefix that belong to tooling, not to
-// the configuration: the test harness and scripts (scripts/test.sh,
-// scripts/testenv.sh), whose variables the binaries inherit when tests run
-// them. Test-only switches go under SOOMCARE_TEST_; the other names are
-// matched exactly, so a misspelling of them is still an error.
+// the configuration: the test harness and scripts (scripts/*.sh, .ci/run),
+// whose variables the binaries inherit when tests run them. This is the one
+// list of them; TestHarnessVariablesAreKeysOrIgnored checks that every
+// SOOMCARE_ name in those scripts is a key or listed here. Test-only
+// switches go under SOOMCARE_TEST_, the local stack's (run-local.sh) under
+// SOOMCARE_LOCAL_; the other names are matched exactly, so
+// a misspelling of them is still an error.
 func isToolEnv(name string) bool {
-	for _, p := range []string{"SOOMCARE_TEST_", "SOOMCARE_TESTENV_", "SOOMCARE_JAVA"} {
+	for _, p := range []string{"SOOMCARE_TEST_", "SOOMCARE_TESTENV_", "SOOMCARE_LOCAL_", "SOOMCARE_JAVA"} {
 		if strings.HasPrefix(name, p) {
 			return true
 		}
 	}
 	switch name {
 	case "SOOMCARE_KEEP_ENGINES", "SOOMCARE_INTEGRATION", "SOOMCARE_CACHE_DIR", "SOOMCARE_CONFIG",
-		"SOOMCARE_OPENSEARCH_VERSION", "SOOMCARE_ELASTICSEARCH_VERSION", "SOOMCARE_LUCENE_VERSION":
+		"SOOMCARE_OPENSEARCH_VERSION", "SOOMCARE_ELASTICSEARCH_VERSION", "SOOMCARE_ELASTICSEARCH9_VERSION",
+		"SOOMCARE_LUCENE_VERSION", "SOOMCARE_PROMTOOL", "SOOMCARE_AMTOOL":
 		return true
 	}
 	return false
@@ -795,10 +802,13 @@ const MinJWTSecretLen = 32
 
 // validateAuth checks the auth section. An empty
 // auth.jwt_secret is valid: `serve` then signs with a random per-process key
-// and logs a warning (there is never a fixed, guessable key).
+// and logs a warning (there is never a fixed, guessable key); a set one must
+// pass jwtSecretProblem (long, not public, not predictable).
 func (c *Config) validateAuth(bad func(key, format string, args ...any), positive func(string, time.Duration)) {
-	if c.Auth.JWTSecret != "" && len(c.Auth.JWTSecret) < MinJWTSecretLen {
-		bad("auth.jwt_secret", "must be at least %d bytes (got %d); generate one with `openssl rand -base64 48`", MinJWTSecretLen, len(c.Auth.JWTSecret))
+	if c.Auth.JWTSecret != "" {
+		if problem := jwtSecretProblem(c.Auth.JWTSecret); problem != "" {
+			bad("auth.jwt_secret", "%s", problem)
+		}
 	}
 	if strings.TrimSpace(c.Auth.JWTIssuer) == "" {
 		bad("auth.jwt_issuer", "must not be empty")
@@ -986,6 +996,7 @@ func (c Config) Masked() Config {
 	c.Push.StaticToken = mask(c.Push.StaticToken)
 	c.Auth.JWTSecret = mask(c.Auth.JWTSecret)
 	c.Uploads.S3.SecretKey = mask(c.Uploads.S3.SecretKey)
+	c.Insights.ClientHashSecret = mask(c.Insights.ClientHashSecret)
 	if d, err := gomysql.ParseDSN(c.MySQL.DSN); err == nil && d.Passwd != "" {
 		d.Passwd = "****"
 		c.MySQL.DSN = d.FormatDSN()

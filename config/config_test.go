@@ -97,6 +97,9 @@ func TestLoadErrorsNameTheKey(t *testing.T) {
 		{"negative ip failures", "", []string{"SOOMCARE_AUTH_LOGIN_THROTTLE_IP_FAILURES=-5"}, "auth.login_throttle.ip_failures", "between 0"},
 		{"zero throttle window", "auth:\n  login_throttle:\n    window: 0s\n", nil, "auth.login_throttle.window", "between 1s and 24h"},
 		{"unknown throttle key", "auth:\n  login_throttle:\n    max_failures: 3\n", nil, "auth.login_throttle.max_failures", "unknown key"},
+		{"zero popular clients", "", []string{"SOOMCARE_INSIGHTS_POPULAR_MIN_CLIENTS=0"}, "insights.popular_min_clients", "at least 1"},
+		{"short client hash secret", "", []string{"SOOMCARE_INSIGHTS_CLIENT_HASH_SECRET=short"}, "insights.client_hash_secret", "at least 32 bytes"},
+		{"zero blocks refresh", "", []string{"SOOMCARE_INSIGHTS_BLOCKS_REFRESH=0s"}, "insights.blocks_refresh", "positive duration"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -134,12 +137,13 @@ func TestMaskedHidesSecrets(t *testing.T) {
 		"SOOMCARE_MYSQL_DSN=app:s3cret@tcp(db:3306)/soomcare",
 		"SOOMCARE_SEARCH_USERNAME=elastic",
 		"SOOMCARE_SEARCH_PASSWORD=hunter2",
+		"SOOMCARE_INSIGHTS_CLIENT_HASH_SECRET=hunter2hunter2hunter2hunter2hunter2",
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	m := c.Masked()
-	for _, s := range []string{m.MySQL.DSN, m.Search.Password} {
+	for _, s := range []string{m.MySQL.DSN, m.Search.Password, m.Insights.ClientHashSecret} {
 		if strings.Contains(s, "s3cret") || strings.Contains(s, "hunter2") {
 			t.Errorf("secret leaked: %q", s)
 		}

@@ -25,11 +25,20 @@ type Insights struct {
 	// FlushInterval is how long an event may wait for a fuller batch.
 	FlushInterval time.Duration `mapstructure:"flush_interval"`
 	// PopularRefresh is how often the popular-query list is rebuilt;
-	// PopularWindow how far back it looks; PopularMinCount how many
-	// searches a query needs before it is ever suggested to others.
-	PopularRefresh  time.Duration `mapstructure:"popular_refresh"`
-	PopularWindow   time.Duration `mapstructure:"popular_window"`
-	PopularMinCount int           `mapstructure:"popular_min_count"`
+	// PopularWindow how far back it looks; PopularMinClients how many
+	// distinct clients (one per client and day) and PopularMinCount how
+	// many searches a query needs before it is ever suggested to others.
+	PopularRefresh    time.Duration `mapstructure:"popular_refresh"`
+	PopularWindow     time.Duration `mapstructure:"popular_window"`
+	PopularMinClients int           `mapstructure:"popular_min_clients"`
+	PopularMinCount   int           `mapstructure:"popular_min_count"`
+	// ClientHashSecret keys the daily hash of the client stored with each
+	// search (a day's key is HMAC(secret, date)); empty: a random key per
+	// process. At least 32 bytes; masked in logs.
+	ClientHashSecret string `mapstructure:"client_hash_secret"`
+	// BlocksRefresh is how often serve checks MySQL for editors' removals
+	// and blocks of suggestions (the bound on their taking effect).
+	BlocksRefresh time.Duration `mapstructure:"blocks_refresh"`
 }
 
 func (c *Config) validateInsights(bad func(key, format string, args ...any), positive func(string, time.Duration)) {
@@ -60,6 +69,13 @@ func (c *Config) validateInsights(bad func(key, format string, args ...any), pos
 	positive("insights.flush_interval", in.FlushInterval)
 	positive("insights.popular_refresh", in.PopularRefresh)
 	positive("insights.popular_window", in.PopularWindow)
+	positive("insights.blocks_refresh", in.BlocksRefresh)
+	if in.PopularMinClients < 1 {
+		bad("insights.popular_min_clients", "must be at least 1 (got %d)", in.PopularMinClients)
+	}
+	if in.ClientHashSecret != "" && len(in.ClientHashSecret) < 32 {
+		bad("insights.client_hash_secret", "must be at least 32 bytes (got %d); generate one with `openssl rand -base64 48`", len(in.ClientHashSecret))
+	}
 	if in.PopularMinCount < 1 {
 		bad("insights.popular_min_count", "must be at least 1 (got %d)", in.PopularMinCount)
 	}

@@ -63,18 +63,22 @@ func (c listCursor) encode() string {
 // maxCursorLen is the base64url of 512 bytes of JSON, in characters.
 const maxCursorLen = 683
 
-func decodeCursor(s string) (listCursor, bool) {
+// decodeCursor reads a cursor and checks its time is one an article can
+// have (web.EarliestRecord .. web.LatestRecord): a hand-made one with the
+// largest int64 reached MySQL as year 294247 and answered 500.
+func decodeCursor(s string, now time.Time) (listCursor, bool) {
 	var c listCursor
 	if !web.DecodeCursor(s, maxCursorLen, &c) || c.ID == 0 {
 		return c, false
 	}
-	return c, true
+	lo, hi := web.EarliestRecord(time.UTC).UnixMicro(), web.LatestRecord(now).UnixMicro()
+	return c, lo <= c.UpdatedAt && c.UpdatedAt <= hi
 }
 
 // listEditor serves GET /v1/editor/contents: every article that is not
 // deleted, drafts included, most recently edited first.
 func (a *API) listEditor(c *gin.Context) (web.Answer, error) {
-	f, size, after, err := parseListQuery(c.Request.URL.RawQuery)
+	f, size, after, err := parseListQuery(c.Request.URL.RawQuery, a.o.Now())
 	if err != nil {
 		return web.Answer{}, err
 	}
@@ -84,8 +88,9 @@ func (a *API) listEditor(c *gin.Context) (web.Answer, error) {
 
 // parseListQuery validates status, category, size and cursor; any other
 // parameter, or one given twice, is a field error (validation_failed). A
-// cursor that is malformed or of another filter is bad_cursor.
-func parseListQuery(raw string) (ListFilter, int, *listCursor, error) {
+// cursor that is malformed, of another filter or out of the times articles
+// have is bad_cursor.
+func parseListQuery(raw string, now time.Time) (ListFilter, int, *listCursor, error) {
 	var fields web.Fields
 	q := web.StrictQuery(&fields, raw, "status", "category", "size", "cursor")
 	f := ListFilter{Status: q.Get("status"), Category: q.Get("category")}
@@ -104,7 +109,7 @@ func parseListQuery(raw string) (ListFilter, int, *listCursor, error) {
 	if !q.Has("cursor") {
 		return f, size, nil, nil
 	}
-	cur, ok := decodeCursor(q.Get("cursor"))
+	cur, ok := decodeCursor(q.Get("cursor"), now)
 	if !ok || cur.Status != f.Status || cur.Category != f.Category {
 		return f, size, nil, web.BadCursor()
 	}

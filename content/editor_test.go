@@ -1,11 +1,14 @@
 package content_test
 
 import (
+	"encoding/base64"
 	"fmt"
 	"net/url"
 	"slices"
 	"testing"
 )
+
+func b64(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
 
 // ids returns the ids of a list page's items.
 func ids(t *testing.T, body map[string]any) []uint64 {
@@ -137,6 +140,9 @@ func TestEditorList(t *testing.T) {
 		{"garbage cursor", "cursor=%%%", editor, 400, "validation_failed"},
 		{"forged cursor", "cursor=bm90LWpzb24", editor, 400, "bad_cursor"},
 		{"cursor of another filter", "status=published&cursor=" + url.QueryEscape(draftCursor), editor, 400, "bad_cursor"},
+		// Issue 26: a cursor whose time is the largest int64 reached MySQL and answered 500.
+		{"cursor at the largest time", "cursor=" + b64(`{"u":9223372036854775807,"i":1}`), editor, 400, "bad_cursor"},
+		{"cursor before 2000", "cursor=" + b64(`{"u":-62135596800000000,"i":1}`), editor, 400, "bad_cursor"},
 		{"unknown parameter", "q=천식", editor, 400, "validation_failed"},
 		{"status twice", "status=draft&status=published", editor, 400, "validation_failed"},
 	}

@@ -40,6 +40,14 @@ func (k Kind) label() string {
 	return "사전 항목"
 }
 
+// noun is the kind in the check's English messages.
+func (k Kind) noun() string {
+	if k == Synonyms {
+		return "synonym rule"
+	}
+	return "dictionary entry"
+}
+
 // Actions of the audit.
 const (
 	ActionAdd    = "add"

@@ -127,9 +127,35 @@ func TestEngineProblemAndWithhold(t *testing.T) {
 	}
 }
 
-func TestLocalCheckNamesEveryProblem(t *testing.T) {
+// seedSet is the embedded rules as stored, with ids that are not their
+// positions (as after deletions): entry i has id 100+2i, rule i 500+3i.
+func seedSet() ruleSet {
 	r := analyzers.Embedded()
-	r.Synonyms = append(r.Synonyms, "천식, 숨길약")
+	rs := ruleSet{}
+	for i, e := range r.UserDictionary {
+		rs[Dictionary] = append(rs[Dictionary], row{id: uint64(100 + 2*i), text: e})
+	}
+	for i, e := range r.Synonyms {
+		rs[Synonyms] = append(rs[Synonyms], row{id: uint64(500 + 3*i), text: e})
+	}
+	return rs
+}
+
+// idOf is the id of the seed row of kind whose text starts with prefix.
+func idOf(t *testing.T, rs ruleSet, k Kind, prefix string) uint64 {
+	t.Helper()
+	for _, r := range rs[k] {
+		if strings.HasPrefix(r.text, prefix) {
+			return r.id
+		}
+	}
+	t.Fatalf("no %s starting with %q", k, prefix)
+	return 0
+}
+
+func TestLocalCheckNamesEveryProblem(t *testing.T) {
+	r := seedSet()
+	r[Synonyms] = append(r[Synonyms], row{text: "천식, 숨길약"})
 	err := localCheck(Synonyms, ActionAdd, "천식, 숨길약", r)
 	var rej *RejectedError
 	if !errors.As(err, &rej) || len(rej.Problems) != 2 || rej.ByEngine {
@@ -138,7 +164,61 @@ func TestLocalCheckNamesEveryProblem(t *testing.T) {
 	if !strings.Contains(rej.Problems[0]+rej.Problems[1], "겹칩니다") || !strings.Contains(rej.Problems[0]+rej.Problems[1], "사용자 사전") {
 		t.Errorf("problems %q", rej.Problems)
 	}
-	if localCheck(Dictionary, ActionAdd, "", analyzers.Embedded()) != nil {
+	if localCheck(Dictionary, ActionAdd, "", seedSet()) != nil {
 		t.Error("the seed is refused")
+	}
+}
+
+// A refusal names the rules by their ids in MySQL, never by their position
+// in the set (which is no id: "entry 250" when there are 249), and a rule
+// not saved yet as the new one.
+func TestRefusalsNameRealIDs(t *testing.T) {
+	seed := seedSet()
+	entry := seed[Dictionary][len(seed[Dictionary])/2]
+	surface := Surface(entry.text)
+	synRule := seed[Synonyms][1]
+	term := strings.TrimSpace(strings.Split(synRule.text, ",")[0])
+	otherEntry := seed[Dictionary][len(seed[Dictionary])-1]
+	tests := []struct {
+		name     string
+		kind     Kind
+		action   string
+		id       uint64
+		text     string
+		want     []string // in the problems
+		wantNone []string // never in them
+	}{
+		{"a new entry repeats one", Dictionary, ActionAdd, 0, surface,
+			[]string{"the new dictionary entry", fmt.Sprintf("repeats dictionary entry %d", entry.id)},
+			[]string{fmt.Sprintf("entry %d", len(seed[Dictionary])+1)}},
+		{"an edit repeats one", Dictionary, ActionEdit, otherEntry.id, surface,
+			[]string{fmt.Sprintf("dictionary entry %d %q repeats dictionary entry %d", otherEntry.id, surface, entry.id)},
+			[]string{"the new"}},
+		{"a new rule repeats a term", Synonyms, ActionAdd, 0, term + ", 숨길약기",
+			[]string{fmt.Sprintf("the new synonym rule: term %q already in synonym rule %d", term, synRule.id)},
+			[]string{"synonym rule 2"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cand, _, err := apply(seed, tt.kind, tt.action, tt.id, tt.text)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var rej *RejectedError
+			if err := localCheck(tt.kind, tt.action, tt.text, cand); !errors.As(err, &rej) {
+				t.Fatalf("localCheck = %v, want a refusal", err)
+			}
+			msg := rej.Message()
+			for _, w := range tt.want {
+				if !strings.Contains(msg, w) {
+					t.Errorf("%s\nlacks %q", msg, w)
+				}
+			}
+			for _, w := range tt.wantNone {
+				if strings.Contains(msg, w) {
+					t.Errorf("%s\nnames %q", msg, w)
+				}
+			}
+		})
 	}
 }

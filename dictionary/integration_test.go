@@ -309,3 +309,32 @@ func TestIntegrationConcurrentChangesAreSerialised(t *testing.T) {
 		t.Fatalf("rules after concurrent changes: %v", err)
 	}
 }
+
+// A refusal names the rules by their ids as they are when the change is
+// checked: after a rule is deleted, a rule that clashes with a later one
+// names that one's id (read in the change's transaction), never the deleted
+// one's nor a position.
+func TestIntegrationRefusalNamesRuleIDsAfterDelete(t *testing.T) {
+	db, _ := testdb.New(t)
+	store := dictionary.NewStore(db, nil, dictionary.Options{})
+	ctx := t.Context()
+	p, err := store.List(ctx, dictionary.Synonyms, 0, 3)
+	if err != nil || len(p.Items) < 3 {
+		t.Fatalf("seed synonyms: %v %v", p, err)
+	}
+	by := dictionary.Actor{Name: "test"}
+	if err := store.Delete(ctx, dictionary.Synonyms, p.Items[0].ID, by); err != nil {
+		t.Fatal(err)
+	}
+	clash := p.Items[2] // now the second rule
+	term := strings.TrimSpace(strings.Split(clash.Text, ",")[0])
+	_, err = store.Add(ctx, dictionary.Synonyms, term+", zzqx", by)
+	var rej *dictionary.RejectedError
+	if !errors.As(err, &rej) {
+		t.Fatalf("Add = %v, want a refusal", err)
+	}
+	want := fmt.Sprintf("the new synonym rule: term %q already in synonym rule %d", term, clash.ID)
+	if msg := rej.Message(); !strings.Contains(msg, want) {
+		t.Errorf("%s\nlacks %q", msg, want)
+	}
+}

@@ -54,16 +54,17 @@ func table(k Kind) (name, column string) {
 // synonyms in MySQL (one consistent read), the embedded stop tags. Rules
 // that do not validate fail the build rather than make a broken index.
 func (s *Store) Rules(ctx context.Context) (analyzers.Rules, error) {
-	var r analyzers.Rules
+	var cur ruleSet
 	err := mysql.Tx(ctx, s.db, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}, func(tx *sql.Tx) error {
-		cur, err := load(ctx, tx, "")
-		r = cur.rules()
+		var err error
+		cur, err = load(ctx, tx, "")
 		return err
 	})
+	r := cur.rules()
 	if err != nil {
 		return r, err
 	}
-	if err := analyzers.ValidateRules(r.UserDictionary, r.Synonyms, r.StopTags); err != nil {
+	if err := cur.validate(); err != nil {
 		return r, fmt.Errorf("dictionary: the rules in MySQL do not validate: %w", err)
 	}
 	return r, nil
@@ -87,6 +88,23 @@ func (rs ruleSet) rules() analyzers.Rules {
 		return out
 	}
 	return analyzers.Rules{UserDictionary: texts(rs[Dictionary]), Synonyms: texts(rs[Synonyms]), StopTags: analyzers.StopTags()}
+}
+
+// validate runs analyzers.ValidateRules on the set, naming each rule by its
+// id, and a rule not saved yet (id 0) as the new one: the ids in a refusal
+// are those of this set, read in the same transaction as the change.
+func (rs ruleSet) validate() error {
+	r := rs.rules()
+	name := func(k Kind) func(int) string {
+		return func(i int) string {
+			if id := rs[k][i].id; id != 0 {
+				return fmt.Sprintf("%s %d", k.noun(), id)
+			}
+			return "the new " + k.noun()
+		}
+	}
+	return analyzers.ValidateRulesNamed(r.UserDictionary, r.Synonyms, r.StopTags,
+		analyzers.Names{Entry: name(Dictionary), Rule: name(Synonyms)})
 }
 
 // load reads both tables in id order; lock is "" or " FOR UPDATE".
@@ -206,7 +224,7 @@ func (s *Store) change(ctx context.Context, k Kind, action string, id uint64, te
 		if action == ActionDelete {
 			named = before
 		}
-		if err := s.validate(ctx, k, action, named, cand.rules()); err != nil {
+		if err := s.validate(ctx, k, action, named, cand); err != nil {
 			return err
 		}
 		if id, err = write(ctx, tx, k, action, id, text, by); err != nil {
@@ -360,7 +378,7 @@ func (s *Store) WithPending(ctx context.Context, changes ...Pending) (analyzers.
 	}
 	r := cur.rules()
 	for _, p := range changes {
-		if err := localCheck(p.Kind, ActionAdd, Normalize(p.Kind, p.Text), r); err != nil {
+		if err := localCheck(p.Kind, ActionAdd, Normalize(p.Kind, p.Text), cur); err != nil {
 			return r, err
 		}
 	}
@@ -374,14 +392,14 @@ func (s *Store) Current(ctx context.Context) (analyzers.Rules, error) {
 }
 
 // validate checks the candidate rules locally, then with the engine.
-func (s *Store) validate(ctx context.Context, k Kind, action, text string, r analyzers.Rules) error {
-	if err := localCheck(k, action, text, r); err != nil {
+func (s *Store) validate(ctx context.Context, k Kind, action, text string, cand ruleSet) error {
+	if err := localCheck(k, action, text, cand); err != nil {
 		return err
 	}
 	if s.check == nil {
 		return nil
 	}
-	err := s.check.Check(ctx, r)
+	err := s.check.Check(ctx, cand.rules())
 	var refusal *EngineRefusal
 	if !errors.As(err, &refusal) {
 		return err
@@ -395,8 +413,8 @@ func (s *Store) validate(ctx context.Context, k Kind, action, text string, r ana
 }
 
 // localCheck runs analyzers.ValidateRules on the candidate set.
-func localCheck(k Kind, action, text string, r analyzers.Rules) error {
-	err := analyzers.ValidateRules(r.UserDictionary, r.Synonyms, r.StopTags)
+func localCheck(k Kind, action, text string, cand ruleSet) error {
+	err := cand.validate()
 	if err == nil {
 		return nil
 	}

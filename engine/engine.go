@@ -95,14 +95,22 @@ func NewWith(cfg config.Search, opts Options) (*Client, error) {
 		}
 		rt = sc
 	}
+	if cfg.MaxRetries > 0 {
+		rt = retryStatus{next: rt}
+	}
 	esCfg := elasticsearch.Config{
-		Addresses:     trimAll(cfg.Addresses),
-		Username:      cfg.Username,
-		Password:      cfg.Password,
-		APIKey:        cfg.APIKey,
-		Transport:     rt,
+		Addresses: trimAll(cfg.Addresses),
+		Username:  cfg.Username,
+		Password:  cfg.Password,
+		APIKey:    cfg.APIKey,
+		Transport: rt,
+		// The transport retries every method on a RetryOnStatus code (and
+		// on 502/503/504 when the list is empty), so the list holds only 0,
+		// which no answer has. retryStatus turns a 502/503/504 answer to an
+		// idempotent call into an error, which retryOnError then retries;
+		// any other call gets the answer as it came.
+		RetryOnStatus: []int{0},
 		MaxRetries:    cfg.MaxRetries,
-		RetryOnStatus: []int{502, 503, 504},
 		RetryOnError:  retryOnError,
 		RetryBackoff:  backoff,
 		// search.discover_interval: the nodes' publish addresses replace the
@@ -127,14 +135,39 @@ func NewWith(cfg config.Search, opts Options) (*Client, error) {
 	return &Client{ES: es, Kind: cfg.Kind(), Addresses: esCfg.Addresses}, nil
 }
 
-// retryOnError decides whether a call that got no answer is sent again, to
-// the next node: always when the connection was never made (nothing was
-// sent), otherwise only when sending it twice is harmless — reads, PUT and
-// DELETE. A POST that writes (_bulk, _doc, _update) may have been applied by
-// the node that died; its caller decides (the CDC and reindex retry their
-// batches themselves, with ids and versions that make a replay a no-op).
+// retryOnError decides whether a call that got no answer, or a 502/503/504
+// (see retryStatus), is sent again, to the next node: always when the
+// connection was never made (nothing was sent), otherwise only when sending
+// it twice is harmless (Idempotent). A write that is not idempotent (_bulk,
+// a POST to _doc or _update) may have been applied by the node that died
+// or answered 5xx; its caller decides (the CDC and reindex retry their
+// batches themselves, with ids and versions that make a replay a no-op;
+// search insights' batch of id-less creates is never sent twice).
 func retryOnError(req *http.Request, err error) bool {
 	return NotSent(err) || Idempotent(req.Method, req.URL.Path)
+}
+
+// retryStatus turns a 502, 503 or 504 answer to an Idempotent call into a
+// *StatusError returned as the call's error, so that the transport's
+// retryOnError sends it to the next node (and counts that node as failing);
+// when every attempt got one, the caller sees that error, which wraps
+// ErrUnavailable. Answers to other calls pass untouched: the transport
+// retries no status by itself.
+type retryStatus struct{ next http.RoundTripper }
+
+func (r retryStatus) RoundTrip(req *http.Request) (*http.Response, error) {
+	res, err := r.next.RoundTrip(req)
+	if err != nil || !retriedStatus(res.StatusCode) || !Idempotent(req.Method, req.URL.Path) {
+		return res, err
+	}
+	defer res.Body.Close()
+	return nil, readStatusError(res.StatusCode, res.Body)
+}
+
+// retriedStatus: the answers of a node (or of a proxy in front of it) that
+// could not serve the call, which another node may serve.
+func retriedStatus(code int) bool {
+	return code == http.StatusBadGateway || code == http.StatusServiceUnavailable || code == http.StatusGatewayTimeout
 }
 
 // NotSent reports whether a call failed before anything was sent: the
@@ -148,7 +181,12 @@ func NotSent(err error) bool {
 
 // Idempotent reports whether sending the call twice has the effect of
 // sending it once: GET, HEAD, PUT and DELETE, and the POSTs that only read.
+// A _bulk never is, whatever its method and ops: it is judged by its path
+// alone, and its callers retry it themselves.
 func Idempotent(method, path string) bool {
+	if strings.HasSuffix(Family(method, path), "/_bulk") {
+		return false
+	}
 	switch method {
 	case http.MethodGet, http.MethodHead, http.MethodPut, http.MethodDelete:
 		return true
@@ -480,11 +518,16 @@ func CheckStatus(res *esapi.Response) error {
 	if !res.IsError() {
 		return nil
 	}
-	raw, _ := io.ReadAll(io.LimitReader(res.Body, 64<<10))
+	return readStatusError(res.StatusCode, res.Body)
+}
+
+// readStatusError reads the body of an error answer into a *StatusError.
+func readStatusError(status int, r io.Reader) *StatusError {
+	raw, _ := io.ReadAll(io.LimitReader(r, 64<<10))
 	var body struct {
 		Error json.RawMessage `json:"error"`
 	}
-	se := &StatusError{Status: res.StatusCode, Reason: strings.TrimSpace(string(raw))}
+	se := &StatusError{Status: status, Reason: strings.TrimSpace(string(raw))}
 	if json.Unmarshal(raw, &body) == nil && len(body.Error) > 0 {
 		var detail struct {
 			Type   string `json:"type"`

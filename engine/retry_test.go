@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"errors"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -29,6 +30,8 @@ func TestIdempotent(t *testing.T) {
 		{"POST", "/_analyze", true},
 		{"POST", "/_bulk", false},
 		{"POST", "/soomcare-search-insights/_bulk", false},
+		{"PUT", "/_bulk", false},
+		{"PUT", "/soomcare-search-insights/_bulk", false},
 		{"POST", "/posts/_doc", false},
 		{"POST", "/posts/_update/1", false},
 		{"POST", "/_aliases", false},
@@ -99,6 +102,71 @@ func TestRetryOnAnotherNode(t *testing.T) {
 			}
 			if dropped.Load() != tt.wantDropped || (!tt.wantErr && served.Load() != 1) || (tt.wantErr && served.Load() != 0) {
 				t.Errorf("dropped %d, served %d", dropped.Load(), served.Load())
+			}
+		})
+	}
+}
+
+// A node that answers 503 once: a read is sent again and succeeds; a write
+// that is not idempotent (search insights' _bulk of id-less creates) is sent
+// once and its caller gets the 503. A read that gets 503 on every attempt
+// fails with ErrUnavailable and the engine's status.
+func TestRetryOn5xxOnlyWhenIdempotent(t *testing.T) {
+	search := func(c *Client) (*esapi.Response, error) {
+		return c.ES.Search(c.ES.Search.WithIndex("posts"), c.ES.Search.WithBody(strings.NewReader(`{}`)))
+	}
+	tests := []struct {
+		name      string
+		fail      int32 // 503 answers before a 200
+		call      func(c *Client) (*esapi.Response, error)
+		wantSent  int32
+		wantCode  int // the status the caller sees; 0: an error
+		wantUnavl bool
+	}{
+		{"search retried after a 503", 1, search, 2, 200, false},
+		{"bulk of id-less creates sent once", 1, func(c *Client) (*esapi.Response, error) {
+			return c.ES.Bulk(strings.NewReader(`{"create":{"_index":"soomcare-search-insights"}}` + "\n{}\n"))
+		}, 1, 503, false},
+		{"bulk with ids sent once too", 1, func(c *Client) (*esapi.Response, error) {
+			return c.ES.Bulk(strings.NewReader(`{"index":{"_index":"p","_id":"1"}}` + "\n{}\n"))
+		}, 1, 503, false},
+		{"post to _doc sent once", 1, func(c *Client) (*esapi.Response, error) {
+			return c.ES.Index("p", strings.NewReader(`{}`))
+		}, 1, 503, false},
+		{"count retried after a 503", 1, func(c *Client) (*esapi.Response, error) {
+			return c.ES.Count(c.ES.Count.WithIndex("posts"))
+		}, 2, 200, false},
+		{"search failing on every attempt", 10, search, 3, 0, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var sent atomic.Int32
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "application/json")
+				if sent.Add(1) <= tt.fail {
+					w.WriteHeader(http.StatusServiceUnavailable)
+					w.Write([]byte(`{"error":{"type":"unavailable_shards_exception","reason":"busy"},"status":503}`))
+					return
+				}
+				w.Write([]byte(`{"took":1,"errors":false,"items":[],"count":0,"hits":{"hits":[]}}`))
+			}))
+			defer srv.Close()
+			c, err := New(config.Search{Engine: config.EngineOpenSearch, Addresses: []string{srv.URL}, MaxRetries: 2, RequestTimeout: 5 * time.Second})
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := tt.call(c)
+			code := 0
+			if res != nil {
+				code = res.StatusCode
+				res.Body.Close()
+			}
+			if code != tt.wantCode || sent.Load() != tt.wantSent {
+				t.Errorf("status %d after %d sent (err %v), want %d after %d", code, sent.Load(), err, tt.wantCode, tt.wantSent)
+			}
+			var se *StatusError
+			if tt.wantUnavl && (!errors.Is(c.wrap(err), ErrUnavailable) || !errors.As(err, &se) || se.Status != 503) {
+				t.Errorf("err = %v, want ErrUnavailable with HTTP 503", err)
 			}
 		})
 	}

@@ -374,3 +374,31 @@ func BenchmarkChosung(b *testing.B) {
 		hangul.Chosung(benchText)
 	}
 }
+
+func TestAsTyped(t *testing.T) {
+	tests := []struct {
+		q, want string
+		ok      bool
+	}{
+		{"천식", "천식", true},
+		{"cjstlr", "천식", true},                 // English-keyboard input of 천식
+		{"cjstlr gmqdlqrl", "천식 흡입기", true},    // every word converted
+		{"천식 gmqdlqrl", "천식 흡입기", true},        // mixed
+		{"dlTdj", "있어", true},                  // shift: T is ㅆ
+		{"ventolin 부작용", "ventolin 부작용", true}, // an English word stays
+		{"fev1 정상", "fev1 정상", true},           // not letters only: stays
+		{"  천식   운동 ", "천식 운동", true},          // white space folded
+		{"ㅊㅅ", "", false},                      // 초성 input
+		{"ㅊㅅ 천식", "", false},
+		{"천ㅅ", "", false}, // a syllable still being composed
+		{"ㅋㅋㅋ", "", false},
+		{"", "", false},
+		{"\u1109\u1161\u11B7", "삼", true}, // conjoining jamo recomposed
+	}
+	for _, tt := range tests {
+		got, ok := hangul.AsTyped(tt.q)
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("AsTyped(%q) = %q, %v; want %q, %v", tt.q, got, ok, tt.want, tt.ok)
+		}
+	}
+}

@@ -28,3 +28,37 @@ func TryBuildLock(ctx context.Context, db *sql.DB, alias string) (*mysql.NamedLo
 	}
 	return lock, nil
 }
+
+// DropOrphans deletes what killed builds of name left behind (Orphans:
+// half-built, behind no alias), except the index except (a build the caller
+// resumes), when nobody is building name now: it takes the build lock
+// without waiting and returns ErrBuildBusy when another process holds it.
+// The CDC worker calls it at each session's start; reindex does the same
+// under the lock it already holds.
+func DropOrphans(ctx context.Context, db *sql.DB, life *Lifecycle, name, except string) ([]string, error) {
+	lock, err := TryBuildLock(ctx, db, life.Alias(name))
+	if err != nil {
+		return nil, err
+	}
+	defer lock.Release()
+	return life.deleteOrphans(ctx, name, except)
+}
+
+// deleteOrphans is DropOrphans for a caller that holds name's build lock.
+func (l *Lifecycle) deleteOrphans(ctx context.Context, name, except string) ([]string, error) {
+	orphans, err := l.Unfinished(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	var deleted []string
+	for _, idx := range orphans {
+		if idx == except {
+			continue
+		}
+		if err := l.Delete(ctx, idx); err != nil {
+			return deleted, err
+		}
+		deleted = append(deleted, idx)
+	}
+	return deleted, nil
+}

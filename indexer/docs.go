@@ -2,6 +2,8 @@ package indexer
 
 import (
 	"encoding/json"
+	"errors"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -137,6 +139,9 @@ func PostDoc(r PostRow) (doc json.RawMessage, ok bool, err error) {
 	if r.Status != "visible" || r.DeletedAt != nil || r.AuthorStatus != "active" || r.AuthorDeleted {
 		return nil, false, nil
 	}
+	if !fitsInteger(r.LikeCount) || !fitsInteger(r.CommentCount) {
+		return nil, false, errCountRange
+	}
 	title, body := nfc(r.Title), nfc(r.Body)
 	b, err := json.Marshal(postDoc{
 		ID: r.ID, UserID: r.UserID, AuthorNickname: nfc(r.AuthorNickname), Category: r.Category,
@@ -145,6 +150,13 @@ func PostDoc(r PostRow) (doc json.RawMessage, ok bool, err error) {
 	})
 	return b, true, err
 }
+
+// errCountRange is a post whose like or comment count does not fit the
+// index's integer fields: the engine would refuse the document.
+var errCountRange = errors.New("like_count or comment_count out of the index's integer range")
+
+// fitsInteger reports whether n fits an engine "integer" field (32 bits).
+func fitsInteger(n int) bool { return n >= math.MinInt32 && n <= math.MaxInt32 }
 
 // UserDoc is the users document: public fields only. Blocked and deleted users
 // are not searchable.

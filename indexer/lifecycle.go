@@ -18,6 +18,7 @@ import (
 	"github.com/soomcare/soomcare/analyzers"
 	"github.com/soomcare/soomcare/engine"
 	"github.com/soomcare/soomcare/mappings"
+	"github.com/soomcare/soomcare/mysql"
 )
 
 // Index lifecycle: every logical index (contents, posts, users) is an alias
@@ -138,6 +139,14 @@ func (l *Lifecycle) Create(ctx context.Context, name, profile string) (string, e
 	idx["refresh_interval"] = "-1"
 	idx["number_of_replicas"] = 0
 	delete(idx, "auto_expand_replicas")
+	if m, ok := parsed["mappings"].(map[string]any); ok { // the build's start (history.go)
+		meta, _ := m["_meta"].(map[string]any)
+		if meta == nil {
+			meta = map[string]any{}
+			m["_meta"] = meta
+		}
+		meta["lifecycle"] = Marks{BuildStarted: l.now().UTC()}
+	}
 	body, _ = json.Marshal(parsed)
 
 	physical := fmt.Sprintf("%s-%s-%s", l.prefix, name, l.now().UTC().Format("20060102t150405.000"))
@@ -158,7 +167,14 @@ func (l *Lifecycle) Create(ctx context.Context, name, profile string) (string, e
 // Where the cluster has the data nodes for them, it waits (at most
 // replicaWait) for the replicas to be copied, so the alias moves to an index
 // that survives a node loss; then it refreshes the index.
+//
+// It first marks the index built (_meta.lifecycle.built_at): an index without
+// the mark is a build that never finished, never a rollback target, and an
+// orphan once no build holds its lock.
 func (l *Lifecycle) Finish(ctx context.Context, physical string) error {
+	if err := l.updateMarks(ctx, physical, func(m *Marks) { m.Built = l.now().UTC() }); err != nil {
+		return err
+	}
 	sh := l.shapeOf(physical)
 	body := `{"index":{"refresh_interval":"1s","auto_expand_replicas":"0-1"}}`
 	if sh.Replicas != nil {
@@ -351,38 +367,14 @@ func (l *Lifecycle) Physical(ctx context.Context, name string) (all []string, cu
 
 // Unfinished lists the physical indices of name that a build left
 // unfinished — still tuned for bulk loading (refresh off, set by Create and
-// undone by Finish) — and that the alias does not point to.
+// undone by Finish) or never marked built by Finish — and that the alias
+// does not point to. Delete them only while holding name's build lock.
 func (l *Lifecycle) Unfinished(ctx context.Context, name string) ([]string, error) {
-	all, current, err := l.Physical(ctx, name)
-	if err != nil || len(all) == 0 {
-		return nil, err
-	}
-	res, err := l.es.Indices.GetSettings(l.es.Indices.GetSettings.WithIndex(all...),
-		l.es.Indices.GetSettings.WithName("index.refresh_interval"), l.es.Indices.GetSettings.WithContext(ctx))
+	states, err := l.States(ctx, name)
 	if err != nil {
-		return nil, fmt.Errorf("settings of %s: %w", l.Alias(name), err)
+		return nil, fmt.Errorf("unfinished indices of %s: %w", l.Alias(name), err)
 	}
-	defer res.Body.Close()
-	if err := engine.CheckStatus(res); err != nil {
-		return nil, fmt.Errorf("settings of %s: %w", l.Alias(name), err)
-	}
-	var body map[string]struct {
-		Settings struct {
-			Index struct {
-				RefreshInterval string `json:"refresh_interval"`
-			} `json:"index"`
-		} `json:"settings"`
-	}
-	if err := json.NewDecoder(res.Body).Decode(&body); err != nil {
-		return nil, fmt.Errorf("settings of %s: %w", l.Alias(name), err)
-	}
-	var out []string
-	for _, idx := range all {
-		if idx != current && body[idx].Settings.Index.RefreshInterval == "-1" {
-			out = append(out, idx)
-		}
-	}
-	return out, nil
+	return Orphans(states), nil
 }
 
 // isPhysicalOf guards against name prefixes that overlap (posts vs posts-archive).
@@ -392,7 +384,52 @@ func isPhysicalOf(index, prefix, name string) bool {
 }
 
 // Swap points the alias of name at physical in one atomic _aliases call.
+// The index it leaves is marked retired a minute before now by this
+// process's clock (a reindex marks it with the database's clock and binlog
+// position instead, see Reindexer).
 func (l *Lifecycle) Swap(ctx context.Context, name, physical string) error {
+	return l.swap(ctx, name, physical, retirement{at: l.now().UTC().Add(-time.Minute)})
+}
+
+// retirement is how the index an alias leaves is marked: the database clock
+// and binlog position noted before the swap, and whether a rollback left it.
+type retirement struct {
+	at       time.Time
+	pos      mysql.Position
+	rollback bool
+}
+
+// swap marks the live index of name retired, moves the alias to physical,
+// then marks physical live. The retirement is written before the alias
+// moves, so a retired index always knows from when to catch up; the live
+// mark after it is best effort (a live index needs none).
+func (l *Lifecycle) swap(ctx context.Context, name, physical string, r retirement) error {
+	_, current, err := l.Physical(ctx, name)
+	if err != nil {
+		return err
+	}
+	if current != "" && current != physical {
+		err := l.updateMarks(ctx, current, func(m *Marks) {
+			m.Retired, m.RetiredPosition, m.RolledBack = r.at, r.pos, time.Time{}
+			if r.rollback {
+				m.RolledBack = r.at
+			}
+		})
+		if err != nil {
+			return fmt.Errorf("alias %s left on %s: %w", l.Alias(name), current, err)
+		}
+	}
+	if err := l.moveAlias(ctx, name, physical); err != nil {
+		return err
+	}
+	_ = l.updateMarks(ctx, physical, func(m *Marks) {
+		m.LiveSince, m.Retired, m.RetiredPosition, m.RolledBack = l.now().UTC(), time.Time{}, mysql.Position{}, time.Time{}
+	})
+	return nil
+}
+
+// moveAlias points the alias of name at physical alone.
+func (l *Lifecycle) moveAlias(ctx context.Context, name, physical string) error {
 	alias := l.Alias(name)
 	actions := []map[string]any{
 		{"remove": map[string]any{"index": l.prefix + "-" + name + "-*", "alias": alias, "must_exist": false}},
@@ -424,43 +461,51 @@ func (l *Lifecycle) aliases(ctx context.Context, actions []map[string]any) error
 	return nil
 }
 
-// Rollback points the alias of name at the physical index before the current
-// one and returns it.
-func (l *Lifecycle) Rollback(ctx context.Context, name string) (string, error) {
-	all, current, err := l.Physical(ctx, name)
+// RollbackTarget is the index a rollback of name would return to: the one
+// live most recently before the current one (see history), or ErrNoPrevious.
+func (l *Lifecycle) RollbackTarget(ctx context.Context, name string) (IndexState, error) {
+	states, err := l.States(ctx, name)
 	if err != nil {
-		return "", err
+		return IndexState{}, err
 	}
-	i := slices.Index(all, current)
-	if i <= 0 {
-		return "", fmt.Errorf("%s: %w (indices: %v, alias on %q)", l.Alias(name), ErrNoPrevious, all, current)
+	h := history(states)
+	if len(h) == 0 {
+		all := make([]string, 0, len(states))
+		for _, s := range states {
+			all = append(all, s.Physical)
+		}
+		return IndexState{}, fmt.Errorf("%s: %w (indices: %v; half-built ones, ones a rollback left and ones never live do not count)",
+			l.Alias(name), ErrNoPrevious, all)
 	}
-	prev := all[i-1]
-	if err := l.Swap(ctx, name, prev); err != nil {
-		return "", err
-	}
-	return prev, nil
+	return h[0], nil
 }
 
-// Prune deletes physical indices of name beyond the newest keep, never the one
-// the alias points at. It returns what it deleted.
+// Prune keeps the live index of name and the keep-1 indices live most
+// recently before it (the rollback targets, in history's order) and deletes
+// every other physical index of name: older ones, half-built ones, ones a
+// rollback left, ones never live. Call it holding name's build lock. It
+// returns what it deleted.
 func (l *Lifecycle) Prune(ctx context.Context, name string, keep int) ([]string, error) {
-	all, current, err := l.Physical(ctx, name)
+	states, err := l.States(ctx, name)
 	if err != nil {
 		return nil, err
 	}
-	if keep < 1 {
-		keep = 1
+	kept := map[string]bool{}
+	for _, s := range states {
+		kept[s.Physical] = s.Live
+	}
+	for i, s := range history(states) {
+		kept[s.Physical] = i < keep-1
 	}
 	var deleted []string
-	for i := 0; i < len(all)-keep; i++ {
-		if all[i] == current {
+	for _, s := range states {
+		if kept[s.Physical] {
 			continue
 		}
-		if err := l.Delete(ctx, all[i]); err != nil {
+		if err := l.Delete(ctx, s.Physical); err != nil {
 			return deleted, err
 		}
-		deleted = append(deleted, all[i])
+		deleted = append(deleted, s.Physical)
 	}
 	return deleted, nil
 }

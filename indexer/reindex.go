@@ -48,7 +48,7 @@ type Writer interface {
 type ReindexOptions struct {
 	Profile   string
 	BatchSize int                                   // rows per page (default 5000)
-	Keep      int                                   // physical indices to keep after the swap (default 2)
+	Keep      int                                   // the live index and the most recently live ones to keep after the swap (default 2; Lifecycle.Prune)
 	Progress  func(phase string, done, total int64) // optional
 	// Resume continues a load that a crash interrupted (from OnPage's last
 	// report); nil starts a new physical index.
@@ -100,6 +100,9 @@ type Reindexer struct {
 	// beforeSwap, when set (tests), runs after the last verification and
 	// before the alias moves: where a concurrent CDC write is hardest to catch.
 	beforeSwap func()
+	// beforeCompare, when set (tests), runs as a rollback's verification
+	// starts comparing its target: where a concurrent write shows as churn.
+	beforeCompare func()
 }
 
 // NewReindexer wires a reindexer.
@@ -131,6 +134,7 @@ func (r *Reindexer) Run(ctx context.Context, name string, opts ReindexOptions) (
 	if _, rep.Previous, err = r.life.Physical(ctx, name); err != nil {
 		return rep, err
 	}
+	r.dropOrphans(ctx, name, opts.Resume)
 	b, err := r.begin(ctx, name, opts)
 	if err != nil {
 		return rep, err
@@ -164,11 +168,11 @@ func (r *Reindexer) Run(ctx context.Context, name string, opts ReindexOptions) (
 	if r.beforeSwap != nil {
 		r.beforeSwap()
 	}
-	if err := r.life.Swap(ctx, name, b.physical); err != nil {
+	if err := r.swap(ctx, name, b.physical, false); err != nil {
 		return rep, err
 	}
 	swapped = true
-	if err := r.afterSwap(ctx, name, b.physical, b.since, opts.BatchSize, b.searchable, &rep); err != nil {
+	if err := r.settleAfterSwap(ctx, name, b.physical, b.since, opts.BatchSize, b.searchable, &rep); err != nil {
 		return rep, fmt.Errorf("alias swapped to %s, but the post-swap catch-up failed (run 'soomcare verify %s'; a reindex again converges it): %w", b.physical, name, err)
 	}
 	if rep.Pruned, err = r.life.Prune(ctx, name, opts.Keep); err != nil {
@@ -220,6 +224,35 @@ func (r *Reindexer) begin(ctx context.Context, name string, opts ReindexOptions)
 		return nil, err
 	}
 	return b, nil
+}
+
+// dropOrphans deletes what killed builds of name left behind (the caller
+// holds the build lock), but not the index a resumed load continues.
+// Failures are logged: they cost disk, not data.
+func (r *Reindexer) dropOrphans(ctx context.Context, name string, resume *ResumePoint) {
+	except := ""
+	if resume != nil {
+		except = resume.Physical
+	}
+	deleted, err := r.life.deleteOrphans(ctx, name, except)
+	for _, idx := range deleted {
+		r.logger.Info("deleted an index a killed build left unfinished", "index", idx, "alias", r.life.Alias(name))
+	}
+	if err != nil {
+		r.logger.Warn("could not delete the indices killed builds left unfinished", "alias", r.life.Alias(name), "err", err)
+	}
+}
+
+// swap moves the alias of name to physical, marking the index it leaves
+// retired at the database clock and binlog position noted just before (a
+// rollback of it catches up from there), and as left by a rollback when
+// rollback is set.
+func (r *Reindexer) swap(ctx context.Context, name, physical string, rollback bool) error {
+	p, at, err := r.mark(ctx)
+	if err != nil {
+		return err
+	}
+	return r.life.swap(ctx, name, physical, retirement{at: at.UTC(), pos: p, rollback: rollback})
 }
 
 // dropUnfinished deletes a half-built index (best effort with a fresh
@@ -336,6 +369,29 @@ func (r *Reindexer) afterSwap(ctx context.Context, name, physical string, since 
 	}
 	rep.Reconciled += fixed
 	return nil
+}
+
+// afterSwapPatience bounds how long settleAfterSwap retries.
+const afterSwapPatience = 2 * time.Minute
+
+// settleAfterSwap runs afterSwap until it succeeds, ctx ends or
+// afterSwapPatience passes (waits of 1 s doubling to 10 s): the alias has
+// moved, so giving up at the first MySQL or engine error would leave the new
+// index without what the CDC applied to the old one just before the swap.
+func (r *Reindexer) settleAfterSwap(ctx context.Context, name, physical string, since time.Time, batch int, searchable map[uint64]bool, rep *Report) error {
+	deadline := time.Now().Add(afterSwapPatience)
+	for wait := time.Second; ; wait = min(2*wait, 10*time.Second) {
+		err := r.afterSwap(ctx, name, physical, since, batch, searchable, rep)
+		if err == nil || time.Now().Add(wait).After(deadline) {
+			return err
+		}
+		r.logger.Warn("catch-up after the swap failed; retrying", "index", name, "physical", physical, "in", wait, "err", err)
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+	}
 }
 
 // mark returns the binlog position and the database clock, read in that

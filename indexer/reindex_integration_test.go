@@ -215,11 +215,11 @@ func TestIntegrationReindexSwapKeepAndRollback(t *testing.T) {
 	if !slices.Equal(all, built[1:]) || current != built[2] {
 		t.Fatalf("after 3 builds with keep 2: indices %v alias on %q; built %v", all, current, built)
 	}
-	prev, err := life.Rollback(ctx, mappings.Users)
-	if err != nil || prev != built[1] {
-		t.Fatalf("rollback = %q, %v; want %q", prev, err, built[1])
+	reps, err := r.Rollback(ctx, []string{mappings.Users}, RollbackOptions{})
+	if err != nil || reps[0].To != built[1] {
+		t.Fatalf("rollback = %+v, %v; want to %q", reps, err, built[1])
 	}
-	if _, err := life.Rollback(ctx, mappings.Users); !errors.Is(err, ErrNoPrevious) {
+	if _, err := r.Rollback(ctx, []string{mappings.Users}, RollbackOptions{}); !errors.Is(err, ErrNoPrevious) {
 		t.Fatalf("second rollback err = %v, want ErrNoPrevious", err)
 	}
 }

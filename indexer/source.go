@@ -4,7 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/soomcare/soomcare/indexer/bulk"
@@ -141,14 +144,31 @@ func pageQuery(sel, since, idCol string, after uint64, limit int, f Filter) (str
 }
 
 // ByIDs returns the documents of the given primary keys; ids with no row come
-// back with a nil Doc (hard-deleted rows).
+// back with a nil Doc (hard-deleted rows). A row that cannot become a
+// document fails the call with an error wrapping *RowError; ByIDsRows
+// reports such rows one by one instead.
 func (s *Source) ByIDs(ctx context.Context, name string, ids []uint64) ([]Doc, error) {
+	docs, bad, err := s.ByIDsRows(ctx, name, ids)
+	if err != nil {
+		return nil, err
+	}
+	if len(bad) > 0 {
+		return nil, fmt.Errorf("read %s by id: %w", name, &bad[0])
+	}
+	return docs, nil
+}
+
+// ByIDsRows is ByIDs that tells a row from a read: docs holds the good rows
+// (and nil Docs for ids with no row), bad the rows that cannot become a
+// document (malformed JSON, a value out of a field's range), and err only
+// failures that are not a row's (query, connection), worth retrying.
+func (s *Source) ByIDsRows(ctx context.Context, name string, ids []uint64) (docs []Doc, bad []RowError, err error) {
 	if len(ids) == 0 {
-		return nil, nil
+		return nil, nil, nil
 	}
 	sel, _, idCol, err := queryParts(name)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	q := sel + " WHERE " + idCol + " IN (?" + repeat(",?", len(ids)-1) + ")" + s.lock
 	args := make([]any, len(ids))
@@ -157,26 +177,46 @@ func (s *Source) ByIDs(ctx context.Context, name string, ids []uint64) ([]Doc, e
 	}
 	rows, err := s.db.QueryContext(ctx, q, args...)
 	if err != nil {
-		return nil, fmt.Errorf("read %s by id: %w", name, err)
+		return nil, nil, fmt.Errorf("read %s by id: %w", name, err)
 	}
 	defer rows.Close()
-	found := map[uint64]Doc{}
+	found := make(map[uint64]Doc, len(ids))
+	failed := map[uint64]bool{}
+	unknown := false // a row whose id could not be read: absent ids may be it
 	for rows.Next() {
 		d, err := scanDoc(name, rows)
+		var re *RowError
+		if errors.As(err, &re) {
+			bad = append(bad, *re)
+			failed[re.ID] = true
+			unknown = unknown || re.ID == 0
+			continue
+		}
 		if err != nil {
-			return nil, err
+			return nil, nil, fmt.Errorf("read %s by id: %w", name, err)
 		}
 		found[d.ID] = d
 	}
 	if err := rows.Err(); err != nil {
-		return nil, err
+		return nil, nil, fmt.Errorf("read %s by id: %w", name, err)
 	}
-	out := make([]Doc, len(ids))
-	for i, id := range ids {
-		out[i] = found[id]
-		out[i].ID = id
+	docs = make([]Doc, 0, len(ids))
+	for _, id := range ids {
+		if failed[id] {
+			continue
+		}
+		d, ok := found[id]
+		if !ok && unknown {
+			bad = append(bad, RowError{ID: id, Reason: "a row with an unreadable id was read with this id's batch"})
+			continue
+		}
+		d.ID = id
+		docs = append(docs, d)
 	}
-	return out, nil
+	if unknown {
+		bad = slices.DeleteFunc(bad, func(r RowError) bool { return r.ID == 0 })
+	}
+	return docs, bad, nil
 }
 
 func repeat(s string, n int) string {
@@ -187,7 +227,19 @@ func repeat(s string, n int) string {
 	return string(b)
 }
 
+// scanDoc reads one row into its document. A failure of the row itself (a
+// value that does not convert, malformed JSON, a builder error) is a
+// *RowError whose reason never quotes the row's content.
 func scanDoc(name string, rows *sql.Rows) (Doc, error) {
+	d, err := buildDoc(name, rows)
+	if err != nil {
+		return Doc{}, &RowError{ID: d.ID, Reason: safeReason(err)}
+	}
+	return d, nil
+}
+
+// buildDoc scans and builds; on error Doc.ID is the row's id when it could be read.
+func buildDoc(name string, rows *sql.Rows) (Doc, error) {
 	var (
 		doc json.RawMessage
 		ok  bool
@@ -200,11 +252,11 @@ func scanDoc(name string, rows *sql.Rows) (Doc, error) {
 		var tags []byte
 		if err := rows.Scan(&r.ID, &r.AuthorNickname, &r.Title, &r.Summary, &r.Body, &r.Category, &tags,
 			&r.Status, &r.PublishedAt, &r.UpdatedAt, &r.DeletedAt); err != nil {
-			return Doc{}, err
+			return Doc{ID: rescanID(rows)}, err
 		}
 		if len(tags) > 0 {
 			if err := json.Unmarshal(tags, &r.Tags); err != nil {
-				return Doc{}, fmt.Errorf("contents %d: tags is not a JSON string array: %w", r.ID, err)
+				return Doc{ID: r.ID}, &columnError{column: "tags", err: err}
 			}
 		}
 		id = r.ID
@@ -213,25 +265,44 @@ func scanDoc(name string, rows *sql.Rows) (Doc, error) {
 		var r PostRow
 		if err := rows.Scan(&r.ID, &r.UserID, &r.AuthorNickname, &r.AuthorStatus, &r.AuthorDeleted, &r.Category,
 			&r.Title, &r.Body, &r.LikeCount, &r.CommentCount, &r.Status, &r.CreatedAt, &r.UpdatedAt, &r.DeletedAt); err != nil {
-			return Doc{}, err
+			return Doc{ID: rescanID(rows)}, err
 		}
 		id = r.ID
 		doc, ok, err = PostDoc(r)
 	case mappings.Users:
 		var r UserRow
 		if err := rows.Scan(&r.ID, &r.Nickname, &r.Bio, &r.Status, &r.CreatedAt, &r.DeletedAt); err != nil {
-			return Doc{}, err
+			return Doc{ID: rescanID(rows)}, err
 		}
 		id = r.ID
 		doc, ok, err = UserDoc(r)
 	}
 	if err != nil {
-		return Doc{}, err
+		return Doc{ID: id}, fmt.Errorf("build document: %w", err)
 	}
 	if !ok {
 		doc = nil
 	}
 	return Doc{ID: id, Doc: doc}, nil
+}
+
+// rescanID reads the id (first column) of a row whose full scan failed; 0
+// when even that fails.
+func rescanID(rows *sql.Rows) uint64 {
+	cols, err := rows.Columns()
+	if err != nil || len(cols) == 0 {
+		return 0
+	}
+	var id uint64
+	dest := make([]any, len(cols))
+	dest[0] = &id
+	for i := 1; i < len(dest); i++ {
+		dest[i] = new(any)
+	}
+	if rows.Scan(dest...) != nil {
+		return 0
+	}
+	return id
 }
 
 // IDsByUser lists, in id order after `after`, the ids of documents of index
@@ -273,4 +344,58 @@ func (s *Source) IDs(ctx context.Context, name string) ([]uint64, error) {
 		return nil, fmt.Errorf("list ids of %s: %w", table, err)
 	}
 	return ids, nil
+}
+
+// RowError is a row that cannot become a document: the row's fault, not the
+// read's, so retrying cannot help (the CDC dead-letters it and moves on).
+// Reason names the column and the kind of fault, never the row's content.
+type RowError struct {
+	ID     uint64 // 0 when even the id could not be read
+	Reason string
+}
+
+func (e *RowError) Error() string { return fmt.Sprintf("row %d: %s", e.ID, e.Reason) }
+
+// columnError is a JSON column whose value does not decode.
+type columnError struct {
+	column string
+	err    error
+}
+
+func (e *columnError) Error() string { return "column " + e.column + ": " + e.err.Error() }
+func (e *columnError) Unwrap() error { return e.err }
+
+// safeReason describes a row's build failure without quoting the row: JSON
+// and conversion errors can carry the offending text, so only their kind,
+// offset and column are kept.
+func safeReason(err error) string {
+	var (
+		ce  *columnError
+		syn *json.SyntaxError
+		typ *json.UnmarshalTypeError
+	)
+	if errors.As(err, &ce) {
+		switch {
+		case errors.As(err, &syn):
+			return fmt.Sprintf("column %s: malformed JSON at byte %d", ce.column, syn.Offset)
+		case errors.As(err, &typ):
+			kind, _, _ := strings.Cut(typ.Value, " ") // "number 1e999" quotes the value
+			return fmt.Sprintf("column %s: JSON %s where %s was expected", ce.column, kind, typ.Type)
+		}
+		return fmt.Sprintf("column %s: value does not decode", ce.column)
+	}
+	// database/sql: `sql: Scan error on column index N, name "col": converting … "value" …`
+	msg := err.Error()
+	if _, rest, ok := strings.Cut(msg, `Scan error on column index `); ok {
+		if _, name, ok := strings.Cut(rest, `name "`); ok {
+			if col, _, ok := strings.Cut(name, `"`); ok {
+				return "column " + col + ": value does not convert to the document's field (out of range or wrong type)"
+			}
+		}
+		return "a column's value does not convert to the document's field"
+	}
+	if errors.Is(err, errCountRange) { // the builders' own message: no row text
+		return errCountRange.Error()
+	}
+	return fmt.Sprintf("the document could not be built (%T)", errors.Unwrap(err))
 }

@@ -33,6 +33,9 @@ type Diff struct {
 // Equal reports whether the index matches MySQL exactly.
 func (d Diff) Equal() bool { return len(d.Missing)+len(d.Extra)+len(d.Different) == 0 }
 
+// String is one line: "soomcare-posts: 4 rows, 5 documents; missing 0,
+// extra 1 (id 17), different 2 (ids 3, 5)" — each count followed by the ids
+// (the first five of more, "first ids 1, 2, …").
 func (d Diff) String() string {
 	if d.Equal() {
 		return fmt.Sprintf("%s: equal (%d documents)", d.Index, d.Docs)
@@ -49,11 +52,14 @@ func sample(ids []uint64) string {
 	for _, id := range ids[:min(5, len(ids))] {
 		parts = append(parts, strconv.FormatUint(id, 10))
 	}
-	more := ""
-	if len(ids) > 5 {
-		more = ", …"
+	label := "ids "
+	switch {
+	case len(ids) == 1:
+		label = "id "
+	case len(ids) > 5:
+		label, parts = "first ids ", append(parts, "…")
 	}
-	return fmt.Sprintf("%d (%s%s)", len(ids), strings.Join(parts, ", "), more)
+	return fmt.Sprintf("%d (%s%s)", len(ids), label, strings.Join(parts, ", "))
 }
 
 // Compare checks the index (alias or physical) behind logical index name

@@ -45,3 +45,36 @@ func TestPopularKeepsTheMostSearched(t *testing.T) {
 		t.Fatalf("kept %d, first %d, last %d", len(list), list[0].count, list[len(list)-1].count)
 	}
 }
+
+// #27: popular queries are shown in the Hangul they stand for (cjstlr is
+// 천식, counted once), 초성 input is never shown, and #26: a query the
+// filter refuses never is; an editor's block applies at once.
+func TestPopularNormalisesAndFilters(t *testing.T) {
+	p := NewPopular()
+	p.Set([]QueryCount{
+		{"천식", 9}, {"cjstlr", 7}, {"ㅊㅅ", 30}, {"천식 pentest 오염 테스트 scam.pentest.example", 50},
+		{"천식 병원 010-1234-5678", 40}, {"천식 me@example.test", 40}, {"천식 흡입기", 6}, {"cjstlr dnsehd", 5},
+	})
+	tests := []struct {
+		q    string
+		want []QueryCount
+	}{
+		{"천", []QueryCount{{"천식", 9}, {"천식 흡입기", 6}, {"천식 운동", 5}}},
+		{"ㅊ", []QueryCount{{"천식", 9}, {"천식 흡입기", 6}, {"천식 운동", 5}}},
+		{"천식 p", nil},
+		{"cjstlr", []QueryCount{{"천식", 9}, {"천식 흡입기", 6}, {"천식 운동", 5}}},
+	}
+	for _, tt := range tests {
+		if got := p.Shown(tt.q, 10); !slices.Equal(got, tt.want) {
+			t.Errorf("Shown(%q) = %v, want %v", tt.q, got, tt.want)
+		}
+	}
+	p.SetBlocks([]Block{{Text: "천식 흡입기", Match: MatchExact}, {Text: "운동", Match: MatchContains}})
+	if got, want := p.Match("천", 10), []string{"천식"}; !slices.Equal(got, want) {
+		t.Fatalf("after blocks: Match(천) = %q, want %q", got, want)
+	}
+	p.SetBlocks(nil)
+	if got := p.Match("천", 10); len(got) != 3 {
+		t.Fatalf("after unblocking: Match(천) = %q", got)
+	}
+}

@@ -8,7 +8,9 @@
 // batches through _bulk into a data stream on the engine, whose template
 // and lifecycle policy are installed by logstore (Store). Nothing about the
 // person is stored: the normalised query, endpoint, types, hit count and
-// latency, and the time.
+// latency, the time, and for searches a keyed hash of the client that
+// changes every day (ClientHasher), which counts popular queries by
+// distinct clients.
 //
 // Report answers the editors' questions (top queries, queries that found
 // nothing, searches per day) with aggregations over the stream; Popular
@@ -76,6 +78,9 @@ type Options struct {
 	FlushInterval time.Duration // insights.flush_interval (default 2s)
 	Logger        *slog.Logger
 	Now           func() time.Time // the records' clock (tests); nil: time.Now
+	// ClientSecret keys the daily client hash (insights.client_hash_secret);
+	// empty: a random key for this process.
+	ClientSecret []byte
 }
 
 // doc is one record as stored (the index template's fields).
@@ -85,7 +90,14 @@ type doc struct {
 	Endpoint  string    `json:"endpoint"`
 	Types     []string  `json:"types"`
 	Hits      int64     `json:"hits"`
-	Event     struct {
+	// SuggestForm is the query as popular suggestions count and show it
+	// (SuggestForm: the Hangul it stands for); absent for suggest requests
+	// and for queries that stand for no word (ㅊㅅ).
+	SuggestForm string `json:"suggest_form,omitempty"`
+	// Client is the day's keyed hash of the client (ClientHasher); absent
+	// for suggest requests.
+	Client string `json:"client,omitempty"`
+	Event  struct {
 		Duration int64 `json:"duration"` // ns, as ECS event.duration
 	} `json:"event"`
 }
@@ -96,6 +108,7 @@ type Recorder struct {
 	opts    Options
 	queue   chan doc
 	metrics *Metrics
+	clients *ClientHasher
 }
 
 var _ searchapi.Recorder = (*Recorder)(nil)
@@ -117,14 +130,23 @@ func NewRecorder(es *elasticsearch.Client, m *Metrics, o Options) *Recorder {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return &Recorder{es: es, opts: o, queue: make(chan doc, o.QueueSize), metrics: m}
+	return &Recorder{es: es, opts: o, queue: make(chan doc, o.QueueSize), metrics: m, clients: NewClientHasher(o.ClientSecret)}
 }
 
 // Record queues r, or drops and counts it when the queue is full. It never
-// blocks.
+// blocks. A search's client is hashed here, so the raw id or address never
+// waits in the queue.
 func (rec *Recorder) Record(r searchapi.Record) {
 	d := doc{Timestamp: rec.opts.Now(), Query: r.Query, Endpoint: r.Endpoint, Types: r.Types, Hits: r.Hits}
 	d.Event.Duration = r.Latency.Nanoseconds()
+	if r.Endpoint != searchapi.EndpointSuggest {
+		typed := r.Typed
+		if typed == "" {
+			typed = r.Query
+		}
+		d.SuggestForm, _ = SuggestForm(typed)
+		d.Client = rec.clients.Hash(r.Client, d.Timestamp)
+	}
 	select {
 	case rec.queue <- d:
 	default:

@@ -32,7 +32,9 @@ type Day struct {
 	Suggests    int64  `json:"suggests"`
 }
 
-// Report is what editors see for a range [From, To).
+// Report is what editors see for a range [From, To). Both ends are in
+// Korean time (+09:00, Zone), the zone its dates and days are in, whatever
+// zone they were given in.
 //
 // Searches are the search endpoints' first pages (combined and per type);
 // suggest requests are counted apart (they are keystrokes, not queries).
@@ -125,7 +127,7 @@ type reportAnswer struct {
 // list. A data stream that does not exist yet (nothing recorded) is an
 // empty report.
 func (r *Reader) Report(ctx context.Context, from, to time.Time, top int) (Report, error) {
-	rep := Report{From: from, To: to, TopQueries: []QueryCount{}, ZeroResultTop: []QueryCount{}}
+	rep := Report{From: from.In(Zone), To: to.In(Zone), TopQueries: []QueryCount{}, ZeroResultTop: []QueryCount{}}
 	var ans reportAnswer
 	err := r.search(ctx, reportBody(from, to, top), &ans)
 	var se *engine.StatusError

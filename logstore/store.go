@@ -161,11 +161,27 @@ func (r Report) LifecycleInstalled() bool { return r.Caps.Lifecycle != Lifecycle
 // template and the data stream, in that order so the first backing index
 // is already managed. It is idempotent: a second run updates the policy and
 // the template and leaves the data stream alone.
-func (s *Store) Setup(ctx context.Context) (Report, error) {
+func (s *Store) Setup(ctx context.Context) (Report, error) { return s.setup(ctx, false) }
+
+// ErrNoLifecycle is SetupRequiringLifecycle on an engine without ILM or ISM.
+var ErrNoLifecycle = errors.New("logstore: the engine has no lifecycle support (ILM/ISM)")
+
+// SetupRequiringLifecycle is Setup for deployments that must not fill the
+// disk: on an engine without lifecycle support it installs nothing (no
+// template, no data stream) and returns ErrNoLifecycle with the report of
+// what the engine offers.
+func (s *Store) SetupRequiringLifecycle(ctx context.Context) (Report, error) {
+	return s.setup(ctx, true)
+}
+
+func (s *Store) setup(ctx context.Context, requireLifecycle bool) (Report, error) {
 	caps, err := s.Detect(ctx)
 	rep := Report{Caps: caps}
 	if err != nil {
 		return rep, err
+	}
+	if requireLifecycle && caps.Lifecycle == LifecycleNone {
+		return rep, ErrNoLifecycle
 	}
 	step, err := s.setupPolicy(ctx, caps)
 	if err != nil {

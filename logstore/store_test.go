@@ -8,6 +8,7 @@ package logstore
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -151,6 +152,53 @@ func TestDetectRefusesUnexpectedAnswers(t *testing.T) {
 			s, _ := fakeStore(t, config.EngineOpenSearch, tt.answers)
 			if _, err := s.Setup(context.Background()); err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("got %v, want %q", err, tt.want)
+			}
+		})
+	}
+}
+
+// With the lifecycle required, an engine without one is found out before
+// anything is installed: no policy, template or data stream is written.
+func TestSetupRequiringLifecycleChecksFirst(t *testing.T) {
+	tests := []struct {
+		name      string
+		kind      string
+		answers   map[string]fakeAnswer
+		wantErr   bool
+		wantWrite bool
+	}{
+		{"OpenSearch without ISM", config.EngineOpenSearch, map[string]fakeAnswer{
+			"GET /_data_stream":           {200, `{"data_streams":[]}`},
+			"GET /_plugins/_ism/policies": {400, `{"error":"no handler found for uri"}`},
+		}, true, false},
+		{"Elasticsearch without ILM", config.EngineElasticsearch, map[string]fakeAnswer{
+			"GET /_data_stream": {200, `{"data_streams":[]}`},
+			"GET /_ilm/status":  {404, `{}`},
+		}, true, false},
+		{"Elasticsearch with ILM", config.EngineElasticsearch, map[string]fakeAnswer{
+			"GET /_data_stream":                              {200, `{"data_streams":[]}`},
+			"GET /_ilm/status":                               {200, `{"operation_mode":"RUNNING"}`},
+			"PUT /_ilm/policy/" + testOptions.DataStream:     {200, ok200},
+			"PUT /_index_template/" + testOptions.DataStream: {200, ok200},
+			"PUT /_data_stream/" + testOptions.DataStream:    {200, ok200},
+		}, false, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, f := fakeStore(t, tt.kind, tt.answers)
+			rep, err := s.SetupRequiringLifecycle(context.Background())
+			if got := errors.Is(err, ErrNoLifecycle); got != tt.wantErr {
+				t.Fatalf("err = %v, want ErrNoLifecycle %v", err, tt.wantErr)
+			}
+			if !tt.wantErr && err != nil {
+				t.Fatal(err)
+			}
+			wrote := false
+			for _, r := range f.requests {
+				wrote = wrote || strings.HasPrefix(r, "PUT ")
+			}
+			if wrote != tt.wantWrite {
+				t.Errorf("wrote = %v, want %v: %v (report %+v)", wrote, tt.wantWrite, f.requests, rep)
 			}
 		})
 	}

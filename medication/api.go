@@ -126,6 +126,7 @@ func (in *medicationInput) check() error {
 			v.Add("name", web.FieldRequired, "name 값이 필요합니다.")
 		}
 		v.MaxLen("name", *in.Name, 100)
+		v.UserText("name", *in.Name, true)
 	}
 	if web.Required(&v.Fields, "role", in.Role) {
 		v.OneOf("role", *in.Role, roles...)
@@ -145,6 +146,7 @@ func (in *medicationInput) check() error {
 			v.Add("dose_unit", web.FieldRequired, "dose_unit 값이 필요합니다.")
 		}
 		v.MaxLen("dose_unit", *in.DoseUnit, 20)
+		v.UserText("dose_unit", *in.DoseUnit, true)
 	}
 	return v.Err()
 }

@@ -422,13 +422,15 @@ func (a *API) parseSymptom(c *gin.Context) ([]any, error) {
 	if len(in.Triggers) > 10 {
 		v.Add("triggers", web.FieldTooLong, "triggers 는 10개까지입니다.")
 	}
-	for _, t := range in.Triggers {
+	for i, t := range in.Triggers {
 		if t == "" || len([]rune(t)) > 30 {
 			v.Add("triggers", web.FieldInvalid, "triggers 의 항목은 1~30자여야 합니다.")
 			break
 		}
+		v.UserText(fmt.Sprintf("triggers[%d]", i), t, true)
 	}
 	v.MaxLen("memo", in.Memo, 1000)
+	v.UserText("memo", in.Memo, false)
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
@@ -625,12 +627,15 @@ func (a *API) parseHealthEvent(c *gin.Context) ([]any, error) {
 	}
 	var start, end time.Time
 	okStart, okEnd := false, false
+	// An event has started by tomorrow (the records' bounds); its end may be
+	// planned (an oral steroid course), at most a year further.
+	latest := web.LatestRecord(a.now())
 	if web.Required(&v.Fields, "start_date", in.StartDate) {
-		start, okStart = v.Date("start_date", *in.StartDate)
+		start, okStart = v.Date("start_date", *in.StartDate, latest)
 	}
 	var endArg any
 	if in.EndDate != nil {
-		end, okEnd = v.Date("end_date", *in.EndDate)
+		end, okEnd = v.Date("end_date", *in.EndDate, latest.AddDate(1, 0, 0))
 		if okEnd {
 			endArg = end.Format(time.DateOnly)
 		}
@@ -639,6 +644,7 @@ func (a *API) parseHealthEvent(c *gin.Context) ([]any, error) {
 		v.Add("end_date", web.FieldOutOfRange, "end_date 는 start_date 이후여야 합니다.")
 	}
 	v.MaxLen("memo", in.Memo, 1000)
+	v.UserText("memo", in.Memo, false)
 	if err := v.Err(); err != nil {
 		return nil, err
 	}

@@ -49,29 +49,34 @@ func (v *Checker) Err() error {
 	return v.Fields.Err()
 }
 
-// Instant parses an RFC 3339 time and checks it is between 2000-01-01 and
-// now + 1 day (clocks of phones drift; a record is never far in the future).
+// Instant parses an RFC 3339 time and checks it is within the records'
+// bounds: from 2000-01-01 (in its own offset) to now + 1 day (clocks of
+// phones drift; a record is never far in the future), web.EarliestRecord
+// and web.LatestRecord.
 func (v *Checker) Instant(field, s string, now time.Time) time.Time {
 	t, err := time.Parse(time.RFC3339Nano, s)
 	if err != nil {
 		v.Add(field, web.FieldInvalidDate, field+" 값은 2024-03-01T08:30:00+09:00 형식이어야 합니다.")
 		return time.Time{}
 	}
-	if t.Year() < 2000 || t.After(now.Add(24*time.Hour)) {
+	if t.Before(web.EarliestRecord(t.Location())) || t.After(web.LatestRecord(now)) {
 		v.Add(field, web.FieldOutOfRange, field+" 값은 2000년 이후, 현재 시각 이전이어야 합니다.")
 	}
 	return t.UTC()
 }
 
-// Date parses YYYY-MM-DD.
-func (v *Checker) Date(field, s string) (time.Time, bool) {
+// Date parses YYYY-MM-DD (a local date) and checks it is from 2000-01-01
+// (web.EarliestRecord) to the date of latest in UTC; latest is
+// web.LatestRecord(now) for a date that has happened (today and usually
+// tomorrow in every zone).
+func (v *Checker) Date(field, s string, latest time.Time) (time.Time, bool) {
 	t, err := time.Parse(time.DateOnly, s)
 	if err != nil {
 		v.Add(field, web.FieldInvalidDate, field+" 값은 2024-03-01 형식이어야 합니다.")
 		return time.Time{}, false
 	}
-	if t.Year() < 2000 || t.Year() > 2100 {
-		v.Add(field, web.FieldOutOfRange, field+" 값은 2000~2100년 사이여야 합니다.")
+	if t.Before(web.EarliestRecord(time.UTC)) || t.After(latest) {
+		v.Add(field, web.FieldOutOfRange, field+" 값은 2000-01-01부터 "+latest.Format(time.DateOnly)+" 사이여야 합니다.")
 		return time.Time{}, false
 	}
 	return t, true

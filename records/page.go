@@ -52,9 +52,11 @@ type Cursor struct {
 
 // Parse reads limit (1–MaxPageSize), cursor and, for a ranged list, from
 // and to (local dates in loc or RFC 3339; default the 30 days before now, at
-// most 400 days). A cursor carries its range: from and to may be left out
-// on later pages, and must be the same when given. A cursor that is
-// malformed, of another list or of another range is bad_cursor.
+// most 400 days, within the records' bounds: see rangeRule). A cursor
+// carries its range: from and to may be left out on later pages, and must
+// be the same when given. A cursor that is malformed, of another list or
+// of another range, or whose range or position the parameters could not
+// have given, is bad_cursor.
 func (l Pager) Parse(c *gin.Context, loc *time.Location, now time.Time) (Page, error) {
 	var v Checker
 	def := l.DefaultLimit
@@ -62,8 +64,8 @@ func (l Pager) Parse(c *gin.Context, loc *time.Location, now time.Time) (Page, e
 		def = DefaultPageSize
 	}
 	p := Page{Limit: web.PageSize(&v.Fields, "limit", c.Query("limit"), def, MaxPageSize)}
+	rule := rangeRule(loc, now)
 	if l.Ranged {
-		rule := web.RangeRule{Zone: loc, Instants: true, Until: func() time.Time { return now }, DefaultDays: 30, MaxDays: 400}
 		r := rule.Parse(&v.Fields, c.Query("from"), c.Query("to"))
 		p.From, p.To = r.From.UTC(), r.To.UTC()
 	}
@@ -74,7 +76,7 @@ func (l Pager) Parse(c *gin.Context, loc *time.Location, now time.Time) (Page, e
 	if s == "" {
 		return p, nil
 	}
-	cur, ok := l.decode(s)
+	cur, ok := l.decode(s, rule)
 	if !ok {
 		return p, web.BadCursor()
 	}
@@ -87,7 +89,20 @@ func (l Pager) Parse(c *gin.Context, loc *time.Location, now time.Time) (Page, e
 	return p, nil
 }
 
-func (l Pager) decode(s string) (*Cursor, bool) {
+// rangeRule is how the ranged lists read from and to: local dates in loc or
+// RFC 3339 instants, within the records' bounds (web.EarliestRecord; the
+// range starts before web.LatestRecord), to defaulting to now and from to
+// 30 days before it, at most 400 days.
+func rangeRule(loc *time.Location, now time.Time) web.RangeRule {
+	return web.RangeRule{Zone: loc, Instants: true, Until: func() time.Time { return now }, DefaultDays: 30, MaxDays: 400,
+		Earliest: web.EarliestRecord(loc), Horizon: web.LatestRecord(now)}
+}
+
+// decode reads a cursor of this list and checks it again as the request's
+// parameters would be (a client can make a cursor by hand): the range by
+// rule (bounds, order, at most 400 days) and the position near the range
+// (a day of margin: a date's zone).
+func (l Pager) decode(s string, rule web.RangeRule) (*Cursor, bool) {
 	var c Cursor
 	if !web.DecodeCursor(s, maxCursorLen, &c) || c.List != l.Name || c.ID == 0 {
 		return nil, false
@@ -95,22 +110,22 @@ func (l Pager) decode(s string) (*Cursor, bool) {
 	if !l.Ranged {
 		return &c, c.At == "" && c.From.IsZero() && c.To.IsZero()
 	}
-	if !c.To.After(c.From) {
+	if !rule.Valid(web.Range{From: c.From, To: c.To}) {
+		return nil, false
+	}
+	layout := time.RFC3339Nano
+	if l.Dates {
+		layout = time.DateOnly
+	}
+	t, err := time.Parse(layout, c.At)
+	if err != nil || t.Before(c.From.AddDate(0, 0, -1)) || t.After(c.To.AddDate(0, 0, 1)) {
 		return nil, false
 	}
 	if l.Dates {
-		t, err := time.Parse(time.DateOnly, c.At)
-		if err != nil {
-			return nil, false
-		}
 		c.at = t.Format(time.DateOnly)
-		return &c, true
+	} else {
+		c.at = t.UTC()
 	}
-	t, err := time.Parse(time.RFC3339Nano, c.At)
-	if err != nil {
-		return nil, false
-	}
-	c.at = t.UTC()
 	return &c, true
 }
 

@@ -117,7 +117,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		if err != nil && ctx.Err() == nil {
 			d.opts.Logger.Error("reminder tick failed", "err", err)
 		} else if st.Claimed > 0 {
-			d.opts.Logger.Info("reminders", "planned", st.Planned, "sent", st.Sent, "retry", st.Retry, "failed", st.Failed, "no_device", st.NoDevice, "already_recorded", st.Recorded, "lease_lost", st.LeaseLost)
+			d.opts.Logger.Info("reminders", "planned", st.Planned, "sent", st.Sent, "retry", st.Retry, "failed", st.Failed, "no_device", st.NoDevice, "already_recorded", st.Recorded, "lease_lost", st.LeaseLost, "token_delete_failed", st.TokenDeleteFailed)
 		}
 		select {
 		case <-ctx.Done():
@@ -135,6 +135,10 @@ type Stats struct {
 	// sent) or that another dispatcher re-claimed before the outcome was
 	// recorded (outcome not written; logged as a warning).
 	LeaseLost int
+	// TokenDeleteFailed counts device tokens FCM called unregistered that
+	// could not be deleted (logged as a warning; the next send to that
+	// token tries again).
+	TokenDeleteFailed int
 }
 
 // Tick plans the due doses and delivers what is pending.
@@ -326,7 +330,7 @@ func (d *Dispatcher) process(ctx context.Context, c claim, st *Stats) error {
 	case recorded:
 		status = "already_recorded"
 	default:
-		status, lastErr, lost = d.send(ctx, c)
+		status, lastErr, lost = d.send(ctx, c, st)
 	}
 	now := d.opts.Now().UTC()
 	next := now
@@ -412,7 +416,8 @@ func (d *Dispatcher) doseRecorded(ctx context.Context, scheduleID uint64, dueAt 
 // will, "no_device" when the user has no device. Before each request it
 // renews the lease and stops (lost) when the lease is gone; each request gets
 // at most half a lease, so it ends before the lease it renewed expires.
-func (d *Dispatcher) send(ctx context.Context, c claim) (status, lastErr string, lost bool) {
+// Device tokens that cannot all be read make it "retry", sending nothing.
+func (d *Dispatcher) send(ctx context.Context, c claim, st *Stats) (status, lastErr string, lost bool) {
 	scheduleID, userID, dueAt := c.scheduleID, c.userID, c.dueAt
 	var name, unit, tz string
 	var dose float64
@@ -421,18 +426,11 @@ func (d *Dispatcher) send(ctx context.Context, c claim) (status, lastErr string,
 	if err != nil {
 		return "retry", err.Error(), false
 	}
-	rows, err := d.db.QueryContext(ctx, `SELECT token FROM device_tokens WHERE user_id = ? ORDER BY id LIMIT 20`, userID)
+	tokens, err := d.deviceTokens(ctx, userID)
 	if err != nil {
+		d.opts.Logger.Warn("reminder: device tokens unreadable; delivery retried", "delivery_id", c.id, "schedule_id", scheduleID, "err", err)
 		return "retry", err.Error(), false
 	}
-	var tokens []string
-	for rows.Next() {
-		var t string
-		if rows.Scan(&t) == nil {
-			tokens = append(tokens, t)
-		}
-	}
-	rows.Close()
 	if len(tokens) == 0 {
 		return "no_device", "", false
 	}
@@ -469,7 +467,7 @@ func (d *Dispatcher) send(ctx context.Context, c claim) (status, lastErr string,
 		case err == nil:
 			sent++
 		case errors.Is(err, ErrUnregistered):
-			_, _ = d.db.ExecContext(ctx, `DELETE FROM device_tokens WHERE token = ? AND user_id = ?`, tok, userID)
+			d.forgetToken(ctx, c, tok, st)
 			errs = append(errs, err.Error())
 		case errors.As(err, &se) && !se.Retryable:
 			errs = append(errs, err.Error())
@@ -485,6 +483,51 @@ func (d *Dispatcher) send(ctx context.Context, c claim) (status, lastErr string,
 		return "retry", strings.Join(errs, "; "), lost
 	default:
 		return "failed", strings.Join(errs, "; "), lost
+	}
+}
+
+// deviceTokens lists up to 20 device tokens of the user; any row that
+// cannot be read fails the whole list, so a reminder never goes to some
+// devices while others were silently left out.
+func (d *Dispatcher) deviceTokens(ctx context.Context, userID uint64) ([]string, error) {
+	rows, err := d.db.QueryContext(ctx, `SELECT token FROM device_tokens WHERE user_id = ? ORDER BY id LIMIT 20`, userID)
+	if err != nil {
+		return nil, fmt.Errorf("reminder: device tokens: %w", err)
+	}
+	defer rows.Close()
+	return scanTokens(rows)
+}
+
+// tokenRows is what scanTokens reads: *sql.Rows.
+type tokenRows interface {
+	Next() bool
+	Scan(dest ...any) error
+	Err() error
+}
+
+func scanTokens(rows tokenRows) ([]string, error) {
+	var tokens []string
+	for rows.Next() {
+		var t string
+		if err := rows.Scan(&t); err != nil {
+			return nil, fmt.Errorf("reminder: device tokens: %w", err)
+		}
+		tokens = append(tokens, t)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("reminder: device tokens: %w", err)
+	}
+	return tokens, nil
+}
+
+// forgetToken deletes a token FCM called unregistered. A failed delete is
+// logged (without the token) and counted; the token stays, and the next
+// reminder to it tries again.
+func (d *Dispatcher) forgetToken(ctx context.Context, c claim, tok string, st *Stats) {
+	if _, err := d.db.ExecContext(ctx, `DELETE FROM device_tokens WHERE token = ? AND user_id = ?`, tok, c.userID); err != nil {
+		st.TokenDeleteFailed++
+		d.opts.Logger.Warn("reminder: could not delete an unregistered device token",
+			"delivery_id", c.id, "user_id", c.userID, "err", err)
 	}
 }
 

@@ -83,11 +83,13 @@ func TestSlowTickOutlastsLeaseSendsOnce(t *testing.T) {
 }
 
 // hookSender records the tokens it is asked to send to and runs during(n)
-// inside the n-th Send (0-based), to change the world mid-request.
+// inside the n-th Send (0-based), to change the world mid-request,
+// and answers err (nil: sent).
 type hookSender struct {
 	mu     sync.Mutex
 	tokens []string
 	during func(n int)
+	err    error
 }
 
 func (h *hookSender) Send(_ context.Context, m Message) error {
@@ -98,7 +100,7 @@ func (h *hookSender) Send(_ context.Context, m Message) error {
 	if h.during != nil {
 		h.during(n)
 	}
-	return nil
+	return h.err
 }
 
 // A lease lost mid-delivery is never silent: a row re-claimed by another

@@ -117,7 +117,7 @@ func (a *API) calendarEntry(c *gin.Context) (*calendarEntry, error) {
 		t, err := time.Parse("2006-01", month)
 		if err != nil {
 			v.Add("month", web.FieldInvalidDate, "month 는 2024-03 같은 YYYY-MM 형식이어야 합니다.")
-		} else if t.Year() < 2000 || t.Year() > 2100 {
+		} else if t.Before(web.EarliestRecord(time.UTC)) || t.Year() > 2100 { // a future month is an empty calendar
 			v.Add("month", web.FieldOutOfRange, "month 는 2000~2100년 사이여야 합니다.")
 		}
 		y, m = t.Year(), t.Month()

@@ -143,6 +143,9 @@ func TestCalendarAndReport(t *testing.T) {
 	caretest.Expect(t, env.Do(t, u, "GET", "/v1/me/reports?from=2024-03-10&to=2024-03-01", nil), 400, "out_of_range")
 	caretest.Expect(t, env.Do(t, u, "GET", "/v1/me/reports?from=2022-01-01&to=2024-03-01", nil), 400, "out_of_range")
 	caretest.Expect(t, env.Do(t, u, "GET", "/v1/me/reports?from=03/01/2024", nil), 400, "invalid_date")
+	// The records' bounds (web.EarliestRecord, LatestRecord): a report starts before now + 1 day.
+	caretest.Expect(t, env.Do(t, u, "GET", "/v1/me/reports?from=2099-01-01&to=2099-01-31", nil), 400, "out_of_range")
+	caretest.Expect(t, env.Do(t, u, "GET", "/v1/me/reports?to=9999-12-31", nil), 400, "out_of_range")
 	caretest.Expect(t, env.Do(t, 0, "GET", "/v1/me/calendar", nil), 401, "unauthorized")
 	r = env.Do(t, other, "GET", "/v1/me/calendar?month=2024-03", nil)
 	caretest.Expect(t, r, 200, "")

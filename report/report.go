@@ -72,13 +72,14 @@ type period struct {
 }
 
 // parsePeriod reads from and to: local dates, to inclusive; by default the
-// 28 days ending today; at most maxReportDays days.
+// 28 days ending today; at most maxReportDays days, within the records'
+// bounds (from 2000-01-01, starting before now + 1 day).
 func parsePeriod(rawFrom, rawTo string, loc *time.Location, now time.Time) (period, error) {
 	today := now.In(loc)
 	tomorrow := time.Date(today.Year(), today.Month(), today.Day()+1, 0, 0, 0, 0, loc)
 	rule := web.RangeRule{
 		Zone:     loc,
-		Earliest: time.Date(2000, 1, 1, 0, 0, 0, 0, loc), Latest: time.Date(2101, 1, 1, 0, 0, 0, 0, loc),
+		Earliest: web.EarliestRecord(loc), Horizon: web.LatestRecord(now),
 		Until:       func() time.Time { return tomorrow },
 		DefaultDays: 28, MaxDays: maxReportDays,
 	}

@@ -3,10 +3,12 @@
 #   1. Redocly's linter (@redocly/cli, recommended rules) over the served /openapi.json;
 #   2. Schemathesis (--checks all) against a real `soomcare serve`: a scratch MariaDB database, migrated,
 #      seeded with a small demo corpus, indexed into OpenSearch under a prefix of its own, with an
-#      admin's bearer token.
-# Exits non-zero on any lint problem or any Schemathesis failure. Needs the test engines up (MariaDB and
-# OpenSearch: scripts/testenv.sh up) and SOOMCARE_TEST_MYSQL_DSN / SOOMCARE_TEST_OPENSEARCH_URL as
-# `scripts/testenv.sh env` exports them. Tools are installed on first use and cached:
+#      admin's bearer token;
+#   3. the security probe (scripts/probe) against the same server: issue #26's findings, each held.
+# Exits non-zero on any lint problem, any Schemathesis failure or any probe check not held. Needs the
+# test engines up (MariaDB and OpenSearch: scripts/testenv.sh up) and SOOMCARE_TEST_MYSQL_DSN /
+# SOOMCARE_TEST_OPENSEARCH_URL as `scripts/testenv.sh env` exports them. Tools are installed on first
+# use and cached:
 #   $SOOMCARE_CACHE_DIR/contract/venv       schemathesis (pip)
 #   $SOOMCARE_CACHE_DIR/contract/redocly    @redocly/cli (npm)
 #
@@ -117,7 +119,7 @@ start_server() {
 	export SOOMCARE_SEARCH_ADDRESSES="$SOOMCARE_TEST_OPENSEARCH_URL"
 	export SOOMCARE_SEARCH_INDEX_PREFIX="$PREFIX"
 	export SOOMCARE_HTTP_ADDR="$ADDR"
-	export SOOMCARE_AUTH_JWT_SECRET="contract-test-secret-0123456789abcdef"
+	export SOOMCARE_AUTH_JWT_SECRET="$(openssl rand -base64 48)" # random per run: serve refuses committed secrets
 	export SOOMCARE_UPLOADS_DIR="$WORK/uploads"
 	start_fcm
 	export SOOMCARE_PUSH_ENDPOINT="http://127.0.0.1:$FCM_PORT" SOOMCARE_PUSH_PROJECT_ID=contract SOOMCARE_PUSH_STATIC_TOKEN=contract
@@ -128,6 +130,8 @@ start_server() {
 	export SOOMCARE_AUTH_LOGIN_THROTTLE_ACCOUNT_FAILURES=0
 	export SOOMCARE_AUTH_LOGIN_THROTTLE_IP_FAILURES=0
 	export SOOMCARE_COMMUNITY_REPORT_DAILY_LIMIT=1000
+	# The security probe (scripts/probe, finding 2) waits out one rebuild of the popular-query list.
+	export SOOMCARE_INSIGHTS_POPULAR_REFRESH=2s
 	"$WORK/soomcare" migrate up >"$WORK/migrate.log" 2>&1 || {
 		tail -20 "$WORK/migrate.log" >&2
 		die "migrate up failed"
@@ -158,6 +162,11 @@ admin_token() {
 	local body='{"email":"contract-admin@example.com","password":"contract-password-1","nickname":"계약검사관"}'
 	curl -fsS -m 10 -H 'Content-Type: application/json' -d "$body" "http://$ADDR/v1/auth/signup" >/dev/null
 	sql "$DB" -e "UPDATE users SET role = 'admin' WHERE email = 'contract-admin@example.com'"
+	admin_login
+}
+
+# A fresh access token of the admin (the one Schemathesis used may have expired).
+admin_login() {
 	curl -fsS -m 10 -H 'Content-Type: application/json' \
 		-d '{"email":"contract-admin@example.com","password":"contract-password-1"}' "http://$ADDR/v1/auth/login" |
 		python3 -c 'import json, sys; print(json.load(sys.stdin)["access_token"])'
@@ -202,6 +211,14 @@ status=0
 	--suppress-health-check all \
 	--report junit,ndjson --report-dir "$WORK/report" \
 	${SOOMCARE_TEST_CONTRACT_ARGS:-}) || status=$?
+
+# The findings of issue #26 replayed against the same server (scripts/probe: one line per check, held or
+# FAILED); -serve-binary also starts `serve` with the once-committed JWT secret, which must refuse it.
+log "security probe (scripts/probe) against the same server"
+probe=0
+go build -o "$WORK/probe" ./scripts/probe
+"$WORK/probe" -url "http://$ADDR" -token "$(admin_login)" -popular-wait 6s -serve-binary "$WORK/soomcare" || probe=$?
 [ $lint -eq 0 ] || die "redocly lint found problems (above)"
 [ $status -eq 0 ] || die "schemathesis found failures (exit $status); report in $WORK/report"
+[ $probe -eq 0 ] || die "the security probe found findings of issue #26 not held (FAILED lines above)"
 log "contract checks passed"

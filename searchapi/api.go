@@ -64,6 +64,7 @@ type API struct {
 
 	recorder Recorder
 	popular  Popular
+	trusted  []netip.Prefix // the proxies whose X-Forwarded-For names the client
 }
 
 // New returns the API over an engine client.
@@ -78,7 +79,7 @@ func New(es *elasticsearch.Client, opts Options) *API {
 		opts.Now = time.Now
 	}
 	a := &API{engine: searcher{es: es}, prefix: opts.IndexPrefix, timeout: opts.Timeout, kit: web.NewKit(opts.Logger, mapError),
-		recorder: opts.Recorder, popular: opts.Popular}
+		recorder: opts.Recorder, popular: opts.Popular, trusted: opts.TrustedProxies}
 	if opts.RateLimit > 0 {
 		a.limiter = newLimiter(opts.RateLimit, max(opts.RateBurst, 1), opts.TrustedProxies, opts.Now)
 	}
@@ -144,7 +145,7 @@ func (a *API) searchKind(kind string) web.Handler {
 			return web.Answer{}, err
 		}
 		if len(p.After) == 0 { // first pages only: a next page is the same search
-			a.record(endpointOf(kind), p.Query, []string{kind}, totalOf(r), start)
+			a.record(c, endpointOf(kind), p.Query, []string{kind}, totalOf(r), start)
 		}
 		return web.OK(page), nil
 	}
@@ -199,7 +200,7 @@ func (a *API) searchAll(c *gin.Context) (web.Answer, error) {
 			return web.Answer{}, err
 		}
 	}
-	a.record(EndpointSearch, p.Query, p.Kinds, hits, start)
+	a.record(c, EndpointSearch, p.Query, p.Kinds, hits, start)
 	return web.OK(out), nil
 }
 
@@ -222,7 +223,7 @@ func (a *API) suggest(c *gin.Context) (web.Answer, error) {
 		return web.Answer{}, err
 	}
 	out := a.blend(p, results)
-	a.record(EndpointSuggest, p.Query, p.Kinds, int64(len(out)), start)
+	a.record(c, EndpointSuggest, p.Query, p.Kinds, int64(len(out)), start)
 	return web.OK(SuggestResponse{Suggestions: out}), nil
 }
 
@@ -241,5 +242,5 @@ func (a *API) feed(c *gin.Context) (web.Answer, error) {
 	if err != nil {
 		return web.Answer{}, err
 	}
-	return web.OK(FeedResponse{Posts: page.Hits, NextCursor: page.NextCursor}), nil
+	return web.OK(FeedResponse{Hits: page.Hits, Posts: page.Hits, NextCursor: page.NextCursor}), nil
 }

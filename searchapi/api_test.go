@@ -1,13 +1,16 @@
 package searchapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
 	"net/url"
+	"reflect"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -18,6 +21,8 @@ import (
 
 	"github.com/soomcare/soomcare/apidoc/apidoctest"
 	"github.com/soomcare/soomcare/config"
+	"github.com/soomcare/soomcare/mappings"
+	"github.com/soomcare/soomcare/web"
 )
 
 // hitsAnswer scripts an engine answer with n hits per search, sort values
@@ -164,8 +169,12 @@ func TestSuggestAndFeed(t *testing.T) {
 	rec = get(t, v, h, "/v1/feed/posts?sort=popular&category=질문&size=2")
 	var feed FeedResponse
 	json.Unmarshal(rec.Body.Bytes(), &feed)
-	if rec.Code != 200 || len(feed.Posts) != 2 || feed.NextCursor == "" {
+	if rec.Code != 200 || len(feed.Hits) != 2 || feed.NextCursor == "" {
 		t.Fatalf("feed: %d %s", rec.Code, rec.Body)
+	}
+	// hits as in the search answers; posts, deprecated, the same list
+	if !reflect.DeepEqual(feed.Posts, feed.Hits) {
+		t.Errorf("feed: posts %+v differ from hits %+v", feed.Posts, feed.Hits)
 	}
 	rec = get(t, v, h, "/v1/feed/posts?sort=recent&category=질문&cursor="+feed.NextCursor)
 	if code, _ := envelope(t, rec); code != "bad_cursor" {
@@ -208,6 +217,12 @@ func TestBadInputCodes(t *testing.T) {
 		{"/v1/feed/posts?sort=relevance", "bad_parameter"},
 		{"/v1/feed/posts?q=천식", "bad_parameter"},
 		{"/v1/feed/posts?cursor=eyJ2IjoxfQ", "bad_cursor"},
+		{"/v1/search?q=a&page=2", "bad_parameter"},
+		{"/v1/contents/search?q=a&srot=recent", "bad_parameter"},
+		{"/v1/posts/search?q=a&limit=5", "bad_parameter"},
+		{"/v1/users/search?q=a&utm_source=x", "bad_parameter"},
+		{"/v1/search/suggest?q=a&lang=ko", "bad_parameter"},
+		{"/v1/feed/posts?order=popular", "bad_parameter"},
 	}
 	for _, tt := range tests {
 		rec := get(t, v, h, tt.target)
@@ -218,6 +233,13 @@ func TestBadInputCodes(t *testing.T) {
 		if code, _ := envelope(t, rec); code != tt.code {
 			t.Errorf("%s → %s, want %s", tt.target, code, tt.code)
 		}
+	}
+	// An unknown parameter is named in fields.
+	var e web.Error
+	rec := get(t, v, h, "/v1/contents/search?q=a&srot=recent&sort=recent")
+	if err := json.Unmarshal(rec.Body.Bytes(), &e); err != nil || len(e.Fields) != 1 ||
+		e.Fields[0] != (web.FieldError{Field: "srot", Code: web.FieldUnknown, Message: e.Fields[0].Message}) {
+		t.Errorf("srot → %s, want one field error naming srot", rec.Body)
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -239,6 +261,8 @@ func TestEngineFailures(t *testing.T) {
 		{"server error", 500, `{"error":{"type":"x","reason":"secret-detail"},"status":500}`, 503, "unavailable"},
 		{"alias missing", 404, `{"error":{"type":"index_not_found_exception","reason":"no such index [secret-detail]"},"status":404}`, 503, "unavailable"},
 		{"query rejected", 400, `{"error":{"type":"search_phase_execution_exception","reason":"secret-detail"},"status":400}`, 500, "internal"},
+		{"credentials refused", 401, `{"error":{"type":"security_exception","reason":"unable to authenticate user [secret-detail]"},"status":401}`, 503, "unavailable"},
+		{"privilege missing", 403, `{"error":{"type":"security_exception","reason":"action [indices:data/read/search] is unauthorized for user [secret-detail]"},"status":403}`, 503, "unavailable"},
 		{"timed out", 200, `{"took":1,"timed_out":true,"hits":{"total":{"value":0,"relation":"eq"},"hits":[]}}`, 503, "unavailable"},
 		{"garbage", 200, `{"hits":`, 503, "unavailable"},
 	}
@@ -246,7 +270,8 @@ func TestEngineFailures(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFakeEngine(t)
 			f.setAnswer(func(string, map[string]any) (int, string) { return tt.status, tt.body })
-			h := newRouter(t, f.URL, Options{})
+			var logs bytes.Buffer
+			h := newRouter(t, f.URL, Options{Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
 			for _, target := range []string{"/v1/posts/search?q=천식", "/v1/search?q=천식", "/v1/search/suggest?q=천", "/v1/feed/posts"} {
 				rec := get(t, v, h, target)
 				code, msg := envelope(t, rec)
@@ -257,6 +282,9 @@ func TestEngineFailures(t *testing.T) {
 				if strings.Contains(rec.Body.String(), "secret-detail") || strings.Contains(msg, "exception") {
 					t.Errorf("%s leaks the engine's message: %s", target, rec.Body)
 				}
+			}
+			if auth := strings.Contains(logs.String(), "engine auth failure"); auth != (tt.status == 401 || tt.status == 403) {
+				t.Errorf("log names an engine auth failure: %v; log: %s", auth, logs.String())
 			}
 		})
 	}
@@ -423,6 +451,24 @@ func TestEveryRouteIsDocumented(t *testing.T) {
 		"/v1/users/search":    {DefaultSize, MaxSize},
 		"/v1/search/suggest":  {DefaultSuggestSize, MaxSuggestSize},
 		"/v1/feed/posts":      {DefaultSize, MaxSize},
+	}
+	// Each endpoint takes exactly the query parameters it documents: the
+	// app may send any of them, and anything else is bad_parameter.
+	requests := map[string]string{
+		"/v1/search": "multi", "/v1/contents/search": mappings.Contents, "/v1/posts/search": mappings.Posts,
+		"/v1/users/search": mappings.Users, "/v1/search/suggest": "suggest", "/v1/feed/posts": "feed",
+	}
+	for path, request := range requests {
+		var documented []string
+		for _, p := range v.Doc.Paths.Value(path).Get.Parameters {
+			if p.Value.In == "query" {
+				documented = append(documented, p.Value.Name)
+			}
+		}
+		slices.Sort(documented)
+		if takes := slices.Sorted(slices.Values(accepted[request])); !slices.Equal(documented, takes) {
+			t.Errorf("%s documents %v, takes %v", path, documented, takes)
+		}
 	}
 	for path, want := range sizes {
 		for _, p := range v.Doc.Paths.Value(path).Get.Parameters {

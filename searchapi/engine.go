@@ -224,6 +224,10 @@ func drain(body io.ReadCloser) {
 // own message never leaves the server (web.Fail logs it as the cause):
 //   - unreachable, timed out, overloaded (429, 5xx), or an alias that does not
 //     exist yet (404: indices not built) → 503 unavailable;
+//   - refused credentials (401, 403: search.username/password/api_key wrong,
+//     expired or without the privilege) → 503 unavailable too: the search is
+//     down until ops fix the configuration, and nothing in the request is at
+//     fault; the log line names it an engine auth failure;
 //   - a query too big for the engine even in its simple form → 400
 //     query_too_long: the input's size is the cause;
 //   - anything else (a 400 means a query this package built is wrong) → 500.
@@ -236,6 +240,9 @@ func clientError(err error) *web.Error {
 		return web.Unavailable("검색 서버가 응답하지 않습니다. 잠시 후 다시 시도해 주세요.", err)
 	case errors.As(err, &se) && se.Status == http.StatusNotFound:
 		return web.Unavailable("검색 색인이 준비되지 않았습니다. 잠시 후 다시 시도해 주세요.", err)
+	case errors.As(err, &se) && (se.Status == http.StatusUnauthorized || se.Status == http.StatusForbidden):
+		return web.Unavailable("검색 서버가 응답하지 않습니다. 잠시 후 다시 시도해 주세요.",
+			fmt.Errorf("engine auth failure (HTTP %d; check search.username, search.password, search.api_key): %w", se.Status, err))
 	default:
 		return &web.Error{Code: web.CodeInternal, Message: "일시적인 오류가 발생했습니다. 잠시 후 다시 시도해 주세요.", Err: err}
 	}

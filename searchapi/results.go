@@ -87,9 +87,12 @@ type SuggestResponse struct {
 	Suggestions []Suggestion `json:"suggestions"`
 }
 
-// FeedResponse is one page of the community feed.
+// FeedResponse is one page of the community feed. Hits is named as in
+// the search answers; Posts holds the same list under its former name, a
+// deprecated alias kept for one release (remove it in the next).
 type FeedResponse struct {
-	Posts      []PostHit `json:"posts"`
+	Hits       []PostHit `json:"hits"`
+	Posts      []PostHit `json:"posts"` // Deprecated: use Hits.
 	NextCursor string    `json:"next_cursor,omitempty"`
 }
 

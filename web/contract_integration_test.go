@@ -79,15 +79,15 @@ func (e *appEnv) invalidRequests() []invalidRequest {
 }
 
 // Every endpoint that can answer validation_failed, bad_cursor or
-// bad_parameter answers invalid input with one schema: the shared Error
-// envelope with its fields ({field, code, message}, at least one), and the
+// bad_parameter answers invalid input with one schema: the shared
+// ErrorEnvelope with its fields ({field, code, message}, at least one), and the
 // response matches the endpoint's own OpenAPI description too (send
 // validates it).
 func TestIntegrationErrorContract(t *testing.T) {
 	e := newAppEnv(t)
-	schema := e.Validator.Doc.Components.Schemas["Error"]
+	schema := e.Validator.Doc.Components.Schemas["ErrorEnvelope"]
 	if schema == nil || schema.Value == nil {
-		t.Fatal("the OpenAPI document has no Error schema")
+		t.Fatal("the OpenAPI document has no ErrorEnvelope schema")
 	}
 	for _, r := range e.invalidRequests() {
 		t.Run(r.method+" "+r.path, func(t *testing.T) {
@@ -100,7 +100,7 @@ func TestIntegrationErrorContract(t *testing.T) {
 				t.Fatalf("%d %s, want 400 %s", rec.Code, rec.Body, r.code)
 			}
 			if err := schema.Value.VisitJSON(body, openapi3.MultiErrors()); err != nil {
-				t.Errorf("%s does not match Error: %v", rec.Body, err)
+				t.Errorf("%s does not match ErrorEnvelope: %v", rec.Body, err)
 			}
 			if fields, _ := body["fields"].([]any); len(fields) == 0 {
 				t.Errorf("%s names no field", rec.Body)

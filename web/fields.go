@@ -3,8 +3,9 @@ package web
 import (
 	"strconv"
 	"strings"
-	"unicode"
 	"unicode/utf8"
+
+	"github.com/soomcare/soomcare/usertext"
 )
 
 // FieldError is one invalid field of a request body or one invalid query
@@ -108,9 +109,20 @@ func (f *Fields) MaxLen(field, s string, n int) {
 	}
 }
 
+// UserText checks s by the one rule of users' text (usertext.Check: no
+// invalid UTF-8 or U+FFFD — what JSON decoding leaves of invalid bytes —,
+// NUL or other control characters, newlines and tabs allowed unless
+// oneLine, no invisible or bidi format characters, no Hangul fillers); a
+// refused text is FieldInvalid.
+func (f *Fields) UserText(field, s string, oneLine bool) {
+	if usertext.Check(s, oneLine) != nil {
+		f.Add(field, FieldInvalid, "쓸 수 없는 문자(제어·보이지 않는 문자, 잘못된 인코딩)가 있습니다.")
+	}
+}
+
 // Text validates an optional string field: trimmed in place, min..max
-// characters, no control characters (newlines and tabs allowed unless
-// oneLine), valid UTF-8; a nil field is an error only when required.
+// characters, and the one rule of users' text (UserText); a nil field is an
+// error only when required.
 func (f *Fields) Text(field string, v *string, min, max int, required, oneLine bool) {
 	if v == nil {
 		if required {
@@ -125,9 +137,7 @@ func (f *Fields) Text(field string, v *string, min, max int, required, oneLine b
 		f.Add(field, FieldRequired, "비어 있을 수 없습니다.")
 	case n > max:
 		f.Add(field, FieldTooLong, strconv.Itoa(max)+"자 이하여야 합니다.")
-	case !utf8.ValidString(*v) || strings.IndexFunc(*v, func(r rune) bool {
-		return r == unicode.ReplacementChar || (unicode.IsControl(r) && (oneLine || (r != '\n' && r != '\t' && r != '\r')))
-	}) >= 0:
-		f.Add(field, FieldInvalid, "쓸 수 없는 문자가 있습니다.")
+	default:
+		f.UserText(field, *v, oneLine)
 	}
 }

@@ -1,6 +1,8 @@
 package web
 
 import (
+	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -52,11 +54,12 @@ func NewKit(logger *slog.Logger, m func(error) error) Kit {
 func (k Kit) Handle(h Handler) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		a, err := h(c)
+		if err == nil {
+			err = Write(c, a)
+		}
 		if err != nil {
 			k.Fail(c, err)
-			return
 		}
-		Write(c, a)
 	}
 }
 
@@ -72,16 +75,25 @@ func (k Kit) Fail(c *gin.Context, err error) {
 	Fail(c, logger, err)
 }
 
-// Write writes a successful answer.
-func Write(c *gin.Context, a Answer) {
-	switch {
-	case a.Raw != nil:
-		c.Data(a.Status, "application/json; charset=utf-8", a.Raw)
-	case a.Body != nil:
-		c.JSON(a.Status, a.Body)
-	default:
-		c.Status(a.Status)
+// Write writes a successful answer. The body is encoded before anything is
+// written: a body that does not encode (a time outside years 0–9999, NaN)
+// writes nothing and is the error, which Handle answers with the 500
+// envelope, never a status with an empty or truncated body.
+func Write(c *gin.Context, a Answer) error {
+	body := a.Raw
+	if body == nil && a.Body != nil {
+		b, err := json.Marshal(a.Body)
+		if err != nil {
+			return fmt.Errorf("web: encode answer: %w", err)
+		}
+		body = b
 	}
+	if body == nil {
+		c.Status(a.Status)
+		return nil
+	}
+	c.Data(a.Status, "application/json; charset=utf-8", body)
+	return nil
 }
 
 // PathID parses the path parameter name as a positive id; anything else

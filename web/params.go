@@ -48,6 +48,12 @@ func StrictQuery(f *Fields, raw string, allowed ...string) url.Values {
 		f.Add("query", FieldInvalid, "쿼리 문자열이 올바르지 않습니다.")
 		return url.Values{}
 	}
+	return StrictValues(f, vals, allowed...)
+}
+
+// StrictValues is StrictQuery over a query string already parsed: it
+// removes from vals and reports each parameter not allowed or given twice.
+func StrictValues(f *Fields, vals url.Values, allowed ...string) url.Values {
 	for _, name := range sortedKeys(vals) {
 		switch {
 		case !slices.Contains(allowed, name):
@@ -73,6 +79,17 @@ func sortedKeys(v url.Values) []string {
 // Range is a time range [From, To); a zero end is open.
 type Range struct{ From, To time.Time }
 
+// EarliestRecord and LatestRecord are the one bound of the times stored rows
+// carry (care records, health events, intakes, articles' edits): from
+// 2000-01-01 (midnight in loc) to one day after now (phones' clocks drift;
+// nothing is recorded further ahead). Every date, range and cursor that
+// reaches a query is checked against them, so no value MySQL cannot store or
+// JSON cannot encode (years 0 and 10000 and beyond) gets that far.
+func EarliestRecord(loc *time.Location) time.Time { return time.Date(2000, 1, 1, 0, 0, 0, 0, loc) }
+
+// LatestRecord is the latest time a stored row may carry (see EarliestRecord).
+func LatestRecord(now time.Time) time.Time { return now.Add(24 * time.Hour) }
+
 // RangeRule is how one API reads its from/to parameters. A value is a date
 // (YYYY-MM-DD, a whole day in Zone; to is inclusive, so its end is the next
 // midnight) or, when Instants, an RFC 3339 instant.
@@ -95,12 +112,18 @@ type RangeRule struct {
 	DefaultDays int
 	// MaxDays bounds the span in days (0: no bound).
 	MaxDays int
+	// Horizon, when not zero, is the time a range must start before: from,
+	// given or defaulted, is before it (nothing starts later, see
+	// LatestRecord); with MaxDays it bounds to as well. A defaulted from
+	// before Earliest becomes Earliest.
+	Horizon time.Time
 }
 
 // Parse reads from and to (raw values, "" when absent) and adds field
 // errors: FieldInvalidDate for a value that does not parse,
 // FieldOutOfRange for one outside the bounds, for to not after from, or
-// for a span over MaxDays (both on "to").
+// for a span over MaxDays (both on "to"), or for a range that starts at or
+// after Horizon (on "from", or on "to" when from was defaulted from it).
 func (rule RangeRule) Parse(f *Fields, rawFrom, rawTo string) Range {
 	var r Range
 	okFrom, okTo := true, true
@@ -118,15 +141,49 @@ func (rule RangeRule) Parse(f *Fields, rawFrom, rawTo string) Range {
 	}
 	if rawFrom == "" && rule.DefaultDays > 0 && !r.To.IsZero() {
 		r.From = r.To.In(rule.Zone).AddDate(0, 0, -rule.DefaultDays)
+		if !rule.Earliest.IsZero() && r.From.Before(rule.Earliest) {
+			r.From = rule.Earliest
+		}
 	}
+	fromName := "from"
+	if rawFrom == "" {
+		fromName = "to" // a defaulted from follows to
+	}
+	rule.check(f, r, fromName)
+	return r
+}
+
+// check adds the errors of a range's relations: to after from, the span,
+// and from before Horizon (named fromName).
+func (rule RangeRule) check(f *Fields, r Range, fromName string) {
 	switch {
+	case !rule.Horizon.IsZero() && !r.From.IsZero() && !r.From.Before(rule.Horizon):
+		f.Add(fromName, FieldOutOfRange, "기간은 내일 이전에 시작해야 합니다(그 뒤의 기록은 없습니다).")
 	case r.From.IsZero() || r.To.IsZero():
 	case !r.To.After(r.From):
 		f.Add("to", FieldOutOfRange, "to 는 from 이후여야 합니다.")
 	case rule.MaxDays > 0 && r.To.After(r.From.In(rule.Zone).AddDate(0, 0, rule.MaxDays)):
 		f.Add("to", FieldOutOfRange, "기간은 "+strconv.Itoa(rule.MaxDays)+"일을 넘을 수 없습니다.")
 	}
-	return r
+}
+
+// Valid reports whether r is a range Parse could have returned: what a
+// cursor carries is checked again when it comes back, since a client can
+// make one by hand. Ends that Parse always sets (Until, DefaultDays) must be
+// set; every end is within Earliest and Latest (an end of a date may be the
+// day after Latest's last day), and the relations of check hold.
+func (rule RangeRule) Valid(r Range) bool {
+	switch {
+	case r.To.IsZero() && rule.Until != nil, r.From.IsZero() && rule.DefaultDays > 0 && !r.To.IsZero():
+		return false
+	case !rule.Earliest.IsZero() && ((!r.From.IsZero() && r.From.Before(rule.Earliest)) || (!r.To.IsZero() && !r.To.After(rule.Earliest))):
+		return false
+	case !rule.Latest.IsZero() && (!r.From.Before(rule.Latest) || r.To.After(rule.Latest.AddDate(0, 0, 1))):
+		return false
+	}
+	var f Fields
+	rule.check(&f, r, "from")
+	return f.OK()
 }
 
 // value parses one end; end is true for to.
@@ -141,7 +198,7 @@ func (rule RangeRule) value(f *Fields, name, raw string, end bool) (time.Time, b
 		return time.Time{}, false
 	}
 	if (!rule.Earliest.IsZero() && t.Before(rule.Earliest)) || (!rule.Latest.IsZero() && !t.Before(rule.Latest)) {
-		f.Add(name, FieldOutOfRange, name+" 값은 "+strconv.Itoa(rule.Earliest.Year())+"년부터 "+strconv.Itoa(rule.Latest.Year()-1)+"년 사이여야 합니다.")
+		f.Add(name, FieldOutOfRange, rule.boundsMessage(name))
 		return time.Time{}, false
 	}
 	switch {
@@ -151,6 +208,13 @@ func (rule RangeRule) value(f *Fields, name, raw string, end bool) (time.Time, b
 		t = t.Add(time.Millisecond).Truncate(time.Millisecond)
 	}
 	return t, true
+}
+
+func (rule RangeRule) boundsMessage(name string) string {
+	if rule.Latest.IsZero() {
+		return name + " 값은 " + strconv.Itoa(rule.Earliest.Year()) + "년 이후여야 합니다."
+	}
+	return name + " 값은 " + strconv.Itoa(rule.Earliest.Year()) + "년부터 " + strconv.Itoa(rule.Latest.Year()-1) + "년 사이여야 합니다."
 }
 
 // parse reads a date (midnight in Zone) or, when Instants, an instant.

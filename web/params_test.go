@@ -38,6 +38,7 @@ func TestRangeRule(t *testing.T) {
 	search := RangeRule{Zone: kst, Instants: true, InclusiveInstant: true,
 		Earliest: time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC), Latest: time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC)}
 	dates := RangeRule{Zone: kst, MaxDays: 2}
+	records := recordsRule(kst, now)
 	at := func(s string) time.Time { t, _ := time.Parse(time.RFC3339, s); return t }
 	tests := []struct {
 		name     string
@@ -60,6 +61,14 @@ func TestRangeRule(t *testing.T) {
 		{"after Latest", search, "", "2200-01-02", Range{}, "to", FieldOutOfRange},
 		{"last day before Latest", search, "", "2199-12-31", Range{To: at("2200-01-01T00:00:00+09:00")}, "", ""},
 		{"dates only", dates, "2024-03-01T00:00:00Z", "", Range{}, "from", FieldInvalidDate},
+		{"year 0 (was a 500)", records, "0000-01-01", "2024-03-01", Range{}, "from", FieldOutOfRange},
+		{"before 2000", records, "1999-12-31", "", Range{}, "from", FieldOutOfRange},
+		{"instant before 2000", records, "", "1999-12-31T23:00:00+09:00", Range{}, "to", FieldOutOfRange},
+		{"to 9999 alone (was a 200 without body)", records, "", "9999-12-31", Range{}, "to", FieldOutOfRange},
+		{"from after now + 1 day", records, "2024-03-17", "2024-03-20", Range{}, "from", FieldOutOfRange},
+		{"to 9999 with from", records, "2024-03-01", "9999-12-31", Range{}, "to", FieldOutOfRange},
+		{"rest of the month ahead", records, "2024-03-01", "2024-03-31", Range{at("2024-03-01T00:00:00+09:00"), at("2024-04-01T00:00:00+09:00")}, "", ""},
+		{"defaulted from clamped to 2000", records, "", "2000-01-05", Range{at("2000-01-01T00:00:00+09:00"), at("2000-01-06T00:00:00+09:00")}, "", ""},
 		{"MaxDays counts whole days", dates, "2024-03-01", "2024-03-02", Range{at("2024-03-01T00:00:00+09:00"), at("2024-03-03T00:00:00+09:00")}, "", ""},
 	}
 	for _, tt := range tests {
@@ -76,6 +85,39 @@ func TestRangeRule(t *testing.T) {
 				t.Errorf("%s..%s %v, want %s..%s", got.From, got.To, f.List(), tt.want.From, tt.want.To)
 			}
 		})
+	}
+}
+
+// recordsRule is the rule of the care lists (records.rangeRule).
+func recordsRule(loc *time.Location, now time.Time) RangeRule {
+	return RangeRule{Zone: loc, Instants: true, Until: func() time.Time { return now }, DefaultDays: 30, MaxDays: 400,
+		Earliest: EarliestRecord(loc), Horizon: LatestRecord(now)}
+}
+
+// Valid is what a cursor's range is checked with when it comes back.
+func TestRangeRuleValid(t *testing.T) {
+	kst := time.FixedZone("KST", 9*3600)
+	now := time.Date(2024, 3, 15, 12, 0, 0, 0, time.UTC)
+	rule := recordsRule(kst, now)
+	at := func(s string) time.Time { t, _ := time.Parse(time.RFC3339, s); return t }
+	tests := []struct {
+		name string
+		r    Range
+		want bool
+	}{
+		{"a parsed range", Range{at("2024-03-01T00:00:00+09:00"), at("2024-04-01T00:00:00+09:00")}, true},
+		{"year 0", Range{at("0000-01-01T00:00:00Z"), at("0000-01-02T00:00:00Z")}, false},
+		{"to year 9999", Range{at("2024-03-01T00:00:00Z"), at("9999-12-31T00:00:00Z")}, false},
+		{"over 400 days", Range{at("2022-01-01T00:00:00Z"), at("2024-03-01T00:00:00Z")}, false},
+		{"starts after the horizon", Range{at("2024-03-20T00:00:00Z"), at("2024-03-21T00:00:00Z")}, false},
+		{"empty", Range{at("2024-03-01T00:00:00Z"), at("2024-03-01T00:00:00Z")}, false},
+		{"no to", Range{From: at("2024-03-01T00:00:00Z")}, false},
+		{"no from", Range{To: at("2024-03-01T00:00:00Z")}, false},
+	}
+	for _, tt := range tests {
+		if got := rule.Valid(tt.r); got != tt.want {
+			t.Errorf("%s: Valid = %v, want %v", tt.name, got, tt.want)
+		}
 	}
 }
 
