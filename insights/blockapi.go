@@ -65,6 +65,7 @@ func (a *BlockAPI) shown(c *gin.Context) (web.Answer, error) {
 	var f web.Fields
 	q := web.StrictQuery(&f, c.Request.URL.RawQuery, "q", "size")
 	size := web.PageSize(&f, "size", q.Get("size"), DefaultSuggestionList, MaxSuggestionList)
+	f.MaxLen("q", q.Get("q"), MaxBlockLen)
 	if err := f.Err(); err != nil {
 		return web.Answer{}, err
 	}

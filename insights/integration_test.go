@@ -431,6 +431,9 @@ func TestIntegrationSuggestionPoisoning(t *testing.T) {
 	if code := env.get(t, q("/v1/editor/suggestions", "q", "ㅊ"), &shown); code != http.StatusOK || !slices.Equal(shown.Suggestions, []QueryCount{{"천식", 5}}) {
 		t.Fatalf("editors' list: %d %v", code, shown.Suggestions)
 	}
+	if code := env.get(t, q("/v1/editor/suggestions", "q", strings.Repeat("천", MaxBlockLen+1)), nil); code != http.StatusBadRequest {
+		t.Fatalf("editors' list with q over %d characters: %d, want 400 (the OpenAPI maxLength)", MaxBlockLen, code)
+	}
 }
 
 // A stream created before suggest_form and client existed gets them on its

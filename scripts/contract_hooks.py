@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 import zoneinfo
 
 import schemathesis
@@ -177,6 +178,44 @@ def _editor_rule_refusal(case, response) -> bool:
         (f.get("field"), f.get("code")) == ("text", "too_long") for f in fields)
 
 
+# The one rule for user-written text (package usertext) refuses every control, format (invisible, bidi),
+# private-use and surrogate character and the Hangul fillers. A pattern can list the BMP ones, but not
+# those beyond it (plane 14's tag characters, planes 15-16's private use): a pattern is matched per UTF-16
+# unit by the generators. A refusal is forgiven only when the refused field's value holds such a character.
+FILLERS = {"\u115f", "\u1160", "\u3164", "\uffa0", "\ufffd"}
+
+
+def _refused_char(ch: str) -> bool:
+    if ch == "\u200d":  # zero-width joiner: emoji sequences
+        return False
+    return ch in FILLERS or unicodedata.category(ch) in ("Cc", "Cf", "Co", "Cs")
+
+
+def _value_at(body, path: str):
+    value = body
+    for name, index in re.findall(r"([^.\[\]]+)|\[(\d+)\]", path):
+        try:
+            value = value[name] if name else value[int(index)]
+        except (KeyError, IndexError, TypeError, ValueError):
+            return None
+    return value
+
+
+def _user_text_refusal(case, response) -> bool:
+    try:
+        body = response.json()
+    except ValueError:
+        return False
+    fields = body.get("fields") or []
+    if body.get("code") != "validation_failed" or not fields or not isinstance(case.body, dict):
+        return False
+    for f in fields:
+        value = _value_at(case.body, f.get("field") or "")
+        if f.get("code") != "invalid" or not isinstance(value, str) or not any(map(_refused_char, value)):
+            return False
+    return True
+
+
 @schemathesis.hook
 def filter_failure(context, failure, case, response):
     if (type(failure).__name__ == "AcceptedNegativeData" and case.operation.path == "/v1/uploads/images"
@@ -186,7 +225,7 @@ def filter_failure(context, failure, case, response):
         return False
     if type(failure).__name__ != "RejectedPositiveData" or response.status_code != 400:
         return True
-    if _editor_rule_refusal(case, response):
+    if _editor_rule_refusal(case, response) or _user_text_refusal(case, response):
         return False
     rules = STATE_RULES.get(case.operation.path)
     if not rules:

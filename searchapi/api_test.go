@@ -202,6 +202,8 @@ func TestBadInputCodes(t *testing.T) {
 		{"/v1/search?q=a&q=b", "bad_parameter"},
 		{"/v1/search?q=a&cursor=x", "bad_parameter"}, // the combined search has no cursor
 		{"/v1/contents/search?q=a&sort=popular", "bad_parameter"},
+		{"/v1/contents/search?q=a&sort=", "bad_parameter"}, // given but empty: not the default (the OpenAPI enum has no "")
+		{"/v1/feed/posts?sort=", "bad_parameter"},
 		{"/v1/contents/search?q=a&from=2024-13-01", "bad_parameter"},
 		{"/v1/contents/search?q=a&from=2024-03-02&to=2024-03-01", "bad_parameter"},
 		{"/v1/contents/search?q=a&from=1900-01-01", "bad_parameter"},

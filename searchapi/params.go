@@ -139,7 +139,7 @@ func ParseSearch(kind string, q url.Values) (SearchParams, error) {
 	if p.Query, err = parseQuery(v.get("q")); err != nil {
 		return p, err
 	}
-	p.Sort = parseSort(&f, v.get("sort"), sortsOf[kind])
+	p.Sort = parseSort(&f, v, sortsOf[kind])
 	p.Size = web.PageSize(&f, "size", v.get("size"), DefaultSize, MaxSize)
 	p.Category = parseFilter(&f, "category", v.get("category"))
 	p.Tags = parseTags(&f, v.get("tags"))
@@ -193,7 +193,7 @@ func ParseFeed(q url.Values) (FeedParams, error) {
 	var f web.Fields
 	v := checkParams(&f, q, "feed")
 	var p FeedParams
-	p.Sort = parseSort(&f, v.get("sort"), sortsOf["feed"])
+	p.Sort = parseSort(&f, v, sortsOf["feed"])
 	p.Size = web.PageSize(&f, "size", v.get("size"), DefaultSize, MaxSize)
 	p.Category = parseFilter(&f, "category", v.get("category"))
 	if err := badParams(&f); err != nil {
@@ -245,8 +245,11 @@ func cleanText(s string) string {
 	}), " ")
 }
 
-func parseSort(f *web.Fields, raw string, allowed []string) string {
-	if raw == "" {
+// parseSort: an absent sort is the default; a given one, empty included,
+// must be one of allowed (the OpenAPI enum).
+func parseSort(f *web.Fields, v values, allowed []string) string {
+	raw := v.get("sort")
+	if !v.v.Has("sort") {
 		return allowed[0]
 	}
 	if !slices.Contains(allowed, raw) {
