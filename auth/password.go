@@ -7,9 +7,9 @@ import (
 	_ "embed"
 	"fmt"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
+	"github.com/soomcare/soomcare/usertext"
 	"github.com/soomcare/soomcare/web"
 )
 
@@ -62,7 +62,7 @@ func (p *PasswordPolicy) Check(f *web.Fields, pw, email, nickname string) {
 		f.Add("password", web.FieldTooShort, "비밀번호는 8자 이상이어야 합니다.")
 	case n > 128 || len(pw) > 256:
 		f.Add("password", web.FieldTooLong, "비밀번호는 128자 이하여야 합니다.")
-	case !utf8.ValidString(pw) || strings.IndexFunc(pw, func(r rune) bool { return unicode.IsControl(r) || r == utf8.RuneError }) >= 0:
+	case usertext.HasControl(pw):
 		f.Add("password", web.FieldInvalid, "비밀번호에 제어 문자(NUL 등)를 쓸 수 없습니다.")
 	case strings.TrimSpace(pw) == "":
 		f.Add("password", web.FieldInvalid, "비밀번호가 비어 있습니다.")

@@ -5,12 +5,12 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/soomcare/soomcare/engine"
+	"github.com/soomcare/soomcare/usertext"
 	"github.com/soomcare/soomcare/web"
 )
 
@@ -122,7 +122,7 @@ func (a *API) text(c *gin.Context, k Kind) (string, error) {
 		f.Add("text", web.FieldRequired, "text 는 필수입니다.")
 	case utf8.RuneCountInString(strings.TrimSpace(*in.Text)) > MaxLen(k):
 		f.Add("text", web.FieldTooLong, "text 는 최대 "+strconv.Itoa(MaxLen(k))+"자입니다.")
-	case strings.IndexFunc(*in.Text, func(r rune) bool { return unicode.IsControl(r) || r == utf8.RuneError }) >= 0:
+	case usertext.HasControl(*in.Text):
 		f.Add("text", web.FieldInvalid, "text 는 제어 문자 없는 한 줄이어야 합니다.")
 	}
 	if err := f.Err(); err != nil {

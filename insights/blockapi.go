@@ -4,12 +4,11 @@ import (
 	"errors"
 	"log/slog"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/soomcare/soomcare/dictionary"
+	"github.com/soomcare/soomcare/usertext"
 	"github.com/soomcare/soomcare/web"
 )
 
@@ -106,7 +105,7 @@ func (a *BlockAPI) input(c *gin.Context) (text, match string, err error) {
 	switch {
 	case in.Text == nil || strings.TrimSpace(*in.Text) == "":
 		f.Add("text", web.FieldRequired, "text 는 필수입니다.")
-	case strings.IndexFunc(*in.Text, func(r rune) bool { return unicode.IsControl(r) || r == utf8.RuneError }) >= 0:
+	case usertext.HasControl(*in.Text):
 		f.Add("text", web.FieldInvalid, "text 는 제어 문자 없는 한 줄이어야 합니다.")
 	default:
 		if _, err := BlockText(*in.Text); err != nil {

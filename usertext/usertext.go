@@ -6,6 +6,7 @@ package usertext
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"unicode"
 	"unicode/utf8"
 )
@@ -59,4 +60,12 @@ func checkRune(r rune, oneLine bool) error {
 // isFiller reports the Hangul fillers (letters by category, blank on screen).
 func isFiller(r rune) bool {
 	return r == '\u115f' || r == '\u1160' || r == '\u3164' || r == '\uffa0'
+}
+
+// HasControl reports a control character (NUL, newline, tab included) or
+// an invalid byte (U+FFFD) in s: the narrower rule of texts that are not
+// prose shown to others (passwords, editors' dictionary and suggestion
+// texts), which Check would refuse too.
+func HasControl(s string) bool {
+	return strings.IndexFunc(s, func(r rune) bool { return unicode.IsControl(r) || r == utf8.RuneError }) >= 0
 }

@@ -56,3 +56,11 @@ func FuzzCheck(f *testing.F) {
 		}
 	})
 }
+
+func TestHasControl(t *testing.T) {
+	for in, want := range map[string]bool{"천식 흡입기": false, "a\x00": true, "a\nb": true, "a\xffb": true, "a\ufffd": true, "a\u202e": false} {
+		if got := HasControl(in); got != want {
+			t.Errorf("HasControl(%q) = %v, want %v", in, got, want)
+		}
+	}
+}
