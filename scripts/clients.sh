@@ -71,26 +71,20 @@ install_tools() {
 WORK="$(mktemp -d /tmp/soomcare-clients.XXXXXX)"
 DB="soomcare_clients_$$"
 PREFIX="clients-$$"
-SERVER_PID=""
 BG=()
-MYSQL_HOSTPORT="$(sed -E 's/^[^@]*@tcp\(([^)]*)\).*$/\1/' <<<"$SOOMCARE_TEST_MYSQL_DSN")"
-MYSQL_USERPASS="${SOOMCARE_TEST_MYSQL_DSN%%@*}"
-sql() {
-	mariadb --protocol=tcp -h"${MYSQL_HOSTPORT%:*}" -P"${MYSQL_HOSTPORT##*:}" -u"${MYSQL_USERPASS%%:*}" \
-		-p"${MYSQL_USERPASS#*:}" -N "$@"
-}
+# shellcheck source=scripts/scratch-serve.sh
+. "$ROOT/scripts/scratch-serve.sh" # sql, free_port, scratch_env/run/serve/stop/drop
 
 cleanup() {
 	local rc=$?
 	local p # generators and the Go build still running after a failure: each is a process group of its own
 	for p in "${BG[@]}"; do kill -- "-$p" 2>/dev/null || true; done
 	[ ${#BG[@]} -eq 0 ] || wait "${BG[@]}" 2>/dev/null || true
-	[ -n "$SERVER_PID" ] && kill -TERM "$SERVER_PID" 2>/dev/null && { wait "$SERVER_PID" 2>/dev/null || true; }
+	scratch_stop
 	if [ "${SOOMCARE_TEST_CLIENTS_KEEP:-}" = 1 ]; then
 		log "kept: $WORK, database $DB, indices $PREFIX-*"
 	else
-		sql -e "DROP DATABASE IF EXISTS \`$DB\`" 2>/dev/null || true
-		curl -fsS -m 10 -X DELETE "$SOOMCARE_TEST_OPENSEARCH_URL/$PREFIX-*" >/dev/null 2>&1 || true
+		scratch_drop
 		if [ $rc -eq 0 ]; then rm -rf "$WORK"; else log "logs and generated clients kept in $WORK"; fi
 	fi
 	exit $rc
@@ -105,38 +99,14 @@ background() {
 	set +m
 }
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
 # A small demo corpus is enough: the smoke test needs hits to decode, not volume.
 start_server() {
-	go build -o "$WORK/soomcare" ./cmd/soomcare
-	sql -e "CREATE DATABASE \`$DB\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
-	ADDR="127.0.0.1:$(free_port)"
-	export SOOMCARE_MYSQL_DSN="${SOOMCARE_TEST_MYSQL_DSN%/*}/$DB"
-	export SOOMCARE_SEARCH_ENGINE=opensearch
-	export SOOMCARE_SEARCH_ADDRESSES="$SOOMCARE_TEST_OPENSEARCH_URL"
-	export SOOMCARE_SEARCH_INDEX_PREFIX="$PREFIX"
-	export SOOMCARE_HTTP_ADDR="$ADDR"
-	export SOOMCARE_AUTH_JWT_SECRET="$(openssl rand -base64 48)" # random per run: serve refuses committed secrets
-	export SOOMCARE_UPLOADS_DIR="$WORK/uploads"
-	local step
-	for step in "migrate up" "seed --users 20 --contents 20 --posts 20 --no-progress" "reindex all --keep 1 --no-progress"; do
-		# shellcheck disable=SC2086 # the step's words are the command's arguments
-		"$WORK/soomcare" $step >"$WORK/setup.log" 2>&1 || {
-			tail -20 "$WORK/setup.log" >&2
-			die "soomcare $step failed"
-		}
-	done
-	"$WORK/soomcare" serve >"$WORK/serve.log" 2>&1 &
-	SERVER_PID=$!
-	local i
-	for ((i = 0; i < 60; i++)); do
-		curl -fsS -m 2 "http://$ADDR/readyz" >/dev/null 2>&1 && return 0
-		kill -0 "$SERVER_PID" 2>/dev/null || break
-		sleep 0.5
-	done
-	tail -20 "$WORK/serve.log" >&2
-	die "serve did not become ready on $ADDR"
+	scratch_env
+	scratch_run migrate migrate up
+	scratch_run seed seed --users 20 --contents 20 --posts 20 --no-progress
+	scratch_run reindex reindex all --keep 1 --no-progress
+	scratch_serve
 }
 
 # ---------------------------------------------------------------- the checks

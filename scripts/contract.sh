@@ -64,24 +64,18 @@ install_tools() {
 WORK="$(mktemp -d /tmp/soomcare-contract.XXXXXX)"
 DB="soomcare_contract_$$"
 PREFIX="contract-$$"
-SERVER_PID=""
 FCM_PID=""
-MYSQL_HOSTPORT="$(sed -E 's/^[^@]*@tcp\(([^)]*)\).*$/\1/' <<<"$SOOMCARE_TEST_MYSQL_DSN")"
-MYSQL_USERPASS="${SOOMCARE_TEST_MYSQL_DSN%%@*}"
-sql() {
-	mariadb --protocol=tcp -h"${MYSQL_HOSTPORT%:*}" -P"${MYSQL_HOSTPORT##*:}" -u"${MYSQL_USERPASS%%:*}" \
-		-p"${MYSQL_USERPASS#*:}" -N "$@"
-}
+# shellcheck source=scripts/scratch-serve.sh
+. "$ROOT/scripts/scratch-serve.sh" # sql, free_port, scratch_env/run/serve/stop/drop
 
 cleanup() {
 	local rc=$?
-	[ -n "$SERVER_PID" ] && kill -TERM "$SERVER_PID" 2>/dev/null && { wait "$SERVER_PID" 2>/dev/null || true; }
+	scratch_stop
 	[ -n "$FCM_PID" ] && kill -TERM "$FCM_PID" 2>/dev/null && { wait "$FCM_PID" 2>/dev/null || true; }
 	if [ "${SOOMCARE_TEST_CONTRACT_KEEP:-}" = 1 ]; then
 		log "kept: $WORK, database $DB, indices $PREFIX-*"
 	else
-		sql -e "DROP DATABASE IF EXISTS \`$DB\`" 2>/dev/null || true
-		curl -fsS -m 10 -X DELETE "$SOOMCARE_TEST_OPENSEARCH_URL/$PREFIX-*" >/dev/null 2>&1 || true
+		scratch_drop
 		if [ $rc -eq 0 ]; then rm -rf "$WORK"; else log "logs and report kept in $WORK"; fi
 	fi
 	exit $rc
@@ -108,19 +102,9 @@ PY
 	FCM_PID=$!
 }
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
 start_server() {
-	go build -o "$WORK/soomcare" ./cmd/soomcare
-	sql -e "CREATE DATABASE \`$DB\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
-	ADDR="127.0.0.1:$(free_port)"
-	export SOOMCARE_MYSQL_DSN="${SOOMCARE_TEST_MYSQL_DSN%/*}/$DB"
-	export SOOMCARE_SEARCH_ENGINE=opensearch
-	export SOOMCARE_SEARCH_ADDRESSES="$SOOMCARE_TEST_OPENSEARCH_URL"
-	export SOOMCARE_SEARCH_INDEX_PREFIX="$PREFIX"
-	export SOOMCARE_HTTP_ADDR="$ADDR"
-	export SOOMCARE_AUTH_JWT_SECRET="$(openssl rand -base64 48)" # random per run: serve refuses committed secrets
-	export SOOMCARE_UPLOADS_DIR="$WORK/uploads"
+	scratch_env
 	start_fcm
 	export SOOMCARE_PUSH_ENDPOINT="http://127.0.0.1:$FCM_PORT" SOOMCARE_PUSH_PROJECT_ID=contract SOOMCARE_PUSH_STATIC_TOKEN=contract
 	# Generated traffic from one address: throttles and the search rate limit would only answer 429
@@ -132,28 +116,10 @@ start_server() {
 	export SOOMCARE_COMMUNITY_REPORT_DAILY_LIMIT=1000
 	# The security probe (scripts/probe, finding 2) waits out one rebuild of the popular-query list.
 	export SOOMCARE_INSIGHTS_POPULAR_REFRESH=2s
-	"$WORK/soomcare" migrate up >"$WORK/migrate.log" 2>&1 || {
-		tail -20 "$WORK/migrate.log" >&2
-		die "migrate up failed"
-	}
-	"$WORK/soomcare" seed --users 40 --contents 30 --posts 120 --no-progress >"$WORK/seed.log" 2>&1 || {
-		tail -20 "$WORK/seed.log" >&2
-		die "seed failed"
-	}
-	"$WORK/soomcare" reindex all --keep 1 --no-progress >"$WORK/reindex.log" 2>&1 || {
-		tail -20 "$WORK/reindex.log" >&2
-		die "reindex failed"
-	}
-	"$WORK/soomcare" serve >"$WORK/serve.log" 2>&1 &
-	SERVER_PID=$!
-	local i
-	for ((i = 0; i < 60; i++)); do
-		curl -fsS -m 2 "http://$ADDR/readyz" >/dev/null 2>&1 && return 0
-		kill -0 "$SERVER_PID" 2>/dev/null || break
-		sleep 0.5
-	done
-	tail -20 "$WORK/serve.log" >&2
-	die "serve did not become ready on $ADDR"
+	scratch_run migrate migrate up
+	scratch_run seed seed --users 40 --contents 30 --posts 120 --no-progress
+	scratch_run reindex reindex all --keep 1 --no-progress
+	scratch_serve
 }
 
 # An admin's access token: sign up, promote in MySQL, sign in again (a token carries the role it was
