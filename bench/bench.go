@@ -89,19 +89,19 @@ func readAll(ctx context.Context, db *sql.DB, index string) ([]bulk.Op, error) {
 	var ops []bulk.Op
 	var after uint64
 	for {
-		docs, last, err := src.Page(ctx, mappings.Posts, after, 5000, indexer.Filter{})
+		c, err := src.Page(ctx, mappings.Posts, after, 5000, indexer.Filter{})
 		if err != nil {
 			return nil, err
 		}
-		if len(docs) == 0 {
+		if c.Last == 0 {
 			return ops, nil
 		}
-		for _, d := range docs {
+		for _, d := range c.Docs {
 			if d.Doc != nil {
 				ops = append(ops, d.Op(index, 1))
 			}
 		}
-		after = last
+		after = c.Last
 	}
 }
 

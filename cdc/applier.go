@@ -33,6 +33,7 @@ type Checkpoints interface {
 	Save(ctx context.Context, st State) error
 	RecordDeadLetters(ctx context.Context, dl []DeadLetter) error
 	ResolveDeadLetters(ctx context.Context, docs []DocKey) error
+	OpenDeadLetterDocs(ctx context.Context) ([]DocKey, error)
 }
 
 var _ Checkpoints = (*Store)(nil)
@@ -71,6 +72,10 @@ type applier struct {
 	onAck    func(at time.Time, ops []bulk.Op)
 	budget   time.Duration   // for the final flush and save after ctx ends (default 30 s)
 	open     map[DocKey]bool // documents with an open dead letter: resolved when a later state is acknowledged
+	// openEvery is how often open is re-read from the store, for the dead
+	// letters other processes record (a reindex; default 30 s).
+	openEvery time.Duration
+	openAt    time.Time
 
 	state    State
 	wctx     context.Context // writes: survives the shutdown signal until the final flush ends
@@ -115,6 +120,10 @@ func newApplier(a applier, st State) *applier {
 	if a.budget <= 0 {
 		a.budget = 30 * time.Second
 	}
+	if a.openEvery <= 0 {
+		a.openEvery = 30 * time.Second
+	}
+	a.openAt = a.now()
 	return &a
 }
 

@@ -30,6 +30,7 @@ type world struct {
 	dead     map[string]int64
 	letters  []DeadLetter
 	resolved []DocKey
+	external []DocKey // open dead letters another process recorded (a reindex)
 	saves    []mysql.Position
 	events   []event // what the test fed, in binlog order
 	t        *testing.T
@@ -142,6 +143,28 @@ func (s *storeDouble) ResolveDeadLetters(ctx context.Context, docs []DocKey) err
 	return nil
 }
 
+// OpenDeadLetterDocs: the documents with a dead letter recorded and not
+// resolved since (another process's included: external).
+func (s *storeDouble) OpenDeadLetterDocs(ctx context.Context) ([]DocKey, error) {
+	s.w.mu.Lock()
+	defer s.w.mu.Unlock()
+	open := map[DocKey]bool{}
+	for _, d := range s.w.letters {
+		open[DocKey{Index: d.Index, DocID: d.DocID}] = true
+	}
+	for _, k := range s.w.external {
+		open[k] = true
+	}
+	for _, k := range s.w.resolved {
+		delete(open, k)
+	}
+	var out []DocKey
+	for k := range open {
+		out = append(out, k)
+	}
+	return out, nil
+}
+
 func (s *storeDouble) lastSave() (mysql.Position, bool) {
 	s.w.mu.Lock()
 	defer s.w.mu.Unlock()
@@ -199,19 +222,20 @@ func (r *rowsDouble) IDsByUser(ctx context.Context, index string, users []uint64
 }
 
 type harness struct {
-	w      *world
-	eng    *engineDouble
-	store  *storeDouble
-	rows   *rowsDouble
-	in     chan item
-	stream chan error
-	cancel context.CancelCauseFunc
-	done   chan error
-	pos    uint32
-	now    func() time.Time // nil: time.Now
-	at     int64            // commit time given to the next events (Unix ns)
-	app    *applier
-	open   map[DocKey]bool // open dead letters at start
+	w         *world
+	eng       *engineDouble
+	store     *storeDouble
+	rows      *rowsDouble
+	in        chan item
+	stream    chan error
+	cancel    context.CancelCauseFunc
+	done      chan error
+	pos       uint32
+	now       func() time.Time // nil: time.Now
+	at        int64            // commit time given to the next events (Unix ns)
+	app       *applier
+	open      map[DocKey]bool // open dead letters at start
+	openEvery time.Duration   // how often the open set is re-read (0: the default)
 }
 
 func newHarness(t *testing.T) *harness {
@@ -225,7 +249,7 @@ func (h *harness) start() {
 		reader: h.rows, fanout: h.rows, writer: h.eng, store: h.store,
 		aliasOf: func(index string) string { return "alias-" + index },
 		logger:  slog.New(slog.NewTextHandler(io.Discard, nil)), metrics: NewMetrics(nil),
-		batch: 2, interval: 5 * time.Millisecond, budget: 2 * time.Second, now: h.now, open: h.open,
+		batch: 2, interval: 5 * time.Millisecond, budget: 2 * time.Second, now: h.now, open: h.open, openEvery: h.openEvery,
 	}, State{Phase: PhaseStreaming, Position: mysql.Position{File: "binlog.000001", Pos: 4}})
 	h.app = a
 	ctx, cancel := context.WithCancelCause(context.Background())

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/soomcare/soomcare/indexer"
 	"github.com/soomcare/soomcare/indexer/bulk"
 )
 
@@ -21,6 +22,7 @@ import (
 // ones whose document the engine has now acknowledged. It runs before the
 // batch's checkpoint is saved.
 func (a *applier) settleDeadLetters(ctx context.Context, j *job, res bulk.Result) error {
+	a.refreshOpen(ctx)
 	dl := j.dead
 	for _, f := range res.Failed {
 		dl = append(dl, DeadLetter{Index: f.Op.Index, DocID: f.Op.ID, Action: string(f.Op.Action), Source: DeadLetterEngine,
@@ -65,6 +67,58 @@ func (a *applier) settleDeadLetters(ctx context.Context, j *job, res bulk.Result
 	a.logger.Info("dead letters resolved: a later state of their documents was acknowledged", "documents", len(healed))
 	return nil
 }
+
+// refreshOpen re-reads the documents with an open dead letter every
+// openEvery: a reindex records its own (RecordRowErrors), and a later state
+// of those documents resolves them here too. A failed read keeps the set
+// it has (asked again next time).
+func (a *applier) refreshOpen(ctx context.Context) {
+	if a.now().Sub(a.openAt) < a.openEvery {
+		return
+	}
+	a.openAt = a.now()
+	keys, err := a.store.OpenDeadLetterDocs(ctx)
+	if err != nil {
+		a.logger.Warn("could not re-read the open dead letters; keeping the known ones", "err", err)
+		return
+	}
+	a.open = docSet(keys)
+}
+
+// RecordRowErrors records the rows a build (reindex, snapshot, rollback)
+// found that cannot become a document, as dead letters of source "row" at
+// the build's version: indexer.RowErrorSink. A document that already has an
+// open dead letter gets no second one. It returns how many it recorded.
+func (s *Store) RecordRowErrors(ctx context.Context, alias string, version int64, bad []indexer.RowError) error {
+	_, err := s.recordRowErrors(ctx, alias, version, bad)
+	return err
+}
+
+func (s *Store) recordRowErrors(ctx context.Context, alias string, version int64, bad []indexer.RowError) (int64, error) {
+	dl := make([]DeadLetter, 0, len(bad))
+	for _, b := range bad {
+		_, d := poisoned(alias, b, version)
+		dl = append(dl, d)
+	}
+	return s.recordDeadLetters(ctx, dl, true)
+}
+
+// countedRowErrors is the worker's sink for its snapshots and rebuilds: the
+// store's, with the dead-letter counter the alert watches.
+type countedRowErrors struct {
+	store   *Store
+	metrics *Metrics
+}
+
+func (c countedRowErrors) RecordRowErrors(ctx context.Context, alias string, version int64, bad []indexer.RowError) error {
+	n, err := c.store.recordRowErrors(ctx, alias, version, bad)
+	if err == nil {
+		c.metrics.DeadLetters.WithLabelValues(alias, DeadLetterRow).Add(float64(n))
+	}
+	return err
+}
+
+var _ indexer.RowErrorSink = countedRowErrors{}
 
 // DeadLetterRecord is one row of cdc_dead_letters.
 type DeadLetterRecord struct {

@@ -169,10 +169,6 @@ func TestIntegrationCDCLockLossSavesNothing(t *testing.T) {
 	if err := db.QueryRow("SELECT IS_USED_LOCK(?)", lockName).Scan(&holder); err != nil {
 		t.Fatal(err)
 	}
-	before, err := p.worker.Store().Load(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
 	mustExec(t, db, fmt.Sprintf("KILL %d", holder))
 	var b *mysql.NamedLock
 	for deadline := time.Now().Add(10 * time.Second); b == nil; {
@@ -182,6 +178,13 @@ func TestIntegrationCDCLockLossSavesNothing(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	defer b.Release()
+	// Read the checkpoint only now: a save may land between the test's
+	// reads and the KILL, and that one is the holder's right. From here on
+	// the fence refuses every write of the former holder.
+	before, err := p.worker.Store().Load(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
 	taken := time.Now()
 	for testutil.ToFloat64(p.worker.Metrics().Active) != 0 {
 		if time.Since(taken) > 2*time.Second {
@@ -252,5 +255,63 @@ func TestIntegrationCDCRetryDeadLetters(t *testing.T) {
 	json.NewDecoder(res.Body).Decode(&got)
 	if got.Version != letters[0].Version {
 		t.Errorf("retried document version %d, want the dead letter's %d", got.Version, letters[0].Version)
+	}
+}
+
+// A poisoned row never stops a build (invariant 11 for builds): the CDC's
+// first snapshot passes it, leaving it one dead letter; a reindex passes it
+// too without a second letter for the same document; verify calls the index
+// equal and names the row; fixing the row resolves its dead letter.
+func TestIntegrationPoisonRowNeverStopsABuild(t *testing.T) {
+	eng := testEngines(t)[0]
+	db, dsn := testdb.New(t)
+	baseRows(t, db)
+	mustExec(t, db, `INSERT INTO contents (id, author_id, title, body, category, tags, status, published_at)
+	  VALUES (53, 2, '스냅숏 독성 행', '본문', '약물', '{"a": 1}', 'published', NOW()),
+	         (54, 2, '그 뒤의 좋은 행', '본문', '약물', '["좋은"]', 'published', NOW())`)
+	p := newPipeline(t, db, dsn, eng)
+	p.start(Config{})
+	p.caughtUp(60 * time.Second) // before: the snapshot failed on row 53 and retried forever
+	ctx := context.Background()
+	store := NewStore(db, "default")
+	alias := p.life.Alias(mappings.Contents)
+	letters, err := store.ListDeadLetters(ctx, DeadLetterFilter{})
+	if err != nil || len(letters) != 1 || letters[0].Index != alias || letters[0].DocID != "53" || letters[0].Source != DeadLetterRow || letters[0].Version == 0 {
+		t.Fatalf("dead letters after the snapshot: %+v, %v; want one row dead letter for %s/53 with its version", letters, err, alias)
+	}
+	if strings.Contains(letters[0].Reason, "\"a\"") {
+		t.Errorf("the dead letter quotes the row: %q", letters[0].Reason)
+	}
+	if got := testutil.ToFloat64(p.worker.Metrics().DeadLetters.WithLabelValues(alias, DeadLetterRow)); got != 1 {
+		t.Errorf("soomcare_cdc_dead_letters_total{source=row} = %v after the snapshot, want 1", got)
+	}
+	if !p.searchable(mappings.Contents, 54) || p.searchable(mappings.Contents, 53) {
+		t.Errorf("after the snapshot: row 54 searchable %v (want true), poisoned row 53 searchable %v (want false)",
+			p.searchable(mappings.Contents, 54), p.searchable(mappings.Contents, 53))
+	}
+
+	r := indexer.NewReindexer(db, eng.Client.ES, p.life, bulk.NewWriter(eng.Client.ES, bulk.Options{}, testLogger(t)), testLogger(t)).
+		WithRowErrors(store)
+	rep, err := r.Run(ctx, mappings.Contents, indexer.ReindexOptions{})
+	if err != nil || rep.Unindexable != 1 {
+		t.Fatalf("reindex with a poisoned row: %+v, %v; want success with 1 row left out", rep, err)
+	}
+	if n, _ := store.DeadLetterCount(ctx); n != 1 {
+		t.Errorf("%d open dead letters after the reindex, want still 1 (no second letter for the same row)", n)
+	}
+	d, err := indexer.Compare(ctx, eng.Client.ES, indexer.NewSource(db), alias, mappings.Contents)
+	if err != nil || !d.Equal() || len(d.Unindexable) != 1 || d.Unindexable[0] != 53 {
+		t.Errorf("verify after the reindex: %v, %v; want equal, naming row 53 as unindexable", d, err)
+	}
+
+	mustExec(t, db, `UPDATE contents SET tags = '["고침"]' WHERE id = 53`)
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		n, _ := store.DeadLetterCount(ctx)
+		if n == 0 && p.searchable(mappings.Contents, 53) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the fixed row: %d open dead letters, searchable %v after 30 s", n, p.searchable(mappings.Contents, 53))
+		}
 	}
 }

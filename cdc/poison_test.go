@@ -96,6 +96,32 @@ func TestApplierResolvesDeadLettersOpenAtStart(t *testing.T) {
 	}
 }
 
+// A dead letter another process records while the worker runs (a reindex
+// that met a poisoned row) is resolved by the worker once the row's next
+// state is acknowledged: the worker re-reads the open set.
+func TestApplierResolvesDeadLettersRecordedElsewhere(t *testing.T) {
+	h := newHarness(t)
+	h.openEvery = 10 * time.Millisecond
+	h.start()
+	h.post(1)
+	h.w.mu.Lock()
+	h.w.external = append(h.w.external, DocKey{Index: "alias-posts", DocID: "9"})
+	h.w.mu.Unlock()
+	time.Sleep(20 * time.Millisecond)
+	h.post(2) // a settle after the interval re-reads the open set
+	last := h.post(9)
+	eventually(t, "the last position saved", func() bool {
+		p, ok := h.store.lastSave()
+		return ok && p == last
+	})
+	if err := h.stop(); err != nil {
+		t.Fatal(err)
+	}
+	if len(h.w.resolved) != 1 || h.w.resolved[0].DocID != "9" {
+		t.Fatalf("resolved %v, want alias-posts/9 (recorded by another process)", h.w.resolved)
+	}
+}
+
 // The handler does not skip a row whose id cannot be read: it becomes a
 // dead letter (the value's type only), recorded before the checkpoint passes it.
 func TestHandlerUnreadableIDIsDeadLetter(t *testing.T) {

@@ -215,8 +215,15 @@ type DocKey struct{ Index, DocID string }
 // RecordDeadLetters stores dead letters in one statement (fenced: only while
 // the lock is held).
 func (s *Store) RecordDeadLetters(ctx context.Context, dl []DeadLetter) error {
+	_, err := s.recordDeadLetters(ctx, dl, false)
+	return err
+}
+
+// recordDeadLetters inserts dl; with onlyNew, none for a document that
+// already has an open dead letter. It returns how many rows it inserted.
+func (s *Store) recordDeadLetters(ctx context.Context, dl []DeadLetter, onlyNew bool) (int64, error) {
 	if len(dl) == 0 {
-		return nil
+		return 0, nil
 	}
 	var q strings.Builder
 	q.WriteString("INSERT INTO cdc_dead_letters (pipeline, index_name, doc_id, source, action, version, status, error_type, reason) SELECT * FROM (")
@@ -234,12 +241,39 @@ func (s *Store) RecordDeadLetters(ctx context.Context, dl []DeadLetter) error {
 	}
 	q.WriteString(") dl")
 	guard, gargs := s.guard()
+	if onlyNew {
+		q.WriteString(" WHERE NOT EXISTS (SELECT 1 FROM cdc_dead_letters o WHERE o.pipeline = dl.p AND o.index_name = dl.i AND o.doc_id = dl.d AND o.resolved_at IS NULL)")
+		guard = strings.Replace(guard, " WHERE ", " AND ", 1)
+	}
 	q.WriteString(guard)
 	res, err := s.db.ExecContext(ctx, q.String(), append(args, gargs...)...)
 	if err != nil {
-		return fmt.Errorf("record dead letters: %w", err)
+		return 0, fmt.Errorf("record dead letters: %w", err)
 	}
-	return s.checkFence(res, "record dead letters")
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("record dead letters: %w", err)
+	}
+	if n == 0 && onlyNew && s.fence != nil {
+		return 0, s.stillHeld(ctx, "record dead letters") // nothing new, or fenced out: tell which
+	}
+	return n, s.checkFence(res, "record dead letters")
+}
+
+// stillHeld is the fence asked directly: ErrFenced when another connection
+// holds the lock (for a write whose zero rows affected do not tell).
+func (s *Store) stillHeld(ctx context.Context, what string) error {
+	if s.fence == nil {
+		return nil
+	}
+	var held sql.NullBool
+	if err := s.db.QueryRowContext(ctx, "SELECT IS_USED_LOCK(?) = ?", s.fence.lock, s.fence.token).Scan(&held); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	if !held.Bool {
+		return fmt.Errorf("%s: %w (lock %s, token %d)", what, ErrFenced, s.fence.lock, s.fence.token)
+	}
+	return nil
 }
 
 // ResolveDeadLetters marks the open dead letters of docs resolved: a later

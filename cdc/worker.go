@@ -271,7 +271,7 @@ func (w *Worker) session(ctx context.Context, lockName string) error {
 		if err := w.checkPosition(sctx, st.Position); err != nil {
 			return w.cause(ctx, sctx, err)
 		}
-		if err := w.rebuildStale(sctx); err != nil {
+		if err := w.rebuildStale(sctx, store); err != nil {
 			return w.cause(ctx, sctx, err)
 		}
 		err := w.stream(sctx, store, st)
@@ -456,7 +456,7 @@ func last(s []string) string {
 // physical index and an alias swap, so searches keep working meanwhile.
 // Streaming then resumes from the checkpoint: the replay is harmless, the
 // rebuild noted its own position.
-func (w *Worker) rebuildStale(ctx context.Context) error {
+func (w *Worker) rebuildStale(ctx context.Context, store *Store) error {
 	for _, name := range w.indices() {
 		want, err := mappings.SchemaVersion(name)
 		if err != nil {
@@ -483,14 +483,20 @@ func (w *Worker) rebuildStale(ctx context.Context) error {
 		if w.cfg.Warm != nil {
 			opts.Warm = w.cfg.Warm(name)
 		}
-		r := indexer.NewReindexer(w.db, w.es.ES, w.life, w.loader, w.logger).WithSource(w.source)
-		rep, err := r.Run(ctx, name, opts)
+		rep, err := w.reindexer(store).Run(ctx, name, opts)
 		if err != nil {
 			return fmt.Errorf("rebuild index %s: %w", name, err)
 		}
 		w.logger.Info("rebuilt", "alias", w.life.Alias(name), "documents", rep.Indexed, "took", rep.Took)
 	}
 	return nil
+}
+
+// reindexer builds from the source into physical indices, recording the rows
+// that cannot become documents as store's dead letters (fenced, counted).
+func (w *Worker) reindexer(store *Store) *indexer.Reindexer {
+	return indexer.NewReindexer(w.db, w.es.ES, w.life, w.loader, w.logger).WithSource(w.source).
+		WithRowErrors(countedRowErrors{store: store, metrics: w.metrics})
 }
 
 // snapshot loads every index from MySQL, resumably, and returns the state to
@@ -507,7 +513,7 @@ func (w *Worker) snapshot(ctx context.Context, store *Store, st State) (State, e
 		}
 	}
 	w.logger.Info("snapshot", "from", st.Position, "indices", w.indices(), "done", st.SnapshotDone)
-	r := indexer.NewReindexer(w.db, w.es.ES, w.life, w.loader, w.logger).WithSource(w.source)
+	r := w.reindexer(store)
 	for _, name := range w.indices() {
 		if slices.Contains(st.SnapshotDone, name) {
 			continue

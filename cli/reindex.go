@@ -14,6 +14,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
+	"github.com/soomcare/soomcare/cdc"
 	"github.com/soomcare/soomcare/config"
 	"github.com/soomcare/soomcare/engine"
 	"github.com/soomcare/soomcare/indexer"
@@ -147,7 +148,9 @@ func (e *env) reindexDeps(ctx context.Context) (*reindexDeps, error) {
 	}
 	d.close = func() { closeSource(); db.Close() }
 	// rows and positions from the CDC's source (its versions), the build lock on the primary
-	d.r = indexer.NewReindexer(db, d.es.ES, d.life, bulk.NewWriter(d.es.ES, bulk.Options{}, d.log), d.log).WithSource(source)
+	// rows that cannot become documents: the CDC's dead letters (cdc dead-letters list)
+	d.r = indexer.NewReindexer(db, d.es.ES, d.life, bulk.NewWriter(d.es.ES, bulk.Options{}, d.log), d.log).WithSource(source).
+		WithRowErrors(cdc.NewStore(db, "default"))
 	return d, nil
 }
 
@@ -200,8 +203,16 @@ func printRollbackReport(w io.Writer, alias string, rep indexer.RollbackReport) 
 	if rep.FullReread {
 		since = "since it was created (it had no retirement mark: a full re-read)"
 	}
-	fmt.Fprintf(w, "%s: alias %s now on %s (was %s); %d documents caught up %s, %d rewritten after comparing, verified equal to MySQL (%d documents), %s\n",
-		rep.Index, alias, rep.To, rep.From, rep.CaughtUp, since, rep.Fixed, rep.Documents, rep.Took.Round(time.Millisecond))
+	fmt.Fprintf(w, "%s: alias %s now on %s (was %s); %d documents caught up %s, %d rewritten after comparing, verified equal to MySQL (%d documents), %s%s\n",
+		rep.Index, alias, rep.To, rep.From, rep.CaughtUp, since, rep.Fixed, rep.Documents, rep.Took.Round(time.Millisecond), unindexable(rep.Unindexable))
+}
+
+// unindexable is the report's note of rows left without a document ("" for none).
+func unindexable(n int64) string {
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf("; %d rows cannot become documents and were left out (soomcare cdc dead-letters list)", n)
 }
 
 // printReindexReport writes one line about a finished run.
@@ -218,7 +229,7 @@ func printReindexReport(w io.Writer, alias string, rep indexer.Report) {
 	if rep.Warm.Rounds > 0 {
 		fmt.Fprintf(w, "; %s", rep.Warm)
 	}
-	fmt.Fprintln(w)
+	fmt.Fprintln(w, unindexable(rep.Unindexable))
 }
 
 // maxPopularWarm bounds how many recorded popular queries warm an index.

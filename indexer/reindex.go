@@ -80,6 +80,7 @@ type Report struct {
 	Indexed     int64 // searchable documents in the new index at the swap
 	CaughtUp    int64 // documents rewritten by catch-up rounds
 	Reconciled  int64 // documents fixed by the id reconciliation
+	Unindexable int64 // rows that cannot become a document: left out, recorded (badrows.go)
 	Pruned      []string
 	Warm        WarmReport // the warm-up before the swap
 	Took        time.Duration
@@ -97,6 +98,8 @@ type Reindexer struct {
 	// source, when set (WithSource), is a read replica: rows and binlog
 	// positions come from it; the build lock stays on db.
 	source *sql.DB
+	// rowErrors records the rows a build cannot turn into documents (badrows.go).
+	rowErrors RowErrorSink
 	// beforeSwap, when set (tests), runs after the last verification and
 	// before the alias moves: where a concurrent CDC write is hardest to catch.
 	beforeSwap func()
@@ -283,12 +286,17 @@ func (r *Reindexer) load(ctx context.Context, name string, b *build, opts Reinde
 		if pg.err != nil {
 			return pg.err
 		}
-		if _, err := r.apply(ctx, b.physical, pg.docs, v0, false); err != nil {
+		n, err := r.badRows(ctx, name, v0, pg.Bad)
+		if err != nil {
 			return err
 		}
-		track(b.searchable, pg.docs)
-		rep.Rows += int64(len(pg.docs))
-		b.after = pg.last
+		rep.Unindexable += n
+		if _, err := r.apply(ctx, b.physical, pg.Docs, v0, false); err != nil {
+			return err
+		}
+		track(b.searchable, pg.WithoutDocs())
+		rep.Rows += int64(len(pg.Docs) + len(pg.Bad))
+		b.after = pg.Last
 		opts.Progress("load", rep.Rows, max(total, rep.Rows))
 		if opts.OnPage != nil {
 			if err := opts.OnPage(ResumePoint{Physical: b.physical, AfterID: b.after, From: b.p0, Since: b.t0}); err != nil {
@@ -317,7 +325,7 @@ func (r *Reindexer) catchUpUntilQuiet(ctx context.Context, name string, b *build
 
 // catchUpRound rewrites the rows changed since b.since and moves the mark.
 func (r *Reindexer) catchUpRound(ctx context.Context, name string, b *build, opts ReindexOptions, rep *Report) (int64, error) {
-	n, next, err := r.catchUp(ctx, name, b.physical, b.since, opts.BatchSize, b.searchable)
+	n, next, err := r.catchUp(ctx, name, b.physical, b.since, opts.BatchSize, b.searchable, &rep.Unindexable)
 	if err != nil {
 		return n, err
 	}
@@ -330,7 +338,7 @@ func (r *Reindexer) catchUpRound(ctx context.Context, name string, b *build, opt
 // that keep changing get up to three tries, with a catch-up between them.
 func (r *Reindexer) verify(ctx context.Context, name string, b *build, opts ReindexOptions, rep *Report) error {
 	for attempt := 1; ; attempt++ {
-		fixed, want, err := r.reconcile(ctx, name, b.physical, b.searchable)
+		fixed, want, err := r.reconcile(ctx, name, b.physical, b.searchable, &rep.Unindexable)
 		if err != nil {
 			return err
 		}
@@ -358,12 +366,12 @@ func (r *Reindexer) verify(ctx context.Context, name string, b *build, opts Rein
 // (catch-up) and rows hard-deleted meanwhile, which no catch-up can find (an
 // id reconciliation: the delete went to the old index only).
 func (r *Reindexer) afterSwap(ctx context.Context, name, physical string, since time.Time, batch int, searchable map[uint64]bool, rep *Report) error {
-	n, _, err := r.catchUp(ctx, name, physical, since, batch, searchable)
+	n, _, err := r.catchUp(ctx, name, physical, since, batch, searchable, &rep.Unindexable)
 	if err != nil {
 		return err
 	}
 	rep.CaughtUp += n
-	fixed, _, err := r.reconcile(ctx, name, physical, searchable)
+	fixed, _, err := r.reconcile(ctx, name, physical, searchable, &rep.Unindexable)
 	if err != nil {
 		return err
 	}
@@ -430,9 +438,10 @@ func (r *Reindexer) mark(ctx context.Context) (mysql.Position, time.Time, error)
 	return p, now.Add(-time.Second), nil
 }
 
-// catchUp rewrites every row changed since `since`; it returns how many and
-// the clock mark for the next round.
-func (r *Reindexer) catchUp(ctx context.Context, name, physical string, since time.Time, batch int, searchable map[uint64]bool) (int64, time.Time, error) {
+// catchUp rewrites every row changed since `since` (a row that cannot become
+// a document: a delete, counted in unindexable); it returns how many and the
+// clock mark for the next round.
+func (r *Reindexer) catchUp(ctx context.Context, name, physical string, since time.Time, batch int, searchable map[uint64]bool, unindexable *int64) (int64, time.Time, error) {
 	p, next, err := r.mark(ctx)
 	if err != nil {
 		return 0, since, err
@@ -444,19 +453,25 @@ func (r *Reindexer) catchUp(ctx context.Context, name, physical string, since ti
 	var after uint64
 	var n int64
 	for {
-		docs, last, err := r.src.Page(ctx, name, after, batch, Filter{Since: since})
+		c, err := r.src.Page(ctx, name, after, batch, Filter{Since: since})
 		if err != nil {
 			return n, since, err
 		}
-		if len(docs) == 0 {
+		if c.Last == 0 {
 			return n, next, nil
 		}
+		bad, err := r.badRows(ctx, name, v, c.Bad)
+		if err != nil {
+			return n, since, err
+		}
+		*unindexable += bad
+		docs := c.WithoutDocs()
 		if _, err := r.apply(ctx, physical, docs, v, true); err != nil {
 			return n, since, err
 		}
 		track(searchable, docs)
 		n += int64(len(docs))
-		after = last
+		after = c.Last
 	}
 }
 
@@ -489,7 +504,7 @@ func (r *Reindexer) apply(ctx context.Context, physical string, docs []Doc, vers
 // It returns how many it rewrote and how many rows are searchable. With the
 // searchable set tracked during the load it only lists MySQL's ids (hard
 // deletes); without it, it rebuilds every row's document to decide.
-func (r *Reindexer) reconcile(ctx context.Context, name, physical string, searchable map[uint64]bool) (fixed, count int64, err error) {
+func (r *Reindexer) reconcile(ctx context.Context, name, physical string, searchable map[uint64]bool, unindexable *int64) (fixed, count int64, err error) {
 	if err := r.life.Refresh(ctx, physical); err != nil {
 		return 0, 0, err
 	}
@@ -511,19 +526,19 @@ func (r *Reindexer) reconcile(ctx context.Context, name, physical string, search
 	} else {
 		var after uint64
 		for {
-			docs, last, err := r.src.Page(ctx, name, after, 5000, Filter{})
+			c, err := r.src.Page(ctx, name, after, 5000, Filter{})
 			if err != nil {
 				return 0, 0, err
 			}
-			if len(docs) == 0 {
+			if c.Last == 0 {
 				break
 			}
-			for _, d := range docs {
+			for _, d := range c.Docs {
 				if d.Doc != nil {
 					want[d.ID] = true
 				}
 			}
-			after = last
+			after = c.Last
 		}
 	}
 	var stale []uint64
@@ -550,7 +565,7 @@ func (r *Reindexer) reconcile(ctx context.Context, name, physical string, search
 		return 0, 0, err
 	}
 	for i := 0; i < len(stale); i += 1000 {
-		docs, err := r.src.ByIDs(ctx, name, stale[i:min(i+1000, len(stale))])
+		docs, err := r.readByIDs(ctx, name, stale[i:min(i+1000, len(stale))], v, unindexable)
 		if err != nil {
 			return 0, 0, err
 		}
@@ -584,9 +599,8 @@ func track(searchable map[uint64]bool, docs []Doc) {
 }
 
 type page struct {
-	docs []Doc
-	last uint64
-	err  error
+	Chunk
+	err error
 }
 
 // prefetch reads pages after `after` in a goroutine, one page ahead.
@@ -595,7 +609,7 @@ func (r *Reindexer) prefetch(ctx context.Context, name string, after uint64, bat
 	go func() {
 		defer close(out)
 		for {
-			docs, last, err := r.src.Page(ctx, name, after, batch, Filter{})
+			c, err := r.src.Page(ctx, name, after, batch, Filter{})
 			if err != nil {
 				select {
 				case out <- page{err: err}:
@@ -603,15 +617,15 @@ func (r *Reindexer) prefetch(ctx context.Context, name string, after uint64, bat
 				}
 				return
 			}
-			if len(docs) == 0 {
+			if c.Last == 0 {
 				return
 			}
 			select {
-			case out <- page{docs: docs, last: last}:
+			case out <- page{Chunk: c}:
 			case <-ctx.Done():
 				return
 			}
-			after = last
+			after = c.Last
 		}
 	}()
 	return out

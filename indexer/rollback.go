@@ -57,6 +57,9 @@ type RollbackReport struct {
 	CaughtUp   int64     // documents rewritten by the catch-up rounds
 	Fixed      int64     // documents rewritten after a comparison found them different
 	Documents  int       // documents in the target when it was verified equal
+	// Unindexable counts rows that cannot become a document: left out of
+	// the target and recorded (badrows.go).
+	Unindexable int64
 	Took       time.Duration
 }
 
@@ -170,13 +173,13 @@ func (r *Reindexer) rollbackTo(ctx context.Context, p rollbackPlan, byRollback b
 			"index", p.name, "physical", p.to.Physical, "since", rep.Since)
 	}
 	opts.Progress("catch-up", 0, 0)
-	n, next, err := r.catchUp(ctx, p.name, p.to.Physical, rep.Since, opts.BatchSize, nil)
+	n, next, err := r.catchUp(ctx, p.name, p.to.Physical, rep.Since, opts.BatchSize, nil, &rep.Unindexable)
 	if err != nil {
 		return rep, false, err
 	}
 	rep.CaughtUp = n
 	opts.Progress("catch-up", n, n)
-	if rep.Documents, rep.Fixed, err = r.verifyTarget(ctx, p.name, p.to.Physical); err != nil {
+	if rep.Documents, rep.Fixed, err = r.verifyTarget(ctx, p.name, p.to.Physical, &rep.Unindexable); err != nil {
 		return rep, false, fmt.Errorf("alias %s left on %s: %w", r.life.Alias(p.name), p.from, err)
 	}
 	if err := r.swap(ctx, p.name, p.to.Physical, byRollback); err != nil {
@@ -188,6 +191,7 @@ func (r *Reindexer) rollbackTo(ctx context.Context, p rollbackPlan, byRollback b
 	}
 	rep.CaughtUp += after.CaughtUp
 	rep.Fixed += after.Reconciled
+	rep.Unindexable += after.Unindexable
 	rep.Took = time.Since(start)
 	return rep, true, nil
 }
@@ -202,7 +206,7 @@ func (r *Reindexer) rollbackTo(ctx context.Context, p rollbackPlan, byRollback b
 // and the catch-up and id reconciliation after the swap cover them again.
 // Any other difference after three comparisons fails with ErrVerify. It
 // returns the documents and how many it rewrote.
-func (r *Reindexer) verifyTarget(ctx context.Context, name, physical string) (docs int, fixed int64, err error) {
+func (r *Reindexer) verifyTarget(ctx context.Context, name, physical string, unindexable *int64) (docs int, fixed int64, err error) {
 	var prev time.Time // database clock before the previous comparison
 	for attempt := 1; ; attempt++ {
 		if err := r.life.Refresh(ctx, physical); err != nil {
@@ -232,7 +236,7 @@ func (r *Reindexer) verifyTarget(ctx context.Context, name, physical string) (do
 		if !churn && attempt == 3 {
 			return 0, fixed, fmt.Errorf("%w: %s", ErrVerify, d)
 		}
-		if err := r.rewrite(ctx, name, physical, ids); err != nil {
+		if err := r.rewrite(ctx, name, physical, ids, unindexable); err != nil {
 			return 0, fixed, err
 		}
 		fixed += int64(len(ids))
@@ -263,17 +267,17 @@ func (r *Reindexer) changedSince(ctx context.Context, name string, since time.Ti
 	}
 	var after uint64
 	for len(want) > 0 {
-		docs, last, err := r.src.Page(ctx, name, after, 5000, Filter{Since: since})
+		c, err := r.src.Page(ctx, name, after, 5000, Filter{Since: since})
 		if err != nil {
 			return false, err
 		}
-		if len(docs) == 0 {
+		if c.Last == 0 {
 			break
 		}
-		for _, d := range docs {
+		for _, d := range c.WithoutDocs() {
 			delete(want, d.ID)
 		}
-		after = last
+		after = c.Last
 	}
 	return len(want) == 0, nil
 }
@@ -281,7 +285,7 @@ func (r *Reindexer) changedSince(ctx context.Context, name string, since time.Ti
 // rewrite writes the current truth of rows ids into physical (documents, or
 // deletes for rows gone or not searchable) with the version of the binlog
 // position noted before reading them.
-func (r *Reindexer) rewrite(ctx context.Context, name, physical string, ids []uint64) error {
+func (r *Reindexer) rewrite(ctx context.Context, name, physical string, ids []uint64, unindexable *int64) error {
 	p, _, err := r.mark(ctx)
 	if err != nil {
 		return err
@@ -291,7 +295,7 @@ func (r *Reindexer) rewrite(ctx context.Context, name, physical string, ids []ui
 		return err
 	}
 	for i := 0; i < len(ids); i += 1000 {
-		docs, err := r.src.ByIDs(ctx, name, ids[i:min(i+1000, len(ids))])
+		docs, err := r.readByIDs(ctx, name, ids[i:min(i+1000, len(ids))], v, unindexable)
 		if err != nil {
 			return err
 		}

@@ -104,30 +104,60 @@ func (s *Source) CountRows(ctx context.Context, name string) (int64, error) {
 	return n, nil
 }
 
-// Page returns up to limit documents with id > after, in id order, and the
-// last id read (0 when the page is empty).
-func (s *Source) Page(ctx context.Context, name string, after uint64, limit int, f Filter) ([]Doc, uint64, error) {
+// Chunk is one page of rows: the documents of the rows that became one, the
+// rows that cannot (Bad: a poisoned row has no document, as in the CDC), and
+// the last id read (0 when the page is empty: the end).
+type Chunk struct {
+	Docs []Doc
+	Bad  []RowError
+	Last uint64
+}
+
+// Page returns up to limit rows with id > after, in id order. err is a
+// failed read (worth retrying) or a row whose very id cannot be read (the
+// page cannot move past it); a row that cannot become a document is in
+// Chunk.Bad and the page goes on.
+func (s *Source) Page(ctx context.Context, name string, after uint64, limit int, f Filter) (Chunk, error) {
 	sel, since, idCol, err := queryParts(name)
 	if err != nil {
-		return nil, 0, err
+		return Chunk{}, err
 	}
 	q, args := pageQuery(sel, since, idCol, after, limit, f)
 	rows, err := s.db.QueryContext(ctx, q, args...)
 	if err != nil {
-		return nil, 0, fmt.Errorf("read %s: %w", name, err)
+		return Chunk{}, fmt.Errorf("read %s: %w", name, err)
 	}
 	defer rows.Close()
-	var docs []Doc
-	var last uint64
+	var c Chunk
 	for rows.Next() {
 		d, err := scanDoc(name, rows)
-		if err != nil {
-			return nil, 0, fmt.Errorf("read %s: %w", name, err)
+		var re *RowError
+		if errors.As(err, &re) && re.ID != 0 {
+			c.Bad, c.Last = append(c.Bad, *re), re.ID
+			continue
 		}
-		docs = append(docs, d)
-		last = d.ID
+		if err != nil {
+			return Chunk{}, fmt.Errorf("read %s after id %d: %w", name, c.Last, err)
+		}
+		c.Docs, c.Last = append(c.Docs, d), d.ID
 	}
-	return docs, last, rows.Err()
+	if err := rows.Err(); err != nil {
+		return Chunk{}, fmt.Errorf("read %s: %w", name, err)
+	}
+	return c, nil
+}
+
+// WithoutDocs is the chunk's documents with each bad row as a row without a
+// document (Doc nil: a delete where deletes are written).
+func (c Chunk) WithoutDocs() []Doc {
+	if len(c.Bad) == 0 {
+		return c.Docs
+	}
+	docs := slices.Clip(c.Docs)
+	for _, b := range c.Bad {
+		docs = append(docs, Doc{ID: b.ID})
+	}
+	return docs
 }
 
 // pageQuery is Page's statement: rows with id > after (changed since

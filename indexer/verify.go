@@ -28,6 +28,10 @@ type Diff struct {
 	Missing   []uint64 // rows without a document
 	Extra     []uint64 // documents without a searchable row
 	Different []uint64 // documents whose content differs from the row
+	// Unindexable are rows that cannot become a document (malformed JSON, a
+	// value out of range): no document is right for them, as the CDC and
+	// reindex leave them (their dead letters say why); not a difference.
+	Unindexable []uint64
 }
 
 // Equal reports whether the index matches MySQL exactly.
@@ -37,11 +41,15 @@ func (d Diff) Equal() bool { return len(d.Missing)+len(d.Extra)+len(d.Different)
 // extra 1 (id 17), different 2 (ids 3, 5)" — each count followed by the ids
 // (the first five of more, "first ids 1, 2, …").
 func (d Diff) String() string {
-	if d.Equal() {
-		return fmt.Sprintf("%s: equal (%d documents)", d.Index, d.Docs)
+	bad := ""
+	if len(d.Unindexable) > 0 {
+		bad = "; rows that cannot become a document " + sample(d.Unindexable) + " (soomcare cdc dead-letters list)"
 	}
-	return fmt.Sprintf("%s: %d rows, %d documents; missing %s, extra %s, different %s", d.Index, d.Rows, d.Docs,
-		sample(d.Missing), sample(d.Extra), sample(d.Different))
+	if d.Equal() {
+		return fmt.Sprintf("%s: equal (%d documents)%s", d.Index, d.Docs, bad)
+	}
+	return fmt.Sprintf("%s: %d rows, %d documents; missing %s, extra %s, different %s%s", d.Index, d.Rows, d.Docs,
+		sample(d.Missing), sample(d.Extra), sample(d.Different), bad)
 }
 
 func sample(ids []uint64) string {
@@ -69,14 +77,17 @@ func Compare(ctx context.Context, es *elasticsearch.Client, src *Source, index, 
 	want := map[uint64][32]byte{}
 	var after uint64
 	for {
-		docs, last, err := src.Page(ctx, name, after, 2000, Filter{})
+		c, err := src.Page(ctx, name, after, 2000, Filter{})
 		if err != nil {
 			return d, err
 		}
-		if len(docs) == 0 {
+		if c.Last == 0 {
 			break
 		}
-		for _, doc := range docs {
+		for _, b := range c.Bad {
+			d.Unindexable = append(d.Unindexable, b.ID)
+		}
+		for _, doc := range c.Docs {
 			if doc.Doc != nil {
 				h, err := contentHash(doc.Doc)
 				if err != nil {
@@ -85,7 +96,7 @@ func Compare(ctx context.Context, es *elasticsearch.Client, src *Source, index, 
 				want[doc.ID] = h
 			}
 		}
-		after = last
+		after = c.Last
 	}
 	d.Rows = len(want)
 	seen := map[uint64]bool{}
