@@ -20,11 +20,8 @@ import (
 	"net"
 	"net/http"
 	"slices"
-	"strings"
 	"time"
 
-	"github.com/go-mysql-org/go-mysql/canal"
-	gomysql "github.com/go-mysql-org/go-mysql/mysql"
 	mysqldrv "github.com/go-sql-driver/mysql"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -251,22 +248,38 @@ func (w *Worker) session(ctx context.Context, lockName string) error {
 	go w.watchLock(sctx, lock, lockName, token, cancel)
 	go w.heartbeat(sctx)
 
+	st, err := w.prepare(sctx, store)
+	if err != nil {
+		return w.cause(ctx, sctx, err)
+	}
+	return w.streamUntilDone(ctx, sctx, store, st)
+}
+
+// prepare loads the checkpoint (none: a snapshot is due), checks it belongs
+// to the source's server, starts the lag clock from it, clears what killed
+// builds left and runs or resumes the snapshot.
+func (w *Worker) prepare(sctx context.Context, store *Store) (State, error) {
 	st, err := store.Load(sctx)
 	if errors.Is(err, ErrNoState) {
 		st = State{Phase: PhaseSnapshot}
 	} else if err != nil {
-		return w.cause(ctx, sctx, err)
+		return st, err
 	}
 	if err := w.checkServer(sctx, store, &st); err != nil {
-		return w.cause(ctx, sctx, err)
+		return st, err
 	}
 	w.lag.since(st.UpdatedAt)
 	w.dropOrphans(sctx, st)
 	if st.Phase == PhaseSnapshot {
-		if st, err = w.snapshot(sctx, store, st); err != nil {
-			return w.cause(ctx, sctx, err)
-		}
+		return w.snapshot(sctx, store, st)
 	}
+	return st, nil
+}
+
+// streamUntilDone streams, restarting from the last checkpoint after a
+// stream failure (with backoff), until the session ends: ctx or sctx done,
+// a fatal error, or MySQL refusing a fenced write.
+func (w *Worker) streamUntilDone(ctx, sctx context.Context, store *Store, st State) error {
 	for attempt := 0; ; attempt++ {
 		if err := w.checkPosition(sctx, st.Position); err != nil {
 			return w.cause(ctx, sctx, err)
@@ -383,22 +396,6 @@ func (w *Worker) heartbeat(ctx context.Context) {
 	}
 }
 
-// dropOrphans deletes the physical indices a killed build left behind (a
-// SIGKILL during a snapshot or reindex): unfinished, behind no alias, not
-// the snapshot this worker resumes, and with nobody building that index now
-// (its build lock is free). Failures are logged: they cost disk, not data.
-func (w *Worker) dropOrphans(ctx context.Context, st State) {
-	for _, name := range w.indices() {
-		deleted, err := indexer.DropOrphans(ctx, w.db, w.life, name, st.SnapshotPhysical)
-		for _, idx := range deleted {
-			w.logger.Info("deleted an index a killed build left unfinished", "index", idx, "alias", w.life.Alias(name))
-		}
-		if err != nil {
-			w.logger.Info("not all orphaned indices were looked at or deleted", "alias", w.life.Alias(name), "err", err)
-		}
-	}
-}
-
 // checkPosition fails with ErrBinlogPurged when the file is gone.
 func (w *Worker) checkPosition(ctx context.Context, p mysql.Position) error {
 	files, err := BinlogFiles(ctx, w.source)
@@ -447,232 +444,6 @@ func last(s []string) string {
 		return "none"
 	}
 	return s[len(s)-1]
-}
-
-// rebuildStale rebuilds, from MySQL, any index whose alias does not exist
-// (deleted by hand, or a new search.index_prefix) or whose mapping is older
-// than this binary's (an upgrade added a field: strict mappings would turn
-// every new document into a dead letter). The rebuild goes through a new
-// physical index and an alias swap, so searches keep working meanwhile.
-// Streaming then resumes from the checkpoint: the replay is harmless, the
-// rebuild noted its own position.
-func (w *Worker) rebuildStale(ctx context.Context, store *Store) error {
-	for _, name := range w.indices() {
-		want, err := mappings.SchemaVersion(name)
-		if err != nil {
-			return err
-		}
-		have, err := w.life.SchemaVersion(ctx, name)
-		if err != nil {
-			return fmt.Errorf("check index %s: %w", name, err)
-		}
-		switch {
-		case have == 0:
-			w.logger.Warn("search index missing; rebuilding it from MySQL before streaming", "alias", w.life.Alias(name))
-		case have < want:
-			w.logger.Warn("search index built for an older document shape; rebuilding it from MySQL before streaming",
-				"alias", w.life.Alias(name), "schema_version", have, "wanted", want)
-		case have > want:
-			w.logger.Warn("search index built by a newer soomcare; streaming anyway (its extra fields stay unset) — upgrade this worker",
-				"alias", w.life.Alias(name), "schema_version", have, "this_binary", want)
-			continue
-		default:
-			continue
-		}
-		opts := indexer.ReindexOptions{Profile: w.cfg.Profile, Keep: 2}
-		if w.cfg.Warm != nil {
-			opts.Warm = w.cfg.Warm(name)
-		}
-		rep, err := w.reindexer(store).Run(ctx, name, opts)
-		if err != nil {
-			return fmt.Errorf("rebuild index %s: %w", name, err)
-		}
-		w.logger.Info("rebuilt", "alias", w.life.Alias(name), "documents", rep.Indexed, "took", rep.Took)
-	}
-	return nil
-}
-
-// reindexer builds from the source into physical indices, recording the rows
-// that cannot become documents as store's dead letters (fenced, counted).
-func (w *Worker) reindexer(store *Store) *indexer.Reindexer {
-	return indexer.NewReindexer(w.db, w.es.ES, w.life, w.loader, w.logger).WithSource(w.source).
-		WithRowErrors(countedRowErrors{store: store, metrics: w.metrics})
-}
-
-// snapshot loads every index from MySQL, resumably, and returns the state to
-// stream from: the binlog position noted before the first read.
-func (w *Worker) snapshot(ctx context.Context, store *Store, st State) (State, error) {
-	if st.Position.File == "" {
-		p, err := mysql.CurrentPosition(ctx, w.source)
-		if err != nil {
-			return st, err
-		}
-		st.Position = p
-		if err := store.Save(ctx, st); err != nil {
-			return st, err
-		}
-	}
-	w.logger.Info("snapshot", "from", st.Position, "indices", w.indices(), "done", st.SnapshotDone)
-	r := w.reindexer(store)
-	for _, name := range w.indices() {
-		if slices.Contains(st.SnapshotDone, name) {
-			continue
-		}
-		opts := indexer.ReindexOptions{
-			Profile: w.cfg.Profile,
-			Keep:    2,
-			Progress: func(phase string, done, total int64) {
-				if phase == "load" && (done == total || done%10000 < int64(w.cfg.BatchSize)) {
-					w.logger.Info("snapshot progress", "index", name, "rows", done, "of", total)
-				}
-			},
-			OnPage: func(rp indexer.ResumePoint) error {
-				st.SnapshotIndex, st.SnapshotPhysical, st.SnapshotLastID, st.SnapshotSince = name, rp.Physical, rp.AfterID, rp.Since
-				return store.Save(ctx, st)
-			},
-		}
-		if st.SnapshotIndex == name && st.SnapshotPhysical != "" {
-			opts.Resume = &indexer.ResumePoint{Physical: st.SnapshotPhysical, AfterID: st.SnapshotLastID, From: st.Position, Since: st.SnapshotSince}
-		}
-		rep, err := r.Run(ctx, name, opts)
-		if err != nil {
-			return st, fmt.Errorf("snapshot %s: %w", name, err)
-		}
-		w.logger.Info("snapshot of index done", "index", name, "documents", rep.Indexed, "physical", rep.Physical, "took", rep.Took)
-		st.SnapshotDone = append(st.SnapshotDone, name)
-		st.SnapshotIndex, st.SnapshotPhysical, st.SnapshotLastID, st.SnapshotSince = "", "", 0, time.Time{}
-		if err := store.Save(ctx, st); err != nil {
-			return st, err
-		}
-	}
-	st.Phase = PhaseStreaming
-	st.SnapshotDone = nil
-	if err := store.Save(ctx, st); err != nil {
-		return st, err
-	}
-	return st, nil
-}
-
-// stream runs canal from st.Position until ctx ends or the stream fails.
-func (w *Worker) stream(ctx context.Context, store *Store, st State) error {
-	dsn, err := mysqldrv.ParseDSN(w.cfg.SourceDSN)
-	if err != nil {
-		return fmt.Errorf("cdc source dsn: %w", err)
-	}
-	flavor, err := detectFlavor(ctx, w.source)
-	if err != nil {
-		return err
-	}
-	cc := canal.NewDefaultConfig()
-	cc.Addr = dsn.Addr
-	cc.User = dsn.User
-	cc.Password = dsn.Passwd
-	cc.Charset = "utf8mb4"
-	cc.Flavor = flavor
-	cc.ServerID = w.cfg.ServerID
-	cc.Dump.ExecutionPath = "" // no mysqldump: snapshots are ours
-	cc.ParseTime = true
-	cc.TimestampStringLocation = time.UTC
-	cc.HeartbeatPeriod = 5 * time.Second // keeps an idle connection alive and detects a dead one
-	cc.ReadTimeout = 30 * time.Second
-	cc.MaxReconnectAttempts = 0 // infinite: MySQL restarts are waited out
-	cc.Logger = slog.New(newWatchedLog(w.logger.Handler(), dsn.DBName, w.tableKeys())).With("component", "canal")
-	tables := append(slices.Clone(w.cfg.Tables), heartbeatTable)
-	for i, t := range tables {
-		tables[i] = "^" + regexpQuote(dsn.DBName) + `\.` + regexpQuote(t) + "$"
-	}
-	cc.IncludeTableRegex = tables
-
-	open, err := store.OpenDeadLetterDocs(ctx)
-	if err != nil {
-		return err
-	}
-	for _, name := range w.indices() { // every series from 0: the alert sees the first dead letter as an increase
-		for _, source := range []string{DeadLetterRow, DeadLetterEngine} {
-			w.metrics.DeadLetters.WithLabelValues(w.life.Alias(name), source)
-		}
-	}
-	c, err := canal.NewCanal(cc)
-	if err != nil {
-		return classify(fmt.Errorf("start canal: %w", err))
-	}
-	sctx, stop := context.WithCancel(ctx)
-	defer stop()
-	items := make(chan item, 1024)
-	h := &handler{ctx: sctx, out: items, db: w.source, schema: dsn.DBName, file: st.Position.File,
-		tables: w.tableKeys(), logger: w.logger, metrics: w.metrics}
-	c.SetEventHandler(h)
-	streamErr := make(chan error, 1)
-	go func() {
-		streamErr <- classify(c.RunFrom(gomysql.Position{Name: st.Position.File, Pos: st.Position.Pos}))
-	}()
-	w.logger.Info("streaming", "from", st.Position, "flavor", flavor, "tables", w.cfg.Tables)
-
-	a := newApplier(applier{
-		reader: w.src, fanout: w.src, writer: w.writer, store: store, aliasOf: w.life.Alias, open: docSet(open),
-		logger: w.logger, metrics: w.metrics, batch: w.cfg.BatchSize, interval: w.cfg.FlushInterval,
-		onAck: w.cfg.OnAck, lag: w.lag,
-	}, st)
-	// Closing canal on shutdown stops the handler; the applier drains what is queued.
-	go func() {
-		<-sctx.Done()
-		c.Close()
-	}()
-	return a.run(ctx, items, streamErr)
-}
-
-func docSet(docs []DocKey) map[DocKey]bool {
-	m := make(map[DocKey]bool, len(docs))
-	for _, d := range docs {
-		m[d] = true
-	}
-	return m
-}
-
-func (w *Worker) tableKeys() map[string]keyColumn {
-	known := watchedTables()
-	out := map[string]keyColumn{}
-	for _, t := range w.cfg.Tables {
-		out[t] = known[t]
-	}
-	return out
-}
-
-// classify maps server errors to the worker's fatal errors: MySQL's error
-// 1236 (ER_MASTER_FATAL_ERROR_READING_BINLOG: the requested binlog file or
-// position is gone) is a purged binlog. Only the server's error number
-// decides, never the message text (a port like 51236 is not a purge).
-func classify(err error) error {
-	if err == nil {
-		return nil
-	}
-	var my *gomysql.MyError
-	if errors.As(err, &my) && my.Code == gomysql.ER_MASTER_FATAL_ERROR_READING_BINLOG {
-		return fmt.Errorf("%w: %v", ErrBinlogPurged, err)
-	}
-	return err
-}
-
-func detectFlavor(ctx context.Context, db *sql.DB) (string, error) {
-	var v string
-	if err := db.QueryRowContext(ctx, "SELECT VERSION()").Scan(&v); err != nil {
-		return "", fmt.Errorf("detect MySQL flavor: %w", err)
-	}
-	if strings.Contains(strings.ToLower(v), "mariadb") {
-		return gomysql.MariaDBFlavor, nil
-	}
-	return gomysql.MySQLFlavor, nil
-}
-
-func regexpQuote(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		if strings.ContainsRune(`\.+*?()|[]{}^$`, r) {
-			b.WriteByte('\\')
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
 }
 
 func (w *Worker) serveMetrics(addr string) (func(), error) {

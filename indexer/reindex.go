@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"strconv"
 	"time"
 
@@ -497,91 +496,6 @@ func (r *Reindexer) apply(ctx context.Context, physical string, docs []Doc, vers
 		return res, fmt.Errorf("write to %s: %d documents rejected, first %s/%s: %s: %s", physical, len(res.Failed), f.Op.Index, f.Op.ID, f.Type, f.Reason)
 	}
 	return res, nil
-}
-
-// reconcile compares the ids in the index with the searchable rows and
-// rewrites the differences (hard deletes, rows that became searchable again).
-// It returns how many it rewrote and how many rows are searchable. With the
-// searchable set tracked during the load it only lists MySQL's ids (hard
-// deletes); without it, it rebuilds every row's document to decide.
-func (r *Reindexer) reconcile(ctx context.Context, name, physical string, searchable map[uint64]bool, unindexable *int64) (fixed, count int64, err error) {
-	if err := r.life.Refresh(ctx, physical); err != nil {
-		return 0, 0, err
-	}
-	inIndex, err := r.indexIDs(ctx, physical)
-	if err != nil {
-		return 0, 0, err
-	}
-	want := map[uint64]bool{}
-	if searchable != nil {
-		existing, err := r.src.IDs(ctx, name)
-		if err != nil {
-			return 0, 0, err
-		}
-		for _, id := range existing {
-			if searchable[id] {
-				want[id] = true
-			}
-		}
-	} else {
-		var after uint64
-		for {
-			c, err := r.src.Page(ctx, name, after, 5000, Filter{})
-			if err != nil {
-				return 0, 0, err
-			}
-			if c.Last == 0 {
-				break
-			}
-			for _, d := range c.Docs {
-				if d.Doc != nil {
-					want[d.ID] = true
-				}
-			}
-			after = c.Last
-		}
-	}
-	var stale []uint64
-	for id := range want {
-		if !inIndex[id] {
-			stale = append(stale, id)
-		}
-	}
-	for id := range inIndex {
-		if !want[id] {
-			stale = append(stale, id)
-		}
-	}
-	if len(stale) == 0 {
-		return 0, int64(len(want)), nil
-	}
-	slices.Sort(stale)
-	p, _, err := r.mark(ctx)
-	if err != nil {
-		return 0, 0, err
-	}
-	v, err := VersionOf(p)
-	if err != nil {
-		return 0, 0, err
-	}
-	for i := 0; i < len(stale); i += 1000 {
-		docs, err := r.readByIDs(ctx, name, stale[i:min(i+1000, len(stale))], v, unindexable)
-		if err != nil {
-			return 0, 0, err
-		}
-		if _, err := r.apply(ctx, physical, docs, v, true); err != nil {
-			return 0, 0, err
-		}
-		for _, d := range docs { // the rows' current truth
-			if d.Doc != nil && !want[d.ID] {
-				want[d.ID] = true
-			} else if d.Doc == nil && want[d.ID] {
-				delete(want, d.ID)
-			}
-		}
-		track(searchable, docs)
-	}
-	return int64(len(stale)), int64(len(want)), r.life.Refresh(ctx, physical)
 }
 
 // track records which rows are searchable (nil map: not tracking).

@@ -60,7 +60,7 @@ type RollbackReport struct {
 	// Unindexable counts rows that cannot become a document: left out of
 	// the target and recorded (badrows.go).
 	Unindexable int64
-	Took       time.Duration
+	Took        time.Duration
 }
 
 // rollbackPlan is one index's rollback: from the live index to the target.
@@ -236,7 +236,7 @@ func (r *Reindexer) verifyTarget(ctx context.Context, name, physical string, uni
 		if !churn && attempt == 3 {
 			return 0, fixed, fmt.Errorf("%w: %s", ErrVerify, d)
 		}
-		if err := r.rewrite(ctx, name, physical, ids, unindexable); err != nil {
+		if err := r.rewrite(ctx, name, physical, ids, unindexable, nil); err != nil {
 			return 0, fixed, err
 		}
 		fixed += int64(len(ids))
@@ -280,30 +280,6 @@ func (r *Reindexer) changedSince(ctx context.Context, name string, since time.Ti
 		after = c.Last
 	}
 	return len(want) == 0, nil
-}
-
-// rewrite writes the current truth of rows ids into physical (documents, or
-// deletes for rows gone or not searchable) with the version of the binlog
-// position noted before reading them.
-func (r *Reindexer) rewrite(ctx context.Context, name, physical string, ids []uint64, unindexable *int64) error {
-	p, _, err := r.mark(ctx)
-	if err != nil {
-		return err
-	}
-	v, err := VersionOf(p)
-	if err != nil {
-		return err
-	}
-	for i := 0; i < len(ids); i += 1000 {
-		docs, err := r.readByIDs(ctx, name, ids[i:min(i+1000, len(ids))], v, unindexable)
-		if err != nil {
-			return err
-		}
-		if _, err := r.apply(ctx, physical, docs, v, true); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // undoRollbacks moves the aliases of moved back to the indices they left,

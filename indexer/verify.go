@@ -74,54 +74,14 @@ func sample(ids []uint64) string {
 // against the rows of src. Refresh the index first for an exact answer.
 func Compare(ctx context.Context, es *elasticsearch.Client, src *Source, index, name string) (Diff, error) {
 	d := Diff{Index: index}
-	want := map[uint64][32]byte{}
-	var after uint64
-	for {
-		c, err := src.Page(ctx, name, after, 2000, Filter{})
-		if err != nil {
-			return d, err
-		}
-		if c.Last == 0 {
-			break
-		}
-		for _, b := range c.Bad {
-			d.Unindexable = append(d.Unindexable, b.ID)
-		}
-		for _, doc := range c.Docs {
-			if doc.Doc != nil {
-				h, err := contentHash(doc.Doc)
-				if err != nil {
-					return d, err
-				}
-				want[doc.ID] = h
-			}
-		}
-		after = c.Last
+	want, err := rowHashes(ctx, src, name, &d)
+	if err != nil {
+		return d, err
 	}
 	d.Rows = len(want)
 	seen := map[uint64]bool{}
-	err := walk(ctx, es, index, true, func(hits []Hit) error {
-		for _, h := range hits {
-			id, err := strconv.ParseUint(h.ID, 10, 64)
-			if err != nil {
-				return fmt.Errorf("compare %s: document id %q is not a primary key", index, h.ID)
-			}
-			d.Docs++
-			seen[id] = true
-			wh, ok := want[id]
-			if !ok {
-				d.Extra = append(d.Extra, id)
-				continue
-			}
-			gh, err := contentHash(h.Source)
-			if err != nil {
-				return err
-			}
-			if gh != wh {
-				d.Different = append(d.Different, id)
-			}
-		}
-		return nil
+	err = walk(ctx, es, index, true, func(hits []Hit) error {
+		return d.compareHits(hits, want, seen)
 	})
 	if err != nil {
 		return d, err
@@ -142,6 +102,61 @@ func Compare(ctx context.Context, es *elasticsearch.Client, src *Source, index, 
 	slices.Sort(d.Extra)
 	slices.Sort(d.Different)
 	return d, nil
+}
+
+// rowHashes hashes the document every searchable row makes now; the rows
+// that cannot become one go to d.Unindexable.
+func rowHashes(ctx context.Context, src *Source, name string, d *Diff) (map[uint64][32]byte, error) {
+	want := map[uint64][32]byte{}
+	for after := uint64(0); ; {
+		c, err := src.Page(ctx, name, after, 2000, Filter{})
+		if err != nil {
+			return nil, err
+		}
+		if c.Last == 0 {
+			return want, nil
+		}
+		for _, b := range c.Bad {
+			d.Unindexable = append(d.Unindexable, b.ID)
+		}
+		for _, doc := range c.Docs {
+			if doc.Doc == nil {
+				continue
+			}
+			h, err := contentHash(doc.Doc)
+			if err != nil {
+				return nil, err
+			}
+			want[doc.ID] = h
+		}
+		after = c.Last
+	}
+}
+
+// compareHits checks one page of the index's documents against want,
+// noting each id in seen.
+func (d *Diff) compareHits(hits []Hit, want map[uint64][32]byte, seen map[uint64]bool) error {
+	for _, h := range hits {
+		id, err := strconv.ParseUint(h.ID, 10, 64)
+		if err != nil {
+			return fmt.Errorf("compare %s: document id %q is not a primary key", d.Index, h.ID)
+		}
+		d.Docs++
+		seen[id] = true
+		wh, ok := want[id]
+		if !ok {
+			d.Extra = append(d.Extra, id)
+			continue
+		}
+		gh, err := contentHash(h.Source)
+		if err != nil {
+			return err
+		}
+		if gh != wh {
+			d.Different = append(d.Different, id)
+		}
+	}
+	return nil
 }
 
 // contentHash hashes a document in canonical form (sorted keys, numbers as
