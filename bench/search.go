@@ -379,7 +379,7 @@ func (r SearchReport) Print(w io.Writer) {
 // deleted by stop) and a popular list refreshed from it every 5 s. Its
 // requests (the API's, to its address) go into reqs.insights.
 func serveInsights(ctx context.Context, env Env, pfx string, reqs *searchReqs) (stop func(), err error) {
-	cfg := config.Insights{DataStream: pfx + "-insights", Retention: "1d", RolloverSize: "1gb", RolloverAge: "1d"}
+	cfg := config.Insights{Lifecycle: config.Lifecycle{DataStream: pfx + "-insights", Retention: "1d", RolloverSize: "1gb", RolloverAge: "1d"}}
 	if _, err := insights.Setup(ctx, env.Engine, cfg); err != nil {
 		return nil, fmt.Errorf("insights setup: %w", err)
 	}

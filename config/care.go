@@ -44,6 +44,25 @@ type Calendar struct {
 	CacheEntries int `mapstructure:"cache_entries"`
 }
 
+// careDefaults are the push, reminders and calendar sections' defaults.
+func careDefaults() map[string]any {
+	return map[string]any{
+		"push.endpoint":          "https://fcm.googleapis.com",
+		"push.project_id":        "",
+		"push.credentials_file":  "",
+		"push.static_token":      "",
+		"push.timeout":           "10s",
+		"reminders.interval":     "30s",
+		"reminders.grace":        "10m",
+		"reminders.max_attempts": 5,
+		"reminders.backoff":      "30s",
+		"reminders.in_serve":     false,
+		"reminders.metrics_addr": "", // off, as http.metrics_addr
+		"calendar.cache_entries": 4096,
+	}
+}
+
+// validateCare checks the push, reminders and calendar sections.
 func (c *Config) validateCare(bad func(key, format string, args ...any), positive func(key string, d time.Duration)) {
 	if c.Calendar.CacheEntries < 0 || c.Calendar.CacheEntries > 1_000_000 {
 		bad("calendar.cache_entries", "must be between 0 (no cache) and 1000000 (got %d)", c.Calendar.CacheEntries)

@@ -222,3 +222,20 @@ func TestAuthThrottleAndGraceKeys(t *testing.T) {
 		t.Errorf("file+env: login_throttle %+v, refresh_reuse_grace %s", c.Auth.LoginThrottle, c.Auth.RefreshReuseGrace)
 	}
 }
+
+// Each section's defaults are its own: no key is in two sections, so
+// merging them (defaults) never drops a value.
+func TestSectionDefaultsAreDisjoint(t *testing.T) {
+	seen := map[string]int{}
+	for i, section := range sectionDefaults() {
+		for k := range section {
+			if j, ok := seen[k]; ok {
+				t.Errorf("%s is in sections %d and %d", k, j, i)
+			}
+			seen[k] = i
+		}
+	}
+	if len(seen) != len(Keys()) {
+		t.Errorf("%d keys in the sections, %d in Keys", len(seen), len(Keys()))
+	}
+}

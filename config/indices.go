@@ -4,11 +4,9 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
-)
 
-// indexNames are the logical indices search.indices shapes (the aliases
-// <prefix>-contents, -posts, -users; package mappings has the same list).
-var indexNames = []string{"contents", "posts", "users"}
+	"github.com/soomcare/soomcare/mappings"
+)
 
 // MaxShards bounds search.indices.<name>.shards (the engines' default
 // per-index limit is 1024).
@@ -44,6 +42,18 @@ func (s IndexShape) String() string {
 		return fmt.Sprintf("%d shards, %d replicas", s.Shards, *n)
 	}
 	return fmt.Sprintf("%d shards, replicas auto 0-1", s.Shards)
+}
+
+// indexDefaults are the search.indices keys: one shard and auto replicas for
+// each index of package mappings (the one list of index names), so an index
+// there is a key here and any other name is an unknown key.
+func indexDefaults() map[string]any {
+	d := map[string]any{}
+	for _, name := range mappings.Names() {
+		d["search.indices."+name+".shards"] = 1
+		d["search.indices."+name+".replicas"] = ReplicasAuto
+	}
+	return d
 }
 
 // validateIndices checks search.indices: shards 1–MaxShards, replicas auto

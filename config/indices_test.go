@@ -2,8 +2,11 @@ package config
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/soomcare/soomcare/mappings"
 )
 
 func TestIndexShapes(t *testing.T) {
@@ -55,3 +58,20 @@ func TestIndexShapes(t *testing.T) {
 }
 
 func replicasOf(n int) *int { return &n }
+
+// search.indices has a key for each index of package mappings and none
+// other: the index names are mappings' list.
+func TestIndexKeysFollowMappings(t *testing.T) {
+	var got []string
+	for _, k := range Keys() {
+		if rest, ok := strings.CutPrefix(k, "search.indices."); ok {
+			if name, ok := strings.CutSuffix(rest, ".shards"); ok {
+				got = append(got, name)
+			}
+		}
+	}
+	want := slices.Sorted(slices.Values(mappings.Names()))
+	if !slices.Equal(got, want) {
+		t.Errorf("search.indices names = %v, want mappings.Names() %v", got, want)
+	}
+}

@@ -1,9 +1,6 @@
 package config
 
-import (
-	"strings"
-	"time"
-)
+import "time"
 
 // Insights configures search insights (package insights): every answered
 // search and suggest request is recorded off the request path into a data
@@ -12,13 +9,11 @@ type Insights struct {
 	// Enabled turns recording and the popular-query blend on; the editors'
 	// report still reads what was recorded while it was on.
 	Enabled bool `mapstructure:"enabled"`
-	// DataStream is the data stream the recorder writes to; its index
-	// template and lifecycle policy carry the same name.
-	DataStream string `mapstructure:"data_stream"`
-	// Retention, RolloverSize and RolloverAge are as in logs.* (engine units).
-	Retention    string `mapstructure:"retention"`
-	RolloverSize string `mapstructure:"rollover_size"`
-	RolloverAge  string `mapstructure:"rollover_age"`
+	// Lifecycle is the data stream the recorder writes to (its index
+	// template and lifecycle policy carry the same name) with its retention
+	// and rollover, as in logs.*; its keys sit in the insights section
+	// itself (insights.data_stream, …).
+	Lifecycle `mapstructure:",squash"`
 	// QueueSize bounds the events waiting for the writer; past it new
 	// events are dropped and counted.
 	QueueSize int `mapstructure:"queue_size"`
@@ -41,28 +36,33 @@ type Insights struct {
 	BlocksRefresh time.Duration `mapstructure:"blocks_refresh"`
 }
 
+// insightsDefaults are the insights section's defaults.
+func insightsDefaults() map[string]any {
+	return map[string]any{
+		"insights.enabled":             true,
+		"insights.data_stream":         "soomcare-search-insights",
+		"insights.retention":           "90d",
+		"insights.rollover_size":       "5gb",
+		"insights.rollover_age":        "7d",
+		"insights.queue_size":          10000,
+		"insights.flush_interval":      "2s",
+		"insights.popular_refresh":     "5m",
+		"insights.popular_window":      "720h",
+		"insights.popular_min_count":   5,
+		"insights.popular_min_clients": 5,
+		"insights.client_hash_secret":  "",
+		"insights.blocks_refresh":      "2s",
+	}
+}
+
+// validateInsights checks the insights section; its data stream must not be
+// the logs' one.
 func (c *Config) validateInsights(bad func(key, format string, args ...any), positive func(string, time.Duration)) {
 	in := c.Insights
-	if !dataStreamName.MatchString(in.DataStream) || strings.HasPrefix(in.DataStream, ".") || strings.Contains(in.DataStream, "..") {
-		bad("insights.data_stream", "must be a lower-case data stream name such as soomcare-search-insights (got %q)", in.DataStream)
-	}
 	if in.DataStream == c.Logs.DataStream {
 		bad("insights.data_stream", "must differ from logs.data_stream (%q)", in.DataStream)
 	}
-	retention, okR := AgeSeconds(in.Retention)
-	if !okR {
-		bad("insights.retention", "must be an age such as 90d or 720h (got %q)", in.Retention)
-	}
-	age, okA := AgeSeconds(in.RolloverAge)
-	if !okA {
-		bad("insights.rollover_age", "must be an age such as 1d or 12h (got %q)", in.RolloverAge)
-	}
-	if !engineSize.MatchString(in.RolloverSize) {
-		bad("insights.rollover_size", "must be a size such as 5gb or 500mb (got %q)", in.RolloverSize)
-	}
-	if okR && okA && retention < age {
-		bad("insights.retention", "must be at least insights.rollover_age (%s) (got %s)", in.RolloverAge, in.Retention)
-	}
+	in.Lifecycle.validate("insights", lifecycleExamples{stream: "soomcare-search-insights", retention: "90d or 720h", size: "5gb"}, bad)
 	if in.QueueSize < 1 || in.QueueSize > 1_000_000 {
 		bad("insights.queue_size", "must be between 1 and 1000000 (got %d)", in.QueueSize)
 	}

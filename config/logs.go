@@ -6,13 +6,14 @@ import (
 	"strings"
 )
 
-// Logs configures where the processes' JSON log lines are stored in the
-// engine (`soomcare logs setup|rollover|prune`, package logstore). Sizes and
-// ages are in the engines' own units (30d, 12h, 50gb) because they go into
-// lifecycle policies verbatim.
-type Logs struct {
-	// DataStream is the data stream the shipper writes to; its index
-	// template, and its lifecycle policy, carry the same name.
+// Lifecycle is a data stream in the engine and the lifecycle of its backing
+// indices: the whole logs section, and the data stream of the insights
+// section (embedded there, so its keys are insights.data_stream,
+// insights.retention, …). Sizes and ages are in the engines' own units (30d,
+// 12h, 50gb) because they go into lifecycle policies verbatim.
+type Lifecycle struct {
+	// DataStream is the data stream written to; its index template and its
+	// lifecycle policy carry the same name.
 	DataStream string `mapstructure:"data_stream"`
 	// Retention is how long a backing index is kept after it was rolled
 	// over (ILM delete min_age, ISM min_rollover_age).
@@ -22,6 +23,11 @@ type Logs struct {
 	RolloverSize string `mapstructure:"rollover_size"`
 	RolloverAge  string `mapstructure:"rollover_age"`
 }
+
+// Logs configures where the processes' JSON log lines are stored in the
+// engine (`soomcare logs setup|rollover|prune`, package logstore): the
+// shipper writes to DataStream.
+type Logs = Lifecycle
 
 var (
 	engineAge  = regexp.MustCompile(`^([1-9][0-9]{0,5})(d|h|m|s)$`)
@@ -42,23 +48,48 @@ func AgeSeconds(s string) (int64, bool) {
 	return n * unit, true
 }
 
-func (c *Config) validateLogs(bad func(key, format string, args ...any)) {
-	l := c.Logs
+// lifecycleExamples are the values a section's messages suggest (its
+// defaults, and what else suits it).
+type lifecycleExamples struct {
+	stream    string // a data stream name
+	retention string // retentions
+	size      string // a rollover size beside 500mb
+}
+
+// validate checks the lifecycle keys of section (logs or insights): a data
+// stream name the engines accept, engine ages and sizes, and a retention no
+// shorter than the rollover age.
+func (l Lifecycle) validate(section string, ex lifecycleExamples, bad func(key, format string, args ...any)) {
 	if !dataStreamName.MatchString(l.DataStream) || strings.HasPrefix(l.DataStream, ".") || strings.Contains(l.DataStream, "..") {
-		bad("logs.data_stream", "must be a lower-case data stream name such as logs-soomcare-default (letters, digits, '.', '-', '_'; got %q)", l.DataStream)
+		bad(section+".data_stream", "must be a lower-case data stream name such as %s (letters, digits, '.', '-', '_'; got %q)", ex.stream, l.DataStream)
 	}
 	retention, okR := AgeSeconds(l.Retention)
 	if !okR {
-		bad("logs.retention", "must be an age such as 30d, 72h or 90m (got %q)", l.Retention)
+		bad(section+".retention", "must be an age such as %s (got %q)", ex.retention, l.Retention)
 	}
 	age, okA := AgeSeconds(l.RolloverAge)
 	if !okA {
-		bad("logs.rollover_age", "must be an age such as 1d or 12h (got %q)", l.RolloverAge)
+		bad(section+".rollover_age", "must be an age such as 1d or 12h (got %q)", l.RolloverAge)
 	}
 	if !engineSize.MatchString(l.RolloverSize) {
-		bad("logs.rollover_size", "must be a size such as 30gb or 500mb (got %q)", l.RolloverSize)
+		bad(section+".rollover_size", "must be a size such as %s or 500mb (got %q)", ex.size, l.RolloverSize)
 	}
 	if okR && okA && retention < age {
-		bad("logs.retention", "must be at least logs.rollover_age (%s), or an index would be deleted before the next one takes over (got %s)", l.RolloverAge, l.Retention)
+		bad(section+".retention", "must be at least %s.rollover_age (%s), or an index would be deleted before the next one takes over (got %s)", section, l.RolloverAge, l.Retention)
 	}
+}
+
+// logsDefaults are the logs section's defaults.
+func logsDefaults() map[string]any {
+	return map[string]any{
+		"logs.data_stream":   "logs-soomcare-default",
+		"logs.retention":     "30d",
+		"logs.rollover_size": "30gb",
+		"logs.rollover_age":  "1d",
+	}
+}
+
+// validateLogs checks the logs section.
+func (c *Config) validateLogs(bad func(key, format string, args ...any)) {
+	c.Logs.validate("logs", lifecycleExamples{stream: "logs-soomcare-default", retention: "30d, 72h or 90m", size: "30gb"}, bad)
 }

@@ -98,7 +98,7 @@ func newInsightsEnv(t *testing.T) *insightsEnv {
 			t.Fatalf("reindex %s: %v", n, err)
 		}
 	}
-	cfg := config.Insights{DataStream: stream, Retention: "90d", RolloverSize: "5gb", RolloverAge: "7d"}
+	cfg := config.Insights{Lifecycle: config.Lifecycle{DataStream: stream, Retention: "90d", RolloverSize: "5gb", RolloverAge: "7d"}}
 	if _, err := Setup(context.Background(), es, cfg); err != nil {
 		t.Fatal(err)
 	}
@@ -459,7 +459,7 @@ func TestIntegrationSetupAddsFieldsToOldStream(t *testing.T) {
 	if old == string(indexTemplate) {
 		t.Fatal("the test no longer removes the new fields from the template")
 	}
-	cfg := config.Insights{DataStream: stream, Retention: "90d", RolloverSize: "5gb", RolloverAge: "7d"}
+	cfg := config.Insights{Lifecycle: config.Lifecycle{DataStream: stream, Retention: "90d", RolloverSize: "5gb", RolloverAge: "7d"}}
 	st := logstore.New(es, logstore.Options{DataStream: stream, Retention: cfg.Retention, RolloverSize: cfg.RolloverSize, RolloverAge: cfg.RolloverAge, Template: []byte(old)})
 	if _, err := st.Setup(context.Background()); err != nil {
 		t.Fatal(err)
