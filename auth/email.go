@@ -10,6 +10,8 @@ import (
 
 	"golang.org/x/net/idna"
 	"golang.org/x/text/unicode/norm"
+
+	"github.com/soomcare/soomcare/mysql"
 )
 
 // CanonicalEmail returns the one form of an e-mail address that is stored in
@@ -67,37 +69,9 @@ var ErrEmailCollision = errors.New("e-mail addresses collide in canonical form")
 // returns the addresses themselves, only user ids.
 func CanonicalizeEmails(ctx context.Context, db *sql.DB, apply bool) (EmailReport, error) {
 	var rep EmailReport
-	type row struct {
-		id    uint64
-		email string
-	}
-	groups := map[string][]row{}
-	var last uint64
-	for {
-		rows, err := db.QueryContext(ctx, `SELECT id, email FROM users WHERE id > ? AND email IS NOT NULL ORDER BY id LIMIT 1000`, last)
-		if err != nil {
-			return rep, fmt.Errorf("auth: scan e-mails: %w", err)
-		}
-		n := 0
-		for rows.Next() {
-			var r row
-			if err := rows.Scan(&r.id, &r.email); err != nil {
-				rows.Close()
-				return rep, fmt.Errorf("auth: scan e-mails: %w", err)
-			}
-			n++
-			last = r.id
-			if c := CanonicalEmail(r.email); c != r.email {
-				groups[c] = append(groups[c], r)
-			}
-		}
-		if err := rows.Close(); err != nil {
-			return rep, fmt.Errorf("auth: scan e-mails: %w", err)
-		}
-		rep.Checked += n
-		if n < 1000 {
-			break
-		}
+	groups, err := nonCanonicalEmails(ctx, db, &rep)
+	if err != nil {
+		return rep, err
 	}
 	canon := make([]string, 0, len(groups))
 	for c := range groups {
@@ -105,43 +79,93 @@ func CanonicalizeEmails(ctx context.Context, db *sql.DB, apply bool) (EmailRepor
 	}
 	sort.Strings(canon)
 	for _, c := range canon {
-		g := groups[c]
-		var ids []uint64
-		var owner uint64
-		err := db.QueryRowContext(ctx, `SELECT id FROM users WHERE email = ?`, c).Scan(&owner)
-		switch {
-		case err == nil:
-			ids = append(ids, owner)
-		case !errors.Is(err, sql.ErrNoRows):
-			return rep, fmt.Errorf("auth: look up canonical e-mail: %w", err)
-		}
-		for _, r := range g {
-			ids = append(ids, r.id)
-		}
-		if len(ids) > 1 {
-			sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
-			rep.Collisions = append(rep.Collisions, ids)
-			continue
-		}
-		r := g[0]
-		if !apply {
-			rep.Pending = append(rep.Pending, r.id)
-			continue
-		}
-		res, err := db.ExecContext(ctx, `UPDATE users SET email = ? WHERE id = ? AND email = ?`, c, r.id, r.email)
-		if err != nil {
-			if errors.Is(uniqueErr(err), ErrEmailTaken) { // taken since the scan
-				rep.Collisions = append(rep.Collisions, []uint64{r.id})
-				continue
-			}
-			return rep, fmt.Errorf("auth: rewrite e-mail of user %d: %w", r.id, err)
-		}
-		if n, _ := res.RowsAffected(); n == 1 { // 0: changed since the scan; left alone
-			rep.Rewritten = append(rep.Rewritten, r.id)
+		if err := canonicalizeGroup(ctx, db, c, groups[c], apply, &rep); err != nil {
+			return rep, err
 		}
 	}
 	if len(rep.Collisions) > 0 {
 		return rep, fmt.Errorf("%w: users %v (each group would share one address; resolve by hand, e.g. change or clear all but one)", ErrEmailCollision, rep.Collisions)
 	}
 	return rep, nil
+}
+
+// emailRow is a user's stored e-mail.
+type emailRow struct {
+	id    uint64
+	email string
+}
+
+// nonCanonicalEmails scans every user with an e-mail, 1000 at a time,
+// counting them in rep.Checked, and returns those not in canonical form by
+// their canonical form.
+func nonCanonicalEmails(ctx context.Context, db *sql.DB, rep *EmailReport) (map[string][]emailRow, error) {
+	groups := map[string][]emailRow{}
+	var last uint64
+	for {
+		page, err := emailPage(ctx, db, last)
+		if err != nil {
+			return nil, fmt.Errorf("auth: scan e-mails: %w", err)
+		}
+		for _, r := range page {
+			last = r.id
+			if c := CanonicalEmail(r.email); c != r.email {
+				groups[c] = append(groups[c], r)
+			}
+		}
+		rep.Checked += len(page)
+		if len(page) < 1000 {
+			return groups, nil
+		}
+	}
+}
+
+// emailPage returns up to 1000 users with an e-mail after id after, by id.
+func emailPage(ctx context.Context, db *sql.DB, after uint64) ([]emailRow, error) {
+	return mysql.QueryAll(ctx, db, scanEmailRow, `SELECT id, email FROM users WHERE id > ? AND email IS NOT NULL ORDER BY id LIMIT 1000`, after)
+}
+
+func scanEmailRow(row mysql.Scanner) (emailRow, error) {
+	var r emailRow
+	err := row.Scan(&r.id, &r.email)
+	return r, err
+}
+
+// canonicalizeGroup handles the rows g whose canonical form is c: a
+// collision when there are several, or c is some other row's already; else
+// the one row is pending (dry run) or rewritten.
+func canonicalizeGroup(ctx context.Context, db *sql.DB, c string, g []emailRow, apply bool, rep *EmailReport) error {
+	var ids []uint64
+	var owner uint64
+	err := db.QueryRowContext(ctx, `SELECT id FROM users WHERE email = ?`, c).Scan(&owner)
+	switch {
+	case err == nil:
+		ids = append(ids, owner)
+	case !errors.Is(err, sql.ErrNoRows):
+		return fmt.Errorf("auth: look up canonical e-mail: %w", err)
+	}
+	for _, r := range g {
+		ids = append(ids, r.id)
+	}
+	if len(ids) > 1 {
+		sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+		rep.Collisions = append(rep.Collisions, ids)
+		return nil
+	}
+	r := g[0]
+	if !apply {
+		rep.Pending = append(rep.Pending, r.id)
+		return nil
+	}
+	res, err := db.ExecContext(ctx, `UPDATE users SET email = ? WHERE id = ? AND email = ?`, c, r.id, r.email)
+	if err != nil {
+		if errors.Is(uniqueErr(err), ErrEmailTaken) { // taken since the scan
+			rep.Collisions = append(rep.Collisions, []uint64{r.id})
+			return nil
+		}
+		return fmt.Errorf("auth: rewrite e-mail of user %d: %w", r.id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 1 { // 0: changed since the scan; left alone
+		rep.Rewritten = append(rep.Rewritten, r.id)
+	}
+	return nil
 }

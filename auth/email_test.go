@@ -1,6 +1,9 @@
 package auth_test
 
 import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"slices"
 	"testing"
@@ -168,4 +171,54 @@ func sameGroups(a, b [][]uint64) bool {
 		}
 	}
 	return true
+}
+
+// A scan whose rows break off mid-page (a lost connection) fails, instead
+// of passing for a short last page: the check would otherwise end early and
+// report fewer rows as if that were all.
+func TestCanonicalizeEmailsFailsOnBrokenScan(t *testing.T) {
+	lost := errors.New("connection lost")
+	db := sql.OpenDB(brokenRows{rows: [][]driver.Value{{int64(1), "alice@x.com"}}, err: lost})
+	defer db.Close()
+	rep, err := auth.CanonicalizeEmails(t.Context(), db, false)
+	if !errors.Is(err, lost) {
+		t.Fatalf("CanonicalizeEmails = %+v, %v; want an error wrapping %v", rep, err, lost)
+	}
+	if rep.Checked != 0 {
+		t.Errorf("report %+v of a failed scan, want nothing checked", rep)
+	}
+}
+
+// brokenRows is a database/sql connector whose every query answers rows
+// and then err.
+type brokenRows struct {
+	rows [][]driver.Value
+	err  error
+}
+
+func (b brokenRows) Connect(context.Context) (driver.Conn, error) { return b, nil }
+func (b brokenRows) Driver() driver.Driver                        { return nil }
+func (b brokenRows) Prepare(string) (driver.Stmt, error)          { return nil, errors.New("not supported") }
+func (b brokenRows) Close() error                                 { return nil }
+func (b brokenRows) Begin() (driver.Tx, error)                    { return nil, errors.New("not supported") }
+
+func (b brokenRows) QueryContext(context.Context, string, []driver.NamedValue) (driver.Rows, error) {
+	return &brokenCursor{rows: b.rows, err: b.err}, nil
+}
+
+type brokenCursor struct {
+	rows [][]driver.Value
+	err  error
+}
+
+func (c *brokenCursor) Columns() []string { return []string{"id", "email"} }
+func (c *brokenCursor) Close() error      { return nil }
+
+func (c *brokenCursor) Next(dest []driver.Value) error {
+	if len(c.rows) == 0 {
+		return c.err
+	}
+	copy(dest, c.rows[0])
+	c.rows = c.rows[1:]
+	return nil
 }

@@ -136,21 +136,15 @@ type idNickname struct {
 }
 
 func nicknamesWithoutKey(ctx context.Context, db *sql.DB, after uint64, limit int) ([]idNickname, error) {
-	rows, err := db.QueryContext(ctx, `SELECT id, nickname FROM users WHERE nickname_key IS NULL AND id > ? ORDER BY id LIMIT ?`, after, limit)
+	out, err := mysql.QueryAll(ctx, db, scanIDNickname, `SELECT id, nickname FROM users WHERE nickname_key IS NULL AND id > ? ORDER BY id LIMIT ?`, after, limit)
 	if err != nil {
 		return nil, fmt.Errorf("auth: users without a nickname key: %w", err)
 	}
-	defer rows.Close()
-	var out []idNickname
-	for rows.Next() {
-		var r idNickname
-		if err := rows.Scan(&r.id, &r.nickname); err != nil {
-			return nil, fmt.Errorf("auth: users without a nickname key: %w", err)
-		}
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("auth: users without a nickname key: %w", err)
-	}
 	return out, nil
+}
+
+func scanIDNickname(row mysql.Scanner) (idNickname, error) {
+	var r idNickname
+	err := row.Scan(&r.id, &r.nickname)
+	return r, err
 }

@@ -65,22 +65,16 @@ func GrantRole(ctx context.Context, db *sql.DB, email, role, actor string, now t
 
 // RoleChanges returns the latest role changes, newest first (at most limit).
 func RoleChanges(ctx context.Context, db *sql.DB, limit int) ([]RoleChange, error) {
-	rows, err := db.QueryContext(ctx, `SELECT c.user_id, COALESCE(u.email, ''), c.before_role, c.after_role, c.actor, c.changed_at
+	out, err := mysql.QueryAll(ctx, db, scanRoleChange, `SELECT c.user_id, COALESCE(u.email, ''), c.before_role, c.after_role, c.actor, c.changed_at
 		FROM user_role_changes c LEFT JOIN users u ON u.id = c.user_id ORDER BY c.changed_at DESC, c.id DESC LIMIT ?`, limit)
 	if err != nil {
 		return nil, fmt.Errorf("auth: role changes: %w", err)
 	}
-	defer rows.Close()
-	var out []RoleChange
-	for rows.Next() {
-		var c RoleChange
-		if err := rows.Scan(&c.UserID, &c.Email, &c.Before, &c.After, &c.Actor, &c.At); err != nil {
-			return nil, fmt.Errorf("auth: role changes: %w", err)
-		}
-		out = append(out, c)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("auth: role changes: %w", err)
-	}
 	return out, nil
+}
+
+func scanRoleChange(row mysql.Scanner) (RoleChange, error) {
+	var c RoleChange
+	err := row.Scan(&c.UserID, &c.Email, &c.Before, &c.After, &c.Actor, &c.At)
+	return c, err
 }

@@ -129,31 +129,39 @@ func RunLoad(ctx context.Context, s LoadSpec) (LoadResult, error) {
 	if err := s.Validate(); err != nil {
 		return LoadResult{}, err
 	}
-	client := &http.Client{
+	t := &tally{groups: map[string]*LoadResult{}}
+	if err := offer(ctx, s, loadClient(), t); err != nil {
+		return LoadResult{}, err
+	}
+	return t.result(time.Duration(s.Duration).Seconds()), nil
+}
+
+// loadClient is the generator's HTTP client: up to 256 connections, 5s per
+// request.
+func loadClient() *http.Client {
+	return &http.Client{
 		Timeout: 5 * time.Second,
 		// No gzip, like the API's own engine client (search.compression off):
 		// direct requests must cost the engine what the API's requests do.
 		Transport: &http.Transport{MaxIdleConnsPerHost: 256, MaxConnsPerHost: 256, IdleConnTimeout: 30 * time.Second, DisableCompression: true},
 	}
+}
+
+// offer starts the requests of s in rotation on its schedule, for its warmup
+// and duration, and waits for them; only those started after the warmup are
+// recorded in t.
+func offer(ctx context.Context, s LoadSpec, client *http.Client, t *tally) error {
 	warm := time.Duration(s.Warmup)
 	total := warm + time.Duration(s.Duration)
-	interval := time.Duration(float64(time.Second) / s.Rate)
-	var (
-		mu       sync.Mutex
-		lats     []float64
-		errs     int
-		sent     int
-		groups   = map[string]*LoadResult{}
-		wg       sync.WaitGroup
-		inflight = make(chan struct{}, 256) // bounded concurrency: beyond it a request counts as an error
-	)
+	var wg sync.WaitGroup
+	inflight := make(chan struct{}, 256) // bounded concurrency: beyond it a request counts as an error
 	start := time.Now()
-	tick := time.NewTicker(interval)
+	tick := time.NewTicker(time.Duration(float64(time.Second) / s.Rate))
 	defer tick.Stop()
 	for i := 0; time.Since(start) < total; i++ {
 		select {
 		case <-ctx.Done():
-			return LoadResult{}, ctx.Err()
+			return ctx.Err()
 		case <-tick.C:
 		}
 		r := s.Requests[i%len(s.Requests)]
@@ -162,11 +170,7 @@ func RunLoad(ctx context.Context, s LoadSpec) (LoadResult, error) {
 		case inflight <- struct{}{}:
 		default:
 			if measured {
-				mu.Lock()
-				errs++
-				sent++
-				count(groups, r.Group, -1)
-				mu.Unlock()
+				t.record(r.Group, -1)
 			}
 			continue
 		}
@@ -177,27 +181,62 @@ func RunLoad(ctx context.Context, s LoadSpec) (LoadResult, error) {
 			t0 := time.Now()
 			ok := do(ctx, client, r)
 			ms := float64(time.Since(t0).Microseconds()) / 1000
-			if !measured {
-				return
+			switch {
+			case !measured:
+			case ok:
+				t.record(r.Group, ms)
+			default:
+				t.record(r.Group, -1)
 			}
-			mu.Lock()
-			defer mu.Unlock()
-			sent++
-			if !ok {
-				errs++
-				count(groups, r.Group, -1)
-				return
-			}
-			lats = append(lats, ms)
-			count(groups, r.Group, ms)
 		}()
 	}
 	wg.Wait()
-	slices.Sort(lats)
-	secs := time.Duration(s.Duration).Seconds()
-	res := LoadResult{Sent: sent, Errors: errs, Latencies: lats, Seconds: secs}
+	return nil
+}
+
+// tally collects the measured requests of a load, overall and per group.
+// Safe for concurrent use.
+type tally struct {
+	mu     sync.Mutex
+	all    LoadResult
+	groups map[string]*LoadResult
+}
+
+// record adds one measured request of group (none: "") with its latency in
+// ms, or a failure when ms < 0.
+func (t *tally) record(group string, ms float64) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.all.add(ms)
+	if group == "" {
+		return
+	}
+	g := t.groups[group]
+	if g == nil {
+		g = &LoadResult{}
+		t.groups[group] = g
+	}
+	g.add(ms)
+}
+
+// add counts one request: its latency in ms, or a failure when ms < 0.
+func (r *LoadResult) add(ms float64) {
+	r.Sent++
+	if ms < 0 {
+		r.Errors++
+		return
+	}
+	r.Latencies = append(r.Latencies, ms)
+}
+
+// result summarises what t collected over secs of measured load.
+func (t *tally) result(secs float64) LoadResult {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	res := LoadResult{Sent: t.all.Sent, Errors: t.all.Errors, Latencies: t.all.Latencies, Seconds: secs}
+	slices.Sort(res.Latencies)
 	res.summarize()
-	for name, g := range groups {
+	for name, g := range t.groups {
 		if res.Groups == nil {
 			res.Groups = map[string]LoadResult{}
 		}
@@ -206,26 +245,7 @@ func RunLoad(ctx context.Context, s LoadSpec) (LoadResult, error) {
 		g.summarize()
 		res.Groups[name] = *g
 	}
-	return res, nil
-}
-
-// count adds one measured request of group (none: nothing) to groups: its
-// latency in ms, or a failure when ms < 0.
-func count(groups map[string]*LoadResult, group string, ms float64) {
-	if group == "" {
-		return
-	}
-	g := groups[group]
-	if g == nil {
-		g = &LoadResult{}
-		groups[group] = g
-	}
-	g.Sent++
-	if ms < 0 {
-		g.Errors++
-		return
-	}
-	g.Latencies = append(g.Latencies, ms)
+	return res
 }
 
 func do(ctx context.Context, c *http.Client, r Request) bool {

@@ -65,6 +65,23 @@ type Options struct {
 
 // NewWith is New with options.
 func NewWith(cfg config.Search, opts Options) (*Client, error) {
+	rt, err := roundTripper(cfg, opts)
+	if err != nil {
+		return nil, err
+	}
+	esCfg, err := clientConfig(cfg, rt)
+	if err != nil {
+		return nil, err
+	}
+	es, err := elasticsearch.NewClient(esCfg)
+	if err != nil {
+		return nil, fmt.Errorf("engine: new client: %w", err)
+	}
+	return &Client{ES: es, Kind: cfg.Kind(), Addresses: esCfg.Addresses}, nil
+}
+
+// baseTransport is the HTTP transport under every engine call.
+func baseTransport(cfg config.Search) *http.Transport {
 	base := &http.Transport{
 		Proxy:                 http.ProxyFromEnvironment,
 		DialContext:           (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
@@ -80,6 +97,13 @@ func NewWith(cfg config.Search, opts Options) (*Client, error) {
 	if cfg.TLS.InsecureSkipVerify {
 		base.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // explicit operator choice, documented
 	}
+	return base
+}
+
+// roundTripper stacks, over the base transport, the OpenSearch product
+// header, the slow-call log and call histogram, and the 5xx retry.
+func roundTripper(cfg config.Search, opts Options) (http.RoundTripper, error) {
+	base := baseTransport(cfg)
 	var rt http.RoundTripper = base
 	if cfg.Kind() == config.EngineOpenSearch {
 		rt = productHeader{next: base}
@@ -98,6 +122,11 @@ func NewWith(cfg config.Search, opts Options) (*Client, error) {
 	if cfg.MaxRetries > 0 {
 		rt = retryStatus{next: rt}
 	}
+	return rt, nil
+}
+
+// clientConfig is the go-elasticsearch configuration over rt.
+func clientConfig(cfg config.Search, rt http.RoundTripper) (elasticsearch.Config, error) {
 	esCfg := elasticsearch.Config{
 		Addresses: trimAll(cfg.Addresses),
 		Username:  cfg.Username,
@@ -117,22 +146,16 @@ func NewWith(cfg config.Search, opts Options) (*Client, error) {
 		// configured ones at start and then every interval.
 		DiscoverNodesOnStart:  cfg.DiscoverInterval > 0,
 		DiscoverNodesInterval: cfg.DiscoverInterval,
+		DisableRetry:          cfg.MaxRetries == 0,
 	}
 	if cfg.TLS.CAFile != "" {
 		pem, err := os.ReadFile(cfg.TLS.CAFile)
 		if err != nil {
-			return nil, fmt.Errorf("engine: read search.tls.ca_file: %w", err)
+			return elasticsearch.Config{}, fmt.Errorf("engine: read search.tls.ca_file: %w", err)
 		}
 		esCfg.CACert = pem
 	}
-	if cfg.MaxRetries == 0 {
-		esCfg.DisableRetry = true
-	}
-	es, err := elasticsearch.NewClient(esCfg)
-	if err != nil {
-		return nil, fmt.Errorf("engine: new client: %w", err)
-	}
-	return &Client{ES: es, Kind: cfg.Kind(), Addresses: esCfg.Addresses}, nil
+	return esCfg, nil
 }
 
 // retryOnError decides whether a call that got no answer, or a 502/503/504
