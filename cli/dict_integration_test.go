@@ -15,6 +15,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/soomcare/soomcare/auth"
+	"github.com/soomcare/soomcare/care/caretest"
 	"github.com/soomcare/soomcare/config"
 	"github.com/soomcare/soomcare/dictionary"
 	"github.com/soomcare/soomcare/engine"
@@ -22,7 +23,6 @@ import (
 	"github.com/soomcare/soomcare/internal/testdb"
 	"github.com/soomcare/soomcare/internal/testenv"
 	"github.com/soomcare/soomcare/mappings"
-	"github.com/soomcare/soomcare/records/caretest"
 	"github.com/soomcare/soomcare/searchapi"
 	"github.com/soomcare/soomcare/web"
 )

@@ -5,11 +5,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/soomcare/soomcare/care/caretest"
 	"github.com/soomcare/soomcare/config"
 	"github.com/soomcare/soomcare/engine"
 	"github.com/soomcare/soomcare/internal/testdb"
 	"github.com/soomcare/soomcare/internal/testenv"
-	"github.com/soomcare/soomcare/records/caretest"
 )
 
 // The operator's view of reindex, rollback and verify: a rollback says what

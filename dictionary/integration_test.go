@@ -13,10 +13,10 @@ import (
 
 	"github.com/soomcare/soomcare/analyzers"
 	"github.com/soomcare/soomcare/auth"
+	"github.com/soomcare/soomcare/care/caretest"
 	"github.com/soomcare/soomcare/dictionary"
 	"github.com/soomcare/soomcare/internal/testdb"
 	"github.com/soomcare/soomcare/internal/testengine"
-	"github.com/soomcare/soomcare/records/caretest"
 	"github.com/soomcare/soomcare/web"
 )
 

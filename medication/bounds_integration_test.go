@@ -5,9 +5,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/soomcare/soomcare/care/caretest"
 	"github.com/soomcare/soomcare/internal/testdb"
 	"github.com/soomcare/soomcare/medication"
-	"github.com/soomcare/soomcare/records/caretest"
 	"github.com/soomcare/soomcare/web"
 )
 

@@ -5,9 +5,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/soomcare/soomcare/care/caretest"
 	"github.com/soomcare/soomcare/internal/testdb"
 	"github.com/soomcare/soomcare/medication"
-	"github.com/soomcare/soomcare/records/caretest"
 )
 
 func TestMedicationsSchedulesIntakes(t *testing.T) {
@@ -87,5 +87,41 @@ func TestMedicationsSchedulesIntakes(t *testing.T) {
 	}
 	if caretest.Count(t, db, "medication_intakes", a) != 1 {
 		t.Fatal("intake history lost")
+	}
+}
+
+// Deleting a schedule or an intake (care.Remove over the store): 204 once,
+// then 404; another user's row is 404 and stays; the deleted schedule keeps
+// its row (soft delete) and the intake is gone.
+func TestDeleteScheduleAndIntake(t *testing.T) {
+	db, _ := testdb.New(t)
+	now := time.Date(2024, 3, 15, 3, 0, 0, 0, time.UTC)
+	iss := caretest.Issuer(t)
+	env := caretest.New(t, iss, medication.New(db, medication.Options{Auth: caretest.Auth(iss), Now: func() time.Time { return now }}).Mount)
+	a, b := caretest.NewUser(t, db, "민지"), caretest.NewUser(t, db, "서준")
+	id := func(r caretest.Response) string { return strconv.FormatFloat(r.Map(t)["id"].(float64), 'f', 0, 64) }
+
+	r := env.Do(t, a, "POST", "/v1/me/medications", map[string]any{"name": "벤토린", "role": "reliever", "form": "inhaler", "dose": 100, "dose_unit": "mcg"})
+	caretest.Expect(t, r, 201, "")
+	medID, _ := strconv.Atoi(id(r))
+	r = env.Do(t, a, "POST", "/v1/me/schedules", map[string]any{"medication_id": medID, "times": []string{"08:00"}})
+	caretest.Expect(t, r, 201, "")
+	sched := "/v1/me/schedules/" + id(r)
+	r = env.Do(t, a, "POST", "/v1/me/intakes", map[string]any{"medication_id": medID, "status": "taken", "recorded_at": "2024-03-15T02:00:00Z"})
+	caretest.Expect(t, r, 201, "")
+	intake := "/v1/me/intakes/" + id(r)
+
+	for _, tt := range []struct{ path, table string }{{sched, "medication_schedules"}, {intake, "medication_intakes"}} {
+		caretest.Expect(t, env.Do(t, b, "DELETE", tt.path, nil), 404, "not_found")
+		caretest.Expect(t, env.Do(t, a, "GET", tt.path, nil), 200, "")
+		caretest.Expect(t, env.Do(t, a, "DELETE", tt.path, nil), 204, "")
+		caretest.Expect(t, env.Do(t, a, "GET", tt.path, nil), 404, "not_found")
+		caretest.Expect(t, env.Do(t, a, "DELETE", tt.path, nil), 404, "not_found")
+	}
+	if n := caretest.Count(t, db, "medication_schedules", a); n != 1 {
+		t.Fatalf("%d schedule rows, want the soft-deleted one", n)
+	}
+	if n := caretest.Count(t, db, "medication_intakes", a); n != 0 {
+		t.Fatalf("%d intakes after the delete", n)
 	}
 }

@@ -4,7 +4,7 @@ import (
 	"encoding/base64"
 	"testing"
 
-	"github.com/soomcare/soomcare/records/caretest"
+	"github.com/soomcare/soomcare/care/caretest"
 	"github.com/soomcare/soomcare/web"
 )
 

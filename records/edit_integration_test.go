@@ -9,9 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/soomcare/soomcare/care"
+	"github.com/soomcare/soomcare/care/caretest"
 	"github.com/soomcare/soomcare/internal/testdb"
 	"github.com/soomcare/soomcare/records"
-	"github.com/soomcare/soomcare/records/caretest"
 	"github.com/soomcare/soomcare/web"
 )
 
@@ -59,7 +60,7 @@ func setupEdit(t *testing.T) (*caretest.Env, *sql.DB, uint64, uint64) {
 
 func version(t *testing.T, db *sql.DB, u uint64) uint64 {
 	t.Helper()
-	v, err := records.Version(context.Background(), db, u)
+	v, err := care.Version(context.Background(), db, u)
 	if err != nil {
 		t.Fatal(err)
 	}

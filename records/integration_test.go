@@ -10,9 +10,9 @@ import (
 	"time"
 
 	"github.com/soomcare/soomcare/auth/authtest"
+	"github.com/soomcare/soomcare/care/caretest"
 	"github.com/soomcare/soomcare/internal/testdb"
 	"github.com/soomcare/soomcare/records"
-	"github.com/soomcare/soomcare/records/caretest"
 	"github.com/soomcare/soomcare/web"
 )
 

@@ -7,28 +7,29 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/soomcare/soomcare/records"
+	"github.com/soomcare/soomcare/care"
 	"github.com/soomcare/soomcare/web"
 )
 
 // API serves device registration (PUT/DELETE /v1/me/devices) and notices to
 // every user (POST /v1/admin/notices, admin role, one FCM topic message).
 type API struct {
-	db     *sql.DB
-	sender Sender
-	auth   gin.HandlerFunc
-	kit    web.Kit
+	db      *sql.DB
+	devices DeviceStore
+	sender  Sender
+	auth    gin.HandlerFunc
+	kit     web.Kit
 }
 
 // NewAPI returns the API; sender may be nil (notices answer 503).
 func NewAPI(db *sql.DB, sender Sender, auth gin.HandlerFunc, logger *slog.Logger) *API {
-	return &API{db: db, sender: sender, auth: auth, kit: records.Kit(logger)}
+	return &API{db: db, sender: sender, auth: auth, kit: care.Kit(logger)}
 }
 
 // Mount adds the routes; pass it to server.New.
 func (a *API) Mount(e *gin.Engine) {
 	h := a.kit.Handle
-	me := records.Group(e, a.auth)
+	me := care.Group(e, a.auth)
 	me.PUT("/devices", h(a.register))
 	me.DELETE("/devices/:token", h(a.unregister))
 	var admin []gin.HandlerFunc
@@ -64,10 +65,10 @@ func (a *API) register(c *gin.Context) (web.Answer, error) {
 		Token    *string `json:"token"`
 		Platform *string `json:"platform"`
 	}
-	if err := records.Decode(c, &in); err != nil {
+	if err := care.Decode(c, &in); err != nil {
 		return web.Answer{}, err
 	}
-	var v records.Checker
+	var v care.Checker
 	if web.Required(&v.Fields, "token", in.Token) && !validToken(*in.Token) {
 		v.Add("token", web.FieldInvalid, "token 은 FCM 등록 토큰이어야 합니다.")
 	}
@@ -77,21 +78,16 @@ func (a *API) register(c *gin.Context) (web.Answer, error) {
 	if err := v.Err(); err != nil {
 		return web.Answer{}, err
 	}
-	_, err := a.db.ExecContext(c.Request.Context(), `INSERT INTO device_tokens (user_id, token, platform) VALUES (?, ?, ?)
-		ON DUPLICATE KEY UPDATE user_id = VALUES(user_id), platform = VALUES(platform)`, records.UserID(c), *in.Token, *in.Platform)
-	if err != nil {
+	d := Device{Token: *in.Token, Platform: *in.Platform}
+	if err := a.devices.Register(c.Request.Context(), a.db, care.UserID(c), d); err != nil {
 		return web.Answer{}, err
 	}
-	return web.OK(Device{Token: *in.Token, Platform: *in.Platform}), nil
+	return web.OK(d), nil
 }
 
 func (a *API) unregister(c *gin.Context) (web.Answer, error) {
-	res, err := a.db.ExecContext(c.Request.Context(), `DELETE FROM device_tokens WHERE token = ? AND user_id = ?`, c.Param("token"), records.UserID(c))
-	if err != nil {
+	if err := a.devices.Remove(c.Request.Context(), a.db, care.UserID(c), c.Param("token")); err != nil {
 		return web.Answer{}, err
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return web.Answer{}, records.ErrNotFound
 	}
 	return web.NoContent(), nil
 }
@@ -103,10 +99,10 @@ func (a *API) notice(c *gin.Context) (web.Answer, error) {
 		Body  *string `json:"body"`
 		Link  string  `json:"link"`
 	}
-	if err := records.Decode(c, &in); err != nil {
+	if err := care.Decode(c, &in); err != nil {
 		return web.Answer{}, err
 	}
-	var v records.Checker
+	var v care.Checker
 	if web.Required(&v.Fields, "title", in.Title) {
 		v.MaxLen("title", *in.Title, 100)
 	}

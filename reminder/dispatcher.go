@@ -45,8 +45,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/soomcare/soomcare/care"
 	"github.com/soomcare/soomcare/medication"
-	"github.com/soomcare/soomcare/records"
 )
 
 // Options configure a Dispatcher.
@@ -71,7 +71,7 @@ type Dispatcher struct {
 	db     *sql.DB
 	sender Sender
 	opts   Options
-	zones  *records.Zones
+	zones  *care.Zones
 }
 
 // NewDispatcher returns a dispatcher; zero options take defaults.
@@ -102,7 +102,7 @@ func NewDispatcher(db *sql.DB, sender Sender, opts Options) *Dispatcher {
 		rand.Read(b)
 		opts.ID = "dispatcher-" + hex.EncodeToString(b)
 	}
-	return &Dispatcher{db: db, sender: sender, opts: opts, zones: &records.Zones{}}
+	return &Dispatcher{db: db, sender: sender, opts: opts, zones: &care.Zones{}}
 }
 
 // Run ticks until ctx ends; a failed tick is logged and retried next tick.
@@ -418,71 +418,111 @@ func (d *Dispatcher) doseRecorded(ctx context.Context, scheduleID uint64, dueAt 
 // at most half a lease, so it ends before the lease it renewed expires.
 // Device tokens that cannot all be read make it "retry", sending nothing.
 func (d *Dispatcher) send(ctx context.Context, c claim, st *Stats) (status, lastErr string, lost bool) {
-	scheduleID, userID, dueAt := c.scheduleID, c.userID, c.dueAt
-	var name, unit, tz string
-	var dose float64
-	err := d.db.QueryRowContext(ctx, `SELECT m.name, m.dose, m.dose_unit, s.time_zone FROM medication_schedules s
-		JOIN medications m ON m.id = s.medication_id WHERE s.id = ?`, scheduleID).Scan(&name, &dose, &unit, &tz)
+	dose, err := d.scheduledDose(ctx, c.scheduleID)
 	if err != nil {
 		return "retry", err.Error(), false
 	}
-	tokens, err := d.deviceTokens(ctx, userID)
+	tokens, err := d.deviceTokens(ctx, c.userID)
 	if err != nil {
-		d.opts.Logger.Warn("reminder: device tokens unreadable; delivery retried", "delivery_id", c.id, "schedule_id", scheduleID, "err", err)
+		d.opts.Logger.Warn("reminder: device tokens unreadable; delivery retried", "delivery_id", c.id, "schedule_id", c.scheduleID, "err", err)
 		return "retry", err.Error(), false
 	}
 	if len(tokens) == 0 {
 		return "no_device", "", false
 	}
-	local := dueAt
-	if loc, err := d.zones.Load(tz); err == nil {
-		local = dueAt.In(loc)
+	return d.pushAll(ctx, c, d.message(c, dose), tokens, st).result()
+}
+
+// scheduledDose is what a reminder of a schedule says: the medication, its
+// dose and the schedule's time zone.
+type scheduledDose struct {
+	name, unit, tz string
+	dose           float64
+}
+
+func (d *Dispatcher) scheduledDose(ctx context.Context, scheduleID uint64) (scheduledDose, error) {
+	var s scheduledDose
+	err := d.db.QueryRowContext(ctx, `SELECT m.name, m.dose, m.dose_unit, s.time_zone FROM medication_schedules s
+		JOIN medications m ON m.id = s.medication_id WHERE s.id = ?`, scheduleID).Scan(&s.name, &s.dose, &s.unit, &s.tz)
+	return s, err
+}
+
+// message is the reminder of c's dose at its time in the schedule's zone
+// (c.dueAt as it is when the zone cannot be loaded); Token is left to fill
+// per device.
+func (d *Dispatcher) message(c claim, s scheduledDose) Message {
+	local := c.dueAt
+	if loc, err := d.zones.Load(s.tz); err == nil {
+		local = c.dueAt.In(loc)
 	}
-	msg := Message{
+	return Message{
 		Title: "복약 알림",
-		Body:  fmt.Sprintf("%s %s%s 복용할 시간이에요 (%s)", name, trimDose(dose), unit, local.Format("15:04")),
+		Body:  fmt.Sprintf("%s %s%s 복용할 시간이에요 (%s)", s.name, trimDose(s.dose), s.unit, local.Format("15:04")),
 		Data: map[string]string{
-			"type": "medication_reminder", "schedule_id": fmt.Sprint(scheduleID), "due_at": dueAt.UTC().Format(time.RFC3339),
+			"type": "medication_reminder", "schedule_id": fmt.Sprint(c.scheduleID), "due_at": c.dueAt.UTC().Format(time.RFC3339),
 		},
 	}
-	sent, retryable := 0, false
-	var errs []string
+}
+
+// pushes is the outcome of sending one reminder to a user's devices.
+type pushes struct {
+	sent      int
+	retryable bool // some failure may pass
+	lost      bool // the lease was lost before a send
+	errs      []string
+}
+
+// pushAll sends msg to each token in turn, renewing c's lease before each
+// request and stopping when it cannot.
+func (d *Dispatcher) pushAll(ctx context.Context, c claim, msg Message, tokens []string, st *Stats) pushes {
+	var p pushes
 	for _, tok := range tokens {
 		if err := d.renew(ctx, c); err != nil {
 			if errors.Is(err, errLeaseLost) {
-				lost = true
-				d.opts.Logger.Warn("reminder: lease expired before a send; not sending", "delivery_id", c.id, "schedule_id", scheduleID)
+				p.lost = true
+				d.opts.Logger.Warn("reminder: lease expired before a send; not sending", "delivery_id", c.id, "schedule_id", c.scheduleID)
 			}
-			retryable = true
-			errs = append(errs, err.Error())
+			p.retryable = true
+			p.errs = append(p.errs, err.Error())
 			break
 		}
-		m := msg
-		m.Token = tok
-		sctx, cancel := context.WithTimeout(ctx, d.opts.Lease/2)
-		err := d.sender.Send(sctx, m)
-		cancel()
-		var se *SendError
-		switch {
-		case err == nil:
-			sent++
-		case errors.Is(err, ErrUnregistered):
-			d.forgetToken(ctx, c, tok, st)
-			errs = append(errs, err.Error())
-		case errors.As(err, &se) && !se.Retryable:
-			errs = append(errs, err.Error())
-		default:
-			retryable = true
-			errs = append(errs, err.Error())
-		}
+		d.push(ctx, c, msg, tok, st, &p)
 	}
+	return p
+}
+
+// push sends msg to one device (forgetting the token when FCM calls it
+// unregistered) and adds the outcome to p.
+func (d *Dispatcher) push(ctx context.Context, c claim, msg Message, tok string, st *Stats, p *pushes) {
+	msg.Token = tok
+	sctx, cancel := context.WithTimeout(ctx, d.opts.Lease/2)
+	err := d.sender.Send(sctx, msg)
+	cancel()
+	var se *SendError
 	switch {
-	case sent > 0:
-		return "sent", strings.Join(errs, "; "), lost
-	case retryable:
-		return "retry", strings.Join(errs, "; "), lost
+	case err == nil:
+		p.sent++
+		return
+	case errors.Is(err, ErrUnregistered):
+		d.forgetToken(ctx, c, tok, st)
+	case errors.As(err, &se) && !se.Retryable:
+		// will not pass: neither retryable nor a token to forget
 	default:
-		return "failed", strings.Join(errs, "; "), lost
+		p.retryable = true
+	}
+	p.errs = append(p.errs, err.Error())
+}
+
+// result is send's answer for p.
+func (p pushes) result() (status, lastErr string, lost bool) {
+	lastErr = strings.Join(p.errs, "; ")
+	switch {
+	case p.sent > 0:
+		return "sent", lastErr, p.lost
+	case p.retryable:
+		return "retry", lastErr, p.lost
+	default:
+		return "failed", lastErr, p.lost
 	}
 }
 

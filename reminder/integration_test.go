@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/soomcare/soomcare/care/caretest"
 	"github.com/soomcare/soomcare/internal/testdb"
-	"github.com/soomcare/soomcare/records/caretest"
 	"github.com/soomcare/soomcare/web"
 )
 

@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/soomcare/soomcare/care/caretest"
 	"github.com/soomcare/soomcare/internal/testdb"
 	"github.com/soomcare/soomcare/medication"
-	"github.com/soomcare/soomcare/records/caretest"
 )
 
 // recordIntake records a dose the way the app does: POST /v1/me/intakes

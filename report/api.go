@@ -3,22 +3,19 @@
 // GET /v1/me/reports?from=&to=. Days are local days in the time zone of the
 // user's action plan (default Asia/Seoul). The formulas are pure functions
 // in formulas.go; calendar.go holds the calendar, its cache and its ETags;
-// report.go the period report (parameters, loaders, a pure aggregation).
+// report.go the period report (parameters, loaders, a pure aggregation);
+// store.go the SQL.
 package report
 
 import (
-	"context"
 	"database/sql"
-	"fmt"
 	"log/slog"
-	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/soomcare/soomcare/mysql"
-	"github.com/soomcare/soomcare/records"
+	"github.com/soomcare/soomcare/care"
 	"github.com/soomcare/soomcare/web"
 )
 
@@ -39,13 +36,11 @@ const DefaultCalendarCache = 4096
 // API serves the calendar and reports.
 type API struct {
 	db    *sql.DB
+	store *Store
 	auth  gin.HandlerFunc
 	kit   web.Kit
 	now   func() time.Time
-	zones *records.Zones
-
-	mu    sync.Mutex // guards preparing stmts
-	stmts atomic.Pointer[map[string]*sql.Stmt]
+	zones *care.Zones
 	cache *calendarCache // nil: no cache
 
 	// Calendar answers served from the cache and computed (tests read them).
@@ -57,7 +52,7 @@ func New(db *sql.DB, opts Options) *API {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	a := &API{db: db, auth: opts.Auth, kit: records.Kit(opts.Logger), now: opts.Now, zones: &records.Zones{}}
+	a := &API{db: db, store: NewStore(db), auth: opts.Auth, kit: care.Kit(opts.Logger), now: opts.Now, zones: &care.Zones{}}
 	if opts.CalendarCache == 0 {
 		opts.CalendarCache = DefaultCalendarCache
 	}
@@ -69,101 +64,13 @@ func New(db *sql.DB, opts Options) *API {
 
 // Mount adds the routes; pass it to server.New.
 func (a *API) Mount(e *gin.Engine) {
-	me := records.Group(e, a.auth)
+	me := care.Group(e, a.auth)
 	me.GET("/calendar", a.kit.Handle(a.calendar))
 	me.GET("/reports", a.kit.Handle(a.report))
 }
 
-// The queries, prepared once (one round trip per query on the hot calendar
-// path instead of prepare/execute/close). Each is a range scan of a
-// (user_id, recorded_at) index.
-var queries = map[string]string{
-	"symptoms": `SELECT recorded_at, severity, night_waking, activity_limited FROM symptom_records WHERE user_id = ? AND recorded_at >= ? AND recorded_at < ?`,
-	"pef":      `SELECT recorded_at, value_lpm, COALESCE(zone, '') FROM peak_flow_records WHERE user_id = ? AND recorded_at >= ? AND recorded_at < ?`,
-	"intakes": `SELECT i.recorded_at, i.scheduled_at, m.role FROM medication_intakes i JOIN medications m ON m.id = i.medication_id
-		WHERE i.user_id = ? AND i.recorded_at >= ? AND i.recorded_at < ? AND i.status = 'taken' AND m.role IN ('controller', 'reliever')`,
-	"schedules": `SELECT s.times, s.weekdays, s.time_zone, s.active_from, s.deleted_at FROM medication_schedules s
-		JOIN medications m ON m.id = s.medication_id
-		WHERE s.user_id = ? AND m.role = 'controller' AND s.active_from < ? AND (s.deleted_at IS NULL OR s.deleted_at > ?)`,
-	// state: the records version and the plan's zone, one lookup of a
-	// unique key each (the whole request when the calendar is cached).
-	"state": `SELECT COALESCE((SELECT version FROM care_versions WHERE user_id = ?), 0), (SELECT time_zone FROM care_plans WHERE user_id = ?)`,
-	// month: a month's rows in one round trip, as (kind, at, n, at2, s):
-	// 1 symptom (n = severity×4 + night waking×2 + activity limited),
-	// 2 peak flow (n = L/min, s = zone), 3 taken intake (n = medication,
-	// at2 = the dose's due time), 4 medication (n = id, s = role), 5
-	// controller schedule (n = weekdays, at2 = end, s = "times zone").
-	// Narrow rows of fixed types and no join per intake: the scan is the
-	// expensive part on both sides.
-	"month": `SELECT 1, recorded_at, severity * 4 + night_waking * 2 + activity_limited, NULL, NULL FROM symptom_records
-			WHERE user_id = ? AND recorded_at >= ? AND recorded_at < ?
-		UNION ALL SELECT 2, recorded_at, value_lpm, NULL, zone FROM peak_flow_records
-			WHERE user_id = ? AND recorded_at >= ? AND recorded_at < ?
-		UNION ALL SELECT 3, recorded_at, medication_id, scheduled_at, NULL FROM medication_intakes
-			WHERE user_id = ? AND recorded_at >= ? AND recorded_at < ? AND status = 'taken'
-		UNION ALL SELECT 4, created_at, id, NULL, role FROM medications WHERE user_id = ?
-		UNION ALL SELECT 5, s.active_from, s.weekdays, s.deleted_at, CONCAT(s.times, ' ', s.time_zone) FROM medication_schedules s
-			JOIN medications m ON m.id = s.medication_id
-			WHERE s.user_id = ? AND m.role = 'controller' AND s.active_from < ? AND (s.deleted_at IS NULL OR s.deleted_at > ?)`,
-	"act":    `SELECT recorded_at, total FROM act_results WHERE user_id = ? AND recorded_at >= ? AND recorded_at < ? ORDER BY recorded_at, id`,
-	"events": `SELECT id, kind, start_date, end_date, memo FROM health_events WHERE user_id = ? AND start_date < ? AND COALESCE(end_date, start_date) >= ? ORDER BY start_date, id`,
-}
-
-func (a *API) stmt(ctx context.Context, name string) (*sql.Stmt, error) {
-	if m := a.stmts.Load(); m != nil {
-		return (*m)[name], nil
-	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if m := a.stmts.Load(); m != nil {
-		return (*m)[name], nil
-	}
-	m := map[string]*sql.Stmt{}
-	for n, q := range queries {
-		s, err := a.db.PrepareContext(ctx, q)
-		if err != nil {
-			for _, s := range m {
-				s.Close()
-			}
-			return nil, fmt.Errorf("report: prepare %s: %w", n, err)
-		}
-		m[n] = s
-	}
-	a.stmts.Store(&m)
-	return m[name], nil
-}
-
-// each runs the prepared statement name and calls row for every row.
-func (a *API) each(ctx context.Context, name string, row func(mysql.Scanner) error, args ...any) error {
-	st, err := a.stmt(ctx, name)
-	if err != nil {
-		return err
-	}
-	rows, err := st.QueryContext(ctx, args...)
-	if err != nil {
-		return fmt.Errorf("report: %s: %w", name, err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		if err := row(rows); err != nil {
-			return fmt.Errorf("report: %s: %w", name, err)
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("report: %s: %w", name, err)
-	}
-	return nil
-}
-
-// Close releases the prepared statements.
-func (a *API) Close() error {
-	if m := a.stmts.Swap(nil); m != nil {
-		for _, s := range *m {
-			s.Close()
-		}
-	}
-	return nil
-}
+// Close releases the store's prepared statements.
+func (a *API) Close() error { return a.store.Close() }
 
 // day is the work area of one local day.
 type day struct {

@@ -8,10 +8,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/soomcare/soomcare/care"
+	"github.com/soomcare/soomcare/care/caretest"
 	"github.com/soomcare/soomcare/internal/testdb"
 	"github.com/soomcare/soomcare/medication"
 	"github.com/soomcare/soomcare/records"
-	"github.com/soomcare/soomcare/records/caretest"
 	"github.com/soomcare/soomcare/report"
 )
 
@@ -36,7 +37,7 @@ func TestCalendarCacheFollowsEveryWrite(t *testing.T) {
 		medication.New(db, medication.Options{Auth: caretest.Auth(iss), Now: clock}).Mount)
 	u := caretest.NewUser(t, db, "민지")
 	version := func() uint64 {
-		v, err := records.Version(context.Background(), db, u)
+		v, err := care.Version(context.Background(), db, u)
 		if err != nil {
 			t.Fatal(err)
 		}

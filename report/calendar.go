@@ -6,7 +6,6 @@ import (
 	"database/sql"
 	"encoding/base64"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"strings"
 	"sync"
@@ -14,8 +13,8 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/soomcare/soomcare/care"
 	"github.com/soomcare/soomcare/medication"
-	"github.com/soomcare/soomcare/mysql"
 	"github.com/soomcare/soomcare/records"
 	"github.com/soomcare/soomcare/web"
 )
@@ -30,7 +29,7 @@ import (
 //
 // Why this is correct across several `serve` instances: every write to
 // the user's care tables bumps the version in its own transaction
-// (records.WriteTx), and an entry is stored under the version read before
+// (care.WriteTx), and an entry is stored under the version read before
 // its rows were, so it never outlives a write. An entry can only contain
 // a write newer than its version, never miss an older one.
 
@@ -108,9 +107,9 @@ func (a *API) calendar(c *gin.Context) (web.Answer, error) {
 
 // calendarEntry returns the caller's month from the cache or computes it.
 func (a *API) calendarEntry(c *gin.Context) (*calendarEntry, error) {
-	uid := records.UserID(c)
+	uid := care.UserID(c)
 	now := a.now()
-	var v records.Checker
+	var v care.Checker
 	var y int
 	var m time.Month
 	if month := c.Query("month"); month != "" {
@@ -151,16 +150,11 @@ func (a *API) calendarEntry(c *gin.Context) (*calendarEntry, error) {
 
 // state reads the user's records version and the zone of the plan.
 func (a *API) state(ctx context.Context, uid uint64) (uint64, *time.Location, string, error) {
-	st, err := a.stmt(ctx, "state")
+	version, zone, err := a.store.State(ctx, uid)
 	if err != nil {
 		return 0, nil, "", err
 	}
-	var version uint64
-	var zone sql.NullString
-	if err := st.QueryRowContext(ctx, uid, uid).Scan(&version, &zone); err != nil {
-		return 0, nil, "", fmt.Errorf("report: state: %w", err)
-	}
-	loc, name := a.zones.Resolve(zone.String)
+	loc, name := a.zones.Resolve(zone)
 	return version, loc, name, nil
 }
 
@@ -226,19 +220,7 @@ func (a *API) fillMonth(ctx context.Context, uid uint64, s *span, now time.Time)
 	wideFrom := time.Date(y, m, 1, 0, 0, 0, 0, time.UTC).Add(-50 * time.Hour)
 	wideTo := time.Date(y, m+1, 1, 0, 0, 0, 0, time.UTC).Add(50 * time.Hour)
 	mr := monthRows{intakes: make([]monthIntake, 0, 128), roles: make(map[int64]int, 8)}
-	var (
-		kind, n int64
-		at      time.Time
-		at2     sql.NullTime
-		str     sql.RawBytes
-	)
-	err = a.each(ctx, "month", func(r mysql.Scanner) error {
-		if err := r.Scan(&kind, &at, &n, &at2, &str); err != nil {
-			return err
-		}
-		a.monthRow(s, &mr, kind, at, n, at2, str)
-		return nil
-	}, uid, s.from, s.to, uid, s.from, s.to, uid, wideFrom, wideTo, uid, uid, s.to, s.from)
+	err = a.store.Month(ctx, uid, s.from, s.to, wideFrom, wideTo, func(r *monthRow) { a.monthRow(s, &mr, r) })
 	if err != nil {
 		return time.Time{}, err
 	}
@@ -246,8 +228,9 @@ func (a *API) fillMonth(ctx context.Context, uid uint64, s *span, now time.Time)
 	return mr.countDue(s, now), nil
 }
 
-// monthRow adds one row of the month query (see queries["month"]).
-func (a *API) monthRow(s *span, mr *monthRows, kind int64, at time.Time, n int64, at2 sql.NullTime, str sql.RawBytes) {
+// monthRow adds one row of the month query (see Store.Month).
+func (a *API) monthRow(s *span, mr *monthRows, r *monthRow) {
+	kind, at, n, at2, str := r.kind, r.at, r.n, r.at2, r.str
 	switch kind {
 	case 1:
 		if d := s.at(at); d != nil {

@@ -8,10 +8,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/soomcare/soomcare/care"
+	"github.com/soomcare/soomcare/care/caretest"
 	"github.com/soomcare/soomcare/internal/testdb"
 	"github.com/soomcare/soomcare/medication"
 	"github.com/soomcare/soomcare/records"
-	"github.com/soomcare/soomcare/records/caretest"
 	"github.com/soomcare/soomcare/report"
 )
 
@@ -107,7 +108,7 @@ func randomRecords(t *testing.T, db *sql.DB, u uint64, zone string, r *rand.Rand
 	} {
 		schedIDs = append(schedIDs, ins(`INSERT INTO medication_schedules (user_id, medication_id, times, weekdays, time_zone, active_from, deleted_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 			u, meds["controller"], s.times, s.bits, s.tz, s.from, s.to))
-		rule, err := medication.MakeRule(&records.Zones{}, s.times, s.bits, s.tz, s.from, s.to)
+		rule, err := medication.MakeRule(&care.Zones{}, s.times, s.bits, s.tz, s.from, s.to)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -160,7 +161,7 @@ func randomRecords(t *testing.T, db *sql.DB, u uint64, zone string, r *rand.Rand
 func (in *refRecords) calendar(month string, now time.Time) report.Calendar {
 	tz := in.zone
 	if tz == "" {
-		tz = records.DefaultTimeZone
+		tz = care.DefaultTimeZone
 	}
 	loc, err := time.LoadLocation(tz)
 	if err != nil || tz == "Local" {

@@ -7,8 +7,8 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/soomcare/soomcare/care"
 	"github.com/soomcare/soomcare/medication"
-	"github.com/soomcare/soomcare/mysql"
 	"github.com/soomcare/soomcare/records"
 	"github.com/soomcare/soomcare/web"
 )
@@ -83,7 +83,7 @@ func parsePeriod(rawFrom, rawTo string, loc *time.Location, now time.Time) (peri
 		Until:       func() time.Time { return tomorrow },
 		DefaultDays: 28, MaxDays: maxReportDays,
 	}
-	var v records.Checker
+	var v care.Checker
 	r := rule.Parse(&v.Fields, rawFrom, rawTo)
 	if err := v.Err(); err != nil {
 		return period{}, err
@@ -101,7 +101,7 @@ type reportRows struct {
 }
 
 func (a *API) report(c *gin.Context) (web.Answer, error) {
-	ctx, uid, now := c.Request.Context(), records.UserID(c), a.now()
+	ctx, uid, now := c.Request.Context(), care.UserID(c), a.now()
 	loc, tz, err := a.zones.User(ctx, a.db, uid)
 	if err != nil {
 		return web.Answer{}, err
@@ -127,58 +127,34 @@ func (a *API) loadReport(ctx context.Context, uid uint64, p period, now time.Tim
 	if err := a.load(ctx, uid, s, now); err != nil {
 		return reportRows{}, err
 	}
-	out := reportRows{days: s.days, events: []records.HealthEvent{}}
+	out := reportRows{days: s.days}
 	end := p.to.AddDate(0, 0, 1)
-	err := a.each(ctx, "act", func(r mysql.Scanner) error {
-		var at time.Time
-		var total int
-		if err := r.Scan(&at, &total); err != nil {
-			return err
-		}
+	err := a.store.ACTs(ctx, uid, p.from.UTC(), end.UTC(), func(at time.Time, total int) {
 		out.acts = append(out.acts, ACTPoint{Date: at.In(p.loc).Format(time.DateOnly), Total: total})
-		return nil
-	}, uid, p.from.UTC(), end.UTC())
+	})
 	if err != nil {
 		return reportRows{}, err
 	}
-	err = a.each(ctx, "events", func(r mysql.Scanner) error {
-		h, err := records.ScanHealthEvent(r)
-		out.events = append(out.events, h)
-		return err
-	}, uid, end.Format(time.DateOnly), p.from.Format(time.DateOnly))
+	out.events, err = a.store.HealthEvents(ctx, uid, p.from.Format(time.DateOnly), end.Format(time.DateOnly))
 	return out, err
 }
 
 // load fills the span's days for the user. Controller doses are due only up
 // to now (a future dose is not missed yet).
 func (a *API) load(ctx context.Context, uid uint64, s *span, now time.Time) error {
-	err := a.each(ctx, "symptoms", func(r mysql.Scanner) error {
-		var at time.Time
-		var sev int
-		var night, limited bool
-		if err := r.Scan(&at, &sev, &night, &limited); err != nil {
-			return err
-		}
+	err := a.store.Symptoms(ctx, uid, s.from, s.to, func(at time.Time, sev int, night, limited bool) {
 		if d := s.at(at); d != nil {
 			d.addSymptom(sev, night, limited)
 		}
-		return nil
-	}, uid, s.from, s.to)
+	})
 	if err != nil {
 		return err
 	}
-	err = a.each(ctx, "pef", func(r mysql.Scanner) error {
-		var at time.Time
-		var v int
-		var zone string
-		if err := r.Scan(&at, &v, &zone); err != nil {
-			return err
-		}
+	err = a.store.PeakFlows(ctx, uid, s.from, s.to, func(at time.Time, v int, zone string) {
 		if d := s.at(at); d != nil {
 			d.addPEF(v, records.ZoneRank(zone))
 		}
-		return nil
-	}, uid, s.from, s.to)
+	})
 	if err != nil {
 		return err
 	}
@@ -192,18 +168,12 @@ func (a *API) load(ctx context.Context, uid uint64, s *span, now time.Time) erro
 // dose counts on the day it was due (a 22:00 dose taken at 00:30 belongs to
 // the evening before), so the scan is one day wider on each side.
 func (a *API) loadIntakes(ctx context.Context, uid uint64, s *span) error {
-	return a.each(ctx, "intakes", func(r mysql.Scanner) error {
-		var at time.Time
-		var due sql.NullTime
-		var role string
-		if err := r.Scan(&at, &due, &role); err != nil {
-			return err
-		}
+	return a.store.TakenIntakes(ctx, uid, s.from.Add(-24*time.Hour), s.to.Add(24*time.Hour), func(at time.Time, due sql.NullTime, role string) {
 		if role == medication.RoleReliever {
 			if d := s.at(at); d != nil {
 				d.relieverUses++
 			}
-			return nil
+			return
 		}
 		if due.Valid {
 			at = due.Time
@@ -211,8 +181,7 @@ func (a *API) loadIntakes(ctx context.Context, uid uint64, s *span) error {
 		if d := s.at(at); d != nil {
 			d.controllerTaken++
 		}
-		return nil
-	}, uid, s.from.Add(-24*time.Hour), s.to.Add(24*time.Hour))
+	})
 }
 
 // loadDue counts the controller doses due in the span up to now.
@@ -224,25 +193,17 @@ func (a *API) loadDue(ctx context.Context, uid uint64, s *span, now time.Time) e
 	if !end.After(s.from) {
 		return nil
 	}
-	return a.each(ctx, "schedules", func(r mysql.Scanner) error {
-		var times, tz string
-		var bits uint8
-		var from time.Time
-		var to sql.NullTime
-		if err := r.Scan(&times, &bits, &tz, &from, &to); err != nil {
-			return err
-		}
+	return a.store.ControllerSchedules(ctx, uid, s.from, end, func(times string, bits uint8, tz string, from time.Time, to sql.NullTime) {
 		rule, err := medication.MakeRule(a.zones, times, bits, tz, from, to)
 		if err != nil {
-			return nil // a schedule this binary cannot read counts no dose
+			return // a schedule this binary cannot read counts no dose
 		}
 		for _, o := range rule.Occurrences(s.from, end) {
 			if d := s.at(o); d != nil {
 				d.controllerDue++
 			}
 		}
-		return nil
-	}, uid, end, s.from)
+	})
 }
 
 // aggregate computes the report of period p from its rows; it reads

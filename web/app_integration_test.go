@@ -14,12 +14,12 @@ import (
 
 	"github.com/soomcare/soomcare/auth"
 	"github.com/soomcare/soomcare/auth/authtest"
+	"github.com/soomcare/soomcare/care/caretest"
 	"github.com/soomcare/soomcare/community"
 	"github.com/soomcare/soomcare/content"
 	"github.com/soomcare/soomcare/internal/testdb"
 	"github.com/soomcare/soomcare/medication"
 	"github.com/soomcare/soomcare/records"
-	"github.com/soomcare/soomcare/records/caretest"
 	"github.com/soomcare/soomcare/reminder"
 	"github.com/soomcare/soomcare/report"
 	"github.com/soomcare/soomcare/searchapi"

@@ -1,10 +1,15 @@
-package records
+// Package care is the HTTP kit of the care areas (records, medication,
+// reminder, report) on top of package web: their handler kit (ErrNotFound is
+// 404), the authenticated /v1/me group, the JSON body policy, the narrowing
+// of field errors to invalid_date and out_of_range, keyset pages (page.go),
+// the one loader of the user's time zone, and the records version every
+// care write bumps (version.go).
+package care
 
 import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -15,11 +20,6 @@ import (
 	"github.com/soomcare/soomcare/mysql"
 	"github.com/soomcare/soomcare/web"
 )
-
-// What the care endpoints (records, medications, reminders, calendar and
-// reports) share on top of package web: their kit, the narrowing of
-// field errors to invalid_date / out_of_range, their JSON body policy, the
-// caller's id and the user's time zone.
 
 // DefaultTimeZone is the zone of a user without a saved plan.
 const DefaultTimeZone = "Asia/Seoul"
@@ -63,6 +63,15 @@ func (v *Checker) Instant(field, s string, now time.Time) time.Time {
 		v.Add(field, web.FieldOutOfRange, field+" 값은 2000년 이후, 현재 시각 이전이어야 합니다.")
 	}
 	return t.UTC()
+}
+
+// RequiredInstant is Instant of a required field (the zero time when it
+// is missing).
+func (v *Checker) RequiredInstant(field string, s *string, now time.Time) time.Time {
+	if !web.Required(&v.Fields, field, s) {
+		return time.Time{}
+	}
+	return v.Instant(field, *s, now)
 }
 
 // Date parses YYYY-MM-DD (a local date) and checks it is from 2000-01-01
@@ -116,6 +125,15 @@ func mapError(err error) error {
 // Conflict is the 409 envelope.
 func Conflict(msg string) error { return &web.Error{Code: web.CodeConflict, Message: msg} }
 
+// Group returns the authenticated /v1/me group every care package mounts on.
+func Group(e *gin.Engine, auth gin.HandlerFunc) *gin.RouterGroup {
+	var hs []gin.HandlerFunc
+	if auth != nil {
+		hs = append(hs, auth)
+	}
+	return e.Group("/v1/me", append(hs, web.RequireAuth())...)
+}
+
 // UserID is the caller's id; routes are behind web.RequireAuth.
 func UserID(c *gin.Context) uint64 {
 	p, _ := web.PrincipalFrom(c)
@@ -136,7 +154,7 @@ func (z *Zones) Load(name string) (*time.Location, error) {
 		return v.(*time.Location), nil
 	}
 	if name == "Local" || len(name) > 64 {
-		return nil, errors.New("records: unknown time zone " + name)
+		return nil, errors.New("care: unknown time zone " + name)
 	}
 	loc, err := time.LoadLocation(name)
 	if err != nil {
@@ -162,11 +180,28 @@ func (z *Zones) Resolve(name string) (*time.Location, string) {
 
 // User returns the zone of userID's action plan (see Resolve).
 func (z *Zones) User(ctx context.Context, q mysql.Querier, userID uint64) (*time.Location, string, error) {
-	var name sql.NullString
-	err := q.QueryRowContext(ctx, `SELECT time_zone FROM care_plans WHERE user_id = ?`, userID).Scan(&name)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return nil, "", fmt.Errorf("records: plan zone: %w", err)
+	name, err := PlanZone(ctx, q, userID)
+	if err != nil {
+		return nil, "", err
 	}
-	loc, tz := z.Resolve(name.String)
+	loc, tz := z.Resolve(name)
 	return loc, tz, nil
+}
+
+// Remove is the handler of DELETE …/:id of one of the caller's rows: del
+// deletes (or soft-deletes) row id of userID in WriteTx, ErrNotFound when
+// there is none (404); it answers 204.
+func Remove(db *sql.DB, del func(ctx context.Context, q mysql.Querier, userID, id uint64) error) web.Handler {
+	return func(c *gin.Context) (web.Answer, error) {
+		id, err := web.PathID(c, "id")
+		if err != nil {
+			return web.Answer{}, err
+		}
+		ctx, uid := c.Request.Context(), UserID(c)
+		err = WriteTx(ctx, db, uid, func(tx *sql.Tx) error { return del(ctx, tx, uid, id) })
+		if err != nil {
+			return web.Answer{}, err
+		}
+		return web.NoContent(), nil
+	}
 }

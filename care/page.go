@@ -1,10 +1,11 @@
-package records
+package care
 
 import (
 	"time"
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/soomcare/soomcare/mysql"
 	"github.com/soomcare/soomcare/web"
 )
 
@@ -87,6 +88,17 @@ func (l Pager) Parse(c *gin.Context, loc *time.Location, now time.Time) (Page, e
 	}
 	p.From, p.To, p.After = cur.From, cur.To, cur
 	return p, nil
+}
+
+// ParseForUser is Parse in the zone of the caller's plan (zones.User over
+// q), which it returns too.
+func (l Pager) ParseForUser(c *gin.Context, q mysql.Querier, zones *Zones, now time.Time) (Page, *time.Location, error) {
+	loc, _, err := zones.User(c.Request.Context(), q, UserID(c))
+	if err != nil {
+		return Page{}, nil, err
+	}
+	p, err := l.Parse(c, loc, now)
+	return p, loc, err
 }
 
 // rangeRule is how the ranged lists read from and to: local dates in loc or

@@ -1,4 +1,4 @@
-package records
+package care
 
 import (
 	"encoding/base64"
