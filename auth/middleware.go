@@ -2,7 +2,6 @@ package auth
 
 import (
 	"errors"
-	"net/http"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -73,5 +72,5 @@ func CheckedMiddleware(v Verifier, accounts *Accounts) gin.HandlerFunc {
 
 func unauthorized(c *gin.Context, desc, msg string) {
 	c.Header("WWW-Authenticate", `Bearer realm="soomcare", error="invalid_token", error_description="`+desc+`"`)
-	web.Abort(c, http.StatusUnauthorized, &web.Error{Code: web.CodeUnauthorized, Message: msg})
+	web.Fail(c, nil, &web.Error{Code: web.CodeUnauthorized, Message: msg})
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/soomcare/soomcare/mysql"
+	"github.com/soomcare/soomcare/web"
 )
 
 // PhaseNone is Status.Phase of a pipeline that has no checkpoint yet: the
@@ -133,19 +134,18 @@ func Behind(checkpoint, server mysql.Position, logs []BinlogFile) (bytes int64, 
 }
 
 // statusHandler answers GET /status with the pipeline's Status as JSON, or
-// 503 {"error":"status_unavailable"} when MySQL cannot tell (the cause is
+// the error envelope 503 unavailable when MySQL cannot tell (the cause is
 // logged, never sent).
 func (w *Worker) statusHandler(rw http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 	defer cancel()
 	st, err := w.store.Status(ctx, time.Now())
-	rw.Header().Set("Content-Type", "application/json")
 	rw.Header().Set("Cache-Control", "no-store")
 	if err != nil {
 		w.logger.Warn("status: reading the checkpoint failed", "err", err)
-		rw.WriteHeader(http.StatusServiceUnavailable)
-		rw.Write([]byte(`{"error":"status_unavailable"}` + "\n"))
+		web.WriteError(rw, r, nil, web.Unavailable("the pipeline's state cannot be read now (MySQL); try again", err))
 		return
 	}
+	rw.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(rw).Encode(st)
 }

@@ -82,15 +82,8 @@ type CheckResult struct {
 	Error     string `json:"error,omitempty"`
 }
 
-// notReady is the 503 of /readyz: the one error envelope (code, message,
-// request_id) and what is down.
-type notReady struct {
-	web.Error
-	Down   []string               `json:"down"`
-	Checks map[string]CheckResult `json:"checks"`
-}
-
-// readyz pings every dependency concurrently, each bounded by 2 s.
+// readyz pings every dependency concurrently, each bounded by 2 s; its 503
+// is the one error envelope (code, message, request_id) with what is down.
 func (s *Server) readyz(c *gin.Context) {
 	results := make(map[string]CheckResult, len(s.checks))
 	var mu sync.Mutex
@@ -122,9 +115,9 @@ func (s *Server) readyz(c *gin.Context) {
 	}
 	sort.Strings(down)
 	if len(down) > 0 {
+		// the envelope, plus which dependencies are down and every check
 		e := web.Unavailable("not ready: "+strings.Join(down, ", ")+" unreachable", nil)
-		e.RequestID = web.RequestIDFrom(c)
-		c.AbortWithStatusJSON(http.StatusServiceUnavailable, notReady{Error: *e, Down: down, Checks: results})
+		web.FailWith(c, nil, e, map[string]any{"down": down, "checks": results}) // each failed check was logged above
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{"status": "ready", "checks": results})

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"net/http"
 	"slices"
 
 	"github.com/gin-gonic/gin"
@@ -42,7 +41,7 @@ func RequireAuth() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		if _, ok := PrincipalFrom(c); !ok {
 			c.Header("WWW-Authenticate", `Bearer realm="soomcare"`)
-			Abort(c, http.StatusUnauthorized, &Error{Code: CodeUnauthorized, Message: "로그인이 필요합니다."})
+			abort(c, &Error{Code: CodeUnauthorized, Message: "로그인이 필요합니다."}, nil)
 			return
 		}
 		c.Next()
@@ -56,11 +55,11 @@ func RequireRole(roles ...string) gin.HandlerFunc {
 		p, ok := PrincipalFrom(c)
 		if !ok {
 			c.Header("WWW-Authenticate", `Bearer realm="soomcare"`)
-			Abort(c, http.StatusUnauthorized, &Error{Code: CodeUnauthorized, Message: "로그인이 필요합니다."})
+			abort(c, &Error{Code: CodeUnauthorized, Message: "로그인이 필요합니다."}, nil)
 			return
 		}
 		if !slices.Contains(roles, p.Role) {
-			Abort(c, http.StatusForbidden, &Error{Code: CodeForbidden, Message: "권한이 없습니다."})
+			abort(c, &Error{Code: CodeForbidden, Message: "권한이 없습니다."}, nil)
 			return
 		}
 		c.Next()

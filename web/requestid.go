@@ -67,16 +67,6 @@ func RequestIDFrom(c *gin.Context) string {
 	return c.GetString(requestIDKey)
 }
 
-// Abort writes e as the envelope, with the request's id, and aborts the
-// chain. Every error answer goes through it (Fail, the middleware here,
-// auth's 401), so each envelope carries request_id. e itself is not
-// changed: errors may be shared values.
-func Abort(c *gin.Context, status int, e *Error) {
-	out := *e
-	out.RequestID = RequestIDFrom(c)
-	c.AbortWithStatusJSON(status, &out)
-}
-
 // maxLoggedPath bounds url.path in the access log: an unknown path is
 // whatever the client sent.
 const maxLoggedPath = 1024

@@ -7,9 +7,7 @@
 package web
 
 import (
-	"errors"
 	"log/slog"
-	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -167,35 +165,6 @@ func StatusOf(e *Error) int {
 	return http.StatusInternalServerError
 }
 
-// Fail writes err as the JSON envelope and aborts the chain. Errors that are
-// not *Error become 500 "internal" with a generic message (a body larger
-// than LimitBody allows, met while reading, is 413); the cause is logged.
-func Fail(c *gin.Context, logger *slog.Logger, err error) {
-	var e *Error
-	var tooBig *http.MaxBytesError
-	switch {
-	case errors.As(err, &e):
-	case errors.As(err, &tooBig):
-		e = &Error{Code: CodeBodyTooLarge, Message: "요청 본문이 너무 큽니다.", Err: err}
-	default:
-		e = &Error{Code: CodeInternal, Message: "일시적인 오류가 발생했습니다. 잠시 후 다시 시도해 주세요.", Err: err}
-	}
-	status := StatusOf(e)
-	if e.RetryAfter > 0 {
-		c.Header("Retry-After", strconv.FormatInt(int64(math.Ceil(e.RetryAfter.Seconds())), 10))
-	}
-	switch {
-	case status < 500:
-	case c.Request.Context().Err() != nil:
-		// The client went away (the app cancels the suggest request of the
-		// previous keystroke): nobody reads the answer and nothing failed.
-		logger.DebugContext(c.Request.Context(), "client gone", "path", c.FullPath(), "err", Withheld(err))
-	default:
-		logger.ErrorContext(c.Request.Context(), "request failed", "path", c.FullPath(), "code", e.Code, "err", Withheld(err))
-	}
-	Abort(c, status, e)
-}
-
 // Withheld is err's message up to its first quote: MySQL and the engines
 // quote the values they refuse ("Duplicate entry 'alice@x.com' for key …",
 // "failed to parse field [title] … '…'"), and those are users' text, which
@@ -212,7 +181,7 @@ func Withheld(err error) string {
 func Recovery(logger *slog.Logger) gin.HandlerFunc {
 	return gin.CustomRecoveryWithWriter(nil, func(c *gin.Context, rec any) {
 		logger.ErrorContext(c.Request.Context(), "panic", "path", c.Request.URL.Path, "panic", rec)
-		Abort(c, http.StatusInternalServerError, &Error{Code: CodeInternal, Message: "일시적인 오류가 발생했습니다."})
+		abort(c, &Error{Code: CodeInternal, Message: "일시적인 오류가 발생했습니다."}, nil)
 	})
 }
 
@@ -221,7 +190,7 @@ func Recovery(logger *slog.Logger) gin.HandlerFunc {
 func LimitBody(max int64) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		if c.Request.ContentLength > max {
-			Abort(c, http.StatusRequestEntityTooLarge, &Error{Code: CodeBodyTooLarge, Message: "요청 본문은 " + strconv.FormatInt(max, 10) + "바이트를 넘을 수 없습니다."})
+			abort(c, &Error{Code: CodeBodyTooLarge, Message: "요청 본문은 " + strconv.FormatInt(max, 10) + "바이트를 넘을 수 없습니다."}, nil)
 			return
 		}
 		if c.Request.Body != nil {
@@ -233,9 +202,9 @@ func LimitBody(max int64) gin.HandlerFunc {
 
 // NotFound and MethodNotAllowed answer unknown routes with the envelope.
 func NotFound(c *gin.Context) {
-	Abort(c, http.StatusNotFound, &Error{Code: CodeNotFound, Message: "요청한 경로를 찾을 수 없습니다."})
+	abort(c, &Error{Code: CodeNotFound, Message: "요청한 경로를 찾을 수 없습니다."}, nil)
 }
 
 func MethodNotAllowed(c *gin.Context) {
-	Abort(c, http.StatusMethodNotAllowed, &Error{Code: CodeMethodNotAllowed, Message: "허용되지 않는 메서드입니다."})
+	abort(c, &Error{Code: CodeMethodNotAllowed, Message: "허용되지 않는 메서드입니다."}, nil)
 }

@@ -57,7 +57,7 @@ func TestAnswerReadsTheWebEnvelope(t *testing.T) {
 	gin.SetMode(gin.TestMode)
 	e := gin.New()
 	e.GET("/bad", func(c *gin.Context) {
-		web.Abort(c, http.StatusBadRequest, &web.Error{Code: web.CodeValidationFailed, Message: "x",
+		web.Fail(c, nil, &web.Error{Code: web.CodeValidationFailed, Message: "x",
 			Fields: []web.FieldError{{Field: "memo", Code: web.FieldInvalid, Message: "x"}}})
 	})
 	e.NoRoute(web.NotFound)
