@@ -24,7 +24,7 @@ var generatorReserved = map[string]bool{
 // body): a schema of the same name makes its Go client fail to compile ("redeclared").
 var oapiCodegenSuffixes = []string{"Response", "Params", "JSONBody", "JSONRequestBody", "MultipartBody", "MultipartRequestBody"}
 
-// Schema names stay usable by the generators app developers run (README "Generated clients").
+// Schema names stay usable by the generators app developers run (docs/openapi.md, "Generated clients").
 func TestSchemaNamesSuitGeneratedClients(t *testing.T) {
 	var doc struct {
 		Paths      map[string]map[string]json.RawMessage `json:"paths"`

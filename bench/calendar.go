@@ -174,7 +174,7 @@ func loadCalendarUsers(ctx context.Context, db *sql.DB, spec CalendarSpec, year 
 	if err != nil {
 		return 0, fmt.Errorf("bench calendar: %w", err)
 	}
-	for _, t := range sizes { // per-row bytes for the capacity plan (README)
+	for _, t := range sizes { // per-row bytes for the capacity plan (docs/capacity.md)
 		fmt.Fprintf(spec.Out, "  table %-18s %8d rows  %7.1f MiB data+indexes  %4.0f bytes/row (InnoDB pages)\n",
 			t.Name, t.Rows, float64(t.Bytes)/(1<<20), ratio(float64(t.Bytes), float64(t.Rows)))
 	}

@@ -16,7 +16,7 @@ import (
 	"github.com/soomcare/soomcare/internal/testdb"
 )
 
-// The randomized fault simulation (README "Fault simulation"): seeded
+// The randomized fault simulation (docs/cdc.md, "Fault simulation"): seeded
 // schedules of writes and faults against the real `soomcare cdc` binary,
 // then, after each schedule, the invariants: every index equals MySQL
 // (`soomcare verify all`), the open dead letters are exactly the rows still

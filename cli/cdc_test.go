@@ -70,14 +70,14 @@ func TestPrintCDCStatus(t *testing.T) {
 }
 
 // Every exit code `soomcare cdc` can end with is in the top-level help, in
-// its own help and in the README's sentence about the worker's exits.
+// its own help and in docs/cdc.md's sentence about the worker's exits.
 func TestCDCExitCodesDocumented(t *testing.T) {
 	root := newRoot(&env{})
 	cdcCmd, _, err := root.Find([]string{"cdc"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	readme, err := os.ReadFile("../README.md")
+	readme, err := os.ReadFile("../docs/cdc.md")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +90,7 @@ func TestCDCExitCodesDocumented(t *testing.T) {
 		}
 	}
 	if !strings.Contains(string(readme), "The process exits only on a signal or the codes 4–7") {
-		t.Error("README: the worker's exit sentence does not say 4–7")
+		t.Error("docs/cdc.md: the worker's exit sentence does not say 4–7")
 	}
 }
 

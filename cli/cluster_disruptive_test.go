@@ -85,7 +85,7 @@ func (l *searchLoad) summary() (n, failed int, p99, slowest time.Duration) {
 // seen while the cluster fails over on this machine under CPU contention:
 // 3.2–8.2 s with three busy loops beside the three nodes, 6.8 s once in
 // the test command's cluster phase; a quiet machine stays under the default
-// 2 s. The default turns those into 503s: see the README's "Scale" section.
+// 2 s. The default turns those into 503s: see docs/scale.md.
 const failoverTimeout, failoverWriteTimeout = "12s", "30s"
 
 // Searches at 20 requests/s against two `serve` processes while the elected

@@ -16,7 +16,7 @@ import (
 // An engine that has served no searches for a while answers its first ones
 // much slower (at 1M documents on two cores, the first 10 s after a build
 // had 164 searches past the API's 2 s at 40 req/s; a swap under steady
-// search traffic was not measurably cold: README, Growth curves). Warm
+// search traffic was not measurably cold: docs/benchmarks.md, Growth curves). Warm
 // sends a new index the searches the API will send, one at a time, before
 // the alias moves to it, so that live traffic never meets it cold.
 

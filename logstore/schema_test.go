@@ -15,7 +15,7 @@ package logstore
 //     engines (index_patterns, template, composed_of, priority, version,
 //     _meta, data_stream).
 // Applying the policies needs the ILM/ISM plugins, which the test engines
-// here lack (README: "Log storage").
+// here lack (docs/logs.md: "Log storage").
 
 import (
 	"bytes"

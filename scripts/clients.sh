@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The generated-client phase of scripts/test.sh (README "Generated clients"): the clients app developers
+# The generated-client phase of scripts/test.sh (docs/openapi.md "Generated clients"): the clients app developers
 # generate from /openapi.json must build without renames.
 #   1. Go: oapi-codegen (pinned by scripts/clients/go/go.mod's tool directive) generates a client into a
 #      temporary copy of scripts/clients/go; it must vet clean, and its smoke test calls search, suggest

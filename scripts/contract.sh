@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The OpenAPI contract phase of scripts/test.sh (README "The OpenAPI contract checks"):
+# The OpenAPI contract phase of scripts/test.sh (docs/openapi.md "The OpenAPI contract checks"):
 #   1. Redocly's linter (@redocly/cli, recommended rules) over the served /openapi.json;
 #   2. Schemathesis (--checks all) against a real `soomcare serve`: a scratch MariaDB database, migrated,
 #      seeded with a small demo corpus, indexed into OpenSearch under a prefix of its own, with an
@@ -146,7 +146,7 @@ log "serving on http://$ADDR (database $DB, indices $PREFIX-*)"
 curl -fsS -m 10 "http://$ADDR/openapi.json" | python3 -m json.tool --indent 1 >"$WORK/openapi.json"
 
 log "redocly lint (recommended rules) of /openapi.json"
-# Exceptions (README): the health probes answer no 4xx at all; the API publishes no licence.
+# Exceptions (docs/openapi.md): the health probes answer no 4xx at all; the API publishes no licence.
 cat >"$WORK/.redocly.lint-ignore.yaml" <<'EOF'
 openapi.json:
   operation-4xx-response:

@@ -1,4 +1,4 @@
-"""Schemathesis hooks of scripts/contract.sh (README "The OpenAPI contract checks").
+"""Schemathesis hooks of scripts/contract.sh (docs/openapi.md "The OpenAPI contract checks").
 
 The OpenAPI document states every rule of a single value (types, lengths, patterns, enums, ranges).
 A few rules cannot be written in JSON Schema because they relate two values, depend on the clock or
@@ -6,7 +6,7 @@ name server state. Schemathesis would then generate "valid" requests that the se
 (400) and report them as schema-valid requests rejected. This hook adjusts only the generated POSITIVE
 cases so that they also keep these rules; negative cases (those that must be refused) are left
 untouched, so every rule of the document is still checked in both directions. Each adjustment is one
-exception listed in the README with its reason.
+exception listed in docs/openapi.md with its reason.
 """
 
 from __future__ import annotations
@@ -221,7 +221,7 @@ def filter_failure(context, failure, case, response):
     if (type(failure).__name__ == "AcceptedNegativeData" and case.operation.path == "/v1/uploads/images"
             and response.status_code == 201):
         # A "not an object" multipart body cannot go on the wire as one: Schemathesis sends a
-        # well-formed upload of a real PNG instead, which the server rightly stores (README).
+        # well-formed upload of a real PNG instead, which the server rightly stores (docs/openapi.md).
         return False
     if type(failure).__name__ != "RejectedPositiveData" or response.status_code != 400:
         return True

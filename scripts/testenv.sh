@@ -11,7 +11,7 @@
 #   scripts/testenv.sh status                                       one line per engine
 #   scripts/testenv.sh env                                          export lines for tests (eval "$(… env)")
 #
-# What it runs (see README "How engines are obtained"):
+# What it runs (see docs/testing.md "How engines are obtained"):
 #   mariadb        Debian's mariadb-server as a private instance: own datadir, loopback port,
 #                  binlog ROW + FULL row image, server_id 1, GTID (MariaDB's are always on).
 #   opensearch     org.opensearch.distribution.integ-test-zip:opensearch (Maven Central) on Temurin 25,

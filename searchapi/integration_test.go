@@ -527,7 +527,7 @@ func paginate(t *testing.T, s searchEnv, path string, params url.Values, field s
 
 // settle merges an index to one segment, so no background merge can change
 // relevance statistics between two pages of a test (cursor pages are exact
-// only while the index does not change; see README, known limits).
+// only while the index does not change; see docs/limits.md).
 func settle(t *testing.T, c *engine.Client, index string) {
 	t.Helper()
 	res, err := c.ES.Indices.Forcemerge(c.ES.Indices.Forcemerge.WithIndex(index), c.ES.Indices.Forcemerge.WithMaxNumSegments(1))

@@ -11,7 +11,7 @@ import (
 
 // BenchmarkMiddleware is the request middleware's own cost: the same Gin
 // route with and without it (go test -bench Middleware ./telemetry).
-// Compare the difference with the API's search p50 (README, Benchmarks).
+// Compare the difference with the API's search p50 (docs/benchmarks.md).
 func BenchmarkMiddleware(b *testing.B) {
 	gin.SetMode(gin.ReleaseMode)
 	for _, on := range []bool{false, true} {

@@ -42,7 +42,7 @@ func TestValidRequestID(t *testing.T) {
 // line per request (go test -bench RequestLogging ./web): the same Gin
 // route without them, with them but the logger above info (the line
 // skipped), and writing ECS JSON or text lines to io.Discard. Compare the
-// difference with the API's search p50 (README, Logs).
+// difference with the API's search p50 (docs/logs.md).
 func BenchmarkRequestLogging(b *testing.B) {
 	gin.SetMode(gin.ReleaseMode)
 	cases := []struct {

@@ -1,5 +1,5 @@
 // Package smoke calls the API through the Go client that oapi-codegen generates from /openapi.json
-// (scripts/clients.sh, README "Generated clients"). It is a module of its own so that the main
+// (scripts/clients.sh, docs/openapi.md, "Generated clients"). It is a module of its own so that the main
 // module's `go vet ./...` and `go test ./...` never see it: the generated package soomcareapi is
 // written into a temporary copy of this directory at test time, never into the repository.
 package smoke
