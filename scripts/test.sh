@@ -58,8 +58,11 @@ bash scripts/testenv.sh up
 bash scripts/testenv.sh up mariadb-replica # ≈ 10 s: the CDC-from-a-replica test (TestIntegrationCDCCrashLoopOnReplica)
 eval "$(bash scripts/testenv.sh env)"
 
-step "integration tests (MariaDB + its replica, OpenSearch+nori, Elasticsearch)"
-go test -count=1 -timeout 20m ./...
+step "integration tests (MariaDB + its replica, OpenSearch+nori, Elasticsearch), with statement coverage"
+coverage="$(mktemp /tmp/soomcare-cover.XXXXXX)"
+go test -count=1 -timeout 20m -coverpkg=./... -coverprofile="$coverage" ./...
+step "statement coverage of the non-test code, unit and integration tests together (scripts/coverage.sh)"
+bash scripts/coverage.sh "$coverage"
 
 # Group B, the cluster phase, runs beside the contract, Elasticsearch 9.x and disruptive phases, on engines
 # of its own (its run dir, a MariaDB on port 13316, the three-node OpenSearch cluster): nothing the
@@ -72,7 +75,7 @@ group_b() {
 	set -euo pipefail
 	export SOOMCARE_TESTENV_DIR="$group_b_dir" SOOMCARE_TEST_MYSQL_PORT=13316 SOOMCARE_TEST_OPENSEARCH_PORT=19290 SOOMCARE_TEST_ELASTICSEARCH_PORT=19291
 	unset SOOMCARE_TEST_MYSQL_REPLICA_DSN # the replica follows the first group's MariaDB
-	step "B: cluster phase: a 3-node OpenSearch cluster, nodes killed under CDC, reindex and search (README 'Scale')"
+	step "B: cluster phase: a 3-node OpenSearch cluster, nodes killed under CDC, reindex and search (docs/scale.md)"
 	bash scripts/testenv.sh up mariadb opensearch-cluster
 	eval "$(bash scripts/testenv.sh env)"
 	SOOMCARE_TEST_DISRUPTIVE=1 go test -count=1 -p 1 -timeout 25m -run 'Cluster' ./indexer/ ./cdc/
@@ -118,7 +121,7 @@ bash scripts/testenv.sh stop elasticsearch9
 step "disruptive integration tests (stop/start engines, one at a time)"
 SOOMCARE_TEST_DISRUPTIVE=1 go test -count=1 -p 1 -timeout 30m -run 'Disruptive' -skip 'TestDisruptiveCDCSimulation' ./...
 
-step "fault simulation: the CI seeds of cdc/testdata/sim_seeds.txt (README 'Fault simulation')"
+step "fault simulation: the CI seeds of cdc/testdata/sim_seeds.txt (docs/cdc.md 'Fault simulation')"
 SOOMCARE_TEST_DISRUPTIVE=1 go test -count=1 -timeout 20m -run 'TestDisruptiveCDCSimulation' ./cdc/
 touch "$disruptive_done" # group B's search-under-node-kill test starts now
 
