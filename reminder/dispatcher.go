@@ -68,7 +68,7 @@ type Options struct {
 
 // Dispatcher finds due doses and sends their reminders.
 type Dispatcher struct {
-	db     *sql.DB
+	q      queue
 	sender Sender
 	opts   Options
 	zones  *care.Zones
@@ -102,7 +102,7 @@ func NewDispatcher(db *sql.DB, sender Sender, opts Options) *Dispatcher {
 		rand.Read(b)
 		opts.ID = "dispatcher-" + hex.EncodeToString(b)
 	}
-	return &Dispatcher{db: db, sender: sender, opts: opts, zones: &care.Zones{}}
+	return &Dispatcher{q: queue{db: db}, sender: sender, opts: opts, zones: &care.Zones{}}
 }
 
 // Run ticks until ctx ends; a failed tick is logged and retried next tick.
@@ -160,55 +160,22 @@ type due struct {
 
 // plan inserts a pending delivery for every dose due in [now-grace, now].
 func (d *Dispatcher) plan(ctx context.Context, now time.Time) (int, error) {
-	rows, err := d.db.QueryContext(ctx, `SELECT s.id, s.user_id, s.times, s.weekdays, s.time_zone, s.active_from
-		FROM medication_schedules s JOIN medications m ON m.id = s.medication_id
-		WHERE s.deleted_at IS NULL AND m.deleted_at IS NULL`)
+	schedules, err := d.q.schedules(ctx)
 	if err != nil {
-		return 0, fmt.Errorf("reminder: schedules: %w", err)
+		return 0, err
 	}
 	var dues []due
-	for rows.Next() {
-		var id, uid uint64
-		var times, tz string
-		var bits uint8
-		var from time.Time
-		if err := rows.Scan(&id, &uid, &times, &bits, &tz, &from); err != nil {
-			rows.Close()
-			return 0, err
-		}
-		rule, err := medication.MakeRule(d.zones, times, bits, tz, from, sql.NullTime{})
+	for _, s := range schedules {
+		rule, err := medication.MakeRule(d.zones, s.times, s.weekdays, s.tz, s.activeFrom, sql.NullTime{})
 		if err != nil {
-			d.opts.Logger.Warn("reminder: bad schedule", "schedule_id", id, "err", err)
+			d.opts.Logger.Warn("reminder: bad schedule", "schedule_id", s.id, "err", err)
 			continue
 		}
 		for _, at := range rule.Occurrences(now.Add(-d.opts.Grace), now.Add(time.Nanosecond)) {
-			dues = append(dues, due{id, uid, at.UTC()})
+			dues = append(dues, due{s.id, s.userID, at.UTC()})
 		}
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return 0, err
-	}
-	for start := 0; start < len(dues); start += 500 {
-		batch := dues[start:min(start+500, len(dues))]
-		var sb strings.Builder
-		args := make([]any, 0, 4*len(batch))
-		sb.WriteString("INSERT INTO reminder_deliveries (schedule_id, user_id, due_at, next_attempt_at) VALUES ")
-		for i, x := range batch {
-			if i > 0 {
-				sb.WriteString(",")
-			}
-			sb.WriteString("(?, ?, ?, ?)")
-			args = append(args, x.scheduleID, x.userID, x.at, x.at)
-		}
-		// The unique key is the claim: a row already planned (by this or
-		// another dispatcher) stays as it is.
-		sb.WriteString(" ON DUPLICATE KEY UPDATE id = id")
-		if _, err := d.db.ExecContext(ctx, sb.String(), args...); err != nil {
-			return 0, fmt.Errorf("reminder: plan: %w", err)
-		}
-	}
-	return len(dues), nil
+	return len(dues), d.q.plan(ctx, dues)
 }
 
 // deliver claims the pending rows one at a time and sends them. The
@@ -216,7 +183,7 @@ func (d *Dispatcher) plan(ctx context.Context, now time.Time) (int, error) {
 // takes the clock again (opts.Now), so a long tick never works under a lease
 // computed at its start.
 func (d *Dispatcher) deliver(ctx context.Context, now time.Time, st *Stats) error {
-	pending, err := d.candidates(ctx, now)
+	pending, err := d.q.candidates(ctx, now)
 	if err != nil {
 		return err
 	}
@@ -248,49 +215,15 @@ type claim struct {
 	attempts               int
 }
 
-// candidates lists up to 500 rows that were claimable at now.
-func (d *Dispatcher) candidates(ctx context.Context, now time.Time) ([]claim, error) {
-	rows, err := d.db.QueryContext(ctx, `SELECT d.id, d.schedule_id, d.user_id, d.due_at, d.attempts
-		FROM reminder_deliveries d
-		WHERE d.status IN ('pending', 'retry') AND d.next_attempt_at <= ? AND (d.claimed_until IS NULL OR d.claimed_until < ?)
-		ORDER BY d.next_attempt_at LIMIT 500`, now, now)
-	if err != nil {
-		return nil, fmt.Errorf("reminder: pending: %w", err)
-	}
-	defer rows.Close()
-	var pending []claim
-	for rows.Next() {
-		var r claim
-		if err := rows.Scan(&r.id, &r.scheduleID, &r.userID, &r.dueAt, &r.attempts); err != nil {
-			return nil, fmt.Errorf("reminder: pending: %w", err)
-		}
-		pending = append(pending, r)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("reminder: pending: %w", err)
-	}
-	return pending, nil
-}
-
 // claim takes r with a lease of opts.Lease from the clock's current time; it
 // fails (false) when the row changed since it was read or its lease is held.
 func (d *Dispatcher) claim(ctx context.Context, r claim) (claim, bool, error) {
 	at := d.opts.Now().UTC()
-	res, err := d.db.ExecContext(ctx, `UPDATE reminder_deliveries SET claimed_by = ?, claimed_until = ?, attempts = attempts + 1
-		WHERE id = ? AND attempts = ? AND status IN ('pending', 'retry') AND next_attempt_at <= ? AND (claimed_until IS NULL OR claimed_until < ?)`,
-		d.opts.ID, at.Add(d.opts.Lease), r.id, r.attempts, at, at)
-	if err != nil {
-		return r, false, fmt.Errorf("reminder: claim: %w", err)
+	ok, err := d.q.claim(ctx, r, d.opts.ID, at, at.Add(d.opts.Lease))
+	if ok {
+		r.attempts++
 	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return r, false, fmt.Errorf("reminder: claim: %w", err)
-	}
-	if n != 1 {
-		return r, false, nil
-	}
-	r.attempts++
-	return r, true, nil
+	return r, ok, err
 }
 
 // errLeaseLost means the lease of a claimed row expired or another
@@ -298,25 +231,14 @@ func (d *Dispatcher) claim(ctx context.Context, r claim) (claim, bool, error) {
 var errLeaseLost = errors.New("reminder: lease lost")
 
 // renew extends c's lease to opts.Lease from now, only while this dispatcher
-// still holds an unexpired lease on it; errLeaseLost otherwise. (GREATEST
-// makes the UPDATE change the row even when the clock has not moved, so the
-// affected-row count tells a match.)
+// still holds an unexpired lease on it; errLeaseLost otherwise.
 func (d *Dispatcher) renew(ctx context.Context, c claim) error {
 	at := d.opts.Now().UTC()
-	res, err := d.db.ExecContext(ctx, `UPDATE reminder_deliveries SET claimed_until = GREATEST(?, claimed_until + INTERVAL 1 MICROSECOND)
-		WHERE id = ? AND claimed_by = ? AND attempts = ? AND status IN ('pending', 'retry') AND claimed_until >= ?`,
-		at.Add(d.opts.Lease), c.id, d.opts.ID, c.attempts, at)
-	if err != nil {
-		return fmt.Errorf("reminder: renew lease: %w", err)
+	ok, err := d.q.renew(ctx, c, d.opts.ID, at, at.Add(d.opts.Lease))
+	if err == nil && !ok {
+		err = errLeaseLost
 	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return fmt.Errorf("reminder: renew lease: %w", err)
-	}
-	if n != 1 {
-		return errLeaseLost
-	}
-	return nil
+	return err
 }
 
 // process sends one claimed row (unless its dose is already recorded) and
@@ -324,7 +246,7 @@ func (d *Dispatcher) renew(ctx context.Context, c claim) error {
 func (d *Dispatcher) process(ctx context.Context, c claim, st *Stats) error {
 	var status, lastErr string
 	lost := false
-	switch recorded, err := d.doseRecorded(ctx, c.scheduleID, c.dueAt); {
+	switch recorded, err := d.q.doseRecorded(ctx, c.scheduleID, c.dueAt); {
 	case err != nil:
 		status, lastErr = "retry", err.Error()
 	case recorded:
@@ -340,12 +262,12 @@ func (d *Dispatcher) process(ctx context.Context, c claim, st *Stats) error {
 	case status == "retry":
 		next = now.Add(d.opts.Backoff << min(c.attempts-1, 10))
 	}
-	var sentAt any
+	o := outcome{status: status, lastErr: lastErr, next: next}
 	if status == "sent" {
-		sentAt = now
+		o.sentAt = now
 	}
-	if len(lastErr) > 500 {
-		lastErr = lastErr[:500]
+	if len(o.lastErr) > 500 {
+		o.lastErr = o.lastErr[:500]
 	}
 	// The outcome is written with a fresh context: a send that went out must
 	// be recorded even while shutting down. It matches only while this
@@ -353,17 +275,12 @@ func (d *Dispatcher) process(ctx context.Context, c claim, st *Stats) error {
 	// merely expired is still ours until someone re-claims the row, and
 	// recording the send then keeps it from going out twice.
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-	res, err := d.db.ExecContext(wctx, `UPDATE reminder_deliveries SET status = ?, sent_at = ?, last_error = NULLIF(?, ''), next_attempt_at = ?, claimed_until = NULL
-		WHERE id = ? AND claimed_by = ? AND attempts = ?`, status, sentAt, lastErr, next, c.id, d.opts.ID, c.attempts)
+	held, err := d.q.settle(wctx, c, d.opts.ID, o)
 	cancel()
 	if err != nil {
-		return fmt.Errorf("reminder: record outcome: %w", err)
+		return err
 	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return fmt.Errorf("reminder: record outcome: %w", err)
-	}
-	if n != 1 {
+	if !held {
 		d.opts.Logger.Warn("reminder: lease lost before the outcome was recorded; another dispatcher re-claimed the row",
 			"delivery_id", c.id, "schedule_id", c.scheduleID, "status", status)
 		st.LeaseLost++
@@ -395,22 +312,6 @@ func (st *Stats) count(status string) {
 	}
 }
 
-// doseRecorded reports whether the dose of schedule due at dueAt has an
-// intake (taken or skipped). Intakes of a scheduled dose carry the schedule
-// and the due instant (medication validates it is one of the schedule's), so
-// this is one lookup on uk_medication_intakes_dose.
-func (d *Dispatcher) doseRecorded(ctx context.Context, scheduleID uint64, dueAt time.Time) (bool, error) {
-	var one int
-	err := d.db.QueryRowContext(ctx, `SELECT 1 FROM medication_intakes WHERE schedule_id = ? AND scheduled_at = ? LIMIT 1`, scheduleID, dueAt.UTC()).Scan(&one)
-	if errors.Is(err, sql.ErrNoRows) {
-		return false, nil
-	}
-	if err != nil {
-		return false, fmt.Errorf("reminder: intake of schedule %d at %s: %w", scheduleID, dueAt.UTC().Format(time.RFC3339), err)
-	}
-	return true, nil
-}
-
 // send pushes one reminder to every device of the user: "sent" when at least
 // one device got it, "retry" when every failure may pass, "failed" when none
 // will, "no_device" when the user has no device. Before each request it
@@ -418,11 +319,11 @@ func (d *Dispatcher) doseRecorded(ctx context.Context, scheduleID uint64, dueAt 
 // at most half a lease, so it ends before the lease it renewed expires.
 // Device tokens that cannot all be read make it "retry", sending nothing.
 func (d *Dispatcher) send(ctx context.Context, c claim, st *Stats) (status, lastErr string, lost bool) {
-	dose, err := d.scheduledDose(ctx, c.scheduleID)
+	dose, err := d.q.scheduledDose(ctx, c.scheduleID)
 	if err != nil {
 		return "retry", err.Error(), false
 	}
-	tokens, err := d.deviceTokens(ctx, c.userID)
+	tokens, err := d.q.deviceTokens(ctx, c.userID)
 	if err != nil {
 		d.opts.Logger.Warn("reminder: device tokens unreadable; delivery retried", "delivery_id", c.id, "schedule_id", c.scheduleID, "err", err)
 		return "retry", err.Error(), false
@@ -438,13 +339,6 @@ func (d *Dispatcher) send(ctx context.Context, c claim, st *Stats) (status, last
 type scheduledDose struct {
 	name, unit, tz string
 	dose           float64
-}
-
-func (d *Dispatcher) scheduledDose(ctx context.Context, scheduleID uint64) (scheduledDose, error) {
-	var s scheduledDose
-	err := d.db.QueryRowContext(ctx, `SELECT m.name, m.dose, m.dose_unit, s.time_zone FROM medication_schedules s
-		JOIN medications m ON m.id = s.medication_id WHERE s.id = ?`, scheduleID).Scan(&s.name, &s.dose, &s.unit, &s.tz)
-	return s, err
 }
 
 // message is the reminder of c's dose at its time in the schedule's zone
@@ -526,18 +420,6 @@ func (p pushes) result() (status, lastErr string, lost bool) {
 	}
 }
 
-// deviceTokens lists up to 20 device tokens of the user; any row that
-// cannot be read fails the whole list, so a reminder never goes to some
-// devices while others were silently left out.
-func (d *Dispatcher) deviceTokens(ctx context.Context, userID uint64) ([]string, error) {
-	rows, err := d.db.QueryContext(ctx, `SELECT token FROM device_tokens WHERE user_id = ? ORDER BY id LIMIT 20`, userID)
-	if err != nil {
-		return nil, fmt.Errorf("reminder: device tokens: %w", err)
-	}
-	defer rows.Close()
-	return scanTokens(rows)
-}
-
 // tokenRows is what scanTokens reads: *sql.Rows.
 type tokenRows interface {
 	Next() bool
@@ -564,7 +446,7 @@ func scanTokens(rows tokenRows) ([]string, error) {
 // logged (without the token) and counted; the token stays, and the next
 // reminder to it tries again.
 func (d *Dispatcher) forgetToken(ctx context.Context, c claim, tok string, st *Stats) {
-	if _, err := d.db.ExecContext(ctx, `DELETE FROM device_tokens WHERE token = ? AND user_id = ?`, tok, c.userID); err != nil {
+	if err := (DeviceStore{}).Remove(ctx, d.q.db, c.userID, tok); err != nil && !errors.Is(err, care.ErrNotFound) { // gone already: fine
 		st.TokenDeleteFailed++
 		d.opts.Logger.Warn("reminder: could not delete an unregistered device token",
 			"delivery_id", c.id, "user_id", c.userID, "err", err)
