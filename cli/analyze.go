@@ -9,22 +9,45 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/soomcare/soomcare/analyzers"
+	"github.com/soomcare/soomcare/dictionary"
 	"github.com/soomcare/soomcare/engine"
 	"github.com/soomcare/soomcare/mappings"
 )
 
+// analyzeFlags are the flags of `soomcare analyze`.
+type analyzeFlags struct {
+	index, field              string
+	withEntries, withSynonyms []string
+}
+
 func newAnalyzeCmd(e *env) *cobra.Command {
-	var index, field string
-	var withEntries, withSynonyms []string
+	var f analyzeFlags
 	cmd := &cobra.Command{
 		Use:   "analyze [--index contents|posts|users] [--field FIELD] [--with-entry [ID=]ENTRY] [--with-synonym [ID=]RULE] TEXT",
 		Short: "Print the tokens each analyzer of a live index makes of TEXT",
-		Long: `Show how the live index analyses TEXT, for editors tuning the user dictionary and synonyms.
+		Long:  analyzeHelp,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 || strings.TrimSpace(strings.Join(args, " ")) == "" {
+				return usageError{errors.New("analyze needs the text to analyse")}
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return e.analyze(cmd.Context(), f, strings.Join(args, " "))
+		},
+	}
+	cmd.Flags().StringVar(&f.index, "index", mappings.Contents, "logical index whose analyzers to use")
+	cmd.Flags().StringVar(&f.field, "field", "", "a field of the index, e.g. title or title.prefix")
+	cmd.Flags().StringArrayVar(&f.withEntries, "with-entry", nil, "a dictionary entry to add (or ID=ENTRY to replace entry ID), not saved")
+	cmd.Flags().StringArrayVar(&f.withSynonyms, "with-synonym", nil, "a synonym rule to add (or ID=RULE to replace rule ID), not saved")
+	return cmd
+}
+
+const analyzeHelp = `Show how the live index analyses TEXT, for editors tuning the user dictionary and synonyms.
 
 Without --field it prints the tokens of every custom analyzer of the index (ko_index: what is
 stored; ko_search: what a query becomes, synonyms included; prefix_index, bigram, en, …).
@@ -41,73 +64,74 @@ The dictionary and synonyms live in MySQL, edited with 'soomcare dict', 'soomcar
 editor API, and reach a live cluster by a rebuild: 'soomcare reindex all'. They are inlined into the
 index settings (no files to copy onto engine nodes, which managed services do not allow), and a new
 physical index is built behind the alias, so the change is atomic on Elasticsearch and OpenSearch
-alike and 'soomcare reindex --rollback all' undoes it.`,
-		Args: func(cmd *cobra.Command, args []string) error {
-			if len(args) == 0 || strings.TrimSpace(strings.Join(args, " ")) == "" {
-				return usageError{errors.New("analyze needs the text to analyse")}
-			}
-			return nil
-		},
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			c, err := e.config()
-			if err != nil {
-				return err
-			}
-			if !slices.Contains(mappings.Names(), index) {
-				return usageError{fmt.Errorf("unknown index %q: want contents, posts or users", index)}
-			}
-			text := strings.Join(args, " ")
-			es, err := openEngine(ctx, c)
-			if err != nil {
-				return err
-			}
-			if len(withEntries)+len(withSynonyms) > 0 {
-				return e.analyzePending(ctx, c, es, text, withEntries, withSynonyms) // cli/dict.go
-			}
-			alias := c.Search.IndexPrefix + "-" + index
-			type row struct{ name, analyzer, fieldName string }
-			var rows []row
-			if field != "" {
-				search, err := searchAnalyzer(ctx, es, alias, field)
-				if err != nil {
-					return err
-				}
-				rows = append(rows, row{name: field + " (index)", fieldName: field})
-				if search != "" {
-					rows = append(rows, row{name: field + " (search)", analyzer: search})
-				}
-			} else {
-				names, err := customAnalyzers(ctx, es, alias)
-				if err != nil {
-					return err
-				}
-				for _, n := range names {
-					rows = append(rows, row{name: n, analyzer: n})
-				}
-			}
-			w := newTableWriter(e.stdout)
-			for _, r := range rows {
-				req := map[string]any{"text": text}
-				if r.fieldName != "" {
-					req["field"] = r.fieldName
-				} else {
-					req["analyzer"] = r.analyzer
-				}
-				toks, err := analyzeTokens(ctx, es, alias, req)
-				if err != nil {
-					return fmt.Errorf("analyze with %s: %w", r.name, err)
-				}
-				fmt.Fprintf(w, "%s\t%s\n", r.name, strings.Join(toks, " | "))
-			}
-			return w.Flush()
-		},
+alike and 'soomcare reindex --rollback all' undoes it.`
+
+// analyze prints the tokens of text: of every custom analyzer of the live
+// index, of one field, or with pending changes (analyzePending, cli/dict.go).
+func (e *env) analyze(ctx context.Context, f analyzeFlags, text string) error {
+	c, err := e.config()
+	if err != nil {
+		return err
 	}
-	cmd.Flags().StringVar(&index, "index", mappings.Contents, "logical index whose analyzers to use")
-	cmd.Flags().StringVar(&field, "field", "", "a field of the index, e.g. title or title.prefix")
-	cmd.Flags().StringArrayVar(&withEntries, "with-entry", nil, "a dictionary entry to add (or ID=ENTRY to replace entry ID), not saved")
-	cmd.Flags().StringArrayVar(&withSynonyms, "with-synonym", nil, "a synonym rule to add (or ID=RULE to replace rule ID), not saved")
-	return cmd
+	if !slices.Contains(mappings.Names(), f.index) {
+		return usageError{fmt.Errorf("unknown index %q: want contents, posts or users", f.index)}
+	}
+	es, err := openEngine(ctx, c)
+	if err != nil {
+		return err
+	}
+	if len(f.withEntries)+len(f.withSynonyms) > 0 {
+		return e.analyzePending(ctx, c, es, text, f.withEntries, f.withSynonyms)
+	}
+	alias := c.Search.IndexPrefix + "-" + f.index
+	rows, err := analyzeRows(ctx, es, alias, f.field)
+	if err != nil {
+		return err
+	}
+	w := newTableWriter(e.stdout)
+	for _, r := range rows {
+		req := map[string]any{"text": text}
+		if r.fieldName != "" {
+			req["field"] = r.fieldName
+		} else {
+			req["analyzer"] = r.analyzer
+		}
+		toks, err := analyzeTokens(ctx, es, alias, req)
+		if err != nil {
+			return fmt.Errorf("analyze with %s: %w", r.name, err)
+		}
+		fmt.Fprintf(w, "%s\t%s\n", r.name, strings.Join(toks, " | "))
+	}
+	return w.Flush()
+}
+
+// analyzeRow is one line of `analyze`: an analyzer, or a field's
+// index-time analysis.
+type analyzeRow struct{ name, analyzer, fieldName string }
+
+// analyzeRows are the lines of `analyze`: field's index-time and
+// search-time analyzers, or without field every custom analyzer.
+func analyzeRows(ctx context.Context, es *engine.Client, alias, field string) ([]analyzeRow, error) {
+	var rows []analyzeRow
+	if field != "" {
+		search, err := searchAnalyzer(ctx, es, alias, field)
+		if err != nil {
+			return nil, err
+		}
+		rows = append(rows, analyzeRow{name: field + " (index)", fieldName: field})
+		if search != "" {
+			rows = append(rows, analyzeRow{name: field + " (search)", analyzer: search})
+		}
+		return rows, nil
+	}
+	names, err := customAnalyzers(ctx, es, alias)
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range names {
+		rows = append(rows, analyzeRow{name: n, analyzer: n})
+	}
+	return rows, nil
 }
 
 func analyzeTokens(ctx context.Context, es *engine.Client, index string, req map[string]any) ([]string, error) {
@@ -210,74 +234,9 @@ func searchAnalyzer(ctx context.Context, es *engine.Client, alias, field string)
 	return "", usageError{fmt.Errorf("index %s has no field %q", alias, field)}
 }
 
-// liveRules is what the live index of an alias was built with: the user
-// dictionary, synonyms and stop tags inlined in its settings.
-type liveRules struct {
-	physical string
-	created  time.Time
-	nori     bool // built with the nori profile (else it has no rules)
-	rules    analyzers.Rules
-}
-
-// sameAs reports whether the live index has exactly the dictionary and
-// synonyms of r.
-func (l *liveRules) sameAs(r analyzers.Rules) bool {
-	return slices.Equal(l.rules.UserDictionary, r.UserDictionary) && slices.Equal(l.rules.Synonyms, r.Synonyms)
-}
-
-// readLiveRules reads the rules inlined in the settings of the index behind
-// alias; nil, nil when there is none.
-func readLiveRules(ctx context.Context, es *engine.Client, alias string) (*liveRules, error) {
-	res, err := es.ES.Indices.GetSettings(es.ES.Indices.GetSettings.WithContext(ctx), es.ES.Indices.GetSettings.WithIndex(alias))
-	if err != nil {
-		return nil, err
-	}
-	defer res.Body.Close()
-	if res.StatusCode == 404 {
-		return nil, nil
-	}
-	if err := engine.CheckStatus(res); err != nil {
-		return nil, err
-	}
-	var out map[string]struct {
-		Settings struct {
-			Index struct {
-				CreationDate string `json:"creation_date"`
-				Analysis     struct {
-					Tokenizer map[string]struct {
-						Rules []string `json:"user_dictionary_rules"`
-					} `json:"tokenizer"`
-					Filter struct {
-						Synonyms struct {
-							Synonyms []string `json:"synonyms"`
-						} `json:"ko_synonyms"`
-						POS struct {
-							StopTags []string `json:"stoptags"`
-						} `json:"ko_pos"`
-					} `json:"filter"`
-				} `json:"analysis"`
-			} `json:"index"`
-		} `json:"settings"`
-	}
-	if err := json.NewDecoder(res.Body).Decode(&out); err != nil {
-		return nil, fmt.Errorf("settings of %s: %w", alias, err)
-	}
-	for physical, idx := range out { // an alias of a logical index has one
-		a := idx.Settings.Index.Analysis
-		mixed, nori := a.Tokenizer["ko_nori_mixed"]
-		ms, _ := strconv.ParseInt(idx.Settings.Index.CreationDate, 10, 64)
-		if len(a.Filter.POS.StopTags) == 0 {
-			a.Filter.POS.StopTags = analyzers.StopTags()
-		}
-		return &liveRules{physical: physical, created: time.UnixMilli(ms).UTC(), nori: nori,
-			rules: analyzers.Rules{UserDictionary: mixed.Rules, Synonyms: a.Filter.Synonyms.Synonyms, StopTags: a.Filter.POS.StopTags}}, nil
-	}
-	return nil, nil
-}
-
 // liveRulesNote is the first line of `analyze --with-entry/--with-synonym`:
 // what "MySQL now" is and whether the live index has those rules.
-func liveRulesNote(alias string, live *liveRules, err error, now analyzers.Rules) string {
+func liveRulesNote(alias string, live *dictionary.Live, err error, now analyzers.Rules) string {
 	const mysqlNow = "MySQL now: the dictionary and synonyms in MySQL now"
 	switch {
 	case err != nil:
@@ -285,16 +244,16 @@ func liveRulesNote(alias string, live *liveRules, err error, now analyzers.Rules
 	case live == nil:
 		return fmt.Sprintf("%s; there is no live index %s yet ('soomcare reindex all' builds it with them)", mysqlNow, alias)
 	}
-	built := fmt.Sprintf("the live index %s (created %s)", live.physical, live.created.Format("2006-01-02 15:04:05Z"))
+	built := fmt.Sprintf("the live index %s (created %s)", live.Physical, live.Created.Format("2006-01-02 15:04:05Z"))
 	switch {
-	case !live.nori:
+	case !live.Nori:
 		return fmt.Sprintf("%s; %s was built without nori (analysis profile basic): it uses no dictionary or synonyms", mysqlNow, built)
-	case live.sameAs(now):
+	case live.SameAs(now):
 		return fmt.Sprintf("%s; %s was built with these same rules", mysqlNow, built)
 	}
 	return fmt.Sprintf("%s; %s was built with different rules (%s and %s differ; its tokens are the rows marked (live index)): 'soomcare reindex all' makes MySQL's rules live",
-		mysqlNow, built, plural(countDiff(live.rules.UserDictionary, now.UserDictionary), "dictionary entry", "dictionary entries"),
-		plural(countDiff(live.rules.Synonyms, now.Synonyms), "synonym rule", "synonym rules"))
+		mysqlNow, built, plural(countDiff(live.Rules.UserDictionary, now.UserDictionary), "dictionary entry", "dictionary entries"),
+		plural(countDiff(live.Rules.Synonyms, now.Synonyms), "synonym rule", "synonym rules"))
 }
 
 // plural is "1 rule" or "3 rules".

@@ -13,12 +13,8 @@ import (
 
 	"github.com/soomcare/soomcare/cdc"
 	"github.com/soomcare/soomcare/config"
-	"github.com/soomcare/soomcare/dictionary"
 	"github.com/soomcare/soomcare/engine"
-	"github.com/soomcare/soomcare/indexer"
-	"github.com/soomcare/soomcare/indexer/bulk"
 	"github.com/soomcare/soomcare/mappings"
-	"github.com/soomcare/soomcare/telemetry"
 )
 
 // Exit codes of `soomcare cdc` that operators script against.
@@ -62,7 +58,17 @@ func newCDCCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "cdc",
 		Short: "Stream MySQL binlog changes into the search indices",
-		Long: `Run the CDC worker: MySQL binlog (go-mysql canal) → documents → the search engine.
+		Long:  cdcHelp,
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runRoot(cmd.Context(), e, newCDCRoot) // cli/roots.go
+		},
+	}
+	cmd.AddCommand(newCDCStatusCmd(e), newCDCResetCmd(e), newCDCDeadLettersCmd(e))
+	return cmd
+}
+
+const cdcHelp = `Run the CDC worker: MySQL binlog (go-mysql canal) → documents → the search engine.
 
 Without a checkpoint it first snapshots every index from MySQL (resumable after a crash) from a
 recorded binlog position, then streams from there. The checkpoint lives in MySQL (cdc_state) and is
@@ -89,58 +95,7 @@ Exit codes: 0 stopped by a signal with the checkpoint saved, 1 failure at start 
   next start replays the events since the last saved checkpoint),
 7 the checkpoint is a position in another server's binlog than the one the worker now reads
   (cdc.source_dsn or mysql.dsn was changed): point it back, or run 'soomcare cdc reset'.
-Metrics: http://<cdc.metrics_addr>/metrics (Prometheus), /healthz.`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
-			reg := telemetry.NewRegistry() // GET /metrics on cdc.metrics_addr
-			c, log, db, es, err := e.start(ctx, "cdc", reg)
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			if err := telemetry.RegisterDB(reg, db, "soomcare"); err != nil {
-				return err
-			}
-			if err := indexer.CheckProfile(ctx, es, c.Search.AnalysisProfile); err != nil {
-				return err
-			}
-			source, closeSource, err := openCDCSource(ctx, c, log)
-			if err != nil {
-				return err
-			}
-			defer closeSource()
-			if source != nil {
-				if err := telemetry.RegisterDB(reg, source, "soomcare_source"); err != nil {
-					return err
-				}
-			}
-			w, err := cdc.New(cdc.Config{
-				DSN:           c.MySQL.DSN,
-				SourceDSN:     c.CDC.SourceDSN,
-				Source:        source,
-				ServerID:      c.CDC.ServerID,
-				Tables:        c.CDC.Tables,
-				BatchSize:     c.CDC.BatchSize,
-				FlushInterval: c.CDC.FlushInterval,
-				Profile:       c.Search.AnalysisProfile,
-				MetricsAddr:   c.CDC.MetricsAddr,
-				Registry:      reg,
-				Warm:          warmOf(ctx, c, es, log, time.Minute),
-			}, db, es, newLifecycle(c, es, indexer.WithRules(dictionary.NewStore(db, nil, dictionary.Options{}))), bulk.NewWriter(es.ES, bulk.Options{RequireAlias: true}, log), log)
-			if err != nil {
-				return usageError{err}
-			}
-			err = cdcExit(w.Run(ctx))
-			if err == nil {
-				log.Info("stopped; checkpoint saved")
-			}
-			return err
-		},
-	}
-	cmd.AddCommand(newCDCStatusCmd(e), newCDCResetCmd(e), newCDCDeadLettersCmd(e))
-	return cmd
-}
+Metrics: http://<cdc.metrics_addr>/metrics (Prometheus), /healthz.`
 
 // newCDCStatusCmd is `soomcare cdc status` (cdc.Store.Status, printed).
 func newCDCStatusCmd(e *env) *cobra.Command {

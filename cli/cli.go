@@ -95,18 +95,9 @@ func isCobraUsage(err error) bool {
 
 func newRoot(e *env) *cobra.Command {
 	root := &cobra.Command{
-		Use:   "soomcare",
-		Short: "숨케어 (SoomCare) platform: API server, CDC worker, search index and schema tools",
-		Long: `soomcare is the one binary of the 숨케어 asthma self-care backend.
-
-MySQL is the source of truth. The CDC worker (soomcare cdc) streams the binlog into Korean (nori)
-search indices; the API (soomcare serve) answers the app; editors rebuild indices (soomcare reindex).
-
-Configuration: built-in defaults, then the YAML file given by --config (or SOOMCARE_CONFIG),
-then SOOMCARE_* environment variables (search.engine -> SOOMCARE_SEARCH_ENGINE).
-Every key is documented in config.example.yaml.
-
-Exit codes: 0 ok, 1 failure, 2 bad usage or configuration; soomcare cdc adds 4, 5, 6 and 7 (see its help).`,
+		Use:           "soomcare",
+		Short:         "숨케어 (SoomCare) platform: API server, CDC worker, search index and schema tools",
+		Long:          rootHelp,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		CompletionOptions: cobra.CompletionOptions{
@@ -118,22 +109,7 @@ Exit codes: 0 ok, 1 failure, 2 bad usage or configuration; soomcare cdc adds 4, 
 	root.PersistentFlags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the command to this file (go tool pprof)")
 	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
 		e.service = serviceName(cmd)
-		if cpuProfile == "" {
-			return nil
-		}
-		f, err := os.Create(cpuProfile)
-		if err != nil {
-			return usageError{fmt.Errorf("--cpuprofile: %w", err)}
-		}
-		if err := pprof.StartCPUProfile(f); err != nil {
-			f.Close()
-			return fmt.Errorf("--cpuprofile: %w", err)
-		}
-		cobra.OnFinalize(func() {
-			pprof.StopCPUProfile()
-			f.Close()
-		})
-		return nil
+		return startCPUProfile(cpuProfile)
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(
@@ -156,6 +132,38 @@ Exit codes: 0 ok, 1 failure, 2 bad usage or configuration; soomcare cdc adds 4, 
 		newUsersCmd(e),
 	)
 	return root
+}
+
+const rootHelp = `soomcare is the one binary of the 숨케어 asthma self-care backend.
+
+MySQL is the source of truth. The CDC worker (soomcare cdc) streams the binlog into Korean (nori)
+search indices; the API (soomcare serve) answers the app; editors rebuild indices (soomcare reindex).
+
+Configuration: built-in defaults, then the YAML file given by --config (or SOOMCARE_CONFIG),
+then SOOMCARE_* environment variables (search.engine -> SOOMCARE_SEARCH_ENGINE).
+Every key is documented in config.example.yaml.
+
+Exit codes: 0 ok, 1 failure, 2 bad usage or configuration; soomcare cdc adds 4, 5, 6 and 7 (see its help).`
+
+// startCPUProfile writes a CPU profile of the command to path ("" = none)
+// until the command ends.
+func startCPUProfile(path string) error {
+	if path == "" {
+		return nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return usageError{fmt.Errorf("--cpuprofile: %w", err)}
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return fmt.Errorf("--cpuprofile: %w", err)
+	}
+	cobra.OnFinalize(func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	})
+	return nil
 }
 
 // config loads the configuration once per command.
@@ -191,15 +199,21 @@ func serviceName(cmd *cobra.Command) string {
 	return "soomcare-" + cmd.Name()
 }
 
-// start is how long-running commands begin: configuration, logger, a log line
-// with the masked configuration, then MySQL and the engine (waiting for both).
-// With reg, every statement's and engine call's latency goes to its
-// histograms (the process's /metrics); nil: none.
+// start is how long-running commands begin: configuration, then open.
 func (e *env) start(ctx context.Context, command string, reg prometheus.Registerer) (*config.Config, *slog.Logger, *sql.DB, *engine.Client, error) {
 	c, err := e.config()
 	if err != nil {
 		return nil, nil, nil, nil, err
 	}
+	log, db, es, err := e.open(ctx, c, command, reg)
+	return c, log, db, es, err
+}
+
+// open is the start of a long-running command once its configuration is
+// loaded: logger, a log line with the masked configuration, then MySQL and
+// the engine (waiting for both). With reg, every statement's and engine
+// call's latency goes to its histograms (the process's /metrics); nil: none.
+func (e *env) open(ctx context.Context, c *config.Config, command string, reg prometheus.Registerer) (*slog.Logger, *sql.DB, *engine.Client, error) {
 	log := e.logger(c)
 	log.Info("starting", "command", command, "version", Version, "config", c.Masked())
 	for _, w := range c.Warnings() {
@@ -207,14 +221,14 @@ func (e *env) start(ctx context.Context, command string, reg prometheus.Register
 	}
 	db, err := openMySQLLogged(ctx, c, log, reg)
 	if err != nil {
-		return nil, nil, nil, nil, err
+		return nil, nil, nil, err
 	}
 	es, err := openEngineLogged(ctx, c, log, reg)
 	if err != nil {
 		db.Close()
-		return nil, nil, nil, nil, err
+		return nil, nil, nil, err
 	}
-	return c, log, db, es, nil
+	return log, db, es, nil
 }
 
 // configAndDB loads the configuration and opens MySQL, waiting for it.

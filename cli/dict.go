@@ -6,13 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/gin-gonic/gin"
 	"github.com/spf13/cobra"
 
 	"github.com/soomcare/soomcare/analyzers"
@@ -24,14 +22,7 @@ import (
 
 // The editors' analysis rules in MySQL (package dictionary): `soomcare dict`
 // for the nori user dictionary, `soomcare synonyms` (cli/synonyms.go) for the
-// synonym rules, and the editor API's mount for `serve`.
-
-// dictionaryMount is the editor API of `serve` (/v1/editor/dictionary,
-// /v1/editor/synonyms): changes are checked with the engine before saving.
-func dictionaryMount(db *sql.DB, es *engine.Client, log *slog.Logger) func(*gin.Engine) {
-	store := dictionary.NewStore(db, dictionary.NewEngine(es), dictionary.Options{Logger: log})
-	return dictionary.NewAPI(store, log).Mount
-}
+// synonym rules (the editor API's mount is in serve's root, cli/roots.go).
 
 // rulesCmd describes `soomcare dict` or `soomcare synonyms`.
 type rulesCmd struct {
@@ -56,43 +47,22 @@ func newRulesCmd(e *env, rc rulesCmd) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   rc.use + " list|add|edit|delete|history",
 		Short: rc.short,
-		Long: rc.long + `
-
-Every change is checked before it is saved, on the whole candidate set: by the local checks
-(analyzers.ValidateRules) and by the engine itself (_analyze with the candidate rules inline); a
-refused change saves nothing. Changes are recorded with who (--by, default $USER) and when
-(` + rc.use + ` history; the editor API records the editor's user id). They apply to indices built after
-them: 'soomcare reindex all' makes them live (alias swap), 'soomcare reindex --rollback all' undoes
-that; 'soomcare analyze --with-entry/--with-synonym' shows the tokens of a change before it is saved.
-Editors have the same operations at /v1/editor/dictionary and /v1/editor/synonyms.`,
-		Args: cobra.NoArgs,
+		Long:  rc.long + strings.ReplaceAll(rulesHelp, "{use}", rc.use),
+		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return usageError{errors.New(rc.use + " needs a subcommand: list, add, edit, delete or history")}
 		},
-	}
-	var by string
-	var limit int
-	write := func(use, short string, args cobra.PositionalArgs, run func(ctx context.Context, s *dictionary.Store, a dictionary.Actor, args []string) error) *cobra.Command {
-		c := &cobra.Command{Use: use, Short: short, Args: args, RunE: func(cmd *cobra.Command, args []string) error {
-			a, err := e.operator(by)
-			if err != nil {
-				return err
-			}
-			return e.withStore(cmd.Context(), true, func(s *dictionary.Store) error { return run(cmd.Context(), s, a, args) })
-		}}
-		c.Flags().StringVar(&by, "by", "", "who makes the change, recorded as cli:<name> (default: $USER)")
-		return c
 	}
 	list := &cobra.Command{Use: "list", Short: "Print every " + rc.noun + " with who changed it last", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return e.withStore(cmd.Context(), false, func(s *dictionary.Store) error { return printRules(cmd.Context(), e.stdout, s, rc.kind) })
 		}}
-	add := write("add TEXT", "Add an "+rc.noun+", e.g. \""+rc.example+"\"", cobra.ExactArgs(1),
+	add := rc.writeCmd(e, "add TEXT", "Add an "+rc.noun+", e.g. \""+rc.example+"\"", cobra.ExactArgs(1),
 		func(ctx context.Context, s *dictionary.Store, a dictionary.Actor, args []string) error {
 			it, err := s.Add(ctx, rc.kind, args[0], a)
 			return e.printChange(rc, "added", it, err)
 		})
-	edit := write("edit ID TEXT", "Replace the text of "+rc.noun+" ID", cobra.ExactArgs(2),
+	edit := rc.writeCmd(e, "edit ID TEXT", "Replace the text of "+rc.noun+" ID", cobra.ExactArgs(2),
 		func(ctx context.Context, s *dictionary.Store, a dictionary.Actor, args []string) error {
 			id, err := ruleID(args[0])
 			if err != nil {
@@ -101,7 +71,7 @@ Editors have the same operations at /v1/editor/dictionary and /v1/editor/synonym
 			it, err := s.Edit(ctx, rc.kind, id, args[1], a)
 			return e.printChange(rc, "edited", it, err)
 		})
-	del := write("delete ID", "Delete "+rc.noun+" ID", cobra.ExactArgs(1),
+	del := rc.writeCmd(e, "delete ID", "Delete "+rc.noun+" ID", cobra.ExactArgs(1),
 		func(ctx context.Context, s *dictionary.Store, a dictionary.Actor, args []string) error {
 			id, err := ruleID(args[0])
 			if err != nil {
@@ -113,6 +83,38 @@ Editors have the same operations at /v1/editor/dictionary and /v1/editor/synonym
 			}
 			return e.printChange(rc, "deleted", it, err)
 		})
+	cmd.AddCommand(list, add, edit, del, rc.historyCmd(e))
+	return cmd
+}
+
+// rulesHelp is the rest of the help of `dict` and `synonyms` ({use}: the command).
+const rulesHelp = `
+
+Every change is checked before it is saved, on the whole candidate set: by the local checks
+(analyzers.ValidateRules) and by the engine itself (_analyze with the candidate rules inline); a
+refused change saves nothing. Changes are recorded with who (--by, default $USER) and when
+({use} history; the editor API records the editor's user id). They apply to indices built after
+them: 'soomcare reindex all' makes them live (alias swap), 'soomcare reindex --rollback all' undoes
+that; 'soomcare analyze --with-entry/--with-synonym' shows the tokens of a change before it is saved.
+Editors have the same operations at /v1/editor/dictionary and /v1/editor/synonyms.`
+
+// writeCmd is a subcommand that changes the rules as --by (operator).
+func (rc rulesCmd) writeCmd(e *env, use, short string, args cobra.PositionalArgs, run func(ctx context.Context, s *dictionary.Store, a dictionary.Actor, args []string) error) *cobra.Command {
+	var by string
+	c := &cobra.Command{Use: use, Short: short, Args: args, RunE: func(cmd *cobra.Command, args []string) error {
+		a, err := e.operator(by)
+		if err != nil {
+			return err
+		}
+		return e.withStore(cmd.Context(), true, func(s *dictionary.Store) error { return run(cmd.Context(), s, a, args) })
+	}}
+	c.Flags().StringVar(&by, "by", "", "who makes the change, recorded as cli:<name> (default: $USER)")
+	return c
+}
+
+// historyCmd prints the latest changes of the kind.
+func (rc rulesCmd) historyCmd(e *env) *cobra.Command {
+	var limit int
 	history := &cobra.Command{Use: "history", Short: "Print the latest changes (who, when, before and after)", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if limit < 1 {
@@ -123,8 +125,7 @@ Editors have the same operations at /v1/editor/dictionary and /v1/editor/synonym
 			})
 		}}
 	history.Flags().IntVar(&limit, "limit", 50, "changes to print, newest first")
-	cmd.AddCommand(list, add, edit, del, history)
-	return cmd
+	return history
 }
 
 // operator is the CLI actor: --by, else $USER.
@@ -250,10 +251,51 @@ func (m *mysqlRules) Rules(ctx context.Context) (analyzers.Rules, error) {
 
 // analyzePending prints the ko_index and ko_search tokens of text with the
 // rules in MySQL now and with the pending changes (`soomcare analyze
-// --with-entry/--with-synonym`), built inline: no index is needed. A first
-// line says whether the live contents index was built with the rules in
-// MySQL now; when it was not, its own rules get rows too ("live index").
+// --with-entry/--with-synonym`; dictionary.Store.Preview). A first line
+// says whether the live contents index was built with the rules in MySQL
+// now; when it was not, its own rules get rows too ("live index").
 func (e *env) analyzePending(ctx context.Context, c *config.Config, es *engine.Client, text string, entries, synonyms []string) error {
+	changes, err := pendingChanges(entries, synonyms)
+	if err != nil {
+		return err
+	}
+	db, err := openMySQL(ctx, c)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	alias := c.Search.IndexPrefix + "-" + mappings.Contents
+	p, err := dictionary.NewStore(db, nil, dictionary.Options{}).Preview(ctx, dictionary.NewEngine(es), alias, text, changes...)
+	var analyzeErr *dictionary.AnalyzeError
+	if err != nil && !errors.As(err, &analyzeErr) {
+		return e.previewError(err)
+	}
+	fmt.Fprintln(e.stdout, liveRulesNote(alias, p.Live, p.LiveErr, p.Now))
+	if err != nil {
+		return err
+	}
+	w := newTableWriter(e.stdout)
+	for _, r := range p.Rows {
+		out := make([]string, len(r.Tokens))
+		for i, t := range r.Tokens {
+			out[i] = fmt.Sprintf("%s@%d", t.Token, t.Position)
+		}
+		fmt.Fprintf(w, "%s (%s)\t%s\n", r.Analyzer, r.Version, strings.Join(out, " | "))
+	}
+	return w.Flush()
+}
+
+// previewError says why the pending changes cannot be previewed.
+func (e *env) previewError(err error) error {
+	var refusal *dictionary.EngineRefusal
+	if errors.As(err, &refusal) {
+		return fmt.Errorf("the engine refuses the rules with this change (%s); it cannot be saved", refusal.Type)
+	}
+	return e.printChange(rulesCmd{use: "dict", noun: "entry or rule"}, "", dictionary.Item{}, err)
+}
+
+// pendingChanges reads the --with-entry and --with-synonym values.
+func pendingChanges(entries, synonyms []string) ([]dictionary.Pending, error) {
 	var changes []dictionary.Pending
 	for _, l := range []struct {
 		kind dictionary.Kind
@@ -262,61 +304,12 @@ func (e *env) analyzePending(ctx context.Context, c *config.Config, es *engine.C
 		for _, a := range l.args {
 			p, err := pendingChange(l.kind, a)
 			if err != nil {
-				return err
+				return nil, err
 			}
 			changes = append(changes, p)
 		}
 	}
-	db, err := openMySQL(ctx, c)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	store := dictionary.NewStore(db, nil, dictionary.Options{})
-	now, err := store.Current(ctx)
-	if err != nil {
-		return err
-	}
-	pending, err := store.WithPending(ctx, changes...)
-	if err != nil {
-		return e.printChange(rulesCmd{use: "dict", noun: "entry or rule"}, "", dictionary.Item{}, err)
-	}
-	eng := dictionary.NewEngine(es)
-	if err := eng.Check(ctx, pending); err != nil {
-		var refusal *dictionary.EngineRefusal
-		if errors.As(err, &refusal) {
-			return fmt.Errorf("the engine refuses the rules with this change (%s); it cannot be saved", refusal.Type)
-		}
-		return e.printChange(rulesCmd{use: "dict", noun: "entry or rule"}, "", dictionary.Item{}, err)
-	}
-	alias := c.Search.IndexPrefix + "-" + mappings.Contents
-	live, liveErr := readLiveRules(ctx, es, alias)
-	fmt.Fprintln(e.stdout, liveRulesNote(alias, live, liveErr, now))
-	versions := []struct {
-		label string
-		rules analyzers.Rules
-	}{{"MySQL now", now}, {"with change", pending}}
-	if live != nil && live.nori && !live.sameAs(now) {
-		versions = append([]struct {
-			label string
-			rules analyzers.Rules
-		}{{"live index", live.rules}}, versions...)
-	}
-	w := newTableWriter(e.stdout)
-	for _, analyzer := range []string{"ko_index", "ko_search"} {
-		for _, v := range versions {
-			toks, err := eng.Analyze(ctx, v.rules, analyzer, text)
-			if err != nil {
-				return fmt.Errorf("analyze with %s: %w", analyzer, err)
-			}
-			out := make([]string, len(toks))
-			for i, t := range toks {
-				out[i] = fmt.Sprintf("%s@%d", t.Token, t.Position)
-			}
-			fmt.Fprintf(w, "%s (%s)\t%s\n", analyzer, v.label, strings.Join(out, " | "))
-		}
-	}
-	return w.Flush()
+	return changes, nil
 }
 
 // pendingChange reads [ID=]TEXT.

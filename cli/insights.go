@@ -1,23 +1,14 @@
 package cli
 
 import (
-	"context"
-	"database/sql"
 	"fmt"
 	"io"
-	"log/slog"
 	"strings"
-	"sync"
 	"time"
 
-	"github.com/gin-gonic/gin"
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 
-	"github.com/soomcare/soomcare/config"
-	"github.com/soomcare/soomcare/engine"
 	"github.com/soomcare/soomcare/insights"
-	"github.com/soomcare/soomcare/searchapi"
 	"github.com/soomcare/soomcare/web"
 )
 
@@ -127,73 +118,4 @@ func printInsights(w io.Writer, rep insights.Report) error {
 	}
 	_, err := fmt.Fprintln(w, "\nclicks after a search are not measured (no view is tied to the search that led to it)")
 	return err
-}
-
-// serveInsights is what serve wires for search insights: the recorder and
-// popular list for searchapi (nil when insights.enabled is false), the
-// editors' report and suggestion routes; stop ends the writer after its
-// last flush.
-type serveInsights struct {
-	recorder *insights.Recorder
-	popular  *insights.Popular
-	mount    func(*gin.Engine)
-	cancel   context.CancelFunc
-	wg       sync.WaitGroup
-}
-
-// startInsights installs the data stream (idempotent; a failure is a
-// warning: the first write creates the stream from the template, and
-// recording is never fatal), registers the drop counter on reg, and starts
-// the writer, the popular-list refresh and the editors' blocks follower
-// until stop (serve defers it, so requests still draining are recorded).
-func startInsights(ctx context.Context, c *config.Config, db *sql.DB, es *engine.Client, log *slog.Logger, reg prometheus.Registerer) *serveInsights {
-	reader := insights.NewReader(es.ES, c.Insights.DataStream)
-	blocks := insights.NewBlockStore(db, nil)
-	si := &serveInsights{cancel: func() {}}
-	if c.Insights.Enabled {
-		si.popular = insights.NewPopular()
-	}
-	report, edit := insights.NewAPI(reader, log, nil), insights.NewBlockAPI(blocks, si.popular, log)
-	si.mount = func(e *gin.Engine) { report.Mount(e); edit.Mount(e) }
-	if !c.Insights.Enabled {
-		return si
-	}
-	ctx, si.cancel = context.WithCancel(context.WithoutCancel(ctx))
-	sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	rep, err := insights.Setup(sctx, es, c.Insights)
-	cancel()
-	if err != nil {
-		log.Warn("search insights: data stream setup failed; recording goes on", "data_stream", c.Insights.DataStream, "error", web.Withheld(err))
-	} else {
-		log.Info("search insights: data stream ready", "data_stream", c.Insights.DataStream, "lifecycle", rep.Caps.Lifecycle, "steps", len(rep.Steps))
-	}
-	if c.Insights.ClientHashSecret == "" {
-		log.Warn("insights.client_hash_secret is not set; hashing clients with a random key for this process only, " +
-			"so each serve replica counts a client once more toward insights.popular_min_clients. Set SOOMCARE_INSIGHTS_CLIENT_HASH_SECRET (openssl rand -base64 48).")
-	}
-	si.recorder = insights.NewRecorder(es.ES, insights.NewMetrics(reg), insights.Options{DataStream: c.Insights.DataStream,
-		QueueSize: c.Insights.QueueSize, FlushInterval: c.Insights.FlushInterval, Logger: log, ClientSecret: []byte(c.Insights.ClientHashSecret)})
-	si.wg.Add(3)
-	go func() { defer si.wg.Done(); si.recorder.Run(ctx) }()
-	go func() {
-		defer si.wg.Done()
-		si.popular.Refresh(ctx, reader, insights.RefreshOptions{Every: c.Insights.PopularRefresh, Window: c.Insights.PopularWindow,
-			MinClients: c.Insights.PopularMinClients, MinCount: c.Insights.PopularMinCount, Logger: log})
-	}()
-	go func() { defer si.wg.Done(); si.popular.FollowBlocks(ctx, blocks, c.Insights.BlocksRefresh, log) }()
-	return si
-}
-
-// options adds the recorder and the popular list to the search API's options.
-func (si *serveInsights) options(o searchapi.Options) searchapi.Options {
-	if si.recorder != nil {
-		o.Recorder, o.Popular = si.recorder, si.popular
-	}
-	return o
-}
-
-// stop ends the writer and the refresh and returns after the last flush.
-func (si *serveInsights) stop() {
-	si.cancel()
-	si.wg.Wait()
 }

@@ -1,12 +1,14 @@
 package cli
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/soomcare/soomcare/analyzers"
 	"github.com/soomcare/soomcare/auth"
+	"github.com/soomcare/soomcare/dictionary"
 )
 
 // `soomcare emails` reports in words and id lists, never Go's
@@ -85,18 +87,18 @@ func TestInsightsRangeErrors(t *testing.T) {
 // whether the live index was built with those rules.
 func TestLiveRulesNote(t *testing.T) {
 	now := analyzers.Rules{UserDictionary: []string{"천식", "흡입기"}, Synonyms: []string{"흡입기, inhaler"}}
-	older := &liveRules{physical: "s-contents-1", created: time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC), nori: true,
-		rules: analyzers.Rules{UserDictionary: []string{"천식"}, Synonyms: nil}}
-	same := &liveRules{physical: "s-contents-2", created: time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC), nori: true, rules: now}
+	older := &dictionary.Live{Physical: "s-contents-1", Created: time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC), Nori: true,
+		Rules: analyzers.Rules{UserDictionary: []string{"천식"}, Synonyms: nil}}
+	same := &dictionary.Live{Physical: "s-contents-2", Created: time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC), Nori: true, Rules: now}
 	tests := []struct {
 		name string
-		live *liveRules
+		live *dictionary.Live
 		want string
 	}{
 		{"no index", nil, "there is no live index s-contents yet"},
 		{"same rules", same, "the live index s-contents-2 (created 2026-12-02 09:00:00Z) was built with these same rules"},
 		{"older rules", older, "the live index s-contents-1 (created 2026-12-01 09:00:00Z) was built with different rules (1 dictionary entry and 1 synonym rule differ"},
-		{"basic profile", &liveRules{physical: "s-contents-3", nori: false}, "was built without nori"},
+		{"basic profile", &dictionary.Live{Physical: "s-contents-3", Nori: false}, "was built without nori"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -115,5 +117,33 @@ func TestConditionsNote(t *testing.T) {
 	}
 	if conditionsNote(nil) != "" {
 		t.Error("no conditions: want nothing")
+	}
+}
+
+// `analyze --with-…` says why a change cannot be previewed: the engine's
+// refusal by its type, the package's own message for a rejected change,
+// and the error of a failed analysis as it is.
+func TestPreviewErrors(t *testing.T) {
+	e := &env{}
+	rej := &dictionary.RejectedError{Kind: dictionary.Synonyms, Text: "a, b", Action: dictionary.ActionAdd, Problems: []string{"x"}}
+	tests := []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"engine refusal", &dictionary.EngineRefusal{Type: "illegal_argument_exception", Reason: "r"},
+			"the engine refuses the rules with this change (illegal_argument_exception); it cannot be saved"},
+		{"rejected", rej, rej.Message()},
+		{"unknown id", dictionary.ErrNotFound, "no entry or rule with that ID; see 'dict list'"},
+		{"mysql", errors.New("mysql: down"), "mysql: down"},
+	}
+	for _, tt := range tests {
+		if got := e.previewError(tt.err); got == nil || got.Error() != tt.want {
+			t.Errorf("%s: %v, want %q", tt.name, got, tt.want)
+		}
+	}
+	ae := &dictionary.AnalyzeError{Analyzer: "ko_search", Err: &dictionary.EngineRefusal{Type: "t", Reason: "r"}}
+	if want := "analyze with ko_search: dictionary: the engine refused the rules: t: r"; ae.Error() != want {
+		t.Errorf("AnalyzeError = %q, want %q", ae.Error(), want)
 	}
 }

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -19,26 +18,74 @@ import (
 	"github.com/soomcare/soomcare/engine"
 	"github.com/soomcare/soomcare/indexer"
 	"github.com/soomcare/soomcare/indexer/bulk"
-	"github.com/soomcare/soomcare/insights"
 	"github.com/soomcare/soomcare/mappings"
-	"github.com/soomcare/soomcare/searchapi"
-	"github.com/soomcare/soomcare/web"
 )
 
+// reindexFlags are the flags of `soomcare reindex`.
+type reindexFlags struct {
+	keep, batch                 int
+	rollback, noProgress, force bool
+	warm, maxAge                time.Duration
+}
+
 func newReindexCmd(e *env) *cobra.Command {
-	var (
-		keep       int
-		batch      int
-		rollback   bool
-		noProgress bool
-		warm       time.Duration
-		maxAge     time.Duration
-		force      bool
-	)
+	var f reindexFlags
 	cmd := &cobra.Command{
 		Use:   "reindex contents|posts|users|all",
 		Short: "Rebuild a search index from MySQL and swap its alias with zero downtime",
-		Long: `Rebuild a logical search index (contents, posts, users, or all of them) from MySQL.
+		Long:  reindexHelp,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return usageError{errors.New("reindex needs one index name: contents, posts, users or all")}
+			}
+			if args[0] != "all" && !slices.Contains(mappings.Names(), args[0]) {
+				return usageError{fmt.Errorf("unknown index %q: want contents, posts, users or all", args[0])}
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := f.check(cmd.Flags().Changed); err != nil {
+				return err
+			}
+			names := []string{args[0]}
+			if args[0] == "all" {
+				names = mappings.Names()
+			}
+			if f.rollback {
+				return e.rollback(cmd.Context(), names, indexer.RollbackOptions{BatchSize: f.batch, MaxAge: f.maxAge, Force: f.force})
+			}
+			return e.reindex(cmd.Context(), names, indexer.ReindexOptions{BatchSize: f.batch, Keep: f.keep, Warm: indexer.WarmOptions{For: f.warm}}, f.noProgress)
+		},
+	}
+	cmd.Flags().IntVar(&f.keep, "keep", 2, "physical indices to keep per alias: the live one and those live most recently before it, for --rollback")
+	cmd.Flags().IntVar(&f.batch, "batch-size", 5000, "rows per MySQL page (and per _bulk request)")
+	cmd.Flags().BoolVar(&f.rollback, "rollback", false, "move the alias back to the index live most recently before, caught up and verified against MySQL first, and exit")
+	cmd.Flags().DurationVar(&f.maxAge, "max-age", indexer.DefaultRollbackMaxAge, "with --rollback: refuse a target that stopped being live longer ago than this")
+	cmd.Flags().BoolVar(&f.force, "force", false, "with --rollback: roll back to a target older than --max-age (still caught up and verified first)")
+	cmd.Flags().BoolVar(&f.noProgress, "no-progress", false, "no progress bar (for logs)")
+	cmd.Flags().DurationVar(&f.warm, "warm", time.Minute, "warm the new index with the API's searches for at most this long before the swap (0: off)")
+	return cmd
+}
+
+// check refuses flag values out of range; changed reports whether a flag
+// was given.
+func (f reindexFlags) check(changed func(name string) bool) error {
+	switch {
+	case f.keep < 1:
+		return usageError{fmt.Errorf("--keep must be at least 1 (got %d)", f.keep)}
+	case f.warm < 0:
+		return usageError{fmt.Errorf("--warm must not be negative (got %s; 0 turns the warm-up off)", f.warm)}
+	case !f.rollback && (changed("max-age") || changed("force")):
+		return usageError{errors.New("--max-age and --force go with --rollback")}
+	case f.maxAge <= 0:
+		return usageError{fmt.Errorf("--max-age must be positive (got %s)", f.maxAge)}
+	case f.batch < 1 || f.batch > 10000:
+		return usageError{fmt.Errorf("--batch-size must be between 1 and 10000 (got %d)", f.batch)}
+	}
+	return nil
+}
+
+const reindexHelp = `Rebuild a logical search index (contents, posts, users, or all of them) from MySQL.
 
 A new physical index <prefix>-<name>-<timestamp> is built with the configured analysis profile
 while searches keep using the old one through the alias <prefix>-<name>. Rows are read in
@@ -68,51 +115,7 @@ that stopped being live longer ago than --max-age (unless --force) is refused. "
 nothing: every index's target is checked before any alias moves, and if one fails the ones already
 moved are moved back. A rollback holds each index's build lock, so it is refused at once while a
 reindex or a CDC snapshot/rebuild of that index runs (and the other way round). The index the
-rollback left is not a target of the next rollback.`,
-		Args: func(cmd *cobra.Command, args []string) error {
-			if len(args) != 1 {
-				return usageError{errors.New("reindex needs one index name: contents, posts, users or all")}
-			}
-			if args[0] != "all" && !slices.Contains(mappings.Names(), args[0]) {
-				return usageError{fmt.Errorf("unknown index %q: want contents, posts, users or all", args[0])}
-			}
-			return nil
-		},
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if keep < 1 {
-				return usageError{fmt.Errorf("--keep must be at least 1 (got %d)", keep)}
-			}
-			if warm < 0 {
-				return usageError{fmt.Errorf("--warm must not be negative (got %s; 0 turns the warm-up off)", warm)}
-			}
-			if !rollback && (cmd.Flags().Changed("max-age") || cmd.Flags().Changed("force")) {
-				return usageError{errors.New("--max-age and --force go with --rollback")}
-			}
-			if maxAge <= 0 {
-				return usageError{fmt.Errorf("--max-age must be positive (got %s)", maxAge)}
-			}
-			if batch < 1 || batch > 10000 {
-				return usageError{fmt.Errorf("--batch-size must be between 1 and 10000 (got %d)", batch)}
-			}
-			names := []string{args[0]}
-			if args[0] == "all" {
-				names = mappings.Names()
-			}
-			if rollback {
-				return e.rollback(cmd.Context(), names, indexer.RollbackOptions{BatchSize: batch, MaxAge: maxAge, Force: force})
-			}
-			return e.reindex(cmd.Context(), names, indexer.ReindexOptions{BatchSize: batch, Keep: keep, Warm: indexer.WarmOptions{For: warm}}, noProgress)
-		},
-	}
-	cmd.Flags().IntVar(&keep, "keep", 2, "physical indices to keep per alias: the live one and those live most recently before it, for --rollback")
-	cmd.Flags().IntVar(&batch, "batch-size", 5000, "rows per MySQL page (and per _bulk request)")
-	cmd.Flags().BoolVar(&rollback, "rollback", false, "move the alias back to the index live most recently before, caught up and verified against MySQL first, and exit")
-	cmd.Flags().DurationVar(&maxAge, "max-age", indexer.DefaultRollbackMaxAge, "with --rollback: refuse a target that stopped being live longer ago than this")
-	cmd.Flags().BoolVar(&force, "force", false, "with --rollback: roll back to a target older than --max-age (still caught up and verified first)")
-	cmd.Flags().BoolVar(&noProgress, "no-progress", false, "no progress bar (for logs)")
-	cmd.Flags().DurationVar(&warm, "warm", time.Minute, "warm the new index with the API's searches for at most this long before the swap (0: off)")
-	return cmd
-}
+rollback left is not a target of the next rollback.`
 
 // reindexDeps is what a reindex or a rollback needs: the engine, MySQL and
 // the CDC's source, wired into a Reindexer.
@@ -165,7 +168,7 @@ func (e *env) reindex(ctx context.Context, names []string, opts indexer.ReindexO
 		return err
 	}
 	opts.Profile = d.c.Search.AnalysisProfile
-	warm := warmOf(ctx, d.c, d.es, d.log, opts.Warm.For)
+	warm := warmup(ctx, d.c, d.es, d.log, opts.Warm.For) // cli/roots.go
 	for _, name := range names {
 		opts.Warm = warm(name)
 		bar := newBar(e.stderr, noProgress, name)
@@ -230,41 +233,6 @@ func printReindexReport(w io.Writer, alias string, rep indexer.Report) {
 		fmt.Fprintf(w, "; %s", rep.Warm)
 	}
 	fmt.Fprintln(w, unindexable(rep.Unindexable))
-}
-
-// maxPopularWarm bounds how many recorded popular queries warm an index.
-const maxPopularWarm = 20
-
-// warmOf is the warm-up of each index for at most d (nothing when d is 0):
-// the API's searches (searchapi.WarmBodies) of warmQueries, read on the
-// first warm-up (a CDC worker that rebuilds nothing never reads them).
-func warmOf(ctx context.Context, c *config.Config, es *engine.Client, log *slog.Logger, d time.Duration) func(name string) indexer.WarmOptions {
-	if d <= 0 {
-		return func(string) indexer.WarmOptions { return indexer.WarmOptions{} }
-	}
-	queries := sync.OnceValue(func() []string { return warmQueries(ctx, c, es, log) })
-	return func(name string) indexer.WarmOptions {
-		bodies, err := searchapi.WarmBodies(name, queries())
-		if err != nil {
-			log.Warn("warm-up: no searches for the index; it is not warmed", "index", name, "error", err)
-		}
-		return indexer.WarmOptions{Bodies: bodies, For: d}
-	}
-}
-
-// warmQueries are the warm-up's queries: the most searched of the insights
-// window when insights are on (a failure to read them is a warning), then
-// searchapi.CommonQueries.
-func warmQueries(ctx context.Context, c *config.Config, es *engine.Client, log *slog.Logger) []string {
-	if !c.Insights.Enabled {
-		return searchapi.CommonQueries
-	}
-	queries, err := insights.NewReader(es.ES, c.Insights.DataStream).WarmQueries(ctx, time.Now(), c.Insights.PopularWindow,
-		c.Insights.PopularMinCount, maxPopularWarm, searchapi.CommonQueries)
-	if err != nil {
-		log.Warn("warm-up: the popular queries could not be read; warming with the built-in list", "error", web.Withheld(err))
-	}
-	return queries
 }
 
 // progress draws one bar per phase with its rate and time left, measured

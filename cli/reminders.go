@@ -5,18 +5,15 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 
-	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 
 	"github.com/soomcare/soomcare/config"
-	"github.com/soomcare/soomcare/medication"
-	"github.com/soomcare/soomcare/records"
 	"github.com/soomcare/soomcare/reminder"
-	"github.com/soomcare/soomcare/report"
 	"github.com/soomcare/soomcare/telemetry"
 )
 
@@ -36,46 +33,36 @@ due time) go out once. Failed sends are retried reminders.max_attempts times wit
 Metrics (not with --once): http://<reminders.metrics_addr>/metrics (Prometheus; empty = off), /healthz.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
-			c, err := e.config()
-			if err != nil {
-				return err
-			}
-			log := e.logger(c)
-			sender, err := pushSender(c)
-			if err != nil {
-				return err
-			}
-			if sender == nil {
-				return usageError{errors.New("reminders: push.project_id is empty: configure push.* (see config.example.yaml)")}
-			}
-			reg := telemetry.NewRegistry()
-			db, err := openMySQLLogged(ctx, c, log, reg) // slow statements at warn; statement latency on /metrics
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			d := newDispatcher(c, db, sender, log, reg)
-			if once {
-				st, err := d.Tick(ctx)
-				fmt.Fprintf(e.stdout, "planned %d, sent %d, retry %d, failed %d, no device %d\n", st.Planned, st.Sent, st.Retry, st.Failed, st.NoDevice)
-				return err
-			}
-			log.Info("starting", "command", "reminders", "version", Version, "interval", c.Reminders.Interval)
-			if err := telemetry.RegisterDB(reg, db, "soomcare"); err != nil {
-				return err
-			}
-			stopMetrics, err := telemetry.Start(ctx, "reminders.metrics_addr", c.Reminders.MetricsAddr, reg, log)
-			if err != nil {
-				return err
-			}
-			defer stopMetrics()
-			return d.Run(ctx)
+			return e.runReminders(cmd.Context(), once)
 		},
 	}
 	cmd.Flags().BoolVar(&once, "once", false, "run one pass and exit (cron)")
 	cmd.AddCommand(newRemindersNoticeCmd(e))
 	return cmd
+}
+
+// runReminders builds the dispatcher (cli/roots.go) and runs it, or one
+// pass with once.
+func (e *env) runReminders(ctx context.Context, once bool) error {
+	if !once {
+		return runRoot(ctx, e, newRemindersRoot)
+	}
+	return runRoot(ctx, e, func(ctx context.Context, e *env, c *config.Config) (remindersOnce, error) {
+		r, err := newRemindersRoot(ctx, e, c)
+		return remindersOnce{r, e.stdout}, err
+	})
+}
+
+// remindersOnce is one pass of the dispatcher (--once), its counts printed.
+type remindersOnce struct {
+	*remindersRoot
+	out io.Writer
+}
+
+func (r remindersOnce) Run(ctx context.Context) error {
+	st, err := r.Tick(ctx)
+	fmt.Fprintf(r.out, "planned %d, sent %d, retry %d, failed %d, no device %d\n", st.Planned, st.Sent, st.Retry, st.Failed, st.NoDevice)
+	return err
 }
 
 // newRemindersNoticeCmd is `soomcare reminders notice`.
@@ -144,36 +131,4 @@ func observeReminders(m *telemetry.Reminders) func(reminder.Stats, error) {
 		m.Observe(telemetry.ReminderTick{Planned: st.Planned, Sent: st.Sent, Retry: st.Retry, Failed: st.Failed,
 			NoDevice: st.NoDevice, Recorded: st.Recorded, LeaseLost: st.LeaseLost, Err: err})
 	}
-}
-
-// careMounts wires records, medications, devices/notices, calendar and
-// reports for serve; they rely on the auth middleware mounted before them.
-// With reminders.in_serve (and push configured) the dispatcher runs until ctx
-// ends, its series on serve's registry reg.
-func careMounts(ctx context.Context, c *config.Config, db *sql.DB, log *slog.Logger, reg prometheus.Registerer) ([]func(*gin.Engine), error) {
-	sender, err := pushSender(c)
-	if err != nil {
-		return nil, err
-	}
-	if c.Reminders.InServe {
-		if sender == nil {
-			return nil, &config.Error{Key: "reminders.in_serve", Reason: "needs push.project_id and credentials"}
-		}
-		go newDispatcher(c, db, sender, log, reg).Run(ctx)
-	}
-	return []func(*gin.Engine){
-		records.New(db, records.Options{Logger: log}).Mount,
-		medication.New(db, medication.Options{Logger: log}).Mount,
-		reminder.NewAPI(db, sender, nil, log).Mount,
-		report.New(db, report.Options{Logger: log, CalendarCache: calendarCache(c.Calendar.CacheEntries)}).Mount,
-	}, nil
-}
-
-// calendarCache maps calendar.cache_entries (0 = off) onto
-// report.Options.CalendarCache (0 = the default, negative = off).
-func calendarCache(entries int) int {
-	if entries == 0 {
-		return -1
-	}
-	return entries
 }

@@ -4,21 +4,20 @@ import (
 	"context"
 	"crypto/rand"
 	"database/sql"
-	"fmt"
 	"log/slog"
-	"net"
 	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 
-	"github.com/soomcare/soomcare/apidoc"
 	"github.com/soomcare/soomcare/auth"
 	"github.com/soomcare/soomcare/community"
 	"github.com/soomcare/soomcare/config"
-	"github.com/soomcare/soomcare/content"
-	"github.com/soomcare/soomcare/mysql"
+	"github.com/soomcare/soomcare/medication"
+	"github.com/soomcare/soomcare/records"
+	"github.com/soomcare/soomcare/reminder"
+	"github.com/soomcare/soomcare/report"
 	"github.com/soomcare/soomcare/searchapi"
 	"github.com/soomcare/soomcare/server"
 	"github.com/soomcare/soomcare/telemetry"
@@ -28,7 +27,15 @@ func newServeCmd(e *env) *cobra.Command {
 	return &cobra.Command{
 		Use:   "serve",
 		Short: "Serve the HTTP API for the app",
-		Long: `Serve the HTTP API on http.addr.
+		Long:  serveHelp,
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runRoot(cmd.Context(), e, newServeRoot) // cli/roots.go
+		},
+	}
+}
+
+const serveHelp = `Serve the HTTP API on http.addr.
 
 At start it waits up to startup.wait_timeout for MySQL and the search engine and exits 1 with one
 line naming the unreachable one. Once running, GET /healthz answers 200 while the process is up and
@@ -37,55 +44,7 @@ The search API (GET /v1/search, /v1/{contents,posts,users}/search, /v1/search/su
 /v1/feed/posts) reads the aliases <search.index_prefix>-{contents,posts,users}; its limits are the
 searchapi.* keys. GET /openapi.json serves the OpenAPI document of every endpoint.
 SIGINT/SIGTERM drain in-flight requests for up to http.shutdown_timeout.
-Metrics: http://<http.metrics_addr>/metrics (Prometheus; its own listener, empty = off), /healthz.`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
-			reg := telemetry.NewRegistry() // GET /metrics on http.metrics_addr
-			c, log, db, es, err := e.start(ctx, "serve", reg)
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			ins := startInsights(ctx, c, db, es, log, reg) // search insights and suggestion blocks (cli/insights.go)
-			defer ins.stop()
-			search := searchapi.New(es.ES, ins.options(searchOptions(c, log)))
-			// appMounts starts with auth.Use (the bearer-token middleware): mounts after it see web.Principal.
-			mounts, err := appMounts(ctx, c, db, log)
-			if err != nil {
-				return err
-			}
-			// Records, medications, reminders, calendar and reports (cli/reminders.go).
-			care, err := careMounts(ctx, c, db, log, reg)
-			if err != nil {
-				return err
-			}
-			mounts = append(mounts, care...)
-			mounts = append(mounts, ins.mount)
-			mounts = append(mounts, dictionaryMount(db, es, log)) // editors' dictionary and synonyms (cli/dict.go)
-			checks := []server.Check{
-				{Name: "mysql", Ping: func(ctx context.Context) error { return mysql.Ping(ctx, db) }},
-				{Name: es.Kind, Ping: es.Ping},
-			}
-			stopMetrics, err := serveMetrics(ctx, c, log, reg, db, checks)
-			if err != nil {
-				return err
-			}
-			defer stopMetrics()
-			srv := server.NewWith(c.HTTP, log, checks, server.Options{Metrics: telemetry.NewHTTP(reg)}, append(mounts, search.Mount, apidoc.Mount, apidoc.MountDocs)...)
-			ln, err := net.Listen("tcp", c.HTTP.Addr)
-			if err != nil {
-				return fmt.Errorf("listen on http.addr %s: %w", c.HTTP.Addr, err)
-			}
-			log.Info("listening", "addr", ln.Addr().String())
-			if err := srv.Run(ctx, ln); err != nil {
-				return fmt.Errorf("serve: %w", err)
-			}
-			log.Info("stopped")
-			return nil
-		},
-	}
-}
+Metrics: http://<http.metrics_addr>/metrics (Prometheus; its own listener, empty = off), /healthz.`
 
 // serveMetrics adds the MySQL pool and the dependency probes (those of
 // /readyz, at every scrape) to reg and serves it on http.metrics_addr.
@@ -101,11 +60,12 @@ func serveMetrics(ctx context.Context, c *config.Config, log *slog.Logger, reg *
 	return telemetry.Start(ctx, "http.metrics_addr", c.HTTP.MetricsAddr, reg, log)
 }
 
-// appMounts wires auth (middleware first), community and content. Without
+// authMounts is the bearer-token middleware (auth.UseChecked: mounts after
+// it see web.Principal) and the auth routes. Without
 // auth.jwt_secret it signs with a random per-process key and warns: tokens
 // then die with the process and replicas reject each other's tokens, so
 // production must set it (there is no fixed, guessable default).
-func appMounts(ctx context.Context, c *config.Config, db *sql.DB, log *slog.Logger) ([]func(*gin.Engine), error) {
+func authMounts(ctx context.Context, c *config.Config, db *sql.DB, log *slog.Logger) ([]func(*gin.Engine), error) {
 	secret := []byte(c.Auth.JWTSecret)
 	if len(secret) == 0 {
 		secret = make([]byte, 32)
@@ -143,19 +103,10 @@ func appMounts(ctx context.Context, c *config.Config, db *sql.DB, log *slog.Logg
 	if _, err := auth.BackfillNicknameKeys(ctx, db, log); err != nil { // rows without a look-alike key (migration 00046, seed)
 		log.Warn("auth: nickname keys not filled; look-alikes of those users' nicknames pass until a start fills them", "err", err)
 	}
-	store, err := uploadStore(ctx, c.Uploads, log)
-	if err != nil {
-		return nil, err
-	}
-	posts := community.New(db, community.Options{
-		ReportHideThreshold: c.Community.ReportHideThreshold, ReporterMinAge: c.Community.ReporterMinAge,
-		ReporterMinActivity: c.Community.ReporterMinActivity, ReportDailyLimit: c.Community.ReportDailyLimit, Logger: log,
-	})
-	articles := content.New(db, content.Options{Store: store, UploadDir: c.Uploads.Dir, UploadURL: c.Uploads.URLPrefix, MaxUploadBytes: c.Uploads.MaxBytes, Logger: log})
 	// The login throttle counts the client the way the search rate limiter does (http.trusted_proxies).
 	authAPI := auth.NewAPI(svc, auth.APIOptions{Logger: log, TrustedProxies: c.HTTP.Proxies()})
 	accounts := auth.NewAccounts(db, c.Auth.AccountCheckTTL, nil, log)
-	return []func(*gin.Engine){auth.UseChecked(tokens, accounts), authAPI.Mount, posts.Mount, articles.Mount}, nil
+	return []func(*gin.Engine){auth.UseChecked(tokens, accounts), authAPI.Mount}, nil
 }
 
 // searchOptions maps the configuration onto the search API's options
@@ -169,4 +120,44 @@ func searchOptions(c *config.Config, log *slog.Logger) searchapi.Options {
 		TrustedProxies: c.HTTP.Proxies(),
 		Logger:         log,
 	}
+}
+
+// communityOptions maps community.* onto the community API's options.
+func communityOptions(c *config.Config, log *slog.Logger) community.Options {
+	return community.Options{
+		ReportHideThreshold: c.Community.ReportHideThreshold, ReporterMinAge: c.Community.ReporterMinAge,
+		ReporterMinActivity: c.Community.ReporterMinActivity, ReportDailyLimit: c.Community.ReportDailyLimit, Logger: log,
+	}
+}
+
+// careMounts wires records, medications, devices/notices, calendar and
+// reports for serve; they rely on the auth middleware mounted before them.
+// With reminders.in_serve (and push configured) the dispatcher runs until ctx
+// ends, its series on serve's registry reg.
+func careMounts(ctx context.Context, c *config.Config, db *sql.DB, log *slog.Logger, reg prometheus.Registerer) ([]func(*gin.Engine), error) {
+	sender, err := pushSender(c)
+	if err != nil {
+		return nil, err
+	}
+	if c.Reminders.InServe {
+		if sender == nil {
+			return nil, &config.Error{Key: "reminders.in_serve", Reason: "needs push.project_id and credentials"}
+		}
+		go newDispatcher(c, db, sender, log, reg).Run(ctx)
+	}
+	return []func(*gin.Engine){
+		records.New(db, records.Options{Logger: log}).Mount,
+		medication.New(db, medication.Options{Logger: log}).Mount,
+		reminder.NewAPI(db, sender, nil, log).Mount,
+		report.New(db, report.Options{Logger: log, CalendarCache: calendarCache(c.Calendar.CacheEntries)}).Mount,
+	}, nil
+}
+
+// calendarCache maps calendar.cache_entries (0 = off) onto
+// report.Options.CalendarCache (0 = the default, negative = off).
+func calendarCache(entries int) int {
+	if entries == 0 {
+		return -1
+	}
+	return entries
 }

@@ -120,3 +120,13 @@ func warmSearch(ctx context.Context, es *elasticsearch.Client, index string, bod
 	_, err = io.Copy(io.Discard, res.Body)
 	return time.Since(t), err
 }
+
+// WarmEach is the warm-up of each index for at most d (none when d is 0),
+// with the searches bodies chooses for it (searchapi.Warmup); bodies is
+// called only for an index that is warmed.
+func WarmEach(d time.Duration, bodies func(name string) [][]byte) func(name string) WarmOptions {
+	if d <= 0 {
+		return func(string) WarmOptions { return WarmOptions{} }
+	}
+	return func(name string) WarmOptions { return WarmOptions{Bodies: bodies(name), For: d} }
+}

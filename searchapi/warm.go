@@ -1,10 +1,14 @@
 package searchapi
 
 import (
+	"context"
 	"encoding/json"
+	"log/slog"
 	"net/url"
+	"sync"
 
 	"github.com/soomcare/soomcare/mappings"
+	"github.com/soomcare/soomcare/web"
 )
 
 // CommonQueries are what app users type most: the warm-up's queries when
@@ -53,4 +57,42 @@ func WarmBodies(kind string, queries []string) ([][]byte, error) {
 		out[i] = raw
 	}
 	return out, nil
+}
+
+// MaxPopularWarm bounds how many recorded popular queries warm an index.
+const MaxPopularWarm = 20
+
+// PopularQueries reads up to n of the most searched queries, most searched
+// first, followed by those of fallback not among them; with an error it
+// still returns fallback (insights.WarmSource).
+type PopularQueries func(ctx context.Context, n int, fallback []string) ([]string, error)
+
+// Warmup chooses the searches that warm a new index of each kind before its
+// alias moves (indexer.WarmEach): the API's searches (WarmBodies) of the
+// most searched queries (up to MaxPopularWarm; none when popular is nil),
+// then CommonQueries. The queries are read once, on the first call (a CDC
+// worker that rebuilds nothing never reads them); a failure to read them is
+// a warning on log, and the built-in list warms alone.
+func Warmup(ctx context.Context, popular PopularQueries, log *slog.Logger) func(kind string) [][]byte {
+	queries := sync.OnceValue(func() []string { return warmQueries(ctx, popular, log) })
+	return func(kind string) [][]byte {
+		bodies, err := WarmBodies(kind, queries())
+		if err != nil {
+			log.Warn("warm-up: no searches for the index; it is not warmed", "index", kind, "error", err)
+		}
+		return bodies
+	}
+}
+
+// warmQueries are the warm-up's queries: the most searched ones, then
+// CommonQueries.
+func warmQueries(ctx context.Context, popular PopularQueries, log *slog.Logger) []string {
+	if popular == nil {
+		return CommonQueries
+	}
+	queries, err := popular(ctx, MaxPopularWarm, CommonQueries)
+	if err != nil {
+		log.Warn("warm-up: the popular queries could not be read; warming with the built-in list", "error", web.Withheld(err))
+	}
+	return queries
 }
