@@ -1,7 +1,6 @@
 package auth
 
 import (
-	"errors"
 	"log/slog"
 	"net/http"
 	"net/mail"
@@ -41,7 +40,7 @@ type APIOptions struct {
 
 // NewAPI returns the handlers over svc.
 func NewAPI(svc *Service, o APIOptions) *API {
-	return &API{svc: svc, kit: web.NewKit(o.Logger, mapErr), trusted: o.TrustedProxies}
+	return &API{svc: svc, kit: web.NewKit(o.Logger, errorTable()), trusted: o.TrustedProxies}
 }
 
 // Use returns a mount that installs Middleware on the whole router; pass it
@@ -286,46 +285,6 @@ func (a *API) link(c *gin.Context) (web.Answer, error) {
 		status = http.StatusCreated
 	}
 	return web.Answer{Status: status, Body: identityJSON{Provider: id.Provider, Subject: id.Subject, Email: id.Email}}, nil
-}
-
-// mapErr turns the package's sentinels into client errors.
-func mapErr(err error) error {
-	e := func(code, msg string) error { return web.NewError(code, msg, err) }
-	var throttled *ThrottledError
-	switch {
-	case errors.As(err, &throttled) && errors.Is(err, ErrSignupThrottled):
-		return &web.Error{Code: web.CodeSignupThrottled, Err: err,
-			Message: "가입 시도가 너무 많습니다. 잠시 후 다시 시도해 주세요.", RetryAfter: throttled.RetryAfter}
-	case errors.As(err, &throttled):
-		return &web.Error{Code: web.CodeLoginThrottled, Err: err,
-			Message: "로그인 시도가 너무 많습니다. 잠시 후 다시 시도해 주세요.", RetryAfter: throttled.RetryAfter}
-	case errors.Is(err, ErrBusy):
-		return &web.Error{Code: web.CodeBusy, Err: err,
-			Message: "요청이 많아 처리하지 못했습니다. 잠시 후 다시 시도해 주세요.", RetryAfter: time.Second}
-	case errors.Is(err, ErrNonceInvalid):
-		return e(web.CodeNonceInvalid, "로그인 요청이 만료되었거나 이미 사용되었습니다. 다시 로그인해 주세요.")
-	case errors.Is(err, ErrEmailTaken):
-		return e(web.CodeEmailTaken, "이미 가입된 이메일입니다.")
-	case errors.Is(err, ErrNicknameTaken):
-		return e(web.CodeNicknameTaken, "이미 사용 중인 닉네임입니다.")
-	case errors.Is(err, ErrIdentityTaken):
-		return e(web.CodeIdentityTaken, "다른 계정에 연결된 SNS 계정입니다.")
-	case errors.Is(err, ErrInvalidCredentials):
-		return e(web.CodeInvalidCredentials, "이메일 또는 비밀번호가 올바르지 않습니다.")
-	case errors.Is(err, ErrRefreshReused):
-		return e(web.CodeRefreshReused, "이미 사용된 토큰입니다. 보안을 위해 다시 로그인해 주세요.")
-	case errors.Is(err, ErrRefreshExpired), errors.Is(err, ErrIDTokenExpired):
-		return e(web.CodeTokenExpired, "토큰이 만료되었습니다. 다시 로그인해 주세요.")
-	case errors.Is(err, ErrRefreshInvalid), errors.Is(err, ErrIDTokenInvalid):
-		return e(web.CodeTokenInvalid, "유효하지 않은 토큰입니다. 다시 로그인해 주세요.")
-	case errors.Is(err, ErrUnknownProvider):
-		return e(web.CodeNotFound, "지원하지 않는 로그인 방식입니다.")
-	case errors.Is(err, ErrJWKSUnavailable):
-		return &web.Error{Code: web.CodeUnavailable, Message: "SNS 로그인 서버에 연결할 수 없습니다. 잠시 후 다시 시도해 주세요.", Err: err}
-	case errors.Is(err, ErrUserGone):
-		return e(web.CodeUnauthorized, "탈퇴했거나 사용할 수 없는 계정입니다.")
-	}
-	return err
 }
 
 // checkEmail validates an e-mail address for sign-up and returns its

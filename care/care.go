@@ -11,6 +11,7 @@ import (
 	"database/sql"
 	"errors"
 	"log/slog"
+	"net/http"
 	"sync"
 	"time"
 	_ "time/tzdata" // schedules and calendars need IANA zones even where the system has none
@@ -23,6 +24,13 @@ import (
 
 // DefaultTimeZone is the zone of a user without a saved plan.
 const DefaultTimeZone = "Asia/Seoul"
+
+// The care endpoints' own codes of invalid input (400, with fields): every
+// field error is of one kind.
+const (
+	CodeInvalidDate = "invalid_date" // every field error is an unparsable date
+	CodeOutOfRange  = "out_of_range" // every field error is a value outside its domain
+)
 
 // Checker collects field errors while a care request is validated.
 type Checker struct{ web.Fields }
@@ -42,9 +50,9 @@ func (v *Checker) Err() error {
 	}
 	switch code {
 	case web.FieldOutOfRange:
-		return v.ErrAs(web.CodeOutOfRange, "허용 범위를 벗어난 값이 있습니다.")
+		return &web.Error{Code: CodeOutOfRange, Message: "허용 범위를 벗어난 값이 있습니다.", Fields: list, Status: http.StatusBadRequest}
 	case web.FieldInvalidDate:
-		return v.ErrAs(web.CodeInvalidDate, "날짜 형식이 올바르지 않습니다.")
+		return &web.Error{Code: CodeInvalidDate, Message: "날짜 형식이 올바르지 않습니다.", Fields: list, Status: http.StatusBadRequest}
 	}
 	return v.Fields.Err()
 }
@@ -101,9 +109,10 @@ func (v *Checker) Zone(field, name string, zones *Zones) *time.Location {
 	return loc
 }
 
-// Decode reads the JSON body into dst strictly (web.Body): anything but one
-// JSON object of dst's fields is 400 validation_failed naming the field
-// ("body" for the whole body), a body over the limit 413.
+// Decode reads the JSON body into dst strictly (web.Body): a body that is
+// not one JSON object is 400 bad_request (field "body"), an unknown field or
+// one of the wrong type 400 validation_failed naming it, a body over the
+// limit 413.
 func Decode(c *gin.Context, dst any) error {
 	return web.CareBody().Decode(c.Request, dst)
 }
@@ -113,13 +122,8 @@ func Decode(c *gin.Context, dst any) error {
 var ErrNotFound = errors.New("not found")
 
 // Kit is the handler kit of the care endpoints: ErrNotFound is 404.
-func Kit(logger *slog.Logger) web.Kit { return web.NewKit(logger, mapError) }
-
-func mapError(err error) error {
-	if errors.Is(err, ErrNotFound) {
-		return &web.Error{Code: web.CodeNotFound, Message: "기록을 찾을 수 없습니다.", Err: err}
-	}
-	return err
+func Kit(logger *slog.Logger) web.Kit {
+	return web.NewKit(logger, web.Errors{{Is: ErrNotFound, Code: web.CodeNotFound, Message: "기록을 찾을 수 없습니다."}})
 }
 
 // Conflict is the 409 envelope.

@@ -11,7 +11,8 @@ import (
 
 // Pages of the care lists (records, intakes, medications, schedules). A
 // ranged list is ordered by (time, id), ascending, within its from/to
-// range; an unranged one by id. A page holds up to limit items and, when
+// range; an unranged one by id. A page holds up to size items (the query
+// parameter size; limit is its deprecated alias) and, when
 // more follow, next_cursor: the list, the range and the position of its
 // last item, base64url JSON. The next page is the items strictly after that
 // position (a keyset, not an offset), so pages neither repeat nor skip items
@@ -29,15 +30,15 @@ type Pager struct {
 	Name   string // bound into its cursors (the path: symptoms, intakes, …)
 	Ranged bool   // takes from/to and pages in (time, id) order; otherwise in id order
 	Dates  bool   // the range column is a DATE (health events)
-	// DefaultLimit is the page size without limit (0: DefaultPageSize).
-	DefaultLimit int
+	// DefaultSize is the page size without size (0: DefaultPageSize).
+	DefaultSize int
 }
 
 // Page is a parsed list request.
 type Page struct {
 	From, To time.Time // the range (ranged lists)
-	Limit    int
-	After    *Cursor // nil: the first page
+	Limit    int       // the page size
+	After    *Cursor   // nil: the first page
 }
 
 // Cursor is the position after which a page starts.
@@ -51,7 +52,8 @@ type Cursor struct {
 	at any // At parsed: time.Time, or the date string
 }
 
-// Parse reads limit (1–MaxPageSize), cursor and, for a ranged list, from
+// Parse reads size (1–MaxPageSize; see pageSize for its alias limit),
+// cursor and, for a ranged list, from
 // and to (local dates in loc or RFC 3339; default the 30 days before now, at
 // most 400 days, within the records' bounds: see rangeRule). A cursor
 // carries its range: from and to may be left out on later pages, and must
@@ -60,11 +62,7 @@ type Cursor struct {
 // have given, is bad_cursor.
 func (l Pager) Parse(c *gin.Context, loc *time.Location, now time.Time) (Page, error) {
 	var v Checker
-	def := l.DefaultLimit
-	if def == 0 {
-		def = DefaultPageSize
-	}
-	p := Page{Limit: web.PageSize(&v.Fields, "limit", c.Query("limit"), def, MaxPageSize)}
+	p := Page{Limit: l.pageSize(&v, c)}
 	rule := rangeRule(loc, now)
 	if l.Ranged {
 		r := rule.Parse(&v.Fields, c.Query("from"), c.Query("to"))
@@ -88,6 +86,28 @@ func (l Pager) Parse(c *gin.Context, loc *time.Location, now time.Time) (Page, e
 	}
 	p.From, p.To, p.After = cur.From, cur.To, cur
 	return p, nil
+}
+
+// pageSize reads the page size: size, or limit, its deprecated alias (the
+// care lists' name for it until 2026-12-08; every other list says size).
+// Both with different values name both (validation_failed); a bad value
+// is named under the parameter given.
+func (l Pager) pageSize(v *Checker, c *gin.Context) int {
+	def := l.DefaultSize
+	if def == 0 {
+		def = DefaultPageSize
+	}
+	name, raw := "size", c.Query("size")
+	switch limit := c.Query("limit"); {
+	case raw == "":
+		name, raw = "limit", limit
+	case limit != "" && limit != raw:
+		msg := "size 와 limit(size 의 예전 이름)이 서로 다릅니다. size 하나만 보내 주세요."
+		v.Add("size", web.FieldInvalid, msg)
+		v.Add("limit", web.FieldInvalid, msg)
+		return def
+	}
+	return web.PageSize(&v.Fields, name, raw, def, MaxPageSize)
 }
 
 // ParseForUser is Parse in the zone of the caller's plan (zones.User over

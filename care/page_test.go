@@ -68,6 +68,48 @@ func TestPagerRevalidatesCursors(t *testing.T) {
 	}
 }
 
+// The care lists take size like every other list, and limit as its
+// deprecated alias; both with different values are refused naming both.
+func TestPagerSize(t *testing.T) {
+	loc := pageZone(t)
+	meds := Pager{Name: "medications", DefaultSize: 500}
+	tests := []struct {
+		name, query string
+		size        int
+		code        string   // "" = accepted
+		fields      []string // the fields named
+	}{
+		{"default", "", 500, "", nil},
+		{"size", "size=20", 20, "", nil},
+		{"limit (deprecated alias)", "limit=30", 30, "", nil},
+		{"both, the same", "size=40&limit=40", 40, "", nil},
+		{"both, different", "size=40&limit=50", 0, web.CodeValidationFailed, []string{"size", "limit"}},
+		{"size out of range", "size=1001", 0, CodeOutOfRange, []string{"size"}},
+		{"limit not a number", "limit=ten", 0, web.CodeValidationFailed, []string{"limit"}},
+		{"size not a number", "size=2.5", 0, web.CodeValidationFailed, []string{"size"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := parsePage(meds, tt.query, loc)
+			if tt.code == "" {
+				if err != nil || p.Limit != tt.size {
+					t.Fatalf("Parse(%q) = %d, %v; want %d", tt.query, p.Limit, err, tt.size)
+				}
+				return
+			}
+			e, ok := err.(*web.Error)
+			if !ok || e.Code != tt.code || len(e.Fields) != len(tt.fields) {
+				t.Fatalf("Parse(%q) = %v, want %s naming %v", tt.query, err, tt.code, tt.fields)
+			}
+			for i, f := range tt.fields {
+				if e.Fields[i].Field != f {
+					t.Errorf("field %d is %q, want %q", i, e.Fields[i].Field, f)
+				}
+			}
+		})
+	}
+}
+
 // FuzzPagerCursor: a cursor a ranged list accepts carries a range the
 // parameters could have given and a position near it, so every value of
 // the keyset query is a time MySQL stores and JSON encodes.

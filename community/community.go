@@ -43,7 +43,7 @@ import (
 	"github.com/soomcare/soomcare/web"
 )
 
-// Sentinel errors; the handlers map them with errors.Is.
+// Sentinel errors; the handlers return them and errorTable maps them.
 var (
 	ErrNotFound        = errors.New("not found")
 	ErrForbidden       = errors.New("not the author")
@@ -75,6 +75,7 @@ type API struct {
 	dailyLimit  int
 	log         *slog.Logger
 	kit         web.Kit
+	store       Store
 	now         func() time.Time
 }
 
@@ -94,7 +95,7 @@ func New(db *sql.DB, o Options) *API {
 	}
 	return &API{
 		db: db, threshold: o.ReportHideThreshold, minAge: max(o.ReporterMinAge, 0), minActivity: max(o.ReporterMinActivity, 0),
-		dailyLimit: o.ReportDailyLimit, log: o.Logger, kit: web.NewKit(o.Logger, mapError), now: o.Now,
+		dailyLimit: o.ReportDailyLimit, log: o.Logger, kit: web.NewKit(o.Logger, errorTable()), now: o.Now,
 	}
 }
 
@@ -178,16 +179,12 @@ func (a *API) createPost(c *gin.Context) (web.Answer, error) {
 	ctx := c.Request.Context()
 	var id uint64
 	err := a.tx(ctx, func(tx *sql.Tx) error {
-		if err := canWrite(ctx, tx, p.UserID); err != nil {
+		if err := a.store.CanWrite(ctx, tx, p.UserID); err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO posts (user_id, category, title, body) VALUES (?, ?, ?, ?)`, p.UserID, *in.Category, *in.Title, *in.Body)
-		if err != nil {
-			return err
-		}
-		n, _ := res.LastInsertId()
-		id = uint64(n)
-		return nil
+		var err error
+		id, err = a.store.InsertPost(ctx, tx, p.UserID, *in.Category, *in.Title, *in.Body)
+		return err
 	})
 	if err != nil {
 		return web.Answer{}, err
@@ -208,14 +205,7 @@ func (a *API) getPost(c *gin.Context) (web.Answer, error) {
 
 // loadPost returns a live post; a hidden one only to its author and admins.
 func (a *API) loadPost(ctx context.Context, id uint64, viewer web.Principal) (Post, error) {
-	var p Post
-	err := a.db.QueryRowContext(ctx, `SELECT p.id, p.user_id, u.nickname, p.category, p.title, p.body, p.like_count, p.comment_count, p.status, p.created_at, p.updated_at,
-		EXISTS(SELECT 1 FROM post_likes l WHERE l.post_id = p.id AND l.user_id = ?)
-		FROM posts p JOIN users u ON u.id = p.user_id WHERE p.id = ? AND p.deleted_at IS NULL`, viewer.UserID, id).
-		Scan(&p.ID, &p.Author.ID, &p.Author.Nickname, &p.Category, &p.Title, &p.Body, &p.LikeCount, &p.CommentCount, &p.Status, &p.CreatedAt, &p.UpdatedAt, &p.LikedByMe)
-	if errors.Is(err, sql.ErrNoRows) {
-		return Post{}, ErrNotFound
-	}
+	p, err := a.store.Post(ctx, a.db, id, viewer.UserID)
 	if err != nil {
 		return Post{}, err
 	}
@@ -240,24 +230,18 @@ func (a *API) updatePost(c *gin.Context) (web.Answer, error) {
 	}
 	ctx := c.Request.Context()
 	err = a.tx(ctx, func(tx *sql.Tx) error {
-		if err := canWrite(ctx, tx, p.UserID); err != nil {
+		if err := a.store.CanWrite(ctx, tx, p.UserID); err != nil {
 			return err
 		}
-		owner, err := lockVisiblePost(ctx, tx, id, p)
-		if err != nil {
+		if err := a.lockOwnPost(ctx, tx, id, p, false); err != nil {
 			return err
 		}
-		if owner != p.UserID {
-			return ErrForbidden
-		}
-		_, err = tx.ExecContext(ctx, `UPDATE posts SET category = COALESCE(?, category), title = COALESCE(?, title), body = COALESCE(?, body) WHERE id = ?`,
-			in.Category, in.Title, in.Body, id)
-		return err
+		return a.store.UpdatePost(ctx, tx, id, in.Category, in.Title, in.Body)
 	})
 	if err != nil {
 		return web.Answer{}, err
 	}
-	post, err := a.loadPost(c.Request.Context(), id, p)
+	post, err := a.loadPost(ctx, id, p)
 	return web.OK(post), err
 }
 
@@ -269,15 +253,10 @@ func (a *API) deletePost(c *gin.Context) (web.Answer, error) {
 	p, _ := web.PrincipalFrom(c)
 	ctx := c.Request.Context()
 	err = a.tx(ctx, func(tx *sql.Tx) error {
-		owner, err := lockVisiblePost(ctx, tx, id, p)
-		if err != nil {
+		if err := a.lockOwnPost(ctx, tx, id, p, true); err != nil {
 			return err
 		}
-		if owner != p.UserID && p.Role != web.RoleAdmin {
-			return ErrForbidden
-		}
-		_, err = tx.ExecContext(ctx, `UPDATE posts SET deleted_at = ? WHERE id = ?`, a.now().UTC(), id)
-		return err
+		return a.store.DeletePost(ctx, tx, id, a.now().UTC())
 	})
 	if err != nil {
 		return web.Answer{}, err
@@ -297,26 +276,8 @@ func (a *API) listComments(c *gin.Context) (web.Answer, error) {
 	if _, err := a.loadPost(ctx, id, viewer); err != nil {
 		return web.Answer{}, err
 	}
-	rows, err := a.db.QueryContext(ctx, `SELECT c.id, c.post_id, c.parent_id, c.user_id, u.nickname, c.body, c.created_at
-		FROM comments c JOIN users u ON u.id = c.user_id WHERE c.post_id = ? AND c.deleted_at IS NULL ORDER BY c.id LIMIT ?`, id, maxComments)
+	items, err := a.store.Comments(ctx, a.db, id, maxComments)
 	if err != nil {
-		return web.Answer{}, err
-	}
-	defer rows.Close()
-	items := []Comment{}
-	for rows.Next() {
-		var cm Comment
-		var parent sql.NullInt64
-		if err := rows.Scan(&cm.ID, &cm.PostID, &parent, &cm.Author.ID, &cm.Author.Nickname, &cm.Body, &cm.CreatedAt); err != nil {
-			return web.Answer{}, err
-		}
-		if parent.Valid {
-			v := uint64(parent.Int64)
-			cm.ParentID = &v
-		}
-		items = append(items, cm)
-	}
-	if err := rows.Err(); err != nil {
 		return web.Answer{}, err
 	}
 	return web.OK(gin.H{"items": items}), nil
@@ -325,6 +286,15 @@ func (a *API) listComments(c *gin.Context) (web.Answer, error) {
 type commentInput struct {
 	Body     *string `json:"body"`
 	ParentID *uint64 `json:"parent_id"`
+}
+
+func (in *commentInput) validate() error {
+	var f web.Fields
+	f.Text("body", in.Body, 1, 2000, true, false)
+	if in.ParentID != nil && *in.ParentID == 0 {
+		f.Add("parent_id", web.FieldInvalid, "양의 정수여야 합니다.")
+	}
+	return f.Err()
 }
 
 func (a *API) createComment(c *gin.Context) (web.Answer, error) {
@@ -337,53 +307,44 @@ func (a *API) createComment(c *gin.Context) (web.Answer, error) {
 	if err := web.AppBody().Decode(c.Request, &in); err != nil {
 		return web.Answer{}, err
 	}
-	var f web.Fields
-	f.Text("body", in.Body, 1, 2000, true, false)
-	if in.ParentID != nil && *in.ParentID == 0 {
-		f.Add("parent_id", web.FieldInvalid, "양의 정수여야 합니다.")
-	}
-	if err := f.Err(); err != nil {
+	if err := in.validate(); err != nil {
 		return web.Answer{}, err
 	}
 	ctx := c.Request.Context()
 	var cm Comment
 	err = a.tx(ctx, func(tx *sql.Tx) error {
-		if err := canWrite(ctx, tx, p.UserID); err != nil {
+		if err := a.openForWrite(ctx, tx, postID, p.UserID); err != nil {
 			return err
 		}
-		if _, status, err := lockPost(ctx, tx, postID); err != nil {
-			return err
-		} else if status == "hidden" {
-			return ErrNotFound
-		}
-		if in.ParentID != nil {
-			var grand sql.NullInt64
-			err := tx.QueryRowContext(ctx, `SELECT parent_id FROM comments WHERE id = ? AND post_id = ? AND deleted_at IS NULL`, *in.ParentID, postID).Scan(&grand)
-			if errors.Is(err, sql.ErrNoRows) {
-				return web.Invalid("parent_id", web.FieldInvalid, "이 글에 없는 댓글입니다.")
-			}
-			if err != nil {
-				return err
-			}
-			if grand.Valid {
-				return ErrReplyDepth
-			}
-		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO comments (post_id, user_id, parent_id, body) VALUES (?, ?, ?, ?)`, postID, p.UserID, in.ParentID, *in.Body)
-		if err != nil {
+		if err := a.checkParent(ctx, tx, postID, in.ParentID); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE posts SET comment_count = comment_count + 1 WHERE id = ?`, postID); err != nil {
-			return err
-		}
-		n, _ := res.LastInsertId()
-		return tx.QueryRowContext(ctx, `SELECT c.id, c.post_id, c.parent_id, c.user_id, u.nickname, c.body, c.created_at FROM comments c JOIN users u ON u.id = c.user_id WHERE c.id = ?`, n).
-			Scan(&cm.ID, &cm.PostID, &cm.ParentID, &cm.Author.ID, &cm.Author.Nickname, &cm.Body, &cm.CreatedAt)
+		var err error
+		cm, err = a.store.InsertComment(ctx, tx, postID, p.UserID, in.ParentID, *in.Body)
+		return err
 	})
 	if err != nil {
 		return web.Answer{}, err
 	}
 	return web.Created(cm), nil
+}
+
+// checkParent accepts no parent, or a live top-level comment of postID: a
+// comment of another post is a field error, a reply ErrReplyDepth.
+func (a *API) checkParent(ctx context.Context, q mysql.Querier, postID uint64, parentID *uint64) error {
+	if parentID == nil {
+		return nil
+	}
+	reply, err := a.store.IsReply(ctx, q, postID, *parentID)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return web.Invalid("parent_id", web.FieldInvalid, "이 글에 없는 댓글입니다.")
+	case err != nil:
+		return err
+	case reply:
+		return ErrReplyDepth
+	}
+	return nil
 }
 
 func (a *API) deleteComment(c *gin.Context) (web.Answer, error) {
@@ -398,25 +359,17 @@ func (a *API) deleteComment(c *gin.Context) (web.Answer, error) {
 	p, _ := web.PrincipalFrom(c)
 	ctx := c.Request.Context()
 	err = a.tx(ctx, func(tx *sql.Tx) error {
-		if _, err := lockVisiblePost(ctx, tx, postID, p); err != nil {
+		if _, err := a.lockVisiblePost(ctx, tx, postID, p); err != nil {
 			return err
 		}
-		var owner uint64
-		err := tx.QueryRowContext(ctx, `SELECT user_id FROM comments WHERE id = ? AND post_id = ? AND deleted_at IS NULL FOR UPDATE`, commentID, postID).Scan(&owner)
-		if errors.Is(err, sql.ErrNoRows) {
-			return ErrNotFound
-		}
+		owner, err := a.store.LockComment(ctx, tx, postID, commentID)
 		if err != nil {
 			return err
 		}
 		if owner != p.UserID && p.Role != web.RoleAdmin {
 			return ErrForbidden
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE comments SET deleted_at = ? WHERE id = ?`, a.now().UTC(), commentID); err != nil {
-			return err
-		}
-		_, err = tx.ExecContext(ctx, `UPDATE posts SET comment_count = comment_count - 1 WHERE id = ? AND comment_count > 0`, postID)
-		return err
+		return a.store.DeleteComment(ctx, tx, postID, commentID, a.now().UTC())
 	})
 	if err != nil {
 		return web.Answer{}, err
@@ -427,8 +380,8 @@ func (a *API) deleteComment(c *gin.Context) (web.Answer, error) {
 func (a *API) like(c *gin.Context) (web.Answer, error)   { return a.setLike(c, true) }
 func (a *API) unlike(c *gin.Context) (web.Answer, error) { return a.setLike(c, false) }
 
-// setLike inserts or deletes the caller's like and moves like_count by the
-// rows actually changed, so repeating either call changes nothing.
+// setLike inserts or deletes the caller's like (Store.SetLike: repeating
+// either call changes nothing).
 func (a *API) setLike(c *gin.Context, on bool) (web.Answer, error) {
 	postID, err := web.PathID(c, "id")
 	if err != nil {
@@ -438,37 +391,12 @@ func (a *API) setLike(c *gin.Context, on bool) (web.Answer, error) {
 	ctx := c.Request.Context()
 	var count int
 	err = a.tx(ctx, func(tx *sql.Tx) error {
-		if err := canWrite(ctx, tx, p.UserID); err != nil {
+		if err := a.openForWrite(ctx, tx, postID, p.UserID); err != nil {
 			return err
 		}
-		if _, status, err := lockPost(ctx, tx, postID); err != nil {
-			return err
-		} else if status == "hidden" {
-			return ErrNotFound
-		}
-		var res sql.Result
 		var err error
-		if on {
-			res, err = tx.ExecContext(ctx, `INSERT IGNORE INTO post_likes (post_id, user_id) VALUES (?, ?)`, postID, p.UserID)
-		} else {
-			res, err = tx.ExecContext(ctx, `DELETE FROM post_likes WHERE post_id = ? AND user_id = ?`, postID, p.UserID)
-		}
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 1 {
-			q := `UPDATE posts SET like_count = like_count + 1 WHERE id = ?`
-			if !on {
-				q = `UPDATE posts SET like_count = like_count - 1 WHERE id = ? AND like_count > 0`
-			}
-			if _, err := tx.ExecContext(ctx, q, postID); err != nil {
-				return err
-			}
-		}
-		// A locking read: the transaction's snapshot dates from before it
-		// waited for the post's lock, so a plain read could miss the likes
-		// committed meanwhile (and answer 0 for a post with 10).
-		return tx.QueryRowContext(ctx, `SELECT like_count FROM posts WHERE id = ? FOR UPDATE`, postID).Scan(&count)
+		count, err = a.store.SetLike(ctx, tx, postID, p.UserID, on)
+		return err
 	})
 	if err != nil {
 		return web.Answer{}, err
@@ -476,29 +404,22 @@ func (a *API) setLike(c *gin.Context, on bool) (web.Answer, error) {
 	return web.OK(gin.H{"liked": on, "like_count": count}), nil
 }
 
-// canWrite refuses blocked and deleted users (their access token may still
-// be valid for up to auth.access_token_ttl).
-func canWrite(ctx context.Context, tx *sql.Tx, userID uint64) error {
-	var status string
-	err := tx.QueryRowContext(ctx, `SELECT status FROM users WHERE id = ? AND deleted_at IS NULL`, userID).Scan(&status)
-	if errors.Is(err, sql.ErrNoRows) || status == "deleted" {
-		return ErrUserGone
-	}
-	if err != nil {
+// openForWrite is the opening of every write on someone's post (a comment,
+// a like): userID may write (Store.CanWrite), the post is locked, and a
+// hidden one is ErrNotFound (Store.LockOpenPost).
+func (a *API) openForWrite(ctx context.Context, tx *sql.Tx, postID, userID uint64) error {
+	if err := a.store.CanWrite(ctx, tx, userID); err != nil {
 		return err
 	}
-	if status == "blocked" {
-		return ErrBlocked
-	}
-	return nil
+	return a.store.LockOpenPost(ctx, tx, postID)
 }
 
 // lockVisiblePost locks a live post that viewer may see and returns its
 // author. A hidden post is ErrNotFound, like a missing one, to everyone but
 // its author and admins, whatever the verb: another answer would tell that
 // it exists.
-func lockVisiblePost(ctx context.Context, tx *sql.Tx, id uint64, viewer web.Principal) (uint64, error) {
-	owner, status, err := lockPost(ctx, tx, id)
+func (a *API) lockVisiblePost(ctx context.Context, tx *sql.Tx, id uint64, viewer web.Principal) (uint64, error) {
+	owner, status, err := a.store.LockPost(ctx, tx, id)
 	if err != nil {
 		return 0, err
 	}
@@ -508,41 +429,19 @@ func lockVisiblePost(ctx context.Context, tx *sql.Tx, id uint64, viewer web.Prin
 	return owner, nil
 }
 
-// lockPost locks a live post and returns its author and status.
-func lockPost(ctx context.Context, tx *sql.Tx, id uint64) (uint64, string, error) {
-	var owner uint64
-	var status string
-	err := tx.QueryRowContext(ctx, `SELECT user_id, status FROM posts WHERE id = ? AND deleted_at IS NULL FOR UPDATE`, id).Scan(&owner, &status)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, "", ErrNotFound
+// lockOwnPost locks a post viewer may see and change: its author's, or
+// any when admins may (deletes) and viewer is one; ErrForbidden otherwise.
+func (a *API) lockOwnPost(ctx context.Context, tx *sql.Tx, id uint64, viewer web.Principal, admins bool) error {
+	owner, err := a.lockVisiblePost(ctx, tx, id, viewer)
+	if err != nil {
+		return err
 	}
-	return owner, status, err
+	if owner != viewer.UserID && !(admins && viewer.Role == web.RoleAdmin) {
+		return ErrForbidden
+	}
+	return nil
 }
 
 func (a *API) tx(ctx context.Context, fn func(*sql.Tx) error) error {
 	return mysql.Tx(ctx, a.db, nil, fn)
-}
-
-// mapError turns the package's sentinels into client errors.
-func mapError(err error) error {
-	e := func(code, msg string) error { return web.NewError(code, msg, err) }
-	var limited *errReportLimited
-	switch {
-	case errors.As(err, &limited):
-		return &web.Error{Code: web.CodeReportLimited, Message: "오늘은 더 신고할 수 없습니다. 잠시 후 다시 시도해 주세요.",
-			RetryAfter: limited.retryAfter, Err: err}
-	case errors.Is(err, ErrNotFound):
-		return e(web.CodeNotFound, "글이나 댓글을 찾을 수 없습니다.")
-	case errors.Is(err, ErrForbidden):
-		return e(web.CodeForbidden, "작성자만 할 수 있습니다.")
-	case errors.Is(err, ErrBlocked):
-		return e(web.CodeUserBlocked, "이용이 제한된 계정은 글을 쓸 수 없습니다.")
-	case errors.Is(err, ErrUserGone):
-		return e(web.CodeUnauthorized, "사용할 수 없는 계정입니다.")
-	case errors.Is(err, ErrReplyDepth):
-		return e(web.CodeReplyDepth, "답글에는 답글을 달 수 없습니다.")
-	case errors.Is(err, ErrAlreadyReported):
-		return e(web.CodeAlreadyReported, "이미 신고한 글입니다.")
-	}
-	return err
 }

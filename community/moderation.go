@@ -3,8 +3,6 @@ package community
 import (
 	"context"
 	"database/sql"
-	"fmt"
-	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -125,36 +123,11 @@ func (a *API) listQueue(c *gin.Context) (web.Answer, error) {
 
 // queue returns one page of the queue.
 func (a *API) queue(ctx context.Context, q queueQuery) (QueuePage, error) {
-	where, args := []string{"p.deleted_at IS NULL", "q.entry > ?"}, []any{q.after}
-	if q.status != "" {
-		where = append(where, "p.status = ?")
-		args = append(args, q.status)
-	}
-	rows, err := a.db.QueryContext(ctx, `SELECT q.entry, q.open_reports, q.qualifying, q.first_at, q.last_at,
-		p.id, p.user_id, u.nickname, p.category, p.title, p.status, p.created_at
-		FROM (SELECT post_id, MIN(id) AS entry, COUNT(*) AS open_reports, SUM(counts_toward_hide) AS qualifying,
-			MIN(created_at) AS first_at, MAX(created_at) AS last_at
-			FROM post_reports WHERE moderation_id IS NULL GROUP BY post_id) q
-		JOIN posts p ON p.id = q.post_id JOIN users u ON u.id = p.user_id
-		WHERE `+strings.Join(where, " AND ")+` ORDER BY q.entry LIMIT ?`, append(args, q.size+1)...)
+	items, err := a.store.Queue(ctx, a.db, q.status, q.after, q.size+1)
 	if err != nil {
-		return QueuePage{}, fmt.Errorf("community: queue: %w", err)
+		return QueuePage{}, err
 	}
-	defer rows.Close()
-	page := QueuePage{Items: []QueueItem{}}
-	for rows.Next() {
-		var it QueueItem
-		p := &it.Post
-		if err := rows.Scan(&it.entry, &it.OpenReports, &it.QualifyingReports, &it.FirstReportedAt, &it.LastReportedAt,
-			&p.ID, &p.Author.ID, &p.Author.Nickname, &p.Category, &p.Title, &p.Status, &p.CreatedAt); err != nil {
-			return QueuePage{}, fmt.Errorf("community: queue: %w", err)
-		}
-		it.Reasons = []ReasonCount{}
-		page.Items = append(page.Items, it)
-	}
-	if err := rows.Err(); err != nil {
-		return QueuePage{}, fmt.Errorf("community: queue: %w", err)
-	}
+	page := QueuePage{Items: items}
 	if len(page.Items) > q.size {
 		page.Items = page.Items[:q.size]
 		next, _ := web.EncodeCursor(queueCursor{Entry: page.Items[q.size-1].entry, Status: q.status}) // a number and a string: always encodable
@@ -177,40 +150,19 @@ func (a *API) queueDetails(ctx context.Context, items []QueueItem) error {
 		byID[items[i].Post.ID] = &items[i]
 		ids = append(ids, items[i].Post.ID)
 	}
-	in := "(" + strings.TrimSuffix(strings.Repeat("?,", len(ids)), ",") + ")"
-	rows, err := a.db.QueryContext(ctx, `SELECT post_id, reason, COUNT(*) FROM post_reports
-		WHERE moderation_id IS NULL AND post_id IN `+in+` GROUP BY post_id, reason ORDER BY post_id, COUNT(*) DESC, reason`, ids...)
+	reasons, err := a.store.OpenReasons(ctx, a.db, ids)
 	if err != nil {
-		return fmt.Errorf("community: queue reasons: %w", err)
+		return err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var id uint64
-		var rc ReasonCount
-		if err := rows.Scan(&id, &rc.Reason, &rc.Count); err != nil {
-			return fmt.Errorf("community: queue reasons: %w", err)
-		}
-		byID[id].Reasons = append(byID[id].Reasons, rc)
+	for _, r := range reasons {
+		byID[r.postID].Reasons = append(byID[r.postID].Reasons, r.ReasonCount)
 	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("community: queue reasons: %w", err)
-	}
-	drows, err := a.db.QueryContext(ctx, `SELECT m.post_id, m.decision, p.status, m.decided_by, u.nickname, m.decided_at, m.resolved_reports
-		FROM post_moderations m JOIN posts p ON p.id = m.post_id JOIN users u ON u.id = m.decided_by
-		WHERE m.id IN (SELECT MAX(id) FROM post_moderations WHERE post_id IN `+in+` GROUP BY post_id)`, ids...)
+	decisions, err := a.store.LastDecisions(ctx, a.db, ids)
 	if err != nil {
-		return fmt.Errorf("community: queue decisions: %w", err)
+		return err
 	}
-	defer drows.Close()
-	for drows.Next() {
-		var d Decision
-		if err := drows.Scan(&d.PostID, &d.Decision, &d.Status, &d.DecidedBy.ID, &d.DecidedBy.Nickname, &d.DecidedAt, &d.ResolvedReports); err != nil {
-			return fmt.Errorf("community: queue decisions: %w", err)
-		}
-		byID[d.PostID].LastDecision = &d
-	}
-	if err := drows.Err(); err != nil {
-		return fmt.Errorf("community: queue decisions: %w", err)
+	for i := range decisions {
+		byID[decisions[i].PostID].LastDecision = &decisions[i]
 	}
 	return nil
 }
@@ -241,36 +193,24 @@ func (a *API) decide(c *gin.Context, decision string) (web.Answer, error) {
 }
 
 func (a *API) recordDecision(ctx context.Context, tx *sql.Tx, postID, adminID uint64, decision string) (Decision, error) {
-	if _, _, err := lockPost(ctx, tx, postID); err != nil {
+	if _, _, err := a.store.LockPost(ctx, tx, postID); err != nil {
 		return Decision{}, err
 	}
-	if err := canWrite(ctx, tx, adminID); err != nil {
+	if err := a.store.CanWrite(ctx, tx, adminID); err != nil {
 		return Decision{}, err
 	}
-	d := Decision{PostID: postID, Decision: decision, Status: "hidden", DecidedAt: a.now().UTC().Truncate(time.Microsecond)}
+	d := Decision{PostID: postID, Decision: decision, Status: "hidden", DecidedAt: a.now().UTC().Truncate(time.Microsecond),
+		DecidedBy: Author{ID: adminID}}
 	if decision == DecisionRestored {
 		d.Status = "visible"
 	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO post_moderations (post_id, decision, decided_by, decided_at) VALUES (?, ?, ?, ?)`, postID, decision, adminID, d.DecidedAt)
-	if err != nil {
-		return Decision{}, fmt.Errorf("community: record decision: %w", err)
+	var err error
+	if d.ResolvedReports, err = a.store.RecordDecision(ctx, tx, d); err != nil {
+		return Decision{}, err
 	}
-	id, _ := res.LastInsertId()
-	res, err = tx.ExecContext(ctx, `UPDATE post_reports SET moderation_id = ? WHERE post_id = ? AND moderation_id IS NULL`, id, postID)
-	if err != nil {
-		return Decision{}, fmt.Errorf("community: resolve reports: %w", err)
+	if err := a.store.SetPostStatus(ctx, tx, postID, d.Status); err != nil {
+		return Decision{}, err
 	}
-	n, _ := res.RowsAffected()
-	d.ResolvedReports = int(n)
-	if _, err := tx.ExecContext(ctx, `UPDATE post_moderations SET resolved_reports = ? WHERE id = ?`, n, id); err != nil {
-		return Decision{}, fmt.Errorf("community: record decision: %w", err)
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE posts SET status = ? WHERE id = ?`, d.Status, postID); err != nil {
-		return Decision{}, fmt.Errorf("community: set post status: %w", err)
-	}
-	err = tx.QueryRowContext(ctx, `SELECT id, nickname FROM users WHERE id = ?`, adminID).Scan(&d.DecidedBy.ID, &d.DecidedBy.Nickname)
-	if err != nil {
-		return Decision{}, fmt.Errorf("community: decider: %w", err)
-	}
-	return d, nil
+	d.DecidedBy, err = a.store.Author(ctx, tx, adminID)
+	return d, err
 }

@@ -3,14 +3,12 @@ package community
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/soomcare/soomcare/mysql"
 	"github.com/soomcare/soomcare/web"
 )
 
@@ -30,9 +28,6 @@ import (
 // next answers 429 report_limited with Retry-After (when the oldest report
 // of the window leaves it). The reporter's users row is locked while
 // counting, so concurrent reports cannot pass the limit together.
-
-// CodeReportLimited is the stable code of a report past the daily limit (429).
-const CodeReportLimited = web.CodeReportLimited
 
 // reportWindow is the period of the per-user report limit.
 const reportWindow = 24 * time.Hour
@@ -98,12 +93,10 @@ func (a *API) report(c *gin.Context) (web.Answer, error) {
 // is hidden now. Locks: the post, then the reporter (every path that locks
 // both takes them in this order).
 func (a *API) fileReport(ctx context.Context, tx *sql.Tx, postID, userID uint64, in reportInput) (bool, error) {
-	if _, status, err := lockPost(ctx, tx, postID); err != nil {
+	if err := a.store.LockOpenPost(ctx, tx, postID); err != nil {
 		return false, err
-	} else if status == "hidden" {
-		return false, ErrNotFound
 	}
-	created, err := lockReporter(ctx, tx, userID)
+	created, err := a.store.LockReporter(ctx, tx, userID)
 	if err != nil {
 		return false, err
 	}
@@ -115,61 +108,26 @@ func (a *API) fileReport(ctx context.Context, tx *sql.Tx, postID, userID uint64,
 	if err != nil {
 		return false, err
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO post_reports (post_id, user_id, reason, memo, counts_toward_hide, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
-		postID, userID, in.Reason, in.Memo, counts, now); err != nil {
-		if mysql.IsDuplicateKey(err) {
-			return false, ErrAlreadyReported
-		}
-		return false, fmt.Errorf("community: insert report: %w", err)
+	if err := a.store.InsertReport(ctx, tx, postID, userID, in, counts, now); err != nil || !counts {
+		return false, err
 	}
-	if !counts {
-		return false, nil
+	n, err := a.store.OpenQualifyingReports(ctx, tx, postID)
+	if err != nil || n < a.threshold {
+		return false, err
 	}
-	var n int
-	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM post_reports WHERE post_id = ? AND moderation_id IS NULL AND counts_toward_hide = 1`, postID).Scan(&n); err != nil {
-		return false, fmt.Errorf("community: count reports: %w", err)
-	}
-	if n < a.threshold {
-		return false, nil
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE posts SET status = 'hidden' WHERE id = ?`, postID); err != nil {
-		return false, fmt.Errorf("community: hide post: %w", err)
+	if err := a.store.SetPostStatus(ctx, tx, postID, "hidden"); err != nil {
+		return false, err
 	}
 	a.log.InfoContext(ctx, "post hidden by reports", "post_id", postID, "reports", n)
 	return true, nil
 }
 
-// lockReporter locks the reporter's users row (serialising one user's
-// reports) and returns when the account was created; blocked and deleted
-// users cannot report.
-func lockReporter(ctx context.Context, tx *sql.Tx, userID uint64) (time.Time, error) {
-	var status string
-	var created time.Time
-	err := tx.QueryRowContext(ctx, `SELECT status, created_at FROM users WHERE id = ? AND deleted_at IS NULL FOR UPDATE`, userID).Scan(&status, &created)
-	switch {
-	case errors.Is(err, sql.ErrNoRows) || status == "deleted":
-		return time.Time{}, ErrUserGone
-	case err != nil:
-		return time.Time{}, fmt.Errorf("community: lock reporter: %w", err)
-	case status == "blocked":
-		return time.Time{}, ErrBlocked
-	}
-	return created, nil
-}
-
 // checkReportLimit refuses a report when userID filed the daily limit in
 // the 24 hours before now.
 func (a *API) checkReportLimit(ctx context.Context, tx *sql.Tx, userID uint64, now time.Time) error {
-	var n int
-	var oldest sql.NullTime
-	err := tx.QueryRowContext(ctx, `SELECT COUNT(*), MIN(created_at) FROM (
-		SELECT created_at FROM post_reports WHERE user_id = ? AND created_at > ? ORDER BY created_at DESC LIMIT ?) w`,
-		userID, now.Add(-reportWindow), a.dailyLimit).Scan(&n, &oldest)
-	if err != nil {
-		return fmt.Errorf("community: count user reports: %w", err)
-	}
-	if n < a.dailyLimit {
-		return nil
+	n, oldest, err := a.store.RecentReports(ctx, tx, userID, now.Add(-reportWindow), a.dailyLimit)
+	if err != nil || n < a.dailyLimit {
+		return err
 	}
 	return &errReportLimited{retryAfter: max(oldest.Time.Add(reportWindow).Sub(now), time.Second)}
 }
@@ -183,13 +141,6 @@ func (a *API) qualifies(ctx context.Context, tx *sql.Tx, userID uint64, created,
 	if a.minActivity == 0 {
 		return true, nil
 	}
-	var n int
-	err := tx.QueryRowContext(ctx, `SELECT
-		(SELECT COUNT(*) FROM (SELECT 1 FROM posts WHERE user_id = ? AND deleted_at IS NULL LIMIT ?) p) +
-		(SELECT COUNT(*) FROM (SELECT 1 FROM comments WHERE user_id = ? AND deleted_at IS NULL LIMIT ?) c)`,
-		userID, a.minActivity, userID, a.minActivity).Scan(&n)
-	if err != nil {
-		return false, fmt.Errorf("community: reporter activity: %w", err)
-	}
-	return n >= a.minActivity, nil
+	n, err := a.store.Activity(ctx, tx, userID, a.minActivity)
+	return n >= a.minActivity, err
 }

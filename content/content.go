@@ -69,7 +69,7 @@ func New(db *sql.DB, o Options) *API {
 	if o.Store == nil {
 		o.Store = blobstore.NewLocal(o.UploadDir)
 	}
-	return &API{db: db, o: o, kit: web.NewKit(o.Logger, mapError)}
+	return &API{db: db, o: o, kit: web.NewKit(o.Logger, errorTable())}
 }
 
 // Mount adds the routes; auth.Middleware must run before them.
@@ -84,19 +84,10 @@ func (a *API) Mount(e *gin.Engine) {
 	e.GET(a.o.UploadURL+"/:name", a.serveImage)
 }
 
-// Content is an article.
+// Content is an article: what the editors' list shows of it, and its body.
 type Content struct {
-	ID          uint64     `json:"id"`
-	AuthorID    uint64     `json:"author_id"`
-	Title       string     `json:"title"`
-	Body        string     `json:"body"`
-	Summary     string     `json:"summary"`
-	Category    string     `json:"category"`
-	Tags        []string   `json:"tags"`
-	Status      string     `json:"status"`
-	PublishedAt *time.Time `json:"published_at"`
-	CreatedAt   time.Time  `json:"created_at"`
-	UpdatedAt   time.Time  `json:"updated_at"`
+	ListItem
+	Body string `json:"body"`
 }
 
 type input struct {
@@ -186,22 +177,14 @@ func (a *API) get(c *gin.Context) (web.Answer, error) {
 
 func (a *API) load(ctx context.Context, q mysql.Querier, id uint64, drafts bool) (Content, error) {
 	var ct Content
-	var tags string
-	var pub sql.NullTime
-	err := q.QueryRowContext(ctx, `SELECT id, author_id, title, body, summary, category, tags, status, published_at, created_at, updated_at
-		FROM contents WHERE id = ? AND deleted_at IS NULL`, id).
-		Scan(&ct.ID, &ct.AuthorID, &ct.Title, &ct.Body, &ct.Summary, &ct.Category, &tags, &ct.Status, &pub, &ct.CreatedAt, &ct.UpdatedAt)
+	var err error
+	ct.ListItem, err = scanItem(q.QueryRowContext(ctx, `SELECT `+itemColumns+`, body FROM contents WHERE id = ? AND deleted_at IS NULL`, id), &ct.Body)
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && ct.Status != "published" && !drafts) {
 		return Content{}, ErrNotFound
 	}
 	if err != nil {
 		return Content{}, err
 	}
-	if pub.Valid {
-		ct.PublishedAt = &pub.Time
-	}
-	ct.Tags = []string{}
-	_ = json.Unmarshal([]byte(tags), &ct.Tags)
 	return ct, nil
 }
 
@@ -261,13 +244,10 @@ func (a *API) delete(c *gin.Context) (web.Answer, error) {
 	return web.NoContent(), nil
 }
 
-// mapError turns the package's sentinel into a client error.
-func mapError(err error) error {
-	if errors.Is(err, ErrNotFound) {
-		return web.NewError(web.CodeNotFound, "콘텐츠를 찾을 수 없습니다.", err)
+// errorTable maps the package's errors to client errors.
+func errorTable() web.Errors {
+	return web.Errors{
+		{Is: ErrNotFound, Code: web.CodeNotFound, Message: "콘텐츠를 찾을 수 없습니다."},
+		{Is: blobstore.ErrUnavailable, Code: web.CodeUnavailable, Message: storeUnavailableMsg},
 	}
-	if errors.Is(err, blobstore.ErrUnavailable) {
-		return storeUnavailable(err)
-	}
-	return err
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/soomcare/soomcare/mysql"
 	"github.com/soomcare/soomcare/web"
 )
 
@@ -32,6 +33,27 @@ type ListItem struct {
 	PublishedAt *time.Time `json:"published_at"`
 	CreatedAt   time.Time  `json:"created_at"`
 	UpdatedAt   time.Time  `json:"updated_at"`
+}
+
+// itemColumns are the columns of a ListItem, in scanItem's order.
+const itemColumns = "id, author_id, title, summary, category, tags, status, published_at, created_at, updated_at"
+
+// scanItem scans the itemColumns of a row, then extra (the columns the
+// query adds after them).
+func scanItem(r mysql.Scanner, extra ...any) (ListItem, error) {
+	var it ListItem
+	var tags string
+	var pub sql.NullTime
+	dest := append([]any{&it.ID, &it.AuthorID, &it.Title, &it.Summary, &it.Category, &tags, &it.Status, &pub, &it.CreatedAt, &it.UpdatedAt}, extra...)
+	if err := r.Scan(dest...); err != nil {
+		return ListItem{}, err
+	}
+	if pub.Valid {
+		it.PublishedAt = &pub.Time
+	}
+	it.Tags = []string{}
+	_ = json.Unmarshal([]byte(tags), &it.Tags)
+	return it, nil
 }
 
 // ListPage is one page of the editors' list.
@@ -136,30 +158,12 @@ func (a *API) list(ctx context.Context, f ListFilter, size int, after *listCurso
 		args = append(args, at, at, after.ID)
 	}
 	args = append(args, size+1)
-	rows, err := a.db.QueryContext(ctx, `SELECT id, author_id, title, summary, category, tags, status, published_at, created_at, updated_at
-		FROM contents WHERE `+strings.Join(where, " AND ")+` ORDER BY updated_at DESC, id DESC LIMIT ?`, args...)
+	items, err := mysql.QueryAll(ctx, a.db, func(r mysql.Scanner) (ListItem, error) { return scanItem(r) },
+		`SELECT `+itemColumns+` FROM contents WHERE `+strings.Join(where, " AND ")+` ORDER BY updated_at DESC, id DESC LIMIT ?`, args...)
 	if err != nil {
 		return ListPage{}, fmt.Errorf("content: list: %w", err)
 	}
-	defer rows.Close()
-	page := ListPage{Items: []ListItem{}}
-	for rows.Next() {
-		var it ListItem
-		var tags string
-		var pub sql.NullTime
-		if err := rows.Scan(&it.ID, &it.AuthorID, &it.Title, &it.Summary, &it.Category, &tags, &it.Status, &pub, &it.CreatedAt, &it.UpdatedAt); err != nil {
-			return ListPage{}, fmt.Errorf("content: list: %w", err)
-		}
-		if pub.Valid {
-			it.PublishedAt = &pub.Time
-		}
-		it.Tags = []string{}
-		_ = json.Unmarshal([]byte(tags), &it.Tags)
-		page.Items = append(page.Items, it)
-	}
-	if err := rows.Err(); err != nil {
-		return ListPage{}, fmt.Errorf("content: list: %w", err)
-	}
+	page := ListPage{Items: items}
 	if len(page.Items) > size {
 		page.Items = page.Items[:size]
 		last := page.Items[size-1]

@@ -83,8 +83,10 @@ func tooLarge() error {
 // storeUnavailable is the 503 of a remote store that failed; the cause is
 // logged, never sent.
 func storeUnavailable(cause error) *web.Error {
-	return web.Unavailable("이미지 저장소에 일시적으로 연결할 수 없습니다. 잠시 후 다시 시도해 주세요.", cause)
+	return web.Unavailable(storeUnavailableMsg, cause)
 }
+
+const storeUnavailableMsg = "이미지 저장소에 일시적으로 연결할 수 없습니다. 잠시 후 다시 시도해 주세요."
 
 // upload stores the multipart part "file" under a random name. The body is
 // streamed: nothing larger than uploads.max_bytes is buffered or written.

@@ -3,6 +3,7 @@ package dictionary
 import (
 	"errors"
 	"log/slog"
+	"net/http"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -14,14 +15,14 @@ import (
 	"github.com/soomcare/soomcare/web"
 )
 
-// Error codes of the editors' endpoints (web.CodeRuleRejected,
-// web.CodePluginMissing; documented in apidoc/paths/dictionary.yaml): a
-// rejected change names the entry and the problem in its message, field
-// "text" (or "id" for a delete) one line per problem; a missing plugin names
-// the plugins.
+// Error codes of the editors' endpoints (documented in
+// apidoc/paths/dictionary.yaml; statuses registered in errorTable): a
+// rejected change (400) names the entry and the problem in its message,
+// field "text" (or "id" for a delete) one line per problem; a missing
+// plugin (409) names the plugins.
 const (
-	CodeRuleRejected  = web.CodeRuleRejected
-	CodePluginMissing = web.CodePluginMissing
+	CodeRuleRejected  = "analysis_rule_rejected"
+	CodePluginMissing = "analysis_plugin_missing"
 )
 
 // List limits.
@@ -49,8 +50,8 @@ type API struct {
 
 // NewAPI returns the editors' API over store.
 func NewAPI(store *Store, logger *slog.Logger) *API {
-	return &API{store: store, kit: web.NewKit(logger, mapError),
-		body: web.Body{CheckMediaType: true, NotObject: web.CodeBadRequest}}
+	return &API{store: store, kit: web.NewKit(logger, errorTable()),
+		body: web.AppBody()}
 }
 
 // Mount adds the routes; auth's middleware must run before them.
@@ -173,28 +174,40 @@ func (a *API) remove(k Kind) web.Handler {
 	}
 }
 
-// mapError turns the store's errors into envelopes; engine and MySQL
+// errorTable maps the store's errors to envelopes; engine and MySQL
 // messages never reach the client.
-func mapError(err error) error {
-	var rej *RejectedError
-	var missing *PluginMissingError
-	switch {
-	case errors.As(err, &rej):
-		field := "text"
-		if rej.Action == ActionDelete {
-			field = "id"
-		}
-		e := &web.Error{Code: CodeRuleRejected, Message: rej.Message(), Err: err}
-		for _, p := range rej.Problems {
-			e.Fields = append(e.Fields, web.FieldError{Field: field, Code: web.FieldInvalid, Message: p})
-		}
-		return e
-	case errors.As(err, &missing):
-		return &web.Error{Code: CodePluginMissing, Message: missing.Message(), Err: err}
-	case errors.Is(err, ErrNotFound):
-		return &web.Error{Code: web.CodeNotFound, Message: "찾을 수 없습니다.", Err: err}
-	case errors.Is(err, engine.ErrUnavailable):
-		return web.Unavailable("검색 엔진에 연결할 수 없어 규칙을 검증하지 못했습니다. 잠시 후 다시 시도해 주세요.", err)
+func errorTable() web.Errors {
+	return web.Errors{
+		{Match: rejected, Code: CodeRuleRejected, Status: http.StatusBadRequest},
+		{Match: pluginMissing, Code: CodePluginMissing, Status: http.StatusConflict},
+		{Is: ErrNotFound, Code: web.CodeNotFound, Message: "찾을 수 없습니다."},
+		{Is: engine.ErrUnavailable, Code: web.CodeUnavailable,
+			Message: "검색 엔진에 연결할 수 없어 규칙을 검증하지 못했습니다. 잠시 후 다시 시도해 주세요."},
 	}
-	return err
+}
+
+// rejected is a *RejectedError's message, a field error per problem.
+func rejected(err error) *web.Error {
+	var rej *RejectedError
+	if !errors.As(err, &rej) {
+		return nil
+	}
+	field := "text"
+	if rej.Action == ActionDelete {
+		field = "id"
+	}
+	e := &web.Error{Message: rej.Message()}
+	for _, p := range rej.Problems {
+		e.Fields = append(e.Fields, web.FieldError{Field: field, Code: web.FieldInvalid, Message: p})
+	}
+	return e
+}
+
+// pluginMissing is a *PluginMissingError's message.
+func pluginMissing(err error) *web.Error {
+	var missing *PluginMissingError
+	if !errors.As(err, &missing) {
+		return nil
+	}
+	return &web.Error{Message: missing.Message()}
 }

@@ -66,7 +66,7 @@ func TestInlineAnalyzer(t *testing.T) {
 
 // Clients get this package's words only: the entry, the kind of problem,
 // the plugins; never the engine's or MySQL's messages.
-func TestMapError(t *testing.T) {
+func TestErrorTable(t *testing.T) {
 	refusal := &EngineRefusal{Type: "illegal_argument_exception", Reason: "Illegal user dictionary entry 천식약 천식 약약 - the segmentation is bigger than the surface form (천식약)"}
 	for _, c := range []struct {
 		err    error
@@ -86,7 +86,7 @@ func TestMapError(t *testing.T) {
 			http.StatusServiceUnavailable, web.CodeUnavailable, nil, []string{"secret"}},
 	} {
 		var e *web.Error
-		if !errors.As(mapError(c.err), &e) {
+		if !errors.As(errorTable().Map(c.err), &e) {
 			t.Fatalf("%v: not mapped", c.err)
 		}
 		if web.StatusOf(e) != c.status || e.Code != c.code {

@@ -1,7 +1,6 @@
 package insights
 
 import (
-	"errors"
 	"log/slog"
 	"time"
 
@@ -34,7 +33,7 @@ func NewAPI(r *Reader, logger *slog.Logger, now func() time.Time) *API {
 	if now == nil {
 		now = time.Now
 	}
-	return &API{reader: r, kit: web.NewKit(logger, mapError), now: now}
+	return &API{reader: r, kit: web.NewKit(logger, errorTable()), now: now}
 }
 
 // Mount adds the route; auth.Middleware must run before it.
@@ -65,16 +64,9 @@ func (a *API) report(c *gin.Context) (web.Answer, error) {
 	return web.OK(rep), nil
 }
 
-// mapError turns an engine that cannot answer into 503; anything else is
+// errorTable turns an engine that cannot answer into 503; anything else is
 // ours (500). The engine's message is logged, never sent.
-func mapError(err error) error {
-	var e *web.Error
-	switch {
-	case errors.As(err, &e):
-		return err
-	case errors.Is(err, engine.ErrUnavailable):
-		return web.Unavailable("검색 통계 서버가 응답하지 않습니다. 잠시 후 다시 시도해 주세요.", err)
-	default:
-		return err
-	}
+func errorTable() web.Errors {
+	return web.Errors{{Is: engine.ErrUnavailable, Code: web.CodeUnavailable,
+		Message: "검색 통계 서버가 응답하지 않습니다. 잠시 후 다시 시도해 주세요."}}
 }

@@ -1,7 +1,6 @@
 package insights
 
 import (
-	"errors"
 	"log/slog"
 	"strings"
 
@@ -40,8 +39,8 @@ type BlockAPI struct {
 
 // NewBlockAPI returns the API over store, applying changes to popular.
 func NewBlockAPI(store *BlockStore, popular *Popular, logger *slog.Logger) *BlockAPI {
-	return &BlockAPI{store: store, popular: popular, kit: web.NewKit(logger, mapBlockError),
-		body: web.Body{CheckMediaType: true, NotObject: web.CodeBadRequest}}
+	return &BlockAPI{store: store, popular: popular, kit: web.NewKit(logger, blockErrors()),
+		body: web.AppBody()}
 }
 
 // Mount adds the routes; auth's middleware must run before them.
@@ -187,15 +186,8 @@ func editorOf(c *gin.Context) dictionary.Actor {
 	return dictionary.Actor{UserID: p.UserID}
 }
 
-// mapBlockError turns the store's errors into envelopes; MySQL messages
-// never reach the client.
-func mapBlockError(err error) error {
-	var e *web.Error
-	switch {
-	case errors.As(err, &e):
-		return err
-	case errors.Is(err, ErrBlockNotFound):
-		return &web.Error{Code: web.CodeNotFound, Message: "찾을 수 없습니다.", Err: err}
-	}
-	return err
+// blockErrors maps the store's errors to envelopes; MySQL messages never
+// reach the client.
+func blockErrors() web.Errors {
+	return web.Errors{{Is: ErrBlockNotFound, Code: web.CodeNotFound, Message: "찾을 수 없습니다."}}
 }

@@ -165,7 +165,7 @@ type Page[T any] struct {
 // (list: a Store method); the pages' default size is the list's old fixed
 // cap.
 func listByID[T interface{ id() uint64 }](a *API, name string, list func(context.Context, mysql.Querier, uint64, care.Page) ([]T, error)) web.Handler {
-	l := care.Pager{Name: name, DefaultLimit: 500}
+	l := care.Pager{Name: name, DefaultSize: 500}
 	return func(c *gin.Context) (web.Answer, error) {
 		p, err := l.Parse(c, time.UTC, a.now())
 		if err != nil {
@@ -228,10 +228,7 @@ func (a *API) updateMedication(c *gin.Context) (web.Answer, error) {
 	}
 	ctx, uid := c.Request.Context(), care.UserID(c)
 	// A changed role changes which intakes the calendar counts: bump the version.
-	err = care.WriteTx(ctx, a.db, uid, func(tx *sql.Tx) error {
-		if _, err := a.store.Medication(ctx, tx, uid, id, true); err != nil {
-			return err
-		}
+	err = a.changeMedication(ctx, uid, id, func(tx *sql.Tx) error {
 		return a.store.UpdateMedication(ctx, tx, uid, id, m)
 	})
 	if err != nil {
@@ -248,16 +245,25 @@ func (a *API) deleteMedication(c *gin.Context) (web.Answer, error) {
 		return web.Answer{}, err
 	}
 	ctx, uid := c.Request.Context(), care.UserID(c)
-	err = care.WriteTx(ctx, a.db, uid, func(tx *sql.Tx) error {
-		if _, err := a.store.Medication(ctx, tx, uid, id, true); err != nil {
-			return err
-		}
+	err = a.changeMedication(ctx, uid, id, func(tx *sql.Tx) error {
 		return a.store.DeleteMedication(ctx, tx, uid, id, a.now().UTC())
 	})
 	if err != nil {
 		return web.Answer{}, err
 	}
 	return web.NoContent(), nil
+}
+
+// changeMedication runs change on the caller's live medication id, locked,
+// in a care write (care.WriteTx); another user's or a missing one is
+// care.ErrNotFound.
+func (a *API) changeMedication(ctx context.Context, uid, id uint64, change func(tx *sql.Tx) error) error {
+	return care.WriteTx(ctx, a.db, uid, func(tx *sql.Tx) error {
+		if _, err := a.store.Medication(ctx, tx, uid, id, true); err != nil {
+			return err
+		}
+		return change(tx)
+	})
 }
 
 // MakeRule builds a Rule from a stored schedule row.

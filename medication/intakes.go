@@ -58,7 +58,7 @@ type IntakePage struct {
 }
 
 func (a *API) listIntakes(c *gin.Context) (web.Answer, error) {
-	l := care.Pager{Name: "intakes", Ranged: true, DefaultLimit: 1000}
+	l := care.Pager{Name: "intakes", Ranged: true, DefaultSize: 1000}
 	p, _, err := l.ParseForUser(c, a.db, a.zones, a.now())
 	if err != nil {
 		return web.Answer{}, err

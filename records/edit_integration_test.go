@@ -143,7 +143,7 @@ func TestEditOwnershipAndInvalidInput(t *testing.T) {
 		{"missing recorded_at", a, "symptoms", map[string]any{"severity": 1}, 400, "validation_failed", "recorded_at"},
 		{"future", a, "symptoms", map[string]any{"recorded_at": "2030-01-01T00:00:00Z", "severity": 1}, 400, "out_of_range", "recorded_at"},
 		{"unknown field", a, "symptoms", map[string]any{"recorded_at": "2024-03-14T09:00:00Z", "severity": 1, "user_id": b}, 400, "validation_failed", "user_id"},
-		{"not json", a, "symptoms", `{"severity":`, 400, "validation_failed", "body"},
+		{"not json", a, "symptoms", `{"severity":`, 400, "bad_request", "body"},
 		{"negative PEF", a, "peak-flows", map[string]any{"recorded_at": "2024-03-14T09:00:00Z", "value_lpm": -1, "slot": "morning"}, 400, "out_of_range", "value_lpm"},
 		{"PEF slot", a, "peak-flows", map[string]any{"recorded_at": "2024-03-14T09:00:00Z", "value_lpm": 300, "slot": "noon"}, 400, "validation_failed", "slot"},
 		{"ACT answer 6", a, "act-results", map[string]any{"recorded_at": "2024-03-14T09:00:00Z", "answers": []int{4, 4, 6, 4, 4}}, 400, "out_of_range", "answers[2]"},
@@ -194,13 +194,14 @@ func TestEditOwnershipAndInvalidInput(t *testing.T) {
 	}
 }
 
-// pages fetches every page of the list of kind (query: its range) with
-// limit and returns the ids in order; between runs after each page but the
+// pages fetches every page of the list of kind (query: its range) of size
+// limit (the first page asks with size, the later ones with its deprecated
+// alias limit) and returns the ids in order; between runs after each page but the
 // last.
 func pages(t *testing.T, env *caretest.Env, u uint64, kind, query string, limit int, between func(page int)) []uint64 {
 	t.Helper()
 	var ids []uint64
-	url := fmt.Sprintf("/v1/me/%s?%s&limit=%d", kind, query, limit)
+	url := fmt.Sprintf("/v1/me/%s?%s&size=%d", kind, query, limit)
 	for n := 0; ; n++ {
 		r := env.Do(t, u, "GET", url, nil)
 		caretest.Expect(t, r, 200, "")
@@ -320,6 +321,13 @@ func TestListPagination(t *testing.T) {
 			{"cursor=" + cur + "&from=2024-03-01&to=2024-03-31", 200, "", ""},
 			{"cursor=" + cur, 200, "", ""},
 			{"limit=1000", 200, "", ""},
+			// size, like every other list; limit is its deprecated alias.
+			{"size=0", 400, "out_of_range", "size"},
+			{"size=ten", 400, "validation_failed", "size"},
+			{"size=2&limit=3", 400, "validation_failed", "size"},
+			{"limit=3&size=2", 400, "validation_failed", "limit"},
+			{"size=2&limit=2", 200, "", ""},
+			{"size=1000", 200, "", ""},
 		}
 		for _, tt := range tests {
 			r := env.Do(t, a, "GET", "/v1/me/symptoms?"+tt.query, nil)

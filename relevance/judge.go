@@ -166,27 +166,51 @@ func ParseQueries(b []byte) ([]Query, error) {
 		return nil, fmt.Errorf("relevance: queries: %w", err)
 	}
 	qs = file.Queries
-	seen := map[string]bool{}
-	var errs []error
-	for i, q := range qs {
-		switch {
-		case q.ID == "" || seen[q.ID]:
-			errs = append(errs, fmt.Errorf("query %d: missing or duplicate id %q", i, q.ID))
-		case !slices.Contains(Categories, q.Category):
-			errs = append(errs, fmt.Errorf("query %s: unknown category %q", q.ID, q.Category))
-		case q.Index != mappings.Contents && q.Index != mappings.Posts:
-			errs = append(errs, fmt.Errorf("query %s: index must be contents or posts, not %q", q.ID, q.Index))
-		case strings.TrimSpace(q.Q) == "":
-			errs = append(errs, fmt.Errorf("query %s: empty query", q.ID))
-		case len(q.Rule.Any) == 0 && len(q.Rule.All) == 0:
-			errs = append(errs, fmt.Errorf("query %s: empty rule", q.ID))
-		case strings.TrimSpace(q.Why) == "":
-			errs = append(errs, fmt.Errorf("query %s: say why (the rule in words)", q.ID))
-		}
-		seen[q.ID] = true
-	}
-	if err := errors.Join(errs...); err != nil {
+	if err := checkCases("query", Categories, qs, Query.judged); err != nil {
 		return nil, fmt.Errorf("relevance: queries: %w", err)
 	}
 	return qs, nil
+}
+
+func (q Query) judged() judgedCase {
+	c := judgedCase{ID: q.ID, Category: q.Category, Q: q.Q, Rule: q.Rule, Why: q.Why}
+	if q.Index != mappings.Contents && q.Index != mappings.Posts {
+		c.Own = fmt.Sprintf("index must be contents or posts, not %q", q.Index)
+	}
+	return c
+}
+
+// judgedCase is what every judged case has: a judged query (queries.json)
+// or autocomplete case (suggest.json).
+type judgedCase struct {
+	ID, Category, Q, Why string
+	Rule                 Rule
+	Own                  string // the kind's own problem (a query's index, a case's types); "" none
+}
+
+// checkCases checks judged cases: a unique id, a known category, the
+// kind's own rule, a non-empty query, rule and reason; noun names a case in
+// the messages.
+func checkCases[T any](noun string, categories []string, items []T, judged func(T) judgedCase) error {
+	seen := map[string]bool{}
+	var errs []error
+	for i, it := range items {
+		c := judged(it)
+		switch {
+		case c.ID == "" || seen[c.ID]:
+			errs = append(errs, fmt.Errorf("%s %d: missing or duplicate id %q", noun, i, c.ID))
+		case !slices.Contains(categories, c.Category):
+			errs = append(errs, fmt.Errorf("%s %s: unknown category %q", noun, c.ID, c.Category))
+		case c.Own != "":
+			errs = append(errs, fmt.Errorf("%s %s: %s", noun, c.ID, c.Own))
+		case strings.TrimSpace(c.Q) == "":
+			errs = append(errs, fmt.Errorf("%s %s: empty query", noun, c.ID))
+		case len(c.Rule.Any) == 0 && len(c.Rule.All) == 0:
+			errs = append(errs, fmt.Errorf("%s %s: empty rule", noun, c.ID))
+		case strings.TrimSpace(c.Why) == "":
+			errs = append(errs, fmt.Errorf("%s %s: say why (the rule in words)", noun, c.ID))
+		}
+		seen[c.ID] = true
+	}
+	return errors.Join(errs...)
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	_ "embed"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -82,29 +81,18 @@ func ParseSuggestCases(b []byte) ([]SuggestCase, error) {
 	if err := dec.Decode(&file); err != nil {
 		return nil, fmt.Errorf("relevance: suggest cases: %w", err)
 	}
-	seen := map[string]bool{}
-	var errs []error
-	for i, c := range file.Cases {
-		switch {
-		case c.ID == "" || seen[c.ID]:
-			errs = append(errs, fmt.Errorf("case %d: missing or duplicate id %q", i, c.ID))
-		case !slices.Contains(SuggestCategories, c.Category):
-			errs = append(errs, fmt.Errorf("case %s: unknown category %q", c.ID, c.Category))
-		case !validTypes(c.Types):
-			errs = append(errs, fmt.Errorf("case %s: types must be contents and/or posts, each once, not %q", c.ID, c.Types))
-		case strings.TrimSpace(c.Q) == "":
-			errs = append(errs, fmt.Errorf("case %s: empty query", c.ID))
-		case len(c.Rule.Any) == 0 && len(c.Rule.All) == 0:
-			errs = append(errs, fmt.Errorf("case %s: empty rule", c.ID))
-		case strings.TrimSpace(c.Why) == "":
-			errs = append(errs, fmt.Errorf("case %s: say why (the rule in words)", c.ID))
-		}
-		seen[c.ID] = true
-	}
-	if err := errors.Join(errs...); err != nil {
+	if err := checkCases("case", SuggestCategories, file.Cases, SuggestCase.judged); err != nil {
 		return nil, fmt.Errorf("relevance: suggest cases: %w", err)
 	}
 	return file.Cases, nil
+}
+
+func (c SuggestCase) judged() judgedCase {
+	j := judgedCase{ID: c.ID, Category: c.Category, Q: c.Q, Rule: c.Rule, Why: c.Why}
+	if !validTypes(c.Types) {
+		j.Own = fmt.Sprintf("types must be contents and/or posts, each once, not %q", c.Types)
+	}
+	return j
 }
 
 func validTypes(types []string) bool {

@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/soomcare/soomcare/care"
 	"github.com/soomcare/soomcare/records"
 	"github.com/soomcare/soomcare/web"
 )
@@ -120,10 +121,10 @@ func TestParsePeriod(t *testing.T) {
 		{"", "2024-01-31", "2024-01-04", "2024-01-31", ""},
 		{"2024-03-15", "2024-03-15", "2024-03-15", "2024-03-15", ""},
 		{"2023-03-15", "2024-03-14", "2023-03-15", "2024-03-14", ""}, // 366 days
-		{"2023-03-14", "2024-03-14", "", "", web.CodeOutOfRange},     // 367 days
-		{"2024-03-16", "2024-03-15", "", "", web.CodeOutOfRange},
-		{"1999-12-31", "", "", "", web.CodeOutOfRange},
-		{"2024-03-01T00:00:00+09:00", "", "", "", web.CodeInvalidDate},
+		{"2023-03-14", "2024-03-14", "", "", care.CodeOutOfRange},    // 367 days
+		{"2024-03-16", "2024-03-15", "", "", care.CodeOutOfRange},
+		{"1999-12-31", "", "", "", care.CodeOutOfRange},
+		{"2024-03-01T00:00:00+09:00", "", "", "", care.CodeInvalidDate},
 		{"x", "1999-01-01", "", "", web.CodeValidationFailed},
 	}
 	for _, tt := range tests {

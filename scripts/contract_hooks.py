@@ -103,6 +103,9 @@ def map_case(context, case):
     if isinstance(case.query, dict):
         # Cursors are opaque: only a next_cursor the server issued is one (bad_cursor otherwise).
         case.query.pop("cursor", None)
+        if "size" in case.query and "limit" in case.query:
+            # limit is size's deprecated alias on the care lists: given both, they must be the same.
+            case.query["limit"] = case.query["size"]
         if path in RANGES:
             _fix_range(case.query, *RANGES[path], path_bounded=path.startswith("/v1/me/"))
     body = case.body if isinstance(case.body, dict) else None

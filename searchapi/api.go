@@ -78,7 +78,7 @@ func New(es *elasticsearch.Client, opts Options) *API {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	a := &API{engine: searcher{es: es}, prefix: opts.IndexPrefix, timeout: opts.Timeout, kit: web.NewKit(opts.Logger, mapError),
+	a := &API{engine: searcher{es: es}, prefix: opts.IndexPrefix, timeout: opts.Timeout, kit: web.NewKit(opts.Logger, errorTable()),
 		recorder: opts.Recorder, popular: opts.Popular, trusted: opts.TrustedProxies}
 	if opts.RateLimit > 0 {
 		a.limiter = newLimiter(opts.RateLimit, max(opts.RateBurst, 1), opts.TrustedProxies, opts.Now)
@@ -107,16 +107,6 @@ func (a *API) rateLimit(c *gin.Context) {
 	if ok, wait := a.limiter.allow(web.ClientAddr(c.Request, a.limiter.trusted)); !ok {
 		a.kit.Fail(c, web.RateLimited("요청이 너무 많습니다. 잠시 후 다시 시도해 주세요.", wait))
 	}
-}
-
-// mapError passes client errors (validation) through and turns engine
-// failures into client errors (clientError).
-func mapError(err error) error {
-	var e *web.Error
-	if errors.As(err, &e) {
-		return err
-	}
-	return clientError(err)
 }
 
 func (a *API) ctx(c *gin.Context) (context.Context, context.CancelFunc) {

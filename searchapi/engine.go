@@ -220,7 +220,7 @@ func drain(body io.ReadCloser) {
 	body.Close()
 }
 
-// clientError maps an engine failure to what the client sees. The engine's
+// errorTable maps an engine failure to what the client sees. The engine's
 // own message never leaves the server (web.Fail logs it as the cause):
 //   - unreachable, timed out, overloaded (429, 5xx), or an alias that does not
 //     exist yet (404: indices not built) → 503 unavailable;
@@ -231,19 +231,33 @@ func drain(body io.ReadCloser) {
 //   - a query too big for the engine even in its simple form → 400
 //     query_too_long: the input's size is the cause;
 //   - anything else (a 400 means a query this package built is wrong) → 500.
-func clientError(err error) *web.Error {
-	var se *engine.StatusError
-	switch {
-	case errors.Is(err, errTooComplex):
-		return &web.Error{Code: web.CodeQueryTooLong, Message: "검색어가 너무 길거나 복잡합니다. 줄여서 다시 검색해 주세요.", Status: http.StatusBadRequest, Err: err}
-	case errors.Is(err, engine.ErrUnavailable), errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
-		return web.Unavailable("검색 서버가 응답하지 않습니다. 잠시 후 다시 시도해 주세요.", err)
-	case errors.As(err, &se) && se.Status == http.StatusNotFound:
-		return web.Unavailable("검색 색인이 준비되지 않았습니다. 잠시 후 다시 시도해 주세요.", err)
-	case errors.As(err, &se) && (se.Status == http.StatusUnauthorized || se.Status == http.StatusForbidden):
-		return web.Unavailable("검색 서버가 응답하지 않습니다. 잠시 후 다시 시도해 주세요.",
-			fmt.Errorf("engine auth failure (HTTP %d; check search.username, search.password, search.api_key): %w", se.Status, err))
-	default:
-		return &web.Error{Code: web.CodeInternal, Message: "일시적인 오류가 발생했습니다. 잠시 후 다시 시도해 주세요.", Err: err}
+func errorTable() web.Errors {
+	const down = "검색 서버가 응답하지 않습니다. 잠시 후 다시 시도해 주세요."
+	return web.Errors{
+		{Is: errTooComplex, Code: web.CodeQueryTooLong, Message: "검색어가 너무 길거나 복잡합니다. 줄여서 다시 검색해 주세요."},
+		{Is: engine.ErrUnavailable, Code: web.CodeUnavailable, Message: down},
+		{Is: context.DeadlineExceeded, Code: web.CodeUnavailable, Message: down},
+		{Is: context.Canceled, Code: web.CodeUnavailable, Message: down},
+		{Match: indexMissing, Code: web.CodeUnavailable, Message: "검색 색인이 준비되지 않았습니다. 잠시 후 다시 시도해 주세요."},
+		{Match: authFailure, Code: web.CodeUnavailable, Message: down},
 	}
+}
+
+// indexMissing is the engine's 404: the alias does not exist yet.
+func indexMissing(err error) *web.Error {
+	var se *engine.StatusError
+	if errors.As(err, &se) && se.Status == http.StatusNotFound {
+		return &web.Error{}
+	}
+	return nil
+}
+
+// authFailure is the engine refusing our credentials (401, 403), named so in
+// the log.
+func authFailure(err error) *web.Error {
+	var se *engine.StatusError
+	if !errors.As(err, &se) || (se.Status != http.StatusUnauthorized && se.Status != http.StatusForbidden) {
+		return nil
+	}
+	return &web.Error{Err: fmt.Errorf("engine auth failure (HTTP %d; check search.username, search.password, search.api_key): %w", se.Status, err)}
 }

@@ -96,35 +96,6 @@ type FeedResponse struct {
 	NextCursor string    `json:"next_cursor,omitempty"`
 }
 
-// The _source shapes: the fields SearchBody asks for, nothing more.
-type contentSource struct {
-	ID             uint64     `json:"id"`
-	Title          string     `json:"title"`
-	Summary        string     `json:"summary"`
-	Category       string     `json:"category"`
-	Tags           []string   `json:"tags"`
-	AuthorNickname string     `json:"author_nickname"`
-	PublishedAt    *time.Time `json:"published_at"`
-}
-
-type postSource struct {
-	ID             uint64    `json:"id"`
-	UserID         uint64    `json:"user_id"`
-	AuthorNickname string    `json:"author_nickname"`
-	Category       string    `json:"category"`
-	Title          string    `json:"title"`
-	Excerpt        string    `json:"excerpt"`
-	LikeCount      int       `json:"like_count"`
-	CommentCount   int       `json:"comment_count"`
-	CreatedAt      time.Time `json:"created_at"`
-}
-
-type userSource struct {
-	ID       uint64 `json:"id"`
-	Nickname string `json:"nickname"`
-	Bio      string `json:"bio"`
-}
-
 // pageOf turns a result into a page: at most size hits, and a cursor when
 // the engine returned the extra hit that proves a next page exists.
 func pageOf[T any](r result, size int, fp string, conv func(rawHit) (T, error)) (*Page[T], error) {
@@ -175,33 +146,40 @@ func highlights(kind string, h map[string][]string) map[string][]string {
 	return out
 }
 
+// contentHit, postHit and userHit decode a hit's _source (the fields
+// SearchBody asks for) into the answer's shape itself, so a field the
+// shape lacks cannot reach the client, and add the highlights.
 func contentHit(h rawHit) (ContentHit, error) {
-	var s contentSource
-	if err := decodeSource(h, &s); err != nil {
+	var c ContentHit
+	if err := decodeSource(h, &c); err != nil {
 		return ContentHit{}, err
 	}
-	tags := s.Tags
-	if tags == nil {
-		tags = []string{}
+	if c.Tags == nil {
+		c.Tags = []string{}
 	}
-	return ContentHit{ID: s.ID, Title: s.Title, Summary: s.Summary, Category: s.Category, Tags: tags,
-		AuthorNickname: s.AuthorNickname, PublishedAt: s.PublishedAt, Highlight: highlights(mappings.Contents, h.Highlight)}, nil
+	c.Highlight = highlights(mappings.Contents, h.Highlight)
+	return c, nil
 }
 
+// postHit: the document's user_id is the answer's author_id.
 func postHit(h rawHit) (PostHit, error) {
-	var s postSource
+	var s struct {
+		PostHit
+		UserID uint64 `json:"user_id"`
+	}
 	if err := decodeSource(h, &s); err != nil {
 		return PostHit{}, err
 	}
-	return PostHit{ID: s.ID, AuthorID: s.UserID, AuthorNickname: s.AuthorNickname, Category: s.Category, Title: s.Title,
-		Excerpt: s.Excerpt, LikeCount: s.LikeCount, CommentCount: s.CommentCount, CreatedAt: s.CreatedAt,
-		Highlight: highlights(mappings.Posts, h.Highlight)}, nil
+	p := s.PostHit
+	p.AuthorID, p.Highlight = s.UserID, highlights(mappings.Posts, h.Highlight)
+	return p, nil
 }
 
 func userHit(h rawHit) (UserHit, error) {
-	var s userSource
-	if err := decodeSource(h, &s); err != nil {
+	var u UserHit
+	if err := decodeSource(h, &u); err != nil {
 		return UserHit{}, err
 	}
-	return UserHit{ID: s.ID, Nickname: s.Nickname, Bio: s.Bio, Highlight: highlights(mappings.Users, h.Highlight)}, nil
+	u.Highlight = highlights(mappings.Users, h.Highlight)
+	return u, nil
 }

@@ -10,24 +10,19 @@ import (
 	"strings"
 )
 
-// Body says how an area answers a request body that is not one JSON object.
-// The field errors are the same everywhere; the top-level code of a body
-// that is not an object at all stays what each area always answered.
+// Body is an area's policy for request bodies. A body that is not one JSON
+// object (not JSON, null, an array, a string, a number, or more than one
+// value) is 400 bad_request with the field error "body" (invalid_json or
+// invalid_type) everywhere.
 type Body struct {
 	// CheckMediaType refuses a Content-Type other than JSON with 415
 	// unsupported_media_type (a missing one is accepted).
 	CheckMediaType bool
-	// NotObject is the code of a body that is not one JSON object (not JSON,
-	// null, an array, a string, a number, or more than one value):
-	// CodeBadRequest (auth, community, content) or CodeValidationFailed
-	// (care endpoints). Either way the answer is 400 with the field error
-	// "body" (invalid_json or invalid_type).
-	NotObject string
 }
 
 // Decode reads the request body into dst strictly: exactly one JSON object,
 // no unknown fields, fields of the right types, nothing after it. Errors are
-// *Error: 413 body_too_large, 415 (see CheckMediaType), 400 b.NotObject
+// *Error: 413 body_too_large, 415 (see CheckMediaType), 400 bad_request
 // (field "body") or 400 validation_failed naming the field (unknown_field,
 // invalid_type). A body of `null` is refused like any other non-object: it
 // would otherwise decode into dst as "nothing given".
@@ -51,19 +46,18 @@ func (b Body) Decode(r *http.Request, dst any) error {
 	case errors.As(err, &tooBig):
 		return &Error{Code: CodeBodyTooLarge, Message: "요청 본문이 너무 큽니다."}
 	case err != nil:
-		return b.notObject(FieldInvalidJSON, "요청 본문은 JSON 객체 하나여야 합니다.")
+		return notObject(FieldInvalidJSON, "요청 본문은 JSON 객체 하나여야 합니다.")
 	case bytes.TrimLeft(raw, " \t\r\n")[0] != '{':
-		return b.notObject(FieldInvalidType, "요청 본문은 JSON 객체여야 합니다.")
+		return notObject(FieldInvalidType, "요청 본문은 JSON 객체여야 합니다.")
 	}
 	return decodeObject(raw, dst)
 }
 
-func (b Body) notObject(fieldCode, msg string) error {
-	code := b.NotObject
-	if code == "" {
-		code = CodeValidationFailed
-	}
-	return &Error{Code: code, Message: msg, Fields: []FieldError{{Field: "body", Code: fieldCode, Message: msg}}}
+// notObject is the answer to a body that is not one JSON object: one code
+// everywhere (bad_request; until 2026-12-08 the care endpoints answered
+// validation_failed).
+func notObject(fieldCode, msg string) error {
+	return &Error{Code: CodeBadRequest, Message: msg, Fields: []FieldError{{Field: "body", Code: fieldCode, Message: msg}}}
 }
 
 // decodeObject decodes one JSON object into dst, naming the field at fault.
@@ -89,10 +83,10 @@ func decodeObject(raw []byte, dst any) error {
 	}
 }
 
-// AppBody is the body policy of the auth, community and content endpoints:
-// JSON only (415 otherwise); a body that is not one object is bad_request.
-func AppBody() Body { return Body{CheckMediaType: true, NotObject: CodeBadRequest} }
+// AppBody is the body policy of the auth, community, content and editors'
+// endpoints: JSON only (415 otherwise).
+func AppBody() Body { return Body{CheckMediaType: true} }
 
-// CareBody is the body policy of the care endpoints: a body that is not one
-// object is validation_failed.
-func CareBody() Body { return Body{NotObject: CodeValidationFailed} }
+// CareBody is the body policy of the care endpoints: the Content-Type is
+// not checked.
+func CareBody() Body { return Body{} }

@@ -60,8 +60,8 @@ func (f *Fields) Err() error {
 	return f.ErrAs(CodeValidationFailed, "입력값을 확인해 주세요.")
 }
 
-// ErrAs returns nil, or the field errors under another 400 code (the search
-// API's bad_parameter, the care endpoints' out_of_range).
+// ErrAs returns nil, or the field errors under another generic 400 code
+// (the search API's bad_parameter).
 func (f *Fields) ErrAs(code, msg string) error {
 	if len(f.list) == 0 {
 		return nil

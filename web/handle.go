@@ -37,17 +37,18 @@ type Handler func(c *gin.Context) (Answer, error)
 // the API: Handle adapts a Handler to Gin.
 type Kit struct {
 	Logger *slog.Logger
-	// Map turns the area's own sentinel errors into *Error (errors.Is /
-	// errors.As); it returns any other error unchanged. Nil maps nothing.
-	Map func(error) error
+	// Errors is the area's error table: it turns the area's own errors
+	// into *Error (Errors.Map). Nil maps nothing.
+	Errors Errors
 }
 
-// NewKit returns a kit logging to logger (nil: discard) and mapping with m.
-func NewKit(logger *slog.Logger, m func(error) error) Kit {
+// NewKit returns a kit logging to logger (nil: discard) and mapping the
+// area's errors with table.
+func NewKit(logger *slog.Logger, table Errors) Kit {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return Kit{Logger: logger, Map: m}
+	return Kit{Logger: logger, Errors: table}
 }
 
 // Handle adapts h to Gin.
@@ -63,11 +64,9 @@ func (k Kit) Handle(h Handler) gin.HandlerFunc {
 	}
 }
 
-// Fail writes err (mapped by Map) as the envelope.
+// Fail writes err (mapped by the area's table) as the envelope.
 func (k Kit) Fail(c *gin.Context, err error) {
-	if k.Map != nil {
-		err = k.Map(err)
-	}
+	err = k.Errors.Map(err)
 	logger := k.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)

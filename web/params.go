@@ -12,7 +12,8 @@ import (
 // and limits; the field errors (and so the answers' shapes) are the same
 // everywhere. They add to a Fields, so one answer names every bad parameter.
 
-// PageSize reads a page size parameter (name is "limit" or "size"): an
+// PageSize reads a page size parameter (name is "size"; the care lists
+// also take their deprecated alias "limit"): an
 // integer from 1 to max; def when raw is empty. A value that is not an
 // integer is FieldInvalid, one outside 1..max FieldOutOfRange.
 func PageSize(f *Fields, name, raw string, def, max int) int {

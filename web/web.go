@@ -1,9 +1,10 @@
 // Package web holds what every HTTP handler shares: the one JSON error
-// envelope with stable codes and its field errors, the one map from code to
-// status, the handler kit (handlers return an answer or an error; Kit writes
-// both), strict JSON bodies, the shared query parsers (page size, date
-// range, cursor errors), and the Gin middleware that guarantees no request
-// ever answers with a stack trace or a non-JSON error.
+// envelope with stable codes and its field errors, the one map from generic
+// code to status, the areas' error tables (Errors), the handler kit
+// (handlers return an answer or an error; Kit writes both), strict JSON
+// bodies, the shared query parsers (page size, date range, cursor errors),
+// and the Gin middleware that guarantees no request ever answers with a
+// stack trace or a non-JSON error.
 package web
 
 import (
@@ -16,8 +17,8 @@ import (
 	"github.com/gin-gonic/gin"
 )
 
-// Stable error codes. Clients switch on these; never rename one. Every code
-// has one status (statusByCode).
+// Stable generic error codes. Clients switch on these; never rename one.
+// Every code has one status (statusByCode).
 const (
 	CodeBadRequest       = "bad_request"
 	CodeNotFound         = "not_found"
@@ -38,31 +39,14 @@ const (
 
 	// Invalid input of the app's endpoints (400, with fields).
 	CodeValidationFailed = "validation_failed" // fields say which input is wrong and why
-	CodeInvalidDate      = "invalid_date"      // care endpoints: every field error is an unparsable date
-	CodeOutOfRange       = "out_of_range"      // care endpoints: every field error is a value outside its domain
-	CodeReplyDepth       = "reply_depth"       // a reply to a reply
 
 	CodeUnsupportedMediaType = "unsupported_media_type" // 415: not JSON, or an image type outside the allow-list
-	CodeUserBlocked          = "user_blocked"           // 403: a blocked user tried to write
-	CodeEmailTaken           = "email_taken"            // 409
-	CodeNicknameTaken        = "nickname_taken"         // 409
-	CodeIdentityTaken        = "identity_taken"         // 409: the SNS account is linked to another user
-	CodeAlreadyReported      = "already_reported"       // 409
-	CodeInvalidCredentials   = "invalid_credentials"    // 401
-	CodeTokenExpired         = "token_expired"          // 401: refresh or ID token expired
-	CodeTokenInvalid         = "token_invalid"          // 401: refresh or ID token unknown, revoked or not verifiable
-	CodeRefreshReused        = "refresh_reused"         // 401: a rotated refresh token came back; the session is revoked
-	CodeNonceInvalid         = "nonce_invalid"          // 401: SNS ID token without a nonce this server issued, or a spent one
-	CodeLoginThrottled       = "login_throttled"        // 429: see Retry-After
-	CodeSignupThrottled      = "signup_throttled"       // 429: see Retry-After
-	CodeReportLimited        = "report_limited"         // 429: the daily abuse-report limit; see Retry-After
-	CodeBusy                 = "busy"                   // 503: password hashing at capacity; see Retry-After
-
-	// Editors' dictionary and synonyms (package dictionary).
-	CodeRuleRejected  = "analysis_rule_rejected"  // 400: the local checks or the engine refuse the change; fields name the entry
-	CodePluginMissing = "analysis_plugin_missing" // 409: the engine lacks analysis-nori or analysis-common
 )
 
+// Domain codes live with their domains (auth's email_taken, community's
+// reply_depth, dictionary's analysis_rule_rejected, care's out_of_range), each registering its
+// one status in the domain's error table (Errors); statusByCode holds the
+// generic codes only.
 var statusByCode = map[string]int{
 	CodeBadRequest:       http.StatusBadRequest,
 	CodeNotFound:         http.StatusNotFound,
@@ -80,26 +64,7 @@ var statusByCode = map[string]int{
 	CodeBadParameter:     http.StatusBadRequest,
 
 	CodeValidationFailed:     http.StatusBadRequest,
-	CodeInvalidDate:          http.StatusBadRequest,
-	CodeOutOfRange:           http.StatusBadRequest,
-	CodeReplyDepth:           http.StatusBadRequest,
 	CodeUnsupportedMediaType: http.StatusUnsupportedMediaType,
-	CodeUserBlocked:          http.StatusForbidden,
-	CodeEmailTaken:           http.StatusConflict,
-	CodeNicknameTaken:        http.StatusConflict,
-	CodeIdentityTaken:        http.StatusConflict,
-	CodeAlreadyReported:      http.StatusConflict,
-	CodeInvalidCredentials:   http.StatusUnauthorized,
-	CodeTokenExpired:         http.StatusUnauthorized,
-	CodeTokenInvalid:         http.StatusUnauthorized,
-	CodeRefreshReused:        http.StatusUnauthorized,
-	CodeNonceInvalid:         http.StatusUnauthorized,
-	CodeLoginThrottled:       http.StatusTooManyRequests,
-	CodeSignupThrottled:      http.StatusTooManyRequests,
-	CodeReportLimited:        http.StatusTooManyRequests,
-	CodeBusy:                 http.StatusServiceUnavailable,
-	CodeRuleRejected:         http.StatusBadRequest,
-	CodePluginMissing:        http.StatusConflict,
 }
 
 // Error is an error meant for the client: the one envelope of every
