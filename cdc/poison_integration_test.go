@@ -292,7 +292,7 @@ func TestIntegrationPoisonRowNeverStopsABuild(t *testing.T) {
 
 	r := indexer.NewReindexer(db, eng.Client.ES, p.life, bulk.NewWriter(eng.Client.ES, bulk.Options{}, testLogger(t)), testLogger(t)).
 		WithRowErrors(store)
-	rep, err := r.Run(ctx, mappings.Contents, indexer.ReindexOptions{})
+	rep, err := r.Run(ctx, mappings.Contents, indexer.ReindexOptions{Profile: eng.Profile})
 	if err != nil || rep.Unindexable != 1 {
 		t.Fatalf("reindex with a poisoned row: %+v, %v; want success with 1 row left out", rep, err)
 	}
