@@ -8,7 +8,7 @@
 //
 // Endpoints (apidoc/paths/records.yaml), all under /v1/me and behind auth:
 //
-//	GET|PUT          /action-plan
+//	GET|PUT|DELETE   /action-plan
 //	POST|GET         /symptoms, /peak-flows, /act-results, /health-events
 //	GET|PUT|DELETE   /symptoms/:id, /peak-flows/:id, /act-results/:id, /health-events/:id
 //
@@ -62,6 +62,7 @@ func (a *API) Mount(e *gin.Engine) {
 	h := a.kit.Handle
 	me.GET("/action-plan", h(a.getPlan))
 	me.PUT("/action-plan", h(a.putPlan))
+	me.DELETE("/action-plan", h(a.deletePlan))
 	for _, k := range a.kinds() {
 		k.mount(a, me)
 	}
@@ -108,4 +109,14 @@ func (a *API) putPlan(c *gin.Context) (web.Answer, error) {
 		return web.Answer{}, err
 	}
 	return web.OK(p), nil
+}
+
+// deletePlan resets the plan to the default (no personal best, Asia/Seoul):
+// 204 whether or not one was saved. Readings keep the zone of their time.
+func (a *API) deletePlan(c *gin.Context) (web.Answer, error) {
+	uid := care.UserID(c)
+	err := care.WriteTx(c.Request.Context(), a.db, uid, func(tx *sql.Tx) error {
+		return a.store.DeletePlan(c.Request.Context(), tx, uid)
+	})
+	return web.NoContent(), err
 }

@@ -2,6 +2,7 @@ package records_test
 
 import (
 	"encoding/base64"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -185,3 +186,31 @@ func TestTokens(t *testing.T) {
 }
 
 func itoa(n uint64) string { return strconv.FormatUint(n, 10) }
+
+// DELETE /v1/me/action-plan resets the caller's plan to the default, leaves
+// another user's plan alone and keeps the zones of readings already stored;
+// again (nothing saved) is 204 too.
+func TestActionPlanReset(t *testing.T) {
+	env, a, b, _ := setup(t)
+	for _, u := range []uint64{a, b} {
+		caretest.Expect(t, env.Do(t, u, "PUT", "/v1/me/action-plan", map[string]any{"personal_best_lpm": 500, "time_zone": "Europe/Paris"}), 200, "")
+	}
+	r := env.Do(t, a, "POST", "/v1/me/peak-flows", map[string]any{"recorded_at": "2024-03-15T07:00:00+09:00", "value_lpm": 399, "slot": "morning"})
+	caretest.Expect(t, r, 201, "")
+	var p records.PeakFlow
+	r.JSON(t, &p)
+	caretest.Expect(t, env.Do(t, a, "DELETE", "/v1/me/action-plan", nil), 204, "")
+	if m := env.Do(t, a, "GET", "/v1/me/action-plan", nil).Map(t); m["time_zone"] != "Asia/Seoul" || m["personal_best_lpm"] != nil {
+		t.Errorf("plan after the reset = %v, want the default", m)
+	}
+	if m := env.Do(t, b, "GET", "/v1/me/action-plan", nil).Map(t); m["time_zone"] != "Europe/Paris" || m["personal_best_lpm"] != float64(500) {
+		t.Errorf("the other user's plan = %v, want it untouched", m)
+	}
+	var kept records.PeakFlow
+	env.Do(t, a, "GET", fmt.Sprintf("/v1/me/peak-flows/%d", p.ID), nil).JSON(t, &kept)
+	if kept.Zone == nil || *kept.Zone != "yellow" {
+		t.Errorf("a stored reading after the reset = %+v, want its zone kept", kept)
+	}
+	caretest.Expect(t, env.Do(t, a, "DELETE", "/v1/me/action-plan", nil), 204, "")
+	caretest.Expect(t, env.Do(t, 0, "DELETE", "/v1/me/action-plan", nil), 401, "unauthorized")
+}

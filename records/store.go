@@ -65,6 +65,14 @@ func (Store) SavePlan(ctx context.Context, q mysql.Querier, userID uint64, p Pla
 	return nil
 }
 
+// DeletePlan removes the user's plan: the default one applies again.
+func (Store) DeletePlan(ctx context.Context, q mysql.Querier, userID uint64) error {
+	if _, err := q.ExecContext(ctx, `DELETE FROM care_plans WHERE user_id = ?`, userID); err != nil {
+		return fmt.Errorf("records: delete plan: %w", err)
+	}
+	return nil
+}
+
 // PersonalBest returns the personal best a peak-flow reading is measured
 // against (not valid: none). A new reading (id 0) takes the plan's, read
 // with a shared lock so the stored zone matches the best it names; a
