@@ -67,13 +67,13 @@ func (s *Store) Fenced(lock string, token int64) *Store {
 	return &c
 }
 
-// guard is the WHERE clause (and its arguments) of a fenced write; "" when
-// the store is not fenced (CLI tools, tests).
-func (s *Store) guard() (string, []any) {
+// guard is the condition (and its arguments) of a fenced write, after join
+// (" WHERE " or " AND "); "" when the store is not fenced (CLI tools, tests).
+func (s *Store) guard(join string) (string, []any) {
 	if s.fence == nil {
 		return "", nil
 	}
-	return " WHERE IS_USED_LOCK(?) = ?", []any{s.fence.lock, s.fence.token}
+	return join + "IS_USED_LOCK(?) = ?", []any{s.fence.lock, s.fence.token}
 }
 
 // LockToken returns the fencing token of a lock this process just acquired:
@@ -149,7 +149,7 @@ func (s *Store) Save(ctx context.Context, st State) error {
 	if !st.SnapshotSince.IsZero() {
 		since = st.SnapshotSince
 	}
-	guard, gargs := s.guard()
+	guard, gargs := s.guard(" WHERE ")
 	args := []any{s.name, st.Phase, st.Position.File, st.Position.Pos, st.GTIDSet, st.Server, st.SnapshotIndex, st.SnapshotPhysical,
 		st.SnapshotLastID, strings.Join(st.SnapshotDone, ","), since, st.EventsApplied, st.DocsWritten, st.Conflicts}
 	// updated_at is set explicitly so that a save always affects a row: 0
@@ -240,11 +240,12 @@ func (s *Store) recordDeadLetters(ctx context.Context, dl []DeadLetter, onlyNew 
 		args = append(args, s.name, d.Index, d.DocID, source, d.Action, d.Version, d.Status, d.Type, d.Reason)
 	}
 	q.WriteString(") dl")
-	guard, gargs := s.guard()
+	join := " WHERE "
 	if onlyNew {
 		q.WriteString(" WHERE NOT EXISTS (SELECT 1 FROM cdc_dead_letters o WHERE o.pipeline = dl.p AND o.index_name = dl.i AND o.doc_id = dl.d AND o.resolved_at IS NULL)")
-		guard = strings.Replace(guard, " WHERE ", " AND ", 1)
+		join = " AND "
 	}
+	guard, gargs := s.guard(join)
 	q.WriteString(guard)
 	res, err := s.db.ExecContext(ctx, q.String(), append(args, gargs...)...)
 	if err != nil {
@@ -289,11 +290,8 @@ func (s *Store) ResolveDeadLetters(ctx context.Context, docs []DocKey) error {
 	for _, d := range docs {
 		args = append(args, d.Index, d.DocID)
 	}
-	if s.fence != nil {
-		q += " AND IS_USED_LOCK(?) = ?"
-		args = append(args, s.fence.lock, s.fence.token)
-	}
-	if _, err := s.db.ExecContext(ctx, q, args...); err != nil {
+	guard, gargs := s.guard(" AND ")
+	if _, err := s.db.ExecContext(ctx, q+guard, append(args, gargs...)...); err != nil {
 		return fmt.Errorf("resolve dead letters: %w", err)
 	}
 	return nil
