@@ -16,8 +16,11 @@ import (
 // save), while the binlog stream delivers nothing at all (no heartbeat
 // arrives), and while the worker has no session: MySQL down, the lock lost
 // and being taken again. A worker that takes over starts from the
-// checkpoint's save time (the last moment something was acknowledged); a
-// standby (another worker holds the lock) reports 0.
+// checkpoint's save time (the last moment something was acknowledged). A
+// standby (another worker holds the lock) reports the checkpoint's age as it
+// last read it (once a lock poll): a few seconds while the active worker
+// saves, and growing, second by second, when no worker does — the active one
+// killed while MySQL is down, when no worker reaches MySQL to take over.
 
 // lagClock is what the gauge is computed from: written by the applier's
 // goroutine, read by the lag goroutine.
@@ -54,11 +57,23 @@ func (l *lagClock) since(t time.Time) {
 	}
 }
 
-// reset forgets everything: this worker is a standby, its lag means nothing.
+// reset forgets everything: this worker just became a standby, what it had
+// pending belongs to the session that ended.
 func (l *lagClock) reset(m *Metrics) {
 	l.oldest.Store(0)
 	l.lastBeat.Store(0)
 	m.LagSeconds.Set(0)
+}
+
+// standby sets an idle clock at the checkpoint's save time, as a standby read
+// it: the gauge then counts from the active worker's last save until the
+// next read, and on through an outage in which nothing can be read.
+func (l *lagClock) standby(saved time.Time) {
+	if saved.IsZero() {
+		return
+	}
+	l.oldest.Store(0)
+	l.lastBeat.Store(saved.UnixNano())
 }
 
 // observe sets the gauge.

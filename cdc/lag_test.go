@@ -100,3 +100,38 @@ func TestApplierLagIdleIsHeartbeatAge(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A standby's clock is the checkpoint's save time as last read: it replaces
+// whatever was there (pending events of an ended session included) and a
+// zero time (nothing read) leaves it alone.
+func TestLagClockStandby(t *testing.T) {
+	t0 := time.Date(2026, 12, 8, 3, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name    string
+		oldest  time.Time // pending before the reads
+		reads   []time.Time
+		at      time.Time
+		want    float64
+		wantSet bool
+	}{
+		{"one read", time.Time{}, []time.Time{t0}, t0.Add(7 * time.Second), 7, true},
+		{"a newer save", time.Time{}, []time.Time{t0, t0.Add(5 * time.Second)}, t0.Add(7 * time.Second), 2, true},
+		{"pending of an ended session dropped", t0.Add(-time.Hour), []time.Time{t0}, t0.Add(3 * time.Second), 3, true},
+		{"nothing read", time.Time{}, []time.Time{{}}, t0, 0, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var l lagClock
+			if !tt.oldest.IsZero() {
+				l.oldest.Store(tt.oldest.UnixNano())
+			}
+			for _, r := range tt.reads {
+				l.standby(r)
+			}
+			got, ok := l.seconds(tt.at)
+			if got != tt.want || ok != tt.wantSet {
+				t.Errorf("seconds = %v, %v; want %v, %v", got, ok, tt.want, tt.wantSet)
+			}
+		})
+	}
+}

@@ -15,11 +15,11 @@ import (
 // restart releases it too: the holder's watchdog notices (Held fails) and its
 // session stops; whichever worker asks first afterwards is active.
 
-// AcquireLock waits until it holds the lock or ctx ends, calling waiting once
-// when another worker holds it. Query and connection errors (MySQL
+// AcquireLock waits until it holds the lock or ctx ends, calling waiting at
+// every poll that finds another worker holding it (first: the first time). Query and connection errors (MySQL
 // restarting) are logged and retried with backoff: a standby outlives a
 // MySQL restart.
-func AcquireLock(ctx context.Context, db *sql.DB, name string, poll time.Duration, logger *slog.Logger, waiting func()) (*mysql.NamedLock, error) {
+func AcquireLock(ctx context.Context, db *sql.DB, name string, poll time.Duration, logger *slog.Logger, waiting func(ctx context.Context, first bool)) (*mysql.NamedLock, error) {
 	told, failures := false, 0
 	for {
 		l, err := mysql.TryLock(ctx, db, name)
@@ -34,8 +34,8 @@ func AcquireLock(ctx context.Context, db *sql.DB, name string, poll time.Duratio
 			d = backoff(failures)
 			failures++
 			logger.Warn("cannot reach MySQL for the single-worker lock; retrying", "err", err, "in", d.Round(time.Millisecond))
-		} else if !told && waiting != nil {
-			waiting()
+		} else if waiting != nil {
+			waiting(ctx, !told)
 			told = true
 		}
 		select {

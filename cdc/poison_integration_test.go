@@ -201,6 +201,27 @@ func TestIntegrationCDCLockLossSavesNothing(t *testing.T) {
 	if after.Position != before.Position || !after.UpdatedAt.Equal(before.UpdatedAt) {
 		t.Errorf("checkpoint changed after the lock was lost: %s (%s) → %s (%s)", before.Position, before.UpdatedAt, after.Position, after.UpdatedAt)
 	}
+	standbyLagGrows(t, p.worker, before.UpdatedAt)
+}
+
+// standbyLagGrows: the former holder now waits as a standby while nobody
+// saves (the test holds the lock), so its lag gauge is the checkpoint's age —
+// growing, never reset to 0.
+func standbyLagGrows(t *testing.T, w *Worker, saved time.Time) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		lag := testutil.ToFloat64(w.Metrics().LagSeconds)
+		age := time.Since(saved).Seconds()
+		if lag > age+0.5 {
+			t.Fatalf("standby lag %.2fs, but the checkpoint is %.2fs old", lag, age)
+		}
+		if lag >= 4 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("standby lag %.2fs with a checkpoint %.2fs old and no worker saving: want it to grow past 4s", lag, age)
+		}
+	}
 }
 
 // `cdc dead-letters retry`: a row still bad stays open; once fixed, the
@@ -314,4 +335,38 @@ func TestIntegrationPoisonRowNeverStopsABuild(t *testing.T) {
 			t.Fatalf("the fixed row: %d open dead letters, searchable %v after 30 s", n, p.searchable(mappings.Contents, 53))
 		}
 	}
+}
+
+// Open dead letters show on every worker wherever they were recorded: a
+// `soomcare reindex` (another process, another Store) records a poisoned row
+// without moving this worker's counter, and soomcare_cdc_dead_letters_open
+// still counts it from MySQL — and reads 0 once it is resolved.
+func TestIntegrationCDCOpenDeadLettersGauge(t *testing.T) {
+	eng := testEngines(t)[0]
+	p, db := streaming(t, eng, Config{DeadLetterPoll: 100 * time.Millisecond})
+	ctx := context.Background()
+	alias := p.life.Alias(mappings.Contents)
+	gauge := func() float64 { return testutil.ToFloat64(p.worker.Metrics().OpenLetters.WithLabelValues(alias)) }
+	waitGauge := func(want float64) {
+		t.Helper()
+		for deadline := time.Now().Add(10 * time.Second); gauge() != want; time.Sleep(50 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("soomcare_cdc_dead_letters_open{index=%s} = %v, want %v", alias, gauge(), want)
+			}
+		}
+	}
+	waitGauge(0)                   // every index's series exists from the start
+	cli := NewStore(db, "default") // what `soomcare reindex` records through
+	bad := []indexer.RowError{{ID: 901, Reason: "tags: not a JSON array of strings"}, {ID: 902, Reason: "tags: not a JSON array of strings"}}
+	if err := cli.RecordRowErrors(ctx, alias, 1, bad); err != nil {
+		t.Fatal(err)
+	}
+	waitGauge(2)
+	if got := testutil.ToFloat64(p.worker.Metrics().DeadLetters.WithLabelValues(alias, DeadLetterRow)); got != 0 {
+		t.Errorf("this worker's counter moved (%v) for letters another process recorded", got)
+	}
+	if err := cli.ResolveDeadLetters(ctx, []DocKey{{alias, "901"}, {alias, "902"}}); err != nil {
+		t.Fatal(err)
+	}
+	waitGauge(0)
 }

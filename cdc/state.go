@@ -323,6 +323,25 @@ func (s *Store) DeadLetterCount(ctx context.Context) (int64, error) {
 	return n, err
 }
 
+// OpenDeadLettersByIndex counts the pipeline's open dead letters of each
+// index (an index without one is absent).
+func (s *Store) OpenDeadLettersByIndex(ctx context.Context) (map[string]int64, error) {
+	type count struct {
+		index string
+		n     int64
+	}
+	counts, err := mysql.QueryAll(ctx, s.db, func(r mysql.Scanner) (c count, err error) { return c, r.Scan(&c.index, &c.n) },
+		"SELECT index_name, COUNT(*) FROM cdc_dead_letters WHERE pipeline = ? AND resolved_at IS NULL GROUP BY index_name", s.name)
+	if err != nil {
+		return nil, fmt.Errorf("count open dead letters: %w", err)
+	}
+	out := make(map[string]int64, len(counts))
+	for _, c := range counts {
+		out[c.index] = c.n
+	}
+	return out, nil
+}
+
 // Beat writes the heartbeat row; its binlog event measures lag end to end.
 func (s *Store) Beat(ctx context.Context, at time.Time) error {
 	_, err := s.db.ExecContext(ctx, `INSERT INTO cdc_heartbeat (name, beat_at) VALUES (?, ?)

@@ -68,7 +68,10 @@ type Config struct {
 	FlushInterval     time.Duration
 	HeartbeatInterval time.Duration
 	Profile           string // analysis profile for snapshot indices
-	MetricsAddr       string // "" disables the metrics server
+	// DeadLetterPoll is how often the open dead letters are counted for
+	// soomcare_cdc_dead_letters_open (default 30 s).
+	DeadLetterPoll time.Duration
+	MetricsAddr    string // "" disables the metrics server
 	// Registry, when set, carries the worker's series (nil: a new one).
 	Registry *prometheus.Registry
 	// OnAck, when set, is told which documents the engine acknowledged and
@@ -109,6 +112,9 @@ func New(cfg Config, db *sql.DB, es *engine.Client, life *indexer.Lifecycle, wri
 	}
 	if cfg.HeartbeatInterval <= 0 {
 		cfg.HeartbeatInterval = time.Second
+	}
+	if cfg.DeadLetterPoll <= 0 {
+		cfg.DeadLetterPoll = 30 * time.Second
 	}
 	known := watchedTables()
 	for _, t := range cfg.Tables {
@@ -171,6 +177,7 @@ func (w *Worker) Run(ctx context.Context) error {
 		defer stop()
 	}
 	go w.lag.run(ctx, w.cfg.FlushInterval, time.Now, w.metrics)
+	go w.watchOpenLetters(ctx)
 	for attempt := 0; ; attempt++ {
 		began := time.Now()
 		err := w.session(ctx, lockName)
@@ -220,10 +227,7 @@ func (w *Worker) lockName() (string, error) {
 // (nil or ErrShutdownSave), when the lock is lost (ErrLockLost) or on the
 // first error it cannot retry in place.
 func (w *Worker) session(ctx context.Context, lockName string) error {
-	lock, err := AcquireLock(ctx, w.db, lockName, time.Second, w.logger, func() {
-		w.logger.Info("another cdc worker holds the lock; waiting to take over", "pipeline", w.cfg.Name)
-		w.lag.reset(w.metrics) // a standby's lag means nothing
-	})
+	lock, err := AcquireLock(ctx, w.db, lockName, time.Second, w.logger, w.standby)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil
@@ -253,6 +257,22 @@ func (w *Worker) session(ctx context.Context, lockName string) error {
 		return w.cause(ctx, sctx, err)
 	}
 	return w.streamUntilDone(ctx, sctx, store, st)
+}
+
+// standby runs at every lock poll while another worker holds the lock: it
+// publishes the pipeline's lag as the checkpoint's age (lag.go). A failed
+// read leaves the clock running from the last save seen.
+func (w *Worker) standby(ctx context.Context, first bool) {
+	if first {
+		w.logger.Info("another cdc worker holds the lock; waiting to take over", "pipeline", w.cfg.Name)
+		w.lag.reset(w.metrics) // what was pending belongs to the session that ended
+	}
+	st, err := w.store.Load(ctx)
+	if err != nil {
+		return // no checkpoint yet (the active worker snapshots) or MySQL unreachable
+	}
+	w.lag.standby(st.UpdatedAt)
+	w.lag.observe(time.Now(), w.metrics)
 }
 
 // prepare loads the checkpoint (none: a snapshot is due), checks it belongs
