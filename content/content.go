@@ -21,7 +21,6 @@ package content
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -49,9 +48,10 @@ type Options struct {
 
 // API holds the handlers' dependencies.
 type API struct {
-	db  *sql.DB
-	o   Options
-	kit web.Kit
+	db    *sql.DB
+	store ArticleStore
+	o     Options
+	kit   web.Kit
 }
 
 // New returns the content API. Uploads go to o.Store (by default the local
@@ -130,38 +130,48 @@ func (in *input) validate(create bool) error {
 	return f.Err()
 }
 
-func (a *API) create(c *gin.Context) (web.Answer, error) {
-	p, _ := web.PrincipalFrom(c)
-	var in input
-	if err := web.AppBody().Decode(c.Request, &in); err != nil {
-		return web.Answer{}, err
-	}
-	if err := in.validate(true); err != nil {
-		return web.Answer{}, err
-	}
-	status, summary, tags := "draft", "", []string{}
+// article is the new article in, by authorID: a draft unless its status
+// says otherwise, published now when it is published.
+func (in *input) article(authorID uint64, now time.Time) NewArticle {
+	a := NewArticle{AuthorID: authorID, Title: *in.Title, Body: *in.Body, Category: *in.Category, Status: "draft", Tags: []string{}}
 	if in.Status != nil {
-		status = *in.Status
+		a.Status = *in.Status
 	}
 	if in.Summary != nil {
-		summary = *in.Summary
+		a.Summary = *in.Summary
 	}
 	if in.Tags != nil {
-		tags = *in.Tags
+		a.Tags = *in.Tags
 	}
-	tagsJSON, _ := json.Marshal(tags)
-	var published any
-	if status == "published" {
-		published = a.o.Now().UTC()
+	if a.Status == "published" {
+		at := now.UTC()
+		a.PublishedAt = &at
 	}
-	ctx := c.Request.Context()
-	res, err := a.db.ExecContext(ctx, `INSERT INTO contents (author_id, title, body, summary, category, tags, status, published_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		p.UserID, *in.Title, *in.Body, summary, *in.Category, string(tagsJSON), status, published)
+	return a
+}
+
+// decodeInput reads and validates the body of a create (every required
+// field) or an edit.
+func decodeInput(c *gin.Context, create bool) (input, error) {
+	var in input
+	if err := web.AppBody().Decode(c.Request, &in); err != nil {
+		return input{}, err
+	}
+	return in, in.validate(create)
+}
+
+func (a *API) create(c *gin.Context) (web.Answer, error) {
+	p, _ := web.PrincipalFrom(c)
+	in, err := decodeInput(c, true)
 	if err != nil {
 		return web.Answer{}, err
 	}
-	id, _ := res.LastInsertId()
-	ct, err := a.load(ctx, a.db, uint64(id), true)
+	ctx := c.Request.Context()
+	id, err := a.store.Insert(ctx, a.db, in.article(p.UserID, a.o.Now()))
+	if err != nil {
+		return web.Answer{}, err
+	}
+	ct, err := a.load(ctx, id, true)
 	return web.Created(ct), err
 }
 
@@ -171,21 +181,17 @@ func (a *API) get(c *gin.Context) (web.Answer, error) {
 		return web.Answer{}, err
 	}
 	p, _ := web.PrincipalFrom(c)
-	ct, err := a.load(c.Request.Context(), a.db, id, p.Role == web.RoleEditor || p.Role == web.RoleAdmin)
+	ct, err := a.load(c.Request.Context(), id, p.Role == web.RoleEditor || p.Role == web.RoleAdmin)
 	return web.OK(ct), err
 }
 
-func (a *API) load(ctx context.Context, q mysql.Querier, id uint64, drafts bool) (Content, error) {
-	var ct Content
-	var err error
-	ct.ListItem, err = scanItem(q.QueryRowContext(ctx, `SELECT `+itemColumns+`, body FROM contents WHERE id = ? AND deleted_at IS NULL`, id), &ct.Body)
-	if errors.Is(err, sql.ErrNoRows) || (err == nil && ct.Status != "published" && !drafts) {
+// load reads article id; a draft is ErrNotFound unless drafts.
+func (a *API) load(ctx context.Context, id uint64, drafts bool) (Content, error) {
+	ct, err := a.store.Get(ctx, a.db, id)
+	if err == nil && ct.Status != "published" && !drafts {
 		return Content{}, ErrNotFound
 	}
-	if err != nil {
-		return Content{}, err
-	}
-	return ct, nil
+	return ct, err
 }
 
 func (a *API) update(c *gin.Context) (web.Answer, error) {
@@ -193,40 +199,26 @@ func (a *API) update(c *gin.Context) (web.Answer, error) {
 	if err != nil {
 		return web.Answer{}, err
 	}
-	var in input
-	if err := web.AppBody().Decode(c.Request, &in); err != nil {
-		return web.Answer{}, err
-	}
-	if err := in.validate(false); err != nil {
-		return web.Answer{}, err
-	}
-	var tags any
-	if in.Tags != nil {
-		b, _ := json.Marshal(*in.Tags)
-		tags = string(b)
-	}
-	ctx := c.Request.Context()
-	err = mysql.Tx(ctx, a.db, nil, func(tx *sql.Tx) error {
-		var status string
-		err := tx.QueryRowContext(ctx, `SELECT status FROM contents WHERE id = ? AND deleted_at IS NULL FOR UPDATE`, id).Scan(&status)
-		if errors.Is(err, sql.ErrNoRows) {
-			return ErrNotFound
-		}
-		if err != nil {
-			return err
-		}
-		// published_at is the first publication; unpublishing keeps it.
-		_, err = tx.ExecContext(ctx, `UPDATE contents SET title = COALESCE(?, title), body = COALESCE(?, body), summary = COALESCE(?, summary),
-			category = COALESCE(?, category), tags = COALESCE(?, tags), status = COALESCE(?, status),
-			published_at = CASE WHEN COALESCE(?, status) = 'published' AND published_at IS NULL THEN ? ELSE published_at END
-			WHERE id = ?`, in.Title, in.Body, in.Summary, in.Category, tags, in.Status, in.Status, a.o.Now().UTC(), id)
-		return err
-	})
+	in, err := decodeInput(c, false)
 	if err != nil {
 		return web.Answer{}, err
 	}
-	ct, err := a.load(ctx, a.db, id, true)
+	ctx := c.Request.Context()
+	if err := a.edit(ctx, id, Changes(in)); err != nil {
+		return web.Answer{}, err
+	}
+	ct, err := a.load(ctx, id, true)
 	return web.OK(ct), err
+}
+
+// edit applies ch to article id under the article's row lock.
+func (a *API) edit(ctx context.Context, id uint64, ch Changes) error {
+	return mysql.Tx(ctx, a.db, nil, func(tx *sql.Tx) error {
+		if err := a.store.Lock(ctx, tx, id); err != nil {
+			return err
+		}
+		return a.store.Update(ctx, tx, id, ch, a.o.Now().UTC())
+	})
 }
 
 func (a *API) delete(c *gin.Context) (web.Answer, error) {
@@ -234,12 +226,8 @@ func (a *API) delete(c *gin.Context) (web.Answer, error) {
 	if err != nil {
 		return web.Answer{}, err
 	}
-	res, err := a.db.ExecContext(c.Request.Context(), `UPDATE contents SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL`, a.o.Now().UTC(), id)
-	if err != nil {
+	if err := a.store.SoftDelete(c.Request.Context(), a.db, id, a.o.Now().UTC()); err != nil {
 		return web.Answer{}, err
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return web.Answer{}, ErrNotFound
 	}
 	return web.NoContent(), nil
 }

@@ -2,16 +2,11 @@ package content
 
 import (
 	"context"
-	"database/sql"
-	"encoding/json"
-	"fmt"
-	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/soomcare/soomcare/mysql"
 	"github.com/soomcare/soomcare/web"
 )
 
@@ -33,27 +28,6 @@ type ListItem struct {
 	PublishedAt *time.Time `json:"published_at"`
 	CreatedAt   time.Time  `json:"created_at"`
 	UpdatedAt   time.Time  `json:"updated_at"`
-}
-
-// itemColumns are the columns of a ListItem, in scanItem's order.
-const itemColumns = "id, author_id, title, summary, category, tags, status, published_at, created_at, updated_at"
-
-// scanItem scans the itemColumns of a row, then extra (the columns the
-// query adds after them).
-func scanItem(r mysql.Scanner, extra ...any) (ListItem, error) {
-	var it ListItem
-	var tags string
-	var pub sql.NullTime
-	dest := append([]any{&it.ID, &it.AuthorID, &it.Title, &it.Summary, &it.Category, &tags, &it.Status, &pub, &it.CreatedAt, &it.UpdatedAt}, extra...)
-	if err := r.Scan(dest...); err != nil {
-		return ListItem{}, err
-	}
-	if pub.Valid {
-		it.PublishedAt = &pub.Time
-	}
-	it.Tags = []string{}
-	_ = json.Unmarshal([]byte(tags), &it.Tags)
-	return it, nil
 }
 
 // ListPage is one page of the editors' list.
@@ -141,27 +115,9 @@ func parseListQuery(raw string, now time.Time) (ListFilter, int, *listCursor, er
 // list returns a page of articles (drafts included, deleted ones never) for
 // editors, most recently updated first, continuing after the cursor.
 func (a *API) list(ctx context.Context, f ListFilter, size int, after *listCursor) (ListPage, error) {
-	var where []string
-	var args []any
-	where = append(where, "deleted_at IS NULL")
-	if f.Status != "" {
-		where = append(where, "status = ?")
-		args = append(args, f.Status)
-	}
-	if f.Category != "" {
-		where = append(where, "category = ?")
-		args = append(args, f.Category)
-	}
-	if after != nil {
-		at := time.UnixMicro(after.UpdatedAt).UTC()
-		where = append(where, "(updated_at < ? OR (updated_at = ? AND id < ?))")
-		args = append(args, at, at, after.ID)
-	}
-	args = append(args, size+1)
-	items, err := mysql.QueryAll(ctx, a.db, func(r mysql.Scanner) (ListItem, error) { return scanItem(r) },
-		`SELECT `+itemColumns+` FROM contents WHERE `+strings.Join(where, " AND ")+` ORDER BY updated_at DESC, id DESC LIMIT ?`, args...)
+	items, err := a.store.List(ctx, a.db, f, after, size+1)
 	if err != nil {
-		return ListPage{}, fmt.Errorf("content: list: %w", err)
+		return ListPage{}, err
 	}
 	page := ListPage{Items: items}
 	if len(page.Items) > size {

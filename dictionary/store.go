@@ -14,9 +14,12 @@ import (
 	"github.com/soomcare/soomcare/mysql"
 )
 
-// Store is the rules in MySQL. It is the indexer.RulesSource of index builds.
+// Store is the rules in MySQL: it validates every change (locally, then
+// with the engine), runs the transactions and stamps the audit's time;
+// ruleSQL has the statements. It is the indexer.RulesSource of index builds.
 type Store struct {
 	db    *sql.DB
+	stmt  ruleSQL
 	check Checker // nil: local checks only
 	log   *slog.Logger
 	now   func() time.Time
@@ -42,14 +45,6 @@ func NewStore(db *sql.DB, check Checker, o Options) *Store {
 	return &Store{db: db, check: check, log: o.Logger, now: o.Now}
 }
 
-// table and column of each kind.
-func table(k Kind) (name, column string) {
-	if k == Synonyms {
-		return "analysis_synonym_rules", "rule"
-	}
-	return "analysis_dictionary_entries", "entry"
-}
-
 // Rules returns the rules a new index is built with: the dictionary and
 // synonyms in MySQL (one consistent read), the embedded stop tags. Rules
 // that do not validate fail the build rather than make a broken index.
@@ -57,7 +52,7 @@ func (s *Store) Rules(ctx context.Context) (analyzers.Rules, error) {
 	var cur ruleSet
 	err := mysql.Tx(ctx, s.db, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}, func(tx *sql.Tx) error {
 		var err error
-		cur, err = load(ctx, tx, "")
+		cur, err = s.stmt.Load(ctx, tx, false)
 		return err
 	})
 	r := cur.rules()
@@ -107,31 +102,6 @@ func (rs ruleSet) validate() error {
 		analyzers.Names{Entry: name(Dictionary), Rule: name(Synonyms)})
 }
 
-// load reads both tables in id order; lock is "" or " FOR UPDATE".
-func load(ctx context.Context, q mysql.Querier, lock string) (ruleSet, error) {
-	rs := ruleSet{}
-	for _, k := range []Kind{Dictionary, Synonyms} {
-		tbl, col := table(k)
-		rows, err := q.QueryContext(ctx, "SELECT id, "+col+" FROM "+tbl+" ORDER BY id"+lock)
-		if err != nil {
-			return nil, fmt.Errorf("dictionary: load %s: %w", k, err)
-		}
-		for rows.Next() {
-			var r row
-			if err := rows.Scan(&r.id, &r.text); err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("dictionary: load %s: %w", k, err)
-			}
-			rs[k] = append(rs[k], r)
-		}
-		err = errors.Join(rows.Err(), rows.Close())
-		if err != nil {
-			return nil, fmt.Errorf("dictionary: load %s: %w", k, err)
-		}
-	}
-	return rs, nil
-}
-
 // Page is a page of a list; Next is the id to continue after (0: last page).
 type Page struct {
 	Items []Item
@@ -140,24 +110,11 @@ type Page struct {
 
 // List returns up to size rules of kind after id after, in id order.
 func (s *Store) List(ctx context.Context, k Kind, after uint64, size int) (Page, error) {
-	tbl, col := table(k)
-	rows, err := s.db.QueryContext(ctx, "SELECT id, "+col+", created_by, updated_by, created_at, updated_at FROM "+tbl+
-		" WHERE id > ? ORDER BY id LIMIT ?", after, size+1)
+	items, err := s.stmt.List(ctx, s.db, k, after, size+1)
 	if err != nil {
-		return Page{}, fmt.Errorf("dictionary: list %s: %w", k, err)
+		return Page{}, err
 	}
-	defer rows.Close()
-	p := Page{Items: []Item{}}
-	for rows.Next() {
-		var it Item
-		if err := rows.Scan(&it.ID, &it.Text, &it.CreatedBy, &it.UpdatedBy, &it.CreatedAt, &it.UpdatedAt); err != nil {
-			return Page{}, fmt.Errorf("dictionary: list %s: %w", k, err)
-		}
-		p.Items = append(p.Items, it)
-	}
-	if err := rows.Err(); err != nil {
-		return Page{}, fmt.Errorf("dictionary: list %s: %w", k, err)
-	}
+	p := Page{Items: items}
 	if len(p.Items) > size {
 		p.Items = p.Items[:size]
 		p.Next = p.Items[size-1].ID
@@ -167,21 +124,7 @@ func (s *Store) List(ctx context.Context, k Kind, after uint64, size int) (Page,
 
 // Get returns one rule of kind; ErrNotFound when there is none.
 func (s *Store) Get(ctx context.Context, k Kind, id uint64) (Item, error) {
-	return get(ctx, s.db, k, id)
-}
-
-func get(ctx context.Context, q mysql.Querier, k Kind, id uint64) (Item, error) {
-	tbl, col := table(k)
-	var it Item
-	err := q.QueryRowContext(ctx, "SELECT id, "+col+", created_by, updated_by, created_at, updated_at FROM "+tbl+" WHERE id = ?", id).
-		Scan(&it.ID, &it.Text, &it.CreatedBy, &it.UpdatedBy, &it.CreatedAt, &it.UpdatedAt)
-	if errors.Is(err, sql.ErrNoRows) {
-		return it, ErrNotFound
-	}
-	if err != nil {
-		return it, fmt.Errorf("dictionary: get %s: %w", k, err)
-	}
-	return it, nil
+	return s.stmt.Get(ctx, s.db, k, id)
 }
 
 // Add adds a rule after validating the candidate set (see Validate).
@@ -208,7 +151,7 @@ func (s *Store) change(ctx context.Context, k Kind, action string, id uint64, te
 	text = Normalize(k, text)
 	var out Item
 	err := mysql.Tx(ctx, s.db, &sql.TxOptions{Isolation: sql.LevelRepeatableRead}, func(tx *sql.Tx) error {
-		cur, err := load(ctx, tx, " FOR UPDATE")
+		cur, err := s.stmt.Load(ctx, tx, true)
 		if err != nil {
 			return err
 		}
@@ -217,7 +160,7 @@ func (s *Store) change(ctx context.Context, k Kind, action string, id uint64, te
 			return err
 		}
 		if action == ActionEdit && before == text {
-			out, err = get(ctx, tx, k, id)
+			out, err = s.stmt.Get(ctx, tx, k, id)
 			return err
 		}
 		named := text
@@ -227,14 +170,14 @@ func (s *Store) change(ctx context.Context, k Kind, action string, id uint64, te
 		if err := s.validate(ctx, k, action, named, cand); err != nil {
 			return err
 		}
-		if id, err = write(ctx, tx, k, action, id, text, by); err != nil {
+		if id, err = s.write(ctx, tx, k, action, id, text, by); err != nil {
 			return err
 		}
-		if err := s.audit(ctx, tx, k, action, id, before, text, by); err != nil {
+		if err := s.stmt.Audit(ctx, tx, k, action, id, before, text, by, s.now().UTC()); err != nil {
 			return err
 		}
 		if action != ActionDelete {
-			out, err = get(ctx, tx, k, id)
+			out, err = s.stmt.Get(ctx, tx, k, id)
 		}
 		return err
 	})
@@ -269,87 +212,22 @@ func apply(cur ruleSet, k Kind, action string, id uint64, text string) (ruleSet,
 }
 
 // write stores the change and returns the rule's id.
-func write(ctx context.Context, tx *sql.Tx, k Kind, action string, id uint64, text string, by Actor) (uint64, error) {
-	tbl, col := table(k)
-	var err error
+func (s *Store) write(ctx context.Context, q mysql.Querier, k Kind, action string, id uint64, text string, by Actor) (uint64, error) {
 	switch action {
 	case ActionAdd:
-		var res sql.Result
-		if k == Dictionary {
-			res, err = tx.ExecContext(ctx, "INSERT INTO "+tbl+" (entry, surface, created_by, updated_by) VALUES (?, ?, ?, ?)", text, Surface(text), by.String(), by.String())
-		} else {
-			res, err = tx.ExecContext(ctx, "INSERT INTO "+tbl+" (rule, created_by, updated_by) VALUES (?, ?, ?)", text, by.String(), by.String())
-		}
-		if err == nil {
-			var last int64
-			last, err = res.LastInsertId()
-			id = uint64(last)
-		}
+		return s.stmt.Insert(ctx, q, k, text, by)
 	case ActionEdit:
-		if k == Dictionary {
-			_, err = tx.ExecContext(ctx, "UPDATE "+tbl+" SET entry = ?, surface = ?, updated_by = ? WHERE id = ?", text, Surface(text), by.String(), id)
-		} else {
-			_, err = tx.ExecContext(ctx, "UPDATE "+tbl+" SET "+col+" = ?, updated_by = ? WHERE id = ?", text, by.String(), id)
-		}
+		return id, s.stmt.Update(ctx, q, k, id, text, by)
 	case ActionDelete:
-		_, err = tx.ExecContext(ctx, "DELETE FROM "+tbl+" WHERE id = ?", id)
-	}
-	if err != nil {
-		return 0, fmt.Errorf("dictionary: %s %s: %w", action, k, err)
+		return id, s.stmt.Delete(ctx, q, k, id)
 	}
 	return id, nil
-}
-
-// audit records the change.
-func (s *Store) audit(ctx context.Context, tx *sql.Tx, k Kind, action string, id uint64, before, after string, by Actor) error {
-	var b, a, uid any
-	if action != ActionAdd {
-		b = before
-	}
-	if action != ActionDelete {
-		a = after
-	}
-	if by.UserID != 0 {
-		uid = by.UserID
-	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO analysis_rule_changes (kind, item_id, action, before_text, after_text, actor, actor_user_id, changed_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, string(k), id, action, b, a, by.String(), uid, s.now().UTC())
-	if err != nil {
-		return fmt.Errorf("dictionary: audit: %w", err)
-	}
-	return nil
 }
 
 // Changes returns the newest audit rows of kind ("" for both) first, up
 // to limit.
 func (s *Store) Changes(ctx context.Context, k Kind, limit int) ([]Change, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, kind, item_id, action, before_text, after_text, actor, actor_user_id, changed_at
-		FROM analysis_rule_changes WHERE ? = '' OR kind = ? ORDER BY id DESC LIMIT ?`, string(k), string(k), limit)
-	if err != nil {
-		return nil, fmt.Errorf("dictionary: changes: %w", err)
-	}
-	defer rows.Close()
-	var out []Change
-	for rows.Next() {
-		var c Change
-		var before, after sql.NullString
-		var uid sql.NullInt64
-		if err := rows.Scan(&c.ID, &c.Kind, &c.ItemID, &c.Action, &before, &after, &c.Actor, &uid, &c.At); err != nil {
-			return nil, fmt.Errorf("dictionary: changes: %w", err)
-		}
-		if before.Valid {
-			c.Before = &before.String
-		}
-		if after.Valid {
-			c.After = &after.String
-		}
-		if uid.Valid {
-			u := uint64(uid.Int64)
-			c.ActorUserID = &u
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
+	return s.stmt.Changes(ctx, s.db, k, limit)
 }
 
 // Pending is a change not saved: an add (ID 0) or an edit of rule ID.
@@ -363,7 +241,7 @@ type Pending struct {
 // checked locally (for `soomcare analyze`; the engine checks them when it
 // analyses with them).
 func (s *Store) WithPending(ctx context.Context, changes ...Pending) (analyzers.Rules, error) {
-	cur, err := load(ctx, s.db, "")
+	cur, err := s.stmt.Load(ctx, s.db, false)
 	if err != nil {
 		return analyzers.Rules{}, err
 	}
@@ -387,7 +265,7 @@ func (s *Store) WithPending(ctx context.Context, changes ...Pending) (analyzers.
 
 // Current returns the rules in MySQL without validating them.
 func (s *Store) Current(ctx context.Context) (analyzers.Rules, error) {
-	cur, err := load(ctx, s.db, "")
+	cur, err := s.stmt.Load(ctx, s.db, false)
 	return cur.rules(), err
 }
 

@@ -460,7 +460,9 @@ func TestIntegrationSetupAddsFieldsToOldStream(t *testing.T) {
 		t.Fatal("the test no longer removes the new fields from the template")
 	}
 	cfg := config.Insights{Lifecycle: config.Lifecycle{DataStream: stream, Retention: "90d", RolloverSize: "5gb", RolloverAge: "7d"}}
-	st := logstore.New(es, logstore.Options{DataStream: stream, Retention: cfg.Retention, RolloverSize: cfg.RolloverSize, RolloverAge: cfg.RolloverAge, Template: []byte(old)})
+	o := logstore.OptionsFrom(cfg.Lifecycle)
+	o.Template = []byte(old)
+	st := logstore.New(es, o)
 	if _, err := st.Setup(context.Background()); err != nil {
 		t.Fatal(err)
 	}

@@ -25,8 +25,9 @@ var indexTemplate []byte
 // data stream, idempotently; Rollover and Prune do the policy's work on
 // engines without one.
 func NewStore(es *engine.Client, c config.Insights) *logstore.Store {
-	return logstore.New(es, logstore.Options{DataStream: c.DataStream, Retention: c.Retention,
-		RolloverSize: c.RolloverSize, RolloverAge: c.RolloverAge, Template: indexTemplate})
+	o := logstore.OptionsFrom(c.Lifecycle)
+	o.Template = indexTemplate
+	return logstore.New(es, o)
 }
 
 // Setup runs the store's Setup; serve calls it at start. A stream made

@@ -35,8 +35,9 @@ type Options struct {
 	Template []byte
 }
 
-// OptionsFrom takes the options from the logs.* configuration keys.
-func OptionsFrom(c config.Logs) Options {
+// OptionsFrom takes the options from a data stream's lifecycle keys: the
+// logs section, or the insights section's (config.Insights.Lifecycle).
+func OptionsFrom(c config.Lifecycle) Options {
 	return Options{DataStream: c.DataStream, Retention: c.Retention, RolloverSize: c.RolloverSize, RolloverAge: c.RolloverAge}
 }
 
