@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -89,17 +88,16 @@ func (a *Accounts) entry(ctx context.Context, id uint64) (accountEntry, error) {
 			return e, nil
 		}
 	}
-	var status string
-	var deleted bool
 	e := accountEntry{at: now}
-	err := a.db.QueryRowContext(ctx, `SELECT role, status, deleted_at IS NOT NULL FROM users WHERE id = ?`, id).Scan(&e.role, &status, &deleted)
+	u, ok, err := store{}.AccountState(ctx, a.db, id)
 	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		e.gone = true
 	case err != nil:
-		return accountEntry{}, fmt.Errorf("auth: account check: %w", err)
+		return accountEntry{}, err
+	case !ok:
+		e.gone = true
 	default:
-		e.gone = accountUsable(status, deleted) != nil
+		e.role = u.Role
+		e.gone = accountUsable(u.Status, u.Deleted) != nil
 	}
 	if a.ttl > 0 {
 		a.mu.Lock()

@@ -10,8 +10,6 @@ import (
 
 	"golang.org/x/net/idna"
 	"golang.org/x/text/unicode/norm"
-
-	"github.com/soomcare/soomcare/mysql"
 )
 
 // CanonicalEmail returns the one form of an e-mail address that is stored in
@@ -89,26 +87,20 @@ func CanonicalizeEmails(ctx context.Context, db *sql.DB, apply bool) (EmailRepor
 	return rep, nil
 }
 
-// emailRow is a user's stored e-mail.
-type emailRow struct {
-	id    uint64
-	email string
-}
-
 // nonCanonicalEmails scans every user with an e-mail, 1000 at a time,
 // counting them in rep.Checked, and returns those not in canonical form by
 // their canonical form.
-func nonCanonicalEmails(ctx context.Context, db *sql.DB, rep *EmailReport) (map[string][]emailRow, error) {
-	groups := map[string][]emailRow{}
+func nonCanonicalEmails(ctx context.Context, db *sql.DB, rep *EmailReport) (map[string][]userText, error) {
+	groups := map[string][]userText{}
 	var last uint64
 	for {
-		page, err := emailPage(ctx, db, last)
+		page, err := store{}.EmailPage(ctx, db, last)
 		if err != nil {
-			return nil, fmt.Errorf("auth: scan e-mails: %w", err)
+			return nil, err
 		}
 		for _, r := range page {
 			last = r.id
-			if c := CanonicalEmail(r.email); c != r.email {
+			if c := CanonicalEmail(r.text); c != r.text {
 				groups[c] = append(groups[c], r)
 			}
 		}
@@ -119,29 +111,17 @@ func nonCanonicalEmails(ctx context.Context, db *sql.DB, rep *EmailReport) (map[
 	}
 }
 
-// emailPage returns up to 1000 users with an e-mail after id after, by id.
-func emailPage(ctx context.Context, db *sql.DB, after uint64) ([]emailRow, error) {
-	return mysql.QueryAll(ctx, db, scanEmailRow, `SELECT id, email FROM users WHERE id > ? AND email IS NOT NULL ORDER BY id LIMIT 1000`, after)
-}
-
-func scanEmailRow(row mysql.Scanner) (emailRow, error) {
-	var r emailRow
-	err := row.Scan(&r.id, &r.email)
-	return r, err
-}
-
 // canonicalizeGroup handles the rows g whose canonical form is c: a
 // collision when there are several, or c is some other row's already; else
 // the one row is pending (dry run) or rewritten.
-func canonicalizeGroup(ctx context.Context, db *sql.DB, c string, g []emailRow, apply bool, rep *EmailReport) error {
+func canonicalizeGroup(ctx context.Context, db *sql.DB, c string, g []userText, apply bool, rep *EmailReport) error {
 	var ids []uint64
-	var owner uint64
-	err := db.QueryRowContext(ctx, `SELECT id FROM users WHERE email = ?`, c).Scan(&owner)
-	switch {
-	case err == nil:
+	owner, taken, err := store{}.UserIDByEmail(ctx, db, c)
+	if err != nil {
+		return err
+	}
+	if taken {
 		ids = append(ids, owner)
-	case !errors.Is(err, sql.ErrNoRows):
-		return fmt.Errorf("auth: look up canonical e-mail: %w", err)
 	}
 	for _, r := range g {
 		ids = append(ids, r.id)
@@ -156,15 +136,13 @@ func canonicalizeGroup(ctx context.Context, db *sql.DB, c string, g []emailRow, 
 		rep.Pending = append(rep.Pending, r.id)
 		return nil
 	}
-	res, err := db.ExecContext(ctx, `UPDATE users SET email = ? WHERE id = ? AND email = ?`, c, r.id, r.email)
-	if err != nil {
-		if errors.Is(uniqueErr(err), ErrEmailTaken) { // taken since the scan
-			rep.Collisions = append(rep.Collisions, []uint64{r.id})
-			return nil
-		}
-		return fmt.Errorf("auth: rewrite e-mail of user %d: %w", r.id, err)
-	}
-	if n, _ := res.RowsAffected(); n == 1 { // 0: changed since the scan; left alone
+	rewritten, err := store{}.RewriteEmail(ctx, db, r.id, r.text, c)
+	switch {
+	case errors.Is(err, ErrEmailTaken): // taken since the scan
+		rep.Collisions = append(rep.Collisions, []uint64{r.id})
+	case err != nil:
+		return err
+	case rewritten: // else changed since the scan; left alone
 		rep.Rewritten = append(rep.Rewritten, r.id)
 	}
 	return nil

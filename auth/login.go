@@ -34,14 +34,11 @@ func (s *Service) SignUp(ctx context.Context, email, password, nickname string, 
 	}
 	var out Tokens
 	err = s.tx(ctx, func(tx *sql.Tx) error {
-		now := s.now().UTC()
-		res, err := tx.ExecContext(ctx, `INSERT INTO users (email, password_hash, nickname, nickname_key, role, status, last_login_at) VALUES (?, ?, ?, ?, 'user', 'active', ?)`,
-			email, hash, nickname, NicknameKey(nickname), now)
+		id, err := s.store.InsertPasswordUser(ctx, tx, email, hash, nickname, s.now().UTC())
 		if err != nil {
-			return uniqueErr(err)
+			return err
 		}
-		id, _ := res.LastInsertId()
-		u := User{ID: uint64(id), Email: email, Nickname: nickname, Role: web.RoleUser, Status: "active"}
+		u := User{ID: id, Email: email, Nickname: nickname, Role: web.RoleUser, Status: "active"}
 		out, err = s.issue(ctx, tx, u, nil)
 		out.Created = true
 		return err
@@ -67,16 +64,12 @@ func (s *Service) Login(ctx context.Context, email, password string, client neti
 	if err != nil {
 		return Tokens{}, err
 	}
-	var u User
-	var hash sql.NullString
-	var deleted bool
-	err = s.db.QueryRowContext(ctx, `SELECT id, email, nickname, role, status, deleted_at IS NOT NULL, password_hash FROM users WHERE email = ?`, email).
-		Scan(&u.ID, &u.Email, &u.Nickname, &u.Role, &u.Status, &deleted, &hash)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return Tokens{}, fmt.Errorf("load user: %w", err)
+	u, _, err := s.store.UserByEmail(ctx, s.db, email)
+	if err != nil {
+		return Tokens{}, err
 	}
-	against := hash.String
-	if err != nil || !hash.Valid {
+	against := u.PasswordHash.String
+	if !u.PasswordHash.Valid {
 		against = s.dummyHash // an unknown address costs the same comparison
 	}
 	ok, err := s.hasher.check(ctx, password, against)
@@ -88,12 +81,12 @@ func (s *Service) Login(ctx context.Context, email, password string, client neti
 	}
 	// The account state is checked only after the password, so a deleted
 	// account answers like a wrong password, in the same time.
-	if !ok || !hash.Valid || accountUsable(u.Status, deleted) != nil {
+	if !ok || !u.PasswordHash.Valid || accountUsable(u.Status, u.Deleted) != nil {
 		return Tokens{}, ErrInvalidCredentials
 	}
 	var out Tokens
 	err = s.tx(ctx, func(tx *sql.Tx) error {
-		out, err = s.signIn(ctx, tx, u)
+		out, err = s.signIn(ctx, tx, u.User)
 		return err
 	})
 	if err != nil {
@@ -108,7 +101,7 @@ func (s *Service) Login(ctx context.Context, email, password string, client neti
 
 // signIn records u's login and issues a new session (family) for it, in tx.
 func (s *Service) signIn(ctx context.Context, tx *sql.Tx, u User) (Tokens, error) {
-	if _, err := tx.ExecContext(ctx, `UPDATE users SET last_login_at = ? WHERE id = ?`, s.now().UTC(), u.ID); err != nil {
+	if err := s.store.TouchLogin(ctx, tx, u.ID, s.now().UTC()); err != nil {
 		return Tokens{}, err
 	}
 	return s.issue(ctx, tx, u, nil)

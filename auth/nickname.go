@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -13,7 +14,6 @@ import (
 	"golang.org/x/text/cases"
 	"golang.org/x/text/unicode/norm"
 
-	"github.com/soomcare/soomcare/mysql"
 	"github.com/soomcare/soomcare/usertext"
 	"github.com/soomcare/soomcare/web"
 )
@@ -103,9 +103,10 @@ func BackfillNicknameKeys(ctx context.Context, db *sql.DB, log *slog.Logger) (Ni
 
 func backfillNicknameKeys(ctx context.Context, db *sql.DB) (NicknameBackfill, error) {
 	var out NicknameBackfill
+	var st store
 	var after uint64
 	for {
-		rows, err := nicknamesWithoutKey(ctx, db, after, 500)
+		rows, err := st.NicknamesWithoutKey(ctx, db, after, 500)
 		if err != nil {
 			return out, err
 		}
@@ -114,37 +115,15 @@ func backfillNicknameKeys(ctx context.Context, db *sql.DB) (NicknameBackfill, er
 		}
 		for _, r := range rows {
 			after = r.id
-			res, err := db.ExecContext(ctx, `UPDATE users SET nickname_key = ? WHERE id = ? AND nickname = ? AND nickname_key IS NULL`,
-				NicknameKey(r.nickname), r.id, r.nickname)
-			if key, dup := mysql.DuplicateKey(err); dup && key == "uk_users_nickname_key" {
+			filled, err := st.FillNicknameKey(ctx, db, r.id, r.text)
+			switch {
+			case errors.Is(err, ErrNicknameTaken):
 				out.Colliding = append(out.Colliding, r.id)
-				continue
-			}
-			if err != nil {
-				return out, fmt.Errorf("auth: backfill nickname key of user %d: %w", r.id, err)
-			}
-			if n, _ := res.RowsAffected(); n == 1 {
+			case err != nil:
+				return out, err
+			case filled:
 				out.Filled++
 			}
 		}
 	}
-}
-
-type idNickname struct {
-	id       uint64
-	nickname string
-}
-
-func nicknamesWithoutKey(ctx context.Context, db *sql.DB, after uint64, limit int) ([]idNickname, error) {
-	out, err := mysql.QueryAll(ctx, db, scanIDNickname, `SELECT id, nickname FROM users WHERE nickname_key IS NULL AND id > ? ORDER BY id LIMIT ?`, after, limit)
-	if err != nil {
-		return nil, fmt.Errorf("auth: users without a nickname key: %w", err)
-	}
-	return out, nil
-}
-
-func scanIDNickname(row mysql.Scanner) (idNickname, error) {
-	var r idNickname
-	err := row.Scan(&r.id, &r.nickname)
-	return r, err
 }

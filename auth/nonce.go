@@ -4,13 +4,14 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/soomcare/soomcare/mysql"
 )
 
 // ErrNonceInvalid: an SNS ID token without a nonce this server issued, with
@@ -83,23 +84,14 @@ func matched(sent, claim string) (string, error) {
 
 // spend checks nonce and records it as used inside tx; a second spend (in
 // any transaction, on any instance) fails with ErrNonceInvalid.
-func (n *nonces) spend(ctx context.Context, tx *sql.Tx, nonce string) error {
+func (n *nonces) spend(ctx context.Context, tx mysql.Querier, nonce string) error {
 	exp, err := n.check(nonce)
 	if err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO oidc_nonces (nonce_hash, expires_at) VALUES (?, ?)`, hashToken(nonce), exp); err != nil {
-		if errors.Is(uniqueErr(err), errDuplicate) {
-			return fmt.Errorf("%w: already used", ErrNonceInvalid)
-		}
-		return fmt.Errorf("auth: spend nonce: %w", err)
+	err = store{}.SpendNonce(ctx, tx, hashToken(nonce), exp)
+	if errors.Is(err, errDuplicate) {
+		return fmt.Errorf("%w: already used", ErrNonceInvalid)
 	}
-	return nil
-}
-
-// prune deletes a few spent nonces past their expiry (they are refused by
-// their MAC'd expiry already), by the database's own rows.
-func (n *nonces) prune(ctx context.Context, db *sql.DB) error {
-	_, err := db.ExecContext(ctx, `DELETE FROM oidc_nonces WHERE expires_at < ? LIMIT 20`, n.now().UTC())
 	return err
 }

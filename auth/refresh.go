@@ -49,27 +49,17 @@ func (s *Service) Refresh(ctx context.Context, token string) (Tokens, error) {
 	return out, nil
 }
 
-// refreshRow is a refresh_tokens row as Refresh reads it.
-type refreshRow struct {
-	id, userID       uint64
-	family           []byte
-	expires          time.Time
-	rotated, revoked sql.NullTime
-}
-
 // rotate is Refresh's transaction: it locks the presented token's row and
 // decides. reused: the token was rotated before the grace and its family is
 // now revoked (the revocation is to be committed). An empty out without an
 // error: the user is gone and the family revoked.
 func (s *Service) rotate(ctx context.Context, tx *sql.Tx, token string) (out Tokens, reused bool, err error) {
-	var t refreshRow
-	err = tx.QueryRowContext(ctx, `SELECT id, user_id, family_id, expires_at, rotated_at, revoked_at FROM refresh_tokens WHERE token_hash = ? FOR UPDATE`, hashToken(token)).
-		Scan(&t.id, &t.userID, &t.family, &t.expires, &t.rotated, &t.revoked)
-	if errors.Is(err, sql.ErrNoRows) {
-		return Tokens{}, false, ErrRefreshInvalid
-	}
+	t, ok, err := s.store.LockRefreshToken(ctx, tx, hashToken(token))
 	if err != nil {
 		return Tokens{}, false, err
+	}
+	if !ok {
+		return Tokens{}, false, ErrRefreshInvalid
 	}
 	now := s.now().UTC()
 	switch {
@@ -79,7 +69,7 @@ func (s *Service) rotate(ctx context.Context, tx *sql.Tx, token string) (out Tok
 		out, err = s.successor(ctx, tx, t.id, token, now)
 		return out, false, err
 	case t.rotated.Valid:
-		if err := s.revokeFamily(ctx, tx, t.family, now); err != nil {
+		if err := s.store.RevokeFamily(ctx, tx, t.family, now); err != nil {
 			return Tokens{}, false, err
 		}
 		return Tokens{}, true, nil // commit the revocation
@@ -99,7 +89,7 @@ func (s *Service) spend(ctx context.Context, tx *sql.Tx, t refreshRow, token str
 	if err != nil || !ok {
 		return Tokens{}, err
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE refresh_tokens SET rotated_at = ? WHERE id = ?`, now, t.id); err != nil {
+	if err := s.store.MarkRotated(ctx, tx, t.id, now); err != nil {
 		return Tokens{}, err
 	}
 	out, err := s.issue(ctx, tx, u, t.family)
@@ -113,9 +103,8 @@ func (s *Service) spend(ctx context.Context, tx *sql.Tx, t refreshRow, token str
 	if err != nil {
 		return Tokens{}, err
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO refresh_token_successors (token_id, successor_id, sealed_token) VALUES (?, ?, ?)`,
-		t.id, out.refreshID, sealed); err != nil {
-		return Tokens{}, fmt.Errorf("store refresh successor: %w", err)
+	if err := s.store.InsertSuccessor(ctx, tx, t.id, out.refreshID, sealed); err != nil {
+		return Tokens{}, err
 	}
 	return out, nil
 }
@@ -124,7 +113,7 @@ func (s *Service) spend(ctx context.Context, tx *sql.Tx, t refreshRow, token str
 // for the grace (at most minutes), so each rotation prunes some, by the
 // database's own clock. A failure is logged, not returned.
 func (s *Service) pruneSuccessors(ctx context.Context) {
-	if _, err := s.db.ExecContext(ctx, `DELETE FROM refresh_token_successors WHERE created_at < NOW(6) - INTERVAL 1 HOUR LIMIT 20`); err != nil {
+	if err := s.store.PruneSuccessors(ctx, s.db); err != nil {
 		s.log.WarnContext(ctx, "auth: prune refresh successors", "err", err)
 	}
 }
@@ -133,16 +122,12 @@ func (s *Service) pruneSuccessors(ctx context.Context) {
 // rotation issued: the same refresh token (unsealed with the presented
 // token) and a fresh access token.
 func (s *Service) successor(ctx context.Context, tx *sql.Tx, tokenID uint64, token string, now time.Time) (Tokens, error) {
-	var succ refreshRow
-	var sealed []byte
-	err := tx.QueryRowContext(ctx, `SELECT t.id, t.user_id, t.family_id, t.expires_at, t.rotated_at, t.revoked_at, s.sealed_token
-		FROM refresh_token_successors s JOIN refresh_tokens t ON t.id = s.successor_id WHERE s.token_id = ? FOR UPDATE`, tokenID).
-		Scan(&succ.id, &succ.userID, &succ.family, &succ.expires, &succ.rotated, &succ.revoked, &sealed)
+	succ, sealed, ok, err := s.store.LockSuccessor(ctx, tx, tokenID)
 	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		return Tokens{}, ErrRefreshInvalid // rotated while the grace was off
 	case err != nil:
 		return Tokens{}, err
+	case !ok:
+		return Tokens{}, ErrRefreshInvalid // rotated while the grace was off
 	case succ.revoked.Valid || succ.rotated.Valid:
 		// The app has moved on (or signed out) already: nothing to hand out,
 		// and nothing to revoke either, since this is inside the grace.
@@ -171,24 +156,14 @@ func (s *Service) successor(ctx context.Context, tx *sql.Tx, tokenID uint64, tok
 // sessionUser loads the user of a refresh token; when the user is gone it
 // revokes the family and reports false.
 func (s *Service) sessionUser(ctx context.Context, tx *sql.Tx, userID uint64, family []byte, now time.Time) (User, bool, error) {
-	var u User
-	var email sql.NullString
-	var deleted bool
-	err := tx.QueryRowContext(ctx, `SELECT id, email, nickname, role, status, deleted_at IS NOT NULL FROM users WHERE id = ?`, userID).
-		Scan(&u.ID, &email, &u.Nickname, &u.Role, &u.Status, &deleted)
-	if errors.Is(err, sql.ErrNoRows) || (err == nil && accountUsable(u.Status, deleted) != nil) {
-		return User{}, false, s.revokeFamily(ctx, tx, family, now)
-	}
+	u, ok, err := s.store.UserByID(ctx, tx, userID)
 	if err != nil {
 		return User{}, false, err
 	}
-	u.Email = email.String
-	return u, true, nil
-}
-
-func (s *Service) revokeFamily(ctx context.Context, tx *sql.Tx, family []byte, now time.Time) error {
-	_, err := tx.ExecContext(ctx, `UPDATE refresh_tokens SET revoked_at = ? WHERE family_id = ? AND revoked_at IS NULL`, now, family)
-	return err
+	if !ok || accountUsable(u.Status, u.Deleted) != nil {
+		return User{}, false, s.store.RevokeFamily(ctx, tx, family, now)
+	}
+	return u.User, true, nil
 }
 
 // sealSuccessor encrypts the successor of a rotated token (AES-256-GCM)
@@ -228,7 +203,5 @@ func successorAEAD(token string) (cipher.AEAD, error) {
 // Logout revokes the session (family) of a refresh token. Unknown tokens
 // are ignored, so logout is idempotent and reveals nothing.
 func (s *Service) Logout(ctx context.Context, token string) error {
-	_, err := s.db.ExecContext(ctx, `UPDATE refresh_tokens t JOIN refresh_tokens f ON f.family_id = t.family_id
-		SET f.revoked_at = ? WHERE t.token_hash = ? AND f.revoked_at IS NULL`, s.now().UTC(), hashToken(token))
-	return err
+	return s.store.RevokeFamilyOf(ctx, s.db, hashToken(token), s.now().UTC())
 }

@@ -41,40 +41,21 @@ func GrantRole(ctx context.Context, db *sql.DB, email, role, actor string, now t
 	}
 	ch := RoleChange{Email: CanonicalEmail(email), After: role, Actor: actor, At: now.UTC()}
 	err := mysql.Tx(ctx, db, nil, func(tx *sql.Tx) error {
-		err := tx.QueryRowContext(ctx, `SELECT id, role FROM users WHERE email = ? AND deleted_at IS NULL AND status <> 'deleted' FOR UPDATE`, ch.Email).
-			Scan(&ch.UserID, &ch.Before)
-		switch {
-		case errors.Is(err, sql.ErrNoRows):
-			return ErrNoSuchUser
-		case err != nil:
-			return fmt.Errorf("auth: grant role: %w", err)
-		case ch.Before == role:
-			return nil
+		var err error
+		var st store
+		ch.UserID, ch.Before, err = st.LockRole(ctx, tx, ch.Email)
+		if err != nil || ch.Before == role {
+			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE users SET role = ? WHERE id = ?`, role, ch.UserID); err != nil {
-			return fmt.Errorf("auth: grant role: %w", err)
+		if err := st.SetRole(ctx, tx, ch.UserID, role); err != nil {
+			return err
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO user_role_changes (user_id, before_role, after_role, actor, changed_at) VALUES (?, ?, ?, ?, ?)`,
-			ch.UserID, ch.Before, ch.After, ch.Actor, ch.At); err != nil {
-			return fmt.Errorf("auth: record role change: %w", err)
-		}
-		return nil
+		return st.InsertRoleChange(ctx, tx, ch)
 	})
 	return ch, err
 }
 
 // RoleChanges returns the latest role changes, newest first (at most limit).
 func RoleChanges(ctx context.Context, db *sql.DB, limit int) ([]RoleChange, error) {
-	out, err := mysql.QueryAll(ctx, db, scanRoleChange, `SELECT c.user_id, COALESCE(u.email, ''), c.before_role, c.after_role, c.actor, c.changed_at
-		FROM user_role_changes c LEFT JOIN users u ON u.id = c.user_id ORDER BY c.changed_at DESC, c.id DESC LIMIT ?`, limit)
-	if err != nil {
-		return nil, fmt.Errorf("auth: role changes: %w", err)
-	}
-	return out, nil
-}
-
-func scanRoleChange(row mysql.Scanner) (RoleChange, error) {
-	var c RoleChange
-	err := row.Scan(&c.UserID, &c.Email, &c.Before, &c.After, &c.Actor, &c.At)
-	return c, err
+	return store{}.RoleChanges(ctx, db, limit)
 }

@@ -7,7 +7,6 @@ import (
 	"database/sql"
 	"encoding/base64"
 	"errors"
-	"fmt"
 	"log/slog"
 	"time"
 
@@ -53,6 +52,7 @@ type Tokens struct {
 // Service signs users up and in and manages refresh tokens in MySQL.
 type Service struct {
 	db           *sql.DB
+	store        store
 	tokens       *TokenIssuer
 	oidc         *OIDCVerifier
 	refreshTTL   time.Duration
@@ -178,15 +178,7 @@ func (s *Service) Nonce() (string, time.Time) { return s.nonces.issue() }
 
 // Me returns the user's profile. Errors: ErrUserGone.
 func (s *Service) Me(ctx context.Context, userID uint64) (User, error) {
-	var u User
-	var email sql.NullString
-	err := s.db.QueryRowContext(ctx, `SELECT id, email, nickname, role, status FROM users WHERE id = ? AND deleted_at IS NULL AND status <> 'deleted'`, userID).
-		Scan(&u.ID, &email, &u.Nickname, &u.Role, &u.Status)
-	if errors.Is(err, sql.ErrNoRows) {
-		return User{}, ErrUserGone
-	}
-	u.Email = email.String
-	return u, err
+	return s.store.Profile(ctx, s.db, userID)
 }
 
 // issue mints an access token and inserts a refresh token (a new family when
@@ -201,16 +193,11 @@ func (s *Service) issue(ctx context.Context, tx *sql.Tx, u User, family []byte) 
 	}
 	refresh := base64.RawURLEncoding.EncodeToString(randomBytes(32))
 	rexp := s.now().UTC().Add(s.refreshTTL)
-	res, err := tx.ExecContext(ctx, `INSERT INTO refresh_tokens (user_id, family_id, token_hash, expires_at) VALUES (?, ?, ?, ?)`,
-		u.ID, family, hashToken(refresh), rexp)
+	id, err := s.store.InsertRefreshToken(ctx, tx, u.ID, family, hashToken(refresh), rexp)
 	if err != nil {
-		return Tokens{}, fmt.Errorf("store refresh token: %w", err)
+		return Tokens{}, err
 	}
-	id, err := res.LastInsertId()
-	if err != nil {
-		return Tokens{}, fmt.Errorf("store refresh token: %w", err)
-	}
-	return Tokens{AccessToken: access, AccessExpiresAt: exp, RefreshToken: refresh, RefreshExpiresAt: rexp, User: u, refreshID: uint64(id)}, nil
+	return Tokens{AccessToken: access, AccessExpiresAt: exp, RefreshToken: refresh, RefreshExpiresAt: rexp, User: u, refreshID: id}, nil
 }
 
 func (s *Service) tx(ctx context.Context, fn func(*sql.Tx) error) error {
@@ -221,34 +208,22 @@ func (s *Service) txLevel(ctx context.Context, level sql.IsolationLevel, fn func
 	return mysql.Tx(ctx, s.db, &sql.TxOptions{Isolation: level}, fn)
 }
 
+// errRaced is what a transaction returns when it lost a race to insert a
+// row that another transaction has committed meanwhile: run again, it reads
+// that row and decides on it.
+var errRaced = errors.New("auth: lost an insert race; run again")
+
 // txRetry runs fn in a transaction and runs it again (a few times) when
-// InnoDB picks it as a deadlock victim; fn must be safe to repeat.
+// InnoDB picks it as a deadlock victim or fn returns errRaced; fn must be
+// safe to repeat.
 func (s *Service) txRetry(ctx context.Context, level sql.IsolationLevel, fn func(*sql.Tx) error) error {
 	for attempt := 1; ; attempt++ {
 		err := s.txLevel(ctx, level, fn)
-		if attempt < 4 && mysql.IsDeadlock(err) {
+		if attempt < 4 && (mysql.IsDeadlock(err) || errors.Is(err, errRaced)) {
 			continue
 		}
 		return err
 	}
-}
-
-var errDuplicate = errors.New("duplicate key")
-
-// uniqueErr maps a duplicate-key error on a known unique key to its sentinel.
-func uniqueErr(err error) error {
-	key, ok := mysql.DuplicateKey(err)
-	switch {
-	case !ok:
-		return err
-	case key == "uk_users_email":
-		return ErrEmailTaken
-	case key == "uk_users_nickname", key == "uk_users_nickname_key":
-		return ErrNicknameTaken
-	case key == "uk_user_identities_provider_subject":
-		return ErrIdentityTaken
-	}
-	return fmt.Errorf("%w: %v", errDuplicate, err)
 }
 
 func hashToken(t string) []byte {
@@ -262,11 +237,4 @@ func randomBytes(n int) []byte {
 		panic(err) // crypto/rand never fails on supported platforms
 	}
 	return b
-}
-
-func nullIfEmpty(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
 }

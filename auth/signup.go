@@ -4,8 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"database/sql"
-	"errors"
-	"fmt"
 	"log/slog"
 	"net/netip"
 	"time"
@@ -35,6 +33,7 @@ const (
 // takenThrottle bounds the email_taken answers of sign-up.
 type takenThrottle struct {
 	db         *sql.DB
+	store      store
 	perIP, all int // 0: no limit
 	window     time.Duration
 	now        func() time.Time
@@ -91,16 +90,14 @@ func (t *takenThrottle) check(ctx context.Context, client netip.Addr) error {
 	now := t.now().UTC()
 	var wait time.Duration
 	for _, l := range t.limits(client) {
-		var n int
-		var start time.Time
-		err := t.db.QueryRowContext(ctx, `SELECT failures, window_start FROM login_throttles WHERE scope = ? AND subject = ?`, scopeSignup, l.key).Scan(&n, &start)
-		if errors.Is(err, sql.ErrNoRows) {
+		c, ok, err := t.store.ThrottleCount(ctx, t.db, scopeSignup, l.key)
+		if err != nil {
+			return err
+		}
+		if !ok {
 			continue
 		}
-		if err != nil {
-			return fmt.Errorf("auth: read sign-up taken count: %w", err)
-		}
-		if end := start.Add(t.window); n >= l.max && end.After(now) {
+		if end := c.start.Add(t.window); c.failures >= l.max && end.After(now) {
 			wait = max(wait, end.Sub(now))
 		}
 	}
@@ -119,11 +116,11 @@ func (t *takenThrottle) count(ctx context.Context, client netip.Addr) error {
 	now := t.now().UTC()
 	return mysql.Tx(ctx, t.db, &sql.TxOptions{Isolation: sql.LevelReadCommitted}, func(tx *sql.Tx) error {
 		for _, l := range limits {
-			n, _, _, err := bump(ctx, tx, scopeSignup, l.key, now, now.Add(-t.window))
+			c, err := t.store.BumpThrottle(ctx, tx, scopeSignup, l.key, now, now.Add(-t.window))
 			if err != nil {
 				return err
 			}
-			if l.overall && n == l.max {
+			if l.overall && c.failures == l.max {
 				t.log.WarnContext(ctx, "auth: sign-up sweep: overall e-mail-taken limit reached; sign-ups answer 429 until the window ends",
 					"limit", t.all, "window", t.window.String())
 			}

@@ -67,6 +67,7 @@ func (c ThrottleConfig) enabled() bool {
 // given back.
 type throttle struct {
 	db      *sql.DB
+	store   store
 	cfg     ThrottleConfig
 	ipScope string // scopeIP (logins) or scopeSignup
 	kind    error  // ErrLoginThrottled or ErrSignupThrottled
@@ -143,8 +144,7 @@ func (t *throttle) reserve(ctx context.Context, email string, client netip.Addr)
 		if t.ipScope == scopeSignup {
 			own = scopeSignup
 		}
-		if _, err := t.db.ExecContext(ctx, `DELETE FROM login_throttles WHERE scope IN (?, ?) AND window_start < ? LIMIT 100`,
-			t.ipScope, own, cutoff); err != nil {
+		if err := t.store.PruneThrottles(ctx, t.db, t.ipScope, own, cutoff); err != nil {
 			t.log.WarnContext(ctx, "auth: prune login throttles", "err", err) // best effort; the next new subject prunes again
 		}
 	}
@@ -172,18 +172,18 @@ func (t *throttle) count(ctx context.Context, tx *sql.Tx, subs []subject, r *res
 	cutoff := now.Add(-t.cfg.Window)
 	var wait time.Duration
 	for _, s := range subs {
-		failures, start, added, err := bump(ctx, tx, s.scope, s.key, now, cutoff)
+		c, err := t.store.BumpThrottle(ctx, tx, s.scope, s.key, now, cutoff)
 		if err != nil {
 			return false, err
 		}
-		inserted = inserted || added
-		if failures > s.max {
-			wait = max(wait, start.Add(t.cfg.Window).Sub(now))
+		inserted = inserted || c.inserted
+		if c.failures > s.max {
+			wait = max(wait, c.start.Add(t.cfg.Window).Sub(now))
 		}
 		if s.scope == scopeAccount {
-			r.accountStart = start
+			r.accountStart = c.start
 		} else {
-			r.ipStart = start
+			r.ipStart = c.start
 		}
 	}
 	if wait > 0 {
@@ -192,41 +192,17 @@ func (t *throttle) count(ctx context.Context, tx *sql.Tx, subs []subject, r *res
 	return inserted, nil
 }
 
-// bump counts one attempt of a subject in tx and returns its count and
-// window start after it, and whether its row is new. A window that started
-// at or before cutoff is over and starts again with this attempt.
-func bump(ctx context.Context, tx *sql.Tx, scope string, key []byte, now, cutoff time.Time) (int, time.Time, bool, error) {
-	// Both IFs read the row's old window_start (failures is assigned first).
-	res, err := tx.ExecContext(ctx, `INSERT INTO login_throttles (scope, subject, failures, window_start) VALUES (?, ?, 1, ?)
-		ON DUPLICATE KEY UPDATE failures = IF(window_start <= ?, 1, failures + 1), window_start = IF(window_start <= ?, ?, window_start)`,
-		scope, key, now, cutoff, cutoff, now)
-	if err != nil {
-		return 0, time.Time{}, false, fmt.Errorf("auth: count login attempt: %w", err)
-	}
-	n, _ := res.RowsAffected()
-	var failures int
-	var start time.Time
-	if err := tx.QueryRowContext(ctx, `SELECT failures, window_start FROM login_throttles WHERE scope = ? AND subject = ?`, scope, key).
-		Scan(&failures, &start); err != nil {
-		return 0, time.Time{}, false, fmt.Errorf("auth: read login attempts: %w", err)
-	}
-	return failures, start, n == 1, nil
-}
-
 // succeeded clears the account's count and returns the address's attempt
 // (only in the window it was counted in). The address keeps its other
 // failures: logging into one's own account must not reset a guesser's count.
 func (t *throttle) succeeded(ctx context.Context, r reservation) error {
 	if r.account != nil {
-		if _, err := t.db.ExecContext(ctx, `DELETE FROM login_throttles WHERE scope = ? AND subject = ?`, scopeAccount, r.account); err != nil {
-			return fmt.Errorf("auth: reset login attempts: %w", err)
+		if err := t.store.ClearThrottle(ctx, t.db, scopeAccount, r.account); err != nil {
+			return err
 		}
 	}
 	if r.ip != nil {
-		if _, err := t.db.ExecContext(ctx, `UPDATE login_throttles SET failures = failures - 1 WHERE scope = ? AND subject = ? AND window_start = ? AND failures > 0`,
-			t.ipScope, r.ip, r.ipStart); err != nil {
-			return fmt.Errorf("auth: return login attempt: %w", err)
-		}
+		return t.store.ReturnAttempt(ctx, t.db, t.ipScope, r.ip, r.ipStart)
 	}
 	return nil
 }
@@ -243,9 +219,8 @@ func (t *throttle) release(ctx context.Context, r reservation) error {
 		if s.key == nil {
 			continue
 		}
-		if _, err := t.db.ExecContext(ctx, `UPDATE login_throttles SET failures = failures - 1 WHERE scope = ? AND subject = ? AND window_start = ? AND failures > 0`,
-			s.scope, s.key, s.start); err != nil {
-			return fmt.Errorf("auth: return attempt: %w", err)
+		if err := t.store.ReturnAttempt(ctx, t.db, s.scope, s.key, s.start); err != nil {
+			return err
 		}
 	}
 	return nil
