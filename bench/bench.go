@@ -32,6 +32,10 @@ type Env struct {
 	Logger   *slog.Logger
 }
 
+// Report is what a benchmark returns: its figures, printed with their
+// targets by Print.
+type Report interface{ Print(w io.Writer) }
+
 // scratch is a migrated throwaway database.
 type scratch struct {
 	db   *sql.DB
@@ -85,24 +89,18 @@ func cleanupIndices(life *indexer.Lifecycle) {
 
 // readAll builds every searchable posts document from MySQL (untimed).
 func readAll(ctx context.Context, db *sql.DB, index string) ([]bulk.Op, error) {
-	src := indexer.NewSource(db)
 	var ops []bulk.Op
-	var after uint64
-	for {
-		c, err := src.Page(ctx, mappings.Posts, after, 5000, indexer.Filter{})
+	for c, err := range indexer.NewSource(db).Pages(ctx, mappings.Posts, 5000, indexer.Filter{}) {
 		if err != nil {
 			return nil, err
-		}
-		if c.Last == 0 {
-			return ops, nil
 		}
 		for _, d := range c.Docs {
 			if d.Doc != nil {
 				ops = append(ops, d.Op(index, 1))
 			}
 		}
-		after = c.Last
 	}
+	return ops, nil
 }
 
 // ceiling creates a physical posts index and times the raw _bulk of ops

@@ -35,32 +35,32 @@ type CDCReport struct {
 }
 
 // cdcScratch is the scratch database of the CDC benches, with the 20
-// users their posts belong to.
-func cdcScratch(ctx context.Context, env Env) (*scratch, error) {
-	s, err := newScratch(ctx, env.DSN, 16)
+// users their posts belong to, and the lifecycle of their scratch indices;
+// done deletes the indices, then drops the database.
+func cdcScratch(ctx context.Context, env Env) (s *scratch, life *indexer.Lifecycle, done func(), err error) {
+	s, err = newScratch(ctx, env.DSN, 16)
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	for u := 1; u <= 20; u++ {
 		if _, err := s.db.ExecContext(ctx, "INSERT INTO users (id, nickname, bio) VALUES (?, ?, '')", u, "벤치"+strconv.Itoa(u)); err != nil {
 			s.close()
-			return nil, err
+			return nil, nil, nil, err
 		}
 	}
-	return s, nil
+	life = indexer.NewLifecycle(env.Engine.ES, prefix())
+	return s, life, func() { cleanupIndices(life); s.close() }, nil
 }
 
 // CDC streams n inserted rows through the worker, measures the raw ceiling
 // of the same documents, then the end-to-end lag at a steady rate for d.
 func CDC(ctx context.Context, env Env, n int, rate int, d time.Duration) (CDCReport, error) {
 	rep := CDCReport{Events: n}
-	s, err := cdcScratch(ctx, env)
+	s, life, done, err := cdcScratch(ctx, env)
 	if err != nil {
 		return rep, err
 	}
-	defer s.close()
-	life := indexer.NewLifecycle(env.Engine.ES, prefix())
-	defer cleanupIndices(life)
+	defer done()
 	r, stop, err := startCDC(ctx, env, s, life)
 	if err != nil {
 		return rep, err

@@ -166,14 +166,11 @@ type CurveOptions struct {
 // searchPoint is one point of SearchCurve.
 func searchPoint(ctx context.Context, env Env, docs int, o CurveOptions, load LoadFunc) (SearchPoint, error) {
 	var p SearchPoint
-	s, err := newScratch(ctx, env.DSN, 16)
+	s, err := searchScratch(ctx, env, docs)
 	if err != nil {
 		return p, err
 	}
 	defer s.close()
-	if err := seedSearch(ctx, env, s, docs); err != nil {
-		return p, err
-	}
 	if p.Tables, err = tableSizes(ctx, s.db, "posts", "contents", "users", "comments", "post_likes"); err != nil {
 		return p, err
 	}

@@ -44,13 +44,11 @@ type CDCSweepReport struct {
 // come and go) shows as the difference between its two rows.
 func CDCSweep(ctx context.Context, env Env, n int, settings []CDCSetting, rate int, d time.Duration) (CDCSweepReport, error) {
 	rep := CDCSweepReport{Events: n, SteadyRate: rate}
-	s, err := cdcScratch(ctx, env)
+	s, life, done, err := cdcScratch(ctx, env)
 	if err != nil {
 		return rep, err
 	}
-	defer s.close()
-	life := indexer.NewLifecycle(env.Engine.ES, prefix())
-	defer cleanupIndices(life)
+	defer done()
 	next := uint64(1)
 	if len(settings) > 1 {
 		settings = append(settings, settings[0])

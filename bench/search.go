@@ -65,14 +65,11 @@ type Paired struct {
 // a paired phase: both servers loaded at once, rate/2 each, for dur.
 func Search(ctx context.Context, env Env, docs int, rate float64, dur time.Duration, load LoadFunc, paired Paired) (SearchReport, error) {
 	rep := SearchReport{Rate: rate}
-	s, err := newScratch(ctx, env.DSN, 16)
+	s, err := searchScratch(ctx, env, docs)
 	if err != nil {
 		return rep, err
 	}
 	defer s.close()
-	if err := seedSearch(ctx, env, s, docs); err != nil {
-		return rep, err
-	}
 	pfx := prefix()
 	life := indexer.NewLifecycle(env.Engine.ES, pfx)
 	defer cleanupIndices(life)
@@ -117,13 +114,21 @@ func Search(ctx context.Context, env Env, docs int, rate float64, dur time.Durat
 // searchWarmup precedes every measured load of Search.
 const searchWarmup = JSONDuration(3 * time.Second)
 
-// seedSearch loads ~docs posts and contents (one in 20) into the scratch database.
-func seedSearch(ctx context.Context, env Env, s *scratch, docs int) error {
+// searchScratch is the scratch database of the search benches, loaded with
+// ~docs posts and contents (one in 20).
+func searchScratch(ctx context.Context, env Env, docs int) (*scratch, error) {
+	s, err := newScratch(ctx, env.DSN, 16)
+	if err != nil {
+		return nil, err
+	}
 	contents := docs / 20
 	fmt.Fprintf(env.Out, "seeding %d posts and %d contents…\n", docs-contents, contents)
 	corpus := seed.Generate(11, seed.Sizes{Users: max(seed.MinUsers, docs/50), Contents: contents, Posts: docs - contents}, time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC))
-	_, err := seed.Load(ctx, s.db, corpus, seed.LoadOptions{})
-	return err
+	if _, err := seed.Load(ctx, s.db, corpus, seed.LoadOptions{}); err != nil {
+		s.close()
+		return nil, err
+	}
+	return s, nil
 }
 
 // indexSearch reindexes every index under life and returns the documents

@@ -1,6 +1,7 @@
 // Package care is the HTTP kit of the care areas (records, medication,
 // reminder, report) on top of package web: their handler kit (ErrNotFound is
-// 404), the authenticated /v1/me group, the JSON body policy, the narrowing
+// 404), the Base an API holds (pool, auth, kit, clock, zones), the
+// authenticated /v1/me group, the JSON body policy, the narrowing
 // of field errors to invalid_date and out_of_range, keyset pages (page.go),
 // the one loader of the user's time zone, and the records version every
 // care write bumps (version.go).
@@ -128,6 +129,34 @@ func Kit(logger *slog.Logger) web.Kit {
 
 // Conflict is the 409 envelope.
 func Conflict(msg string) error { return &web.Error{Code: web.CodeConflict, Message: msg} }
+
+// Options configure a care API (records, medication; report adds its cache).
+type Options struct {
+	// Auth sets web.Principal from the request's token (auth.Middleware);
+	// nil when a middleware on the engine already does.
+	Auth   gin.HandlerFunc
+	Logger *slog.Logger
+	Now    func() time.Time // nil: time.Now
+}
+
+// Base is what every care API holds beside its store: the MySQL pool, the
+// auth middleware of its Group, its handler kit (Kit), the clock and the
+// loader of users' zones.
+type Base struct {
+	DB    *sql.DB
+	Auth  gin.HandlerFunc
+	Kit   web.Kit
+	Now   func() time.Time
+	Zones *Zones
+}
+
+// NewBase returns the Base of a care API over the MySQL pool.
+func NewBase(db *sql.DB, opts Options) Base {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	return Base{DB: db, Auth: opts.Auth, Kit: Kit(opts.Logger), Now: opts.Now, Zones: &Zones{}}
+}
 
 // Group returns the authenticated /v1/me group every care package mounts on.
 func Group(e *gin.Engine, auth gin.HandlerFunc) *gin.RouterGroup {

@@ -33,6 +33,25 @@ indices (random prefix) on the configured engine; nothing of yours is touched. L
 	return cmd
 }
 
+// runBench runs one benchmark of `soomcare bench NAME` in a fresh bench.Env
+// and prints its report. A benchmark's error is "bench NAME: …"; a growth
+// curve or a sweep (partial) prints the points it measured before the error
+// too, a single run prints nothing then.
+func runBench[R bench.Report](e *env, cmd *cobra.Command, partial bool, run func(context.Context, bench.Env) (R, error)) error {
+	env, err := e.benchEnv(cmd)
+	if err != nil {
+		return err
+	}
+	rep, err := run(cmd.Context(), env)
+	if err == nil || partial {
+		rep.Print(e.stdout)
+	}
+	if err != nil {
+		return fmt.Errorf("bench %s: %w", cmd.Name(), err)
+	}
+	return nil
+}
+
 // benchEnv loads config, waits for MySQL and the engine, and returns the env.
 func (e *env) benchEnv(cmd *cobra.Command) (bench.Env, error) {
 	c, log, db, es, err := e.start(cmd.Context(), "bench "+cmd.Name(), nil)
@@ -64,16 +83,9 @@ documents and ≥ 0.8 of the ceiling.`,
 			if len(sizes) > 0 {
 				return e.runReindexCurve(cmd, sizes)
 			}
-			env, err := e.benchEnv(cmd)
-			if err != nil {
-				return err
-			}
-			rep, err := bench.Reindex(cmd.Context(), env, n)
-			if err != nil {
-				return fmt.Errorf("bench reindex: %w", err)
-			}
-			rep.Print(e.stdout)
-			return nil
+			return runBench(e, cmd, false, func(ctx context.Context, env bench.Env) (bench.ReindexReport, error) {
+				return bench.Reindex(ctx, env, n)
+			})
 		},
 	}
 	cmd.Flags().IntVar(&n, "docs", 100_000, "posts to seed and index")
@@ -107,16 +119,9 @@ The binlog must be on (it is the product's source). Needs REPLICATION privileges
 			if len(sweep) > 0 {
 				return e.runCDCSweep(cmd, sweep, n, rate, dur)
 			}
-			env, err := e.benchEnv(cmd)
-			if err != nil {
-				return err
-			}
-			rep, err := bench.CDC(cmd.Context(), env, n, rate, dur)
-			if err != nil {
-				return fmt.Errorf("bench cdc: %w", err)
-			}
-			rep.Print(e.stdout)
-			return nil
+			return runBench(e, cmd, false, func(ctx context.Context, env bench.Env) (bench.CDCReport, error) {
+				return bench.CDC(ctx, env, n, rate, dur)
+			})
 		},
 	}
 	cmd.Flags().IntVar(&n, "events", 100_000, "row events for the throughput phase")
@@ -154,16 +159,9 @@ both over all their blocks. Targets: API p50 ≤ 1.15 × direct, API p99 ≤ 50 
 			if len(sizes) > 0 {
 				return e.runSearchCurve(cmd, bench.CurveOptions{Sizes: sizes, Rate: rate, Duration: dur, GCPercent: gcPercent}, apiProfile)
 			}
-			env, err := e.benchEnv(cmd)
-			if err != nil {
-				return err
-			}
-			rep, err := bench.Search(cmd.Context(), env, docs, rate, dur, loadInSecondProcess, bench.Paired{Metrics: withMetrics, Insights: withInsights})
-			if err != nil {
-				return fmt.Errorf("bench search: %w", err)
-			}
-			rep.Print(e.stdout)
-			return nil
+			return runBench(e, cmd, false, func(ctx context.Context, env bench.Env) (bench.SearchReport, error) {
+				return bench.Search(ctx, env, docs, rate, dur, loadInSecondProcess, bench.Paired{Metrics: withMetrics, Insights: withInsights})
+			})
 		},
 	}
 	cmd.Flags().IntVar(&docs, "docs", 100_000, "documents to index (posts and contents)")

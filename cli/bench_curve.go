@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"strconv"
@@ -42,16 +43,9 @@ func (e *env) runSearchCurve(cmd *cobra.Command, o bench.CurveOptions, profile s
 		defer f.Close()
 		o.APIProfile = f
 	}
-	env, err := e.benchEnv(cmd)
-	if err != nil {
-		return err
-	}
-	rep, err := bench.SearchCurve(cmd.Context(), env, o, loadInSecondProcess)
-	rep.Print(e.stdout)
-	if err != nil {
-		return fmt.Errorf("bench search: %w", err)
-	}
-	return nil
+	return runBench(e, cmd, true, func(ctx context.Context, env bench.Env) (bench.SearchCurveReport, error) {
+		return bench.SearchCurve(ctx, env, o, loadInSecondProcess)
+	})
 }
 
 // parseSweep reads --sweep: comma-separated BATCH/FLUSH pairs ("2000/50ms").
@@ -78,16 +72,9 @@ func (e *env) runCDCSweep(cmd *cobra.Command, sweep []string, n, rate int, dur t
 	if err != nil {
 		return err
 	}
-	env, err := e.benchEnv(cmd)
-	if err != nil {
-		return err
-	}
-	rep, err := bench.CDCSweep(cmd.Context(), env, n, settings, rate, dur)
-	rep.Print(e.stdout)
-	if err != nil {
-		return fmt.Errorf("bench cdc: %w", err)
-	}
-	return nil
+	return runBench(e, cmd, true, func(ctx context.Context, env bench.Env) (bench.CDCSweepReport, error) {
+		return bench.CDCSweep(ctx, env, n, settings, rate, dur)
+	})
 }
 
 // runReindexCurve is `bench reindex --sizes …`.
@@ -95,14 +82,7 @@ func (e *env) runReindexCurve(cmd *cobra.Command, sizes []int) error {
 	if err := checkSizes(sizes, 1000, 2_000_000); err != nil {
 		return err
 	}
-	env, err := e.benchEnv(cmd)
-	if err != nil {
-		return err
-	}
-	rep, err := bench.ReindexCurve(cmd.Context(), env, sizes)
-	rep.Print(e.stdout)
-	if err != nil {
-		return fmt.Errorf("bench reindex: %w", err)
-	}
-	return nil
+	return runBench(e, cmd, true, func(ctx context.Context, env bench.Env) (bench.ReindexCurveReport, error) {
+		return bench.ReindexCurve(ctx, env, sizes)
+	})
 }

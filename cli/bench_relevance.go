@@ -62,11 +62,7 @@ on (as for reindex).`,
 // benchRelevance runs bench.Relevance with the configured MySQL server and
 // engine and prints its tables.
 func (e *env) benchRelevance(ctx context.Context, keep, perQuery, noProgress bool) error {
-	c, err := e.config()
-	if err != nil {
-		return err
-	}
-	es, err := openEngine(ctx, c)
+	c, es, err := e.configAndEngine(ctx)
 	if err != nil {
 		return err
 	}

@@ -129,22 +129,19 @@ last 'cdc reset', and work done after the last checkpoint of a crashed worker is
 it is replayed.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			store, closeDB, err := e.cdcStore(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer closeDB()
-			st, err := store.Status(cmd.Context(), time.Now())
-			if err != nil {
-				return err
-			}
-			printCDCStatus(e.stdout, st)
-			if c, err := e.config(); err == nil {
-				if es, err := engine.New(c.Search); err == nil {
-					printShapes(cmd.Context(), e.stdout, c, es, mappings.Names())
+			return e.withCDCStore(cmd.Context(), func(store *cdc.Store) error {
+				st, err := store.Status(cmd.Context(), time.Now())
+				if err != nil {
+					return err
 				}
-			}
-			return nil
+				printCDCStatus(e.stdout, st)
+				if c, err := e.config(); err == nil {
+					if es, err := engine.New(c.Search); err == nil {
+						printShapes(cmd.Context(), e.stdout, c, es, mappings.Names())
+					}
+				}
+				return nil
+			})
 		},
 	}
 }
@@ -159,33 +156,28 @@ physical indices (swapping the aliases when each is complete) and streams from t
 before the snapshot. Use it after exit code 4 (binlog purged) or to rebuild from scratch.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			store, closeDB, err := e.cdcStore(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer closeDB()
-			if err := store.Reset(cmd.Context()); err != nil {
-				return err
-			}
-			fmt.Fprintln(e.stdout, "checkpoint deleted: the next 'soomcare cdc' starts with a snapshot")
-			return nil
+			return e.withCDCStore(cmd.Context(), func(store *cdc.Store) error {
+				if err := store.Reset(cmd.Context()); err != nil {
+					return err
+				}
+				fmt.Fprintln(e.stdout, "checkpoint deleted: the next 'soomcare cdc' starts with a snapshot")
+				return nil
+			})
 		},
 	}
 }
 
-// cdcStore opens MySQL and returns the checkpoint store of the pipeline
-// the worker runs ("default"); closeDB closes the pool.
-func (e *env) cdcStore(ctx context.Context) (store *cdc.Store, closeDB func() error, err error) {
-	c, db, err := e.configAndDB(ctx)
-	if err != nil {
-		return nil, nil, err
-	}
-	source, closeSource, err := openCDCSource(ctx, c, nil)
-	if err != nil {
-		db.Close()
-		return nil, nil, err
-	}
-	return cdc.NewStore(db, "default").WithBinlog(source), func() error { closeSource(); return db.Close() }, nil
+// withCDCStore opens MySQL (and cdc.source_dsn) and runs fn with the
+// checkpoint store of the pipeline the worker runs ("default").
+func (e *env) withCDCStore(ctx context.Context, fn func(*cdc.Store) error) error {
+	return e.withConfigDB(ctx, func(c *config.Config, db *sql.DB) error {
+		source, closeSource, err := openCDCSource(ctx, c, nil)
+		if err != nil {
+			return err
+		}
+		defer closeSource()
+		return fn(cdc.NewStore(db, "default").WithBinlog(source))
+	})
 }
 
 // openCDCSource opens cdc.source_dsn, the read replica the CDC follows (and

@@ -73,26 +73,23 @@ func newCDCDeadLettersListCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			store, closeDB, err := e.cdcStore(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer closeDB()
-			es, err := engine.New(c.Search)
-			if err != nil {
-				return err
-			}
-			filter, err := f.filter(newLifecycle(c, es).Alias)
-			if err != nil {
-				return err
-			}
-			filter.All = all
-			letters, err := store.ListDeadLetters(cmd.Context(), filter)
-			if err != nil {
-				return err
-			}
-			printDeadLetters(e.stdout, letters)
-			return nil
+			return e.withCDCStore(cmd.Context(), func(store *cdc.Store) error {
+				es, err := engine.New(c.Search)
+				if err != nil {
+					return err
+				}
+				filter, err := f.filter(newLifecycle(c, es).Alias)
+				if err != nil {
+					return err
+				}
+				filter.All = all
+				letters, err := store.ListDeadLetters(cmd.Context(), filter)
+				if err != nil {
+					return err
+				}
+				printDeadLetters(e.stdout, letters)
+				return nil
+			})
 		},
 	}
 	f.add(cmd)

@@ -233,15 +233,43 @@ func (e *env) open(ctx context.Context, c *config.Config, command string, reg pr
 
 // configAndDB loads the configuration and opens MySQL, waiting for it.
 func (e *env) configAndDB(ctx context.Context) (*config.Config, *sql.DB, error) {
+	return configAnd(ctx, e, openMySQL)
+}
+
+// configAndEngine loads the configuration and builds the search client,
+// waiting for the engine.
+func (e *env) configAndEngine(ctx context.Context) (*config.Config, *engine.Client, error) {
+	return configAnd(ctx, e, openEngine)
+}
+
+// configAnd loads the configuration, then opens what open opens with it.
+func configAnd[T any](ctx context.Context, e *env, open func(context.Context, *config.Config) (T, error)) (*config.Config, T, error) {
+	var none T
 	c, err := e.config()
 	if err != nil {
-		return nil, nil, err
+		return nil, none, err
 	}
-	db, err := openMySQL(ctx, c)
+	v, err := open(ctx, c)
 	if err != nil {
-		return nil, nil, err
+		return nil, none, err
 	}
-	return c, db, nil
+	return c, v, nil
+}
+
+// withConfigDB runs fn with the configuration and MySQL open (configAndDB),
+// closing it after.
+func (e *env) withConfigDB(ctx context.Context, fn func(*config.Config, *sql.DB) error) error {
+	c, db, err := e.configAndDB(ctx)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	return fn(c, db)
+}
+
+// withMySQL is withConfigDB for fn that needs only the pool.
+func (e *env) withMySQL(ctx context.Context, fn func(*sql.DB) error) error {
+	return e.withConfigDB(ctx, func(_ *config.Config, db *sql.DB) error { return fn(db) })
 }
 
 // openMySQL opens the pool and waits for the server up to startup.wait_timeout.

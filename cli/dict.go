@@ -154,24 +154,17 @@ func ruleID(s string) (uint64, error) {
 
 // withStore opens MySQL (and, to check changes, the engine) for a store.
 func (e *env) withStore(ctx context.Context, check bool, fn func(*dictionary.Store) error) error {
-	c, err := e.config()
-	if err != nil {
-		return err
-	}
-	db, err := openMySQL(ctx, c)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	var checker dictionary.Checker
-	if check {
-		es, err := openEngine(ctx, c)
-		if err != nil {
-			return err
+	return e.withConfigDB(ctx, func(c *config.Config, db *sql.DB) error {
+		var checker dictionary.Checker
+		if check {
+			es, err := openEngine(ctx, c)
+			if err != nil {
+				return err
+			}
+			checker = dictionary.NewEngine(es)
 		}
-		checker = dictionary.NewEngine(es)
-	}
-	return fn(dictionary.NewStore(db, checker, dictionary.Options{Logger: e.logger(c)}))
+		return fn(dictionary.NewStore(db, checker, dictionary.Options{Logger: e.logger(c)}))
+	})
 }
 
 // printChange reports a change, or why it was refused (the package's own

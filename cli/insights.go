@@ -33,11 +33,7 @@ The same report is GET /v1/editor/search-insights for editors.`,
 			if !f.OK() {
 				return usageError{insightsRangeError(f.List(), r, to == "")}
 			}
-			c, err := e.config()
-			if err != nil {
-				return err
-			}
-			es, err := openEngine(cmd.Context(), c)
+			c, es, err := e.configAndEngine(cmd.Context())
 			if err != nil {
 				return err
 			}

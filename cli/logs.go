@@ -35,11 +35,7 @@ run them from cron there.`,
 
 // logStore loads the configuration and connects to the engine.
 func (e *env) logStore(cmd *cobra.Command) (*logstore.Store, *config.Config, *engine.Client, error) {
-	c, err := e.config()
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	es, err := openEngine(cmd.Context(), c)
+	c, es, err := e.configAndEngine(cmd.Context())
 	if err != nil {
 		return nil, nil, nil, err
 	}

@@ -50,16 +50,7 @@ applies them within insights.blocks_refresh (default 2s). Editors have the same 
 
 // withBlocks runs fn with the blocks' store over MySQL.
 func (e *env) withBlocks(ctx context.Context, fn func(*insights.BlockStore) error) error {
-	c, err := e.config()
-	if err != nil {
-		return err
-	}
-	db, err := openMySQL(ctx, c)
-	if err != nil {
-		return err
-	}
-	defer func(db *sql.DB) { _ = db.Close() }(db)
-	return fn(insights.NewBlockStore(db, nil))
+	return e.withMySQL(ctx, func(db *sql.DB) error { return fn(insights.NewBlockStore(db, nil)) })
 }
 
 func newSuggestionsListCmd(e *env) *cobra.Command {
@@ -70,11 +61,7 @@ func newSuggestionsListCmd(e *env) *cobra.Command {
 			if top < 1 || top > insights.PopularSize {
 				return usageError{fmt.Errorf("--top must be between 1 and %d (got %d)", insights.PopularSize, top)}
 			}
-			c, err := e.config()
-			if err != nil {
-				return err
-			}
-			es, err := openEngine(cmd.Context(), c)
+			c, es, err := e.configAndEngine(cmd.Context())
 			if err != nil {
 				return err
 			}

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -102,16 +101,6 @@ func newRoleHistoryCmd(e *env) *cobra.Command {
 	}
 	c.Flags().IntVar(&limit, "limit", 50, "changes to print, newest first")
 	return c
-}
-
-// withMySQL runs fn with MySQL open (configAndDB), closing it after.
-func (e *env) withMySQL(ctx context.Context, fn func(*sql.DB) error) error {
-	_, db, err := e.configAndDB(ctx)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	return fn(db)
 }
 
 // printRoleChange reports a grant.

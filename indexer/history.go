@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/elastic/go-elasticsearch/v8/esapi"
+
 	"github.com/soomcare/soomcare/engine"
 	"github.com/soomcare/soomcare/mysql"
 )
@@ -100,23 +102,33 @@ func schemaVersionOf(meta map[string]any) int {
 	return 0
 }
 
-// metas reads the _meta of each index's mapping.
-func (l *Lifecycle) metas(ctx context.Context, indices []string) (map[string]map[string]any, error) {
-	res, err := l.es.Indices.GetMapping(l.es.Indices.GetMapping.WithIndex(indices...), l.es.Indices.GetMapping.WithContext(ctx))
+// readJSON decodes the JSON answer of an engine call into v and closes its
+// body. The call's error, a status that is not 2xx (engine.CheckStatus) and
+// a body that does not decode are errors "what: …".
+func readJSON(res *esapi.Response, err error, what string, v any) error {
 	if err != nil {
-		return nil, fmt.Errorf("mappings of %v: %w", indices, err)
+		return fmt.Errorf("%s: %w", what, err)
 	}
 	defer res.Body.Close()
 	if err := engine.CheckStatus(res); err != nil {
-		return nil, fmt.Errorf("mappings of %v: %w", indices, err)
+		return fmt.Errorf("%s: %w", what, err)
 	}
+	if err := json.NewDecoder(res.Body).Decode(v); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return nil
+}
+
+// metas reads the _meta of each index's mapping.
+func (l *Lifecycle) metas(ctx context.Context, indices []string) (map[string]map[string]any, error) {
+	res, err := l.es.Indices.GetMapping(l.es.Indices.GetMapping.WithIndex(indices...), l.es.Indices.GetMapping.WithContext(ctx))
 	var body map[string]struct {
 		Mappings struct {
 			Meta map[string]any `json:"_meta"`
 		} `json:"mappings"`
 	}
-	if err := json.NewDecoder(res.Body).Decode(&body); err != nil {
-		return nil, fmt.Errorf("mappings of %v: %w", indices, err)
+	if err := readJSON(res, err, fmt.Sprintf("mappings of %v", indices), &body); err != nil {
+		return nil, err
 	}
 	out := make(map[string]map[string]any, len(body))
 	for idx, b := range body {
@@ -137,13 +149,6 @@ type indexSettings struct {
 func (l *Lifecycle) loadSettings(ctx context.Context, indices []string) (map[string]indexSettings, error) {
 	res, err := l.es.Indices.GetSettings(l.es.Indices.GetSettings.WithIndex(indices...),
 		l.es.Indices.GetSettings.WithName("index.refresh_interval", "index.creation_date"), l.es.Indices.GetSettings.WithContext(ctx))
-	if err != nil {
-		return nil, fmt.Errorf("settings of %v: %w", indices, err)
-	}
-	defer res.Body.Close()
-	if err := engine.CheckStatus(res); err != nil {
-		return nil, fmt.Errorf("settings of %v: %w", indices, err)
-	}
 	var body map[string]struct {
 		Settings struct {
 			Index struct {
@@ -152,8 +157,8 @@ func (l *Lifecycle) loadSettings(ctx context.Context, indices []string) (map[str
 			} `json:"index"`
 		} `json:"settings"`
 	}
-	if err := json.NewDecoder(res.Body).Decode(&body); err != nil {
-		return nil, fmt.Errorf("settings of %v: %w", indices, err)
+	if err := readJSON(res, err, fmt.Sprintf("settings of %v", indices), &body); err != nil {
+		return nil, err
 	}
 	out := make(map[string]indexSettings, len(body))
 	for idx, b := range body {

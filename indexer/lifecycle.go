@@ -284,13 +284,6 @@ func (l *Lifecycle) Shape(ctx context.Context, name string) (LiveShape, error) {
 	out := LiveShape{Physical: current}
 	res, err := l.es.Indices.GetSettings(l.es.Indices.GetSettings.WithIndex(current), l.es.Indices.GetSettings.WithContext(ctx),
 		l.es.Indices.GetSettings.WithName("index.number_of_shards", "index.number_of_replicas", "index.auto_expand_replicas"))
-	if err != nil {
-		return out, fmt.Errorf("settings of %s: %w", current, err)
-	}
-	defer res.Body.Close()
-	if err := engine.CheckStatus(res); err != nil {
-		return out, fmt.Errorf("settings of %s: %w", current, err)
-	}
 	var body map[string]struct {
 		Settings struct {
 			Index struct {
@@ -300,8 +293,8 @@ func (l *Lifecycle) Shape(ctx context.Context, name string) (LiveShape, error) {
 			} `json:"index"`
 		} `json:"settings"`
 	}
-	if err := json.NewDecoder(res.Body).Decode(&body); err != nil {
-		return out, fmt.Errorf("settings of %s: %w", current, err)
+	if err := readJSON(res, err, "settings of "+current, &body); err != nil {
+		return out, err
 	}
 	st := body[current].Settings.Index
 	out.Shards, _ = strconv.Atoi(st.Shards)

@@ -59,21 +59,17 @@ func (r *Reindexer) searchableIDs(ctx context.Context, name string, searchable m
 		}
 		return want, nil
 	}
-	for after := uint64(0); ; {
-		c, err := r.src.Page(ctx, name, after, 5000, Filter{})
+	for c, err := range r.src.Pages(ctx, name, 5000, Filter{}) {
 		if err != nil {
 			return nil, err
-		}
-		if c.Last == 0 {
-			return want, nil
 		}
 		for _, d := range c.Docs {
 			if d.Doc != nil {
 				want[d.ID] = true
 			}
 		}
-		after = c.Last
 	}
+	return want, nil
 }
 
 // differing lists, sorted, the ids in one set and not the other.

@@ -449,15 +449,10 @@ func (r *Reindexer) catchUp(ctx context.Context, name, physical string, since ti
 	if err != nil {
 		return 0, since, err
 	}
-	var after uint64
 	var n int64
-	for {
-		c, err := r.src.Page(ctx, name, after, batch, Filter{Since: since})
+	for c, err := range r.src.Pages(ctx, name, batch, Filter{Since: since}) {
 		if err != nil {
 			return n, since, err
-		}
-		if c.Last == 0 {
-			return n, next, nil
 		}
 		bad, err := r.badRows(ctx, name, v, c.Bad)
 		if err != nil {
@@ -470,8 +465,8 @@ func (r *Reindexer) catchUp(ctx context.Context, name, physical string, since ti
 		}
 		track(searchable, docs)
 		n += int64(len(docs))
-		after = c.Last
 	}
+	return n, next, nil
 }
 
 // apply writes docs (index, or delete when withDeletes and the row is not

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"iter"
 	"slices"
 	"strings"
 	"time"
@@ -145,6 +146,25 @@ func (s *Source) Page(ctx context.Context, name string, after uint64, limit int,
 		return Chunk{}, fmt.Errorf("read %s: %w", name, err)
 	}
 	return c, nil
+}
+
+// Pages reads every row of name in id order, limit rows a page, for a range
+// loop: each page with a nil error until the last; a failed read (as Page's)
+// is yielded once and ends the loop.
+func (s *Source) Pages(ctx context.Context, name string, limit int, f Filter) iter.Seq2[Chunk, error] {
+	return func(yield func(Chunk, error) bool) {
+		for after := uint64(0); ; {
+			c, err := s.Page(ctx, name, after, limit, f)
+			if err != nil {
+				yield(Chunk{}, err)
+				return
+			}
+			if c.Last == 0 || !yield(c, nil) {
+				return
+			}
+			after = c.Last
+		}
+	}
 }
 
 // WithoutDocs is the chunk's documents with each bad row as a row without a

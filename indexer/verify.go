@@ -11,8 +11,6 @@ import (
 	"strings"
 
 	"github.com/elastic/go-elasticsearch/v8"
-
-	"github.com/soomcare/soomcare/engine"
 )
 
 // Invariant 7: document ids are primary keys, so a MySQL row set and an
@@ -108,13 +106,9 @@ func Compare(ctx context.Context, es *elasticsearch.Client, src *Source, index, 
 // that cannot become one go to d.Unindexable.
 func rowHashes(ctx context.Context, src *Source, name string, d *Diff) (map[uint64][32]byte, error) {
 	want := map[uint64][32]byte{}
-	for after := uint64(0); ; {
-		c, err := src.Page(ctx, name, after, 2000, Filter{})
+	for c, err := range src.Pages(ctx, name, 2000, Filter{}) {
 		if err != nil {
 			return nil, err
-		}
-		if c.Last == 0 {
-			return want, nil
 		}
 		for _, b := range c.Bad {
 			d.Unindexable = append(d.Unindexable, b.ID)
@@ -129,8 +123,8 @@ func rowHashes(ctx context.Context, src *Source, name string, d *Diff) (map[uint
 			}
 			want[doc.ID] = h
 		}
-		after = c.Last
 	}
+	return want, nil
 }
 
 // compareHits checks one page of the index's documents against want,
@@ -177,18 +171,11 @@ func contentHash(raw json.RawMessage) ([32]byte, error) {
 
 func countDocs(ctx context.Context, es *elasticsearch.Client, index string) (int64, error) {
 	res, err := es.Count(es.Count.WithContext(ctx), es.Count.WithIndex(index))
-	if err != nil {
-		return 0, fmt.Errorf("count %s: %w", index, err)
-	}
-	defer res.Body.Close()
-	if err := engine.CheckStatus(res); err != nil {
-		return 0, fmt.Errorf("count %s: %w", index, err)
-	}
 	var body struct {
 		Count int64 `json:"count"`
 	}
-	if err := json.NewDecoder(res.Body).Decode(&body); err != nil {
-		return 0, fmt.Errorf("count %s: %w", index, err)
+	if err := readJSON(res, err, "count "+index, &body); err != nil {
+		return 0, err
 	}
 	return body.Count, nil
 }

@@ -21,7 +21,6 @@ package medication
 import (
 	"context"
 	"database/sql"
-	"log/slog"
 	"math"
 	"strconv"
 	"strings"
@@ -47,34 +46,23 @@ var (
 )
 
 // Options configure the API.
-type Options struct {
-	Auth   gin.HandlerFunc // sets web.Principal; nil when the engine already does
-	Logger *slog.Logger
-	Now    func() time.Time
-}
+type Options = care.Options
 
 // API serves the medication endpoints.
 type API struct {
-	db    *sql.DB
+	care.Base
 	store Store
-	auth  gin.HandlerFunc
-	kit   web.Kit
-	now   func() time.Time
-	zones *care.Zones
 }
 
 // New returns the API over the MySQL pool.
 func New(db *sql.DB, opts Options) *API {
-	if opts.Now == nil {
-		opts.Now = time.Now
-	}
-	return &API{db: db, auth: opts.Auth, kit: care.Kit(opts.Logger), now: opts.Now, zones: &care.Zones{}}
+	return &API{Base: care.NewBase(db, opts)}
 }
 
 // Mount adds the routes; pass it to server.New.
 func (a *API) Mount(e *gin.Engine) {
-	me := care.Group(e, a.auth)
-	h := a.kit.Handle
+	me := care.Group(e, a.Auth)
+	h := a.Kit.Handle
 	me.GET("/medications", h(listByID(a, "medications", a.store.Medications)))
 	me.POST("/medications", h(a.createMedication))
 	me.GET("/medications/:id", h(a.getMedication))
@@ -84,11 +72,11 @@ func (a *API) Mount(e *gin.Engine) {
 	me.POST("/schedules", h(a.createSchedule))
 	me.GET("/schedules/:id", h(a.getSchedule))
 	me.PUT("/schedules/:id", h(a.updateSchedule))
-	me.DELETE("/schedules/:id", h(care.Remove(a.db, a.closeSchedule)))
+	me.DELETE("/schedules/:id", h(care.Remove(a.DB, a.closeSchedule)))
 	me.GET("/intakes", h(a.listIntakes))
 	me.POST("/intakes", h(a.createIntake))
 	me.GET("/intakes/:id", h(a.getIntake))
-	me.DELETE("/intakes/:id", h(care.Remove(a.db, a.store.DeleteIntake)))
+	me.DELETE("/intakes/:id", h(care.Remove(a.DB, a.store.DeleteIntake)))
 }
 
 // Medication is one medicine the user takes.
@@ -167,11 +155,11 @@ type Page[T any] struct {
 func listByID[T interface{ id() uint64 }](a *API, name string, list func(context.Context, mysql.Querier, uint64, care.Page) ([]T, error)) web.Handler {
 	l := care.Pager{Name: name, DefaultSize: 500}
 	return func(c *gin.Context) (web.Answer, error) {
-		p, err := l.Parse(c, time.UTC, a.now())
+		p, err := l.Parse(c, time.UTC, a.Now())
 		if err != nil {
 			return web.Answer{}, err
 		}
-		items, err := list(c.Request.Context(), a.db, care.UserID(c), p)
+		items, err := list(c.Request.Context(), a.DB, care.UserID(c), p)
 		if err != nil {
 			return web.Answer{}, err
 		}
@@ -186,7 +174,7 @@ func (a *API) getMedication(c *gin.Context) (web.Answer, error) {
 	if err != nil {
 		return web.Answer{}, err
 	}
-	m, err := a.store.Medication(c.Request.Context(), a.db, care.UserID(c), id, false)
+	m, err := a.store.Medication(c.Request.Context(), a.DB, care.UserID(c), id, false)
 	return web.OK(m), err
 }
 
@@ -206,14 +194,14 @@ func (a *API) createMedication(c *gin.Context) (web.Answer, error) {
 	}
 	ctx, uid := c.Request.Context(), care.UserID(c)
 	var id uint64
-	err = care.WriteTx(ctx, a.db, uid, func(tx *sql.Tx) error {
+	err = care.WriteTx(ctx, a.DB, uid, func(tx *sql.Tx) error {
 		id, err = a.store.CreateMedication(ctx, tx, uid, m)
 		return err
 	})
 	if err != nil {
 		return web.Answer{}, err
 	}
-	out, err := a.store.Medication(ctx, a.db, uid, id, false)
+	out, err := a.store.Medication(ctx, a.DB, uid, id, false)
 	return web.Created(out), err
 }
 
@@ -234,7 +222,7 @@ func (a *API) updateMedication(c *gin.Context) (web.Answer, error) {
 	if err != nil {
 		return web.Answer{}, err
 	}
-	out, err := a.store.Medication(ctx, a.db, uid, id, false)
+	out, err := a.store.Medication(ctx, a.DB, uid, id, false)
 	return web.OK(out), err
 }
 
@@ -246,7 +234,7 @@ func (a *API) deleteMedication(c *gin.Context) (web.Answer, error) {
 	}
 	ctx, uid := c.Request.Context(), care.UserID(c)
 	err = a.changeMedication(ctx, uid, id, func(tx *sql.Tx) error {
-		return a.store.DeleteMedication(ctx, tx, uid, id, a.now().UTC())
+		return a.store.DeleteMedication(ctx, tx, uid, id, a.Now().UTC())
 	})
 	if err != nil {
 		return web.Answer{}, err
@@ -258,7 +246,7 @@ func (a *API) deleteMedication(c *gin.Context) (web.Answer, error) {
 // in a care write (care.WriteTx); another user's or a missing one is
 // care.ErrNotFound.
 func (a *API) changeMedication(ctx context.Context, uid, id uint64, change func(tx *sql.Tx) error) error {
-	return care.WriteTx(ctx, a.db, uid, func(tx *sql.Tx) error {
+	return care.WriteTx(ctx, a.DB, uid, func(tx *sql.Tx) error {
 		if _, err := a.store.Medication(ctx, tx, uid, id, true); err != nil {
 			return err
 		}

@@ -45,7 +45,7 @@ func (a *API) getIntake(c *gin.Context) (web.Answer, error) {
 	if err != nil {
 		return web.Answer{}, err
 	}
-	x, err := a.store.Intake(c.Request.Context(), a.db, care.UserID(c), id)
+	x, err := a.store.Intake(c.Request.Context(), a.DB, care.UserID(c), id)
 	return web.OK(x), err
 }
 
@@ -59,11 +59,11 @@ type IntakePage struct {
 
 func (a *API) listIntakes(c *gin.Context) (web.Answer, error) {
 	l := care.Pager{Name: "intakes", Ranged: true, DefaultSize: 1000}
-	p, _, err := l.ParseForUser(c, a.db, a.zones, a.now())
+	p, _, err := l.ParseForUser(c, a.DB, a.Zones, a.Now())
 	if err != nil {
 		return web.Answer{}, err
 	}
-	items, err := a.store.Intakes(c.Request.Context(), a.db, care.UserID(c), p)
+	items, err := a.store.Intakes(c.Request.Context(), a.DB, care.UserID(c), p)
 	if err != nil {
 		return web.Answer{}, err
 	}
@@ -110,13 +110,13 @@ func (a *API) createIntake(c *gin.Context) (web.Answer, error) {
 	if err := care.Decode(c, &in); err != nil {
 		return web.Answer{}, err
 	}
-	x, err := in.check(a.now())
+	x, err := in.check(a.Now())
 	if err != nil {
 		return web.Answer{}, err
 	}
 	ctx, uid := c.Request.Context(), care.UserID(c)
 	var id uint64
-	err = care.WriteTx(ctx, a.db, uid, func(tx *sql.Tx) error {
+	err = care.WriteTx(ctx, a.DB, uid, func(tx *sql.Tx) error {
 		if _, err := a.store.Medication(ctx, tx, uid, x.medicationID, false); err != nil {
 			return err
 		}
@@ -135,7 +135,7 @@ func (a *API) createIntake(c *gin.Context) (web.Answer, error) {
 	if err != nil {
 		return web.Answer{}, err
 	}
-	out, err := a.store.Intake(ctx, a.db, uid, id)
+	out, err := a.store.Intake(ctx, a.DB, uid, id)
 	return web.Created(out), err
 }
 
@@ -147,7 +147,7 @@ func (a *API) checkDose(ctx context.Context, q mysql.Querier, uid, medID, sid ui
 	if err != nil {
 		return err
 	}
-	rule, err := MakeRule(a.zones, s.times, s.weekdays, s.timeZone, s.from, s.to)
+	rule, err := MakeRule(a.Zones, s.times, s.weekdays, s.timeZone, s.from, s.to)
 	if err != nil {
 		return err
 	}

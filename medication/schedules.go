@@ -80,7 +80,7 @@ func (a *API) checkSchedule(in *scheduleInput, zone string) (scheduleRow, error)
 		if tz == "" {
 			v.Add("time_zone", web.FieldInvalid, "time_zone 값은 Asia/Seoul 같은 IANA 시간대여야 합니다.")
 		} else {
-			v.Zone("time_zone", tz, a.zones)
+			v.Zone("time_zone", tz, a.Zones)
 		}
 	}
 	if err := v.Err(); err != nil {
@@ -94,7 +94,7 @@ func (a *API) getSchedule(c *gin.Context) (web.Answer, error) {
 	if err != nil {
 		return web.Answer{}, err
 	}
-	s, err := a.store.Schedule(c.Request.Context(), a.db, care.UserID(c), id)
+	s, err := a.store.Schedule(c.Request.Context(), a.DB, care.UserID(c), id)
 	return web.OK(s), err
 }
 
@@ -104,7 +104,7 @@ func (a *API) createSchedule(c *gin.Context) (web.Answer, error) {
 		return web.Answer{}, err
 	}
 	ctx, uid := c.Request.Context(), care.UserID(c)
-	zone, err := care.PlanZone(ctx, a.db, uid)
+	zone, err := care.PlanZone(ctx, a.DB, uid)
 	if err != nil {
 		return web.Answer{}, err
 	}
@@ -129,7 +129,7 @@ func (a *API) updateSchedule(c *gin.Context) (web.Answer, error) {
 		return web.Answer{}, err
 	}
 	ctx, uid := c.Request.Context(), care.UserID(c)
-	old, err := a.store.Schedule(ctx, a.db, uid, id)
+	old, err := a.store.Schedule(ctx, a.DB, uid, id)
 	if err != nil {
 		return web.Answer{}, err
 	}
@@ -150,11 +150,11 @@ func (a *API) updateSchedule(c *gin.Context) (web.Answer, error) {
 // schedule on a deleted medication.
 func (a *API) writeSchedule(ctx context.Context, uid uint64, row scheduleRow, replaces uint64) (Schedule, error) {
 	var id uint64
-	err := care.WriteTx(ctx, a.db, uid, func(tx *sql.Tx) error {
+	err := care.WriteTx(ctx, a.DB, uid, func(tx *sql.Tx) error {
 		if _, err := a.store.Medication(ctx, tx, uid, row.medicationID, true); err != nil {
 			return err
 		}
-		now := a.now().UTC()
+		now := a.Now().UTC()
 		if replaces != 0 {
 			if err := a.store.CloseSchedule(ctx, tx, uid, replaces, now); err != nil {
 				return err
@@ -167,11 +167,11 @@ func (a *API) writeSchedule(ctx context.Context, uid uint64, row scheduleRow, re
 	if err != nil {
 		return Schedule{}, err
 	}
-	return a.store.Schedule(ctx, a.db, uid, id)
+	return a.store.Schedule(ctx, a.DB, uid, id)
 }
 
 // closeSchedule is DELETE /schedules/:id: the schedule ends now (its doses
 // stay in the history).
 func (a *API) closeSchedule(ctx context.Context, q mysql.Querier, uid, id uint64) error {
-	return a.store.CloseSchedule(ctx, q, uid, id, a.now().UTC())
+	return a.store.CloseSchedule(ctx, q, uid, id, a.Now().UTC())
 }

@@ -20,8 +20,6 @@ package records
 
 import (
 	"database/sql"
-	"log/slog"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -30,36 +28,23 @@ import (
 )
 
 // Options configure the API.
-type Options struct {
-	// Auth sets web.Principal from the request's token (auth.Middleware);
-	// nil when a middleware on the engine already does.
-	Auth   gin.HandlerFunc
-	Logger *slog.Logger
-	Now    func() time.Time // nil: time.Now
-}
+type Options = care.Options
 
 // API serves the records endpoints.
 type API struct {
-	db    *sql.DB
+	care.Base
 	store Store
-	auth  gin.HandlerFunc
-	kit   web.Kit
-	now   func() time.Time
-	zones *care.Zones
 }
 
 // New returns the API over the MySQL pool.
 func New(db *sql.DB, opts Options) *API {
-	if opts.Now == nil {
-		opts.Now = time.Now
-	}
-	return &API{db: db, store: NewStore(), auth: opts.Auth, kit: care.Kit(opts.Logger), now: opts.Now, zones: &care.Zones{}}
+	return &API{Base: care.NewBase(db, opts), store: NewStore()}
 }
 
 // Mount adds the routes; pass it to server.New.
 func (a *API) Mount(e *gin.Engine) {
-	me := care.Group(e, a.auth)
-	h := a.kit.Handle
+	me := care.Group(e, a.Auth)
+	h := a.Kit.Handle
 	me.GET("/action-plan", h(a.getPlan))
 	me.PUT("/action-plan", h(a.putPlan))
 	me.DELETE("/action-plan", h(a.deletePlan))
@@ -75,7 +60,7 @@ type Plan struct {
 }
 
 func (a *API) getPlan(c *gin.Context) (web.Answer, error) {
-	p, err := a.store.Plan(c.Request.Context(), a.db, care.UserID(c))
+	p, err := a.store.Plan(c.Request.Context(), a.DB, care.UserID(c))
 	return web.OK(p), err
 }
 
@@ -96,13 +81,13 @@ func (a *API) putPlan(c *gin.Context) (web.Answer, error) {
 	p := Plan{PersonalBestLPM: in.PersonalBestLPM, TimeZone: care.DefaultTimeZone}
 	if in.TimeZone != nil {
 		p.TimeZone = *in.TimeZone
-		v.Zone("time_zone", *in.TimeZone, a.zones)
+		v.Zone("time_zone", *in.TimeZone, a.Zones)
 	}
 	if err := v.Err(); err != nil {
 		return web.Answer{}, err
 	}
 	uid := care.UserID(c)
-	err := care.WriteTx(c.Request.Context(), a.db, uid, func(tx *sql.Tx) error {
+	err := care.WriteTx(c.Request.Context(), a.DB, uid, func(tx *sql.Tx) error {
 		return a.store.SavePlan(c.Request.Context(), tx, uid, p)
 	})
 	if err != nil {
@@ -115,7 +100,7 @@ func (a *API) putPlan(c *gin.Context) (web.Answer, error) {
 // 204 whether or not one was saved. Readings keep the zone of their time.
 func (a *API) deletePlan(c *gin.Context) (web.Answer, error) {
 	uid := care.UserID(c)
-	err := care.WriteTx(c.Request.Context(), a.db, uid, func(tx *sql.Tx) error {
+	err := care.WriteTx(c.Request.Context(), a.DB, uid, func(tx *sql.Tx) error {
 		return a.store.DeletePlan(c.Request.Context(), tx, uid)
 	})
 	return web.NoContent(), err

@@ -41,12 +41,12 @@ type route interface {
 }
 
 func (k kind[T, W]) mount(a *API, me *gin.RouterGroup) {
-	h := a.kit.Handle
+	h := a.Kit.Handle
 	me.POST("/"+k.path, h(k.create(a)))
 	me.GET("/"+k.path, h(k.list(a)))
 	me.GET("/"+k.path+"/:id", h(k.get(a)))
 	me.PUT("/"+k.path+"/:id", h(k.replace(a)))
-	me.DELETE("/"+k.path+"/:id", h(care.Remove(a.db, k.table.remove)))
+	me.DELETE("/"+k.path+"/:id", h(care.Remove(a.DB, k.table.remove)))
 }
 
 // List is the answer of the list endpoints.
@@ -61,7 +61,7 @@ type List[T any] struct {
 func (k kind[T, W]) list(a *API) web.Handler {
 	l := care.Pager{Name: k.path, Ranged: true, Dates: k.table.dates}
 	return func(c *gin.Context) (web.Answer, error) {
-		p, loc, err := l.ParseForUser(c, a.db, a.zones, a.now())
+		p, loc, err := l.ParseForUser(c, a.DB, a.Zones, a.Now())
 		if err != nil {
 			return web.Answer{}, err
 		}
@@ -69,7 +69,7 @@ func (k kind[T, W]) list(a *API) web.Handler {
 		if k.table.dates { // health events: local dates overlapping [from, to)
 			lo, hi = p.From.In(loc).Format(time.DateOnly), p.To.In(loc).Format(time.DateOnly)
 		}
-		items, err := k.table.list(c.Request.Context(), a.db, care.UserID(c), lo, hi, p)
+		items, err := k.table.list(c.Request.Context(), a.DB, care.UserID(c), lo, hi, p)
 		if err != nil {
 			return web.Answer{}, err
 		}
@@ -85,7 +85,7 @@ func (k kind[T, W]) get(a *API) web.Handler {
 		if err != nil {
 			return web.Answer{}, err
 		}
-		item, err := k.table.get(c.Request.Context(), a.db, care.UserID(c), id)
+		item, err := k.table.get(c.Request.Context(), a.DB, care.UserID(c), id)
 		return web.OK(item), err
 	}
 }
@@ -99,7 +99,7 @@ func (k kind[T, W]) create(a *API) web.Handler {
 		}
 		ctx, uid := c.Request.Context(), care.UserID(c)
 		var id uint64
-		err = care.WriteTx(ctx, a.db, uid, func(tx *sql.Tx) error {
+		err = care.WriteTx(ctx, a.DB, uid, func(tx *sql.Tx) error {
 			if w, err = k.completed(ctx, tx, uid, 0, w); err != nil {
 				return err
 			}
@@ -109,7 +109,7 @@ func (k kind[T, W]) create(a *API) web.Handler {
 		if err != nil {
 			return web.Answer{}, err
 		}
-		item, err := k.table.get(ctx, a.db, uid, id)
+		item, err := k.table.get(ctx, a.DB, uid, id)
 		return web.Created(item), err
 	}
 }
@@ -128,7 +128,7 @@ func (k kind[T, W]) replace(a *API) web.Handler {
 			return web.Answer{}, err
 		}
 		ctx, uid := c.Request.Context(), care.UserID(c)
-		err = care.WriteTx(ctx, a.db, uid, func(tx *sql.Tx) error {
+		err = care.WriteTx(ctx, a.DB, uid, func(tx *sql.Tx) error {
 			if err := k.table.lock(ctx, tx, uid, id); err != nil {
 				return err
 			}
@@ -140,7 +140,7 @@ func (k kind[T, W]) replace(a *API) web.Handler {
 		if err != nil {
 			return web.Answer{}, err
 		}
-		item, err := k.table.get(ctx, a.db, uid, id)
+		item, err := k.table.get(ctx, a.DB, uid, id)
 		return web.OK(item), err
 	}
 }

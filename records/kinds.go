@@ -78,7 +78,7 @@ func (a *API) parseSymptom(c *gin.Context) (symptomRow, error) {
 		return symptomRow{}, err
 	}
 	var v care.Checker
-	at := v.RequiredInstant("recorded_at", in.RecordedAt, a.now())
+	at := v.RequiredInstant("recorded_at", in.RecordedAt, a.Now())
 	if web.Required(&v.Fields, "severity", in.Severity) {
 		v.IntRange("severity", *in.Severity, SeverityNone, SeverityMax)
 	}
@@ -162,7 +162,7 @@ func (a *API) parsePeakFlow(c *gin.Context) (peakFlowRow, error) {
 		return peakFlowRow{}, err
 	}
 	var v care.Checker
-	at := v.RequiredInstant("recorded_at", in.RecordedAt, a.now())
+	at := v.RequiredInstant("recorded_at", in.RecordedAt, a.Now())
 	if web.Required(&v.Fields, "value_lpm", in.ValueLPM) {
 		v.IntRange("value_lpm", *in.ValueLPM, 1, MaxPEF)
 	}
@@ -235,7 +235,7 @@ func (a *API) parseACT(c *gin.Context) (actRow, error) {
 		return actRow{}, err
 	}
 	var v care.Checker
-	at := v.RequiredInstant("recorded_at", in.RecordedAt, a.now())
+	at := v.RequiredInstant("recorded_at", in.RecordedAt, a.Now())
 	var answers [5]int
 	switch {
 	case in.Answers == nil:
@@ -323,7 +323,7 @@ func (a *API) parseHealthEvent(c *gin.Context) (healthEventRow, error) {
 	okStart, okEnd := false, false
 	// An event has started by tomorrow (the records' bounds); its end may be
 	// planned (an oral steroid course), at most a year further.
-	latest := web.LatestRecord(a.now())
+	latest := web.LatestRecord(a.Now())
 	if web.Required(&v.Fields, "start_date", in.StartDate) {
 		start, okStart = v.Date("start_date", *in.StartDate, latest)
 	}

@@ -16,7 +16,6 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/soomcare/soomcare/care"
-	"github.com/soomcare/soomcare/web"
 )
 
 // Options configure the API.
@@ -35,12 +34,8 @@ const DefaultCalendarCache = 4096
 
 // API serves the calendar and reports.
 type API struct {
-	db    *sql.DB
+	care.Base
 	store *Store
-	auth  gin.HandlerFunc
-	kit   web.Kit
-	now   func() time.Time
-	zones *care.Zones
 	cache *calendarCache // nil: no cache
 
 	// Calendar answers served from the cache and computed (tests read them).
@@ -49,10 +44,7 @@ type API struct {
 
 // New returns the API over the MySQL pool.
 func New(db *sql.DB, opts Options) *API {
-	if opts.Now == nil {
-		opts.Now = time.Now
-	}
-	a := &API{db: db, store: NewStore(db), auth: opts.Auth, kit: care.Kit(opts.Logger), now: opts.Now, zones: &care.Zones{}}
+	a := &API{Base: care.NewBase(db, care.Options{Auth: opts.Auth, Logger: opts.Logger, Now: opts.Now}), store: NewStore(db)}
 	if opts.CalendarCache == 0 {
 		opts.CalendarCache = DefaultCalendarCache
 	}
@@ -64,9 +56,9 @@ func New(db *sql.DB, opts Options) *API {
 
 // Mount adds the routes; pass it to server.New.
 func (a *API) Mount(e *gin.Engine) {
-	me := care.Group(e, a.auth)
-	me.GET("/calendar", a.kit.Handle(a.calendar))
-	me.GET("/reports", a.kit.Handle(a.report))
+	me := care.Group(e, a.Auth)
+	me.GET("/calendar", a.Kit.Handle(a.calendar))
+	me.GET("/reports", a.Kit.Handle(a.report))
 }
 
 // Close releases the store's prepared statements.

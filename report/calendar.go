@@ -108,7 +108,7 @@ func (a *API) calendar(c *gin.Context) (web.Answer, error) {
 // calendarEntry returns the caller's month from the cache or computes it.
 func (a *API) calendarEntry(c *gin.Context) (*calendarEntry, error) {
 	uid := care.UserID(c)
-	now := a.now()
+	now := a.Now()
 	var v care.Checker
 	var y int
 	var m time.Month
@@ -154,7 +154,7 @@ func (a *API) state(ctx context.Context, uid uint64) (uint64, *time.Location, st
 	if err != nil {
 		return 0, nil, "", err
 	}
-	loc, name := a.zones.Resolve(zone)
+	loc, name := a.Zones.Resolve(zone)
 	return version, loc, name, nil
 }
 
@@ -251,7 +251,7 @@ func (a *API) monthRow(s *span, mr *monthRows, r *monthRow) {
 		}
 	case 5:
 		times, zone, _ := strings.Cut(string(str), " ")
-		if rule, err := medication.MakeRule(a.zones, times, uint8(n), zone, at, at2); err == nil {
+		if rule, err := medication.MakeRule(a.Zones, times, uint8(n), zone, at, at2); err == nil {
 			mr.rules = append(mr.rules, rule)
 		}
 	}

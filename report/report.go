@@ -101,8 +101,8 @@ type reportRows struct {
 }
 
 func (a *API) report(c *gin.Context) (web.Answer, error) {
-	ctx, uid, now := c.Request.Context(), care.UserID(c), a.now()
-	loc, tz, err := a.zones.User(ctx, a.db, uid)
+	ctx, uid, now := c.Request.Context(), care.UserID(c), a.Now()
+	loc, tz, err := a.Zones.User(ctx, a.DB, uid)
 	if err != nil {
 		return web.Answer{}, err
 	}
@@ -194,7 +194,7 @@ func (a *API) loadDue(ctx context.Context, uid uint64, s *span, now time.Time) e
 		return nil
 	}
 	return a.store.ControllerSchedules(ctx, uid, s.from, end, func(times string, bits uint8, tz string, from time.Time, to sql.NullTime) {
-		rule, err := medication.MakeRule(a.zones, times, bits, tz, from, to)
+		rule, err := medication.MakeRule(a.Zones, times, bits, tz, from, to)
 		if err != nil {
 			return // a schedule this binary cannot read counts no dose
 		}

@@ -44,7 +44,7 @@ type Options struct {
 	RateBurst int
 	// TrustedProxies are the proxies whose X-Forwarded-For names the client.
 	TrustedProxies []netip.Prefix
-	Logger         *slog.Logger
+	Logger         *slog.Logger // nil: discard (web.NewKit)
 	// Now is the clock of the rate limiter (tests); nil means time.Now.
 	Now func() time.Time
 	// Recorder, when set, is told about every answered search and suggest
@@ -72,9 +72,6 @@ func New(es *elasticsearch.Client, opts Options) *API {
 	if opts.Timeout <= 0 {
 		opts.Timeout = 2 * time.Second
 	}
-	if opts.Logger == nil {
-		opts.Logger = slog.New(slog.DiscardHandler)
-	}
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
@@ -99,6 +96,15 @@ func (a *API) Mount(e *gin.Engine) {
 
 // alias is the name searches use for a logical index (indexer.Lifecycle.Alias).
 func (a *API) alias(name string) string { return a.prefix + "-" + name }
+
+// aliases are the aliases of the logical indices names, in their order.
+func (a *API) aliases(names []string) []string {
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = a.alias(n)
+	}
+	return out
+}
 
 func (a *API) rateLimit(c *gin.Context) {
 	if a.limiter == nil {
@@ -159,10 +165,7 @@ func (a *API) searchAll(c *gin.Context) (web.Answer, error) {
 	if err != nil {
 		return web.Answer{}, err
 	}
-	indices := make([]string, len(p.Kinds))
-	for i, k := range p.Kinds {
-		indices[i] = a.alias(k)
-	}
+	indices := a.aliases(p.Kinds)
 	ctx, cancel := a.ctx(c)
 	defer cancel()
 	results, err := a.engine.msearch(ctx, indices, MultiBodies(p))
@@ -200,15 +203,13 @@ func (a *API) suggest(c *gin.Context) (web.Answer, error) {
 	if err != nil {
 		return web.Answer{}, err
 	}
-	indices := make([]string, len(p.Kinds))
 	bodies := make([]M, len(p.Kinds))
 	for i, k := range p.Kinds {
-		indices[i] = a.alias(k)
 		bodies[i] = SuggestBody(k, p.Query, p.Size)
 	}
 	ctx, cancel := a.ctx(c)
 	defer cancel()
-	results, err := a.engine.msearch(ctx, indices, bodies)
+	results, err := a.engine.msearch(ctx, a.aliases(p.Kinds), bodies)
 	if err != nil {
 		return web.Answer{}, err
 	}

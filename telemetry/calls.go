@@ -31,10 +31,8 @@ func NewEngineCalls(reg prometheus.Registerer) *Calls {
 }
 
 func newCalls(reg prometheus.Registerer, subsystem, name, help string) *Calls {
-	c := &Calls{dur: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-		Namespace: Namespace, Subsystem: subsystem, Name: name, Help: help,
-		Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .2, .5, 1, 2.5, 5},
-	}, []string{"family", "outcome"})}
+	c := &Calls{dur: prometheus.NewHistogramVec(histogramOpts(subsystem, name, help,
+		[]float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .2, .5, 1, 2.5, 5}), []string{"family", "outcome"})}
 	reg.MustRegister(c.dur)
 	return c
 }

@@ -27,24 +27,18 @@ type HTTP struct {
 //	soomcare_http_requests_in_flight
 //	soomcare_http_throttled_total{route}   (429s: search rate limit, login and sign-up throttles)
 func NewHTTP(reg prometheus.Registerer) *HTTP {
+	const sub = "http"
 	m := &HTTP{
-		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: Namespace, Subsystem: "http", Name: "requests_total",
-			Help: "HTTP requests answered, by method, Gin route template (\"unmatched\" for unknown paths) and status class.",
-		}, []string{"method", "route", "status_class"}),
-		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Namespace: Namespace, Subsystem: "http", Name: "request_duration_seconds",
-			Help:    "Time from the first middleware to the handler's return, by method and route template.",
-			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
-		}, []string{"method", "route"}),
-		inFlight: prometheus.NewGauge(prometheus.GaugeOpts{
-			Namespace: Namespace, Subsystem: "http", Name: "requests_in_flight",
-			Help: "HTTP requests being served.",
-		}),
-		throttled: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: Namespace, Subsystem: "http", Name: "throttled_total",
-			Help: "Requests refused with 429 by route template: the search rate limit (/v1/...search, /v1/feed/posts), the login (/v1/auth/login) and sign-up (/v1/auth/signup) throttles.",
-		}, []string{"route"}),
+		requests: counterVec(sub, "requests_total",
+			"HTTP requests answered, by method, Gin route template (\"unmatched\" for unknown paths) and status class.",
+			"method", "route", "status_class"),
+		duration: prometheus.NewHistogramVec(histogramOpts(sub, "request_duration_seconds",
+			"Time from the first middleware to the handler's return, by method and route template.",
+			[]float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}), []string{"method", "route"}),
+		inFlight: gauge(sub, "requests_in_flight", "HTTP requests being served."),
+		throttled: counterVec(sub, "throttled_total",
+			"Requests refused with 429 by route template: the search rate limit (/v1/...search, /v1/feed/posts), the login (/v1/auth/login) and sign-up (/v1/auth/signup) throttles.",
+			"route"),
 	}
 	reg.MustRegister(m.requests, m.duration, m.inFlight, m.throttled)
 	return m

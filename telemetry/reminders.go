@@ -39,33 +39,22 @@ var outcomes = []string{"sent", "retry", "failed", "no_device", "already_recorde
 //	soomcare_reminder_due_to_sent_seconds   (histogram)
 //	soomcare_reminder_last_tick_timestamp_seconds
 func NewReminders(reg prometheus.Registerer) *Reminders {
+	const sub = "reminder"
 	m := &Reminders{
-		ticks: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: Namespace, Subsystem: "reminder", Name: "ticks_total",
-			Help: "Dispatcher passes, by result (error: the pass failed and is retried next interval).",
-		}, []string{"result"}),
-		planned: prometheus.NewCounter(prometheus.CounterOpts{
-			Namespace: Namespace, Subsystem: "reminder", Name: "planned_total",
-			Help: "Due doses found by the planning step (each dose is counted by every pass that sees it within the grace).",
-		}),
-		deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: Namespace, Subsystem: "reminder", Name: "deliveries_total",
-			Help: "Outcomes recorded by this dispatcher: sent, retry (will be retried), failed (after max_attempts or a permanent FCM error), no_device, already_recorded.",
-		}, []string{"outcome"}),
-		leaseLost: prometheus.NewCounter(prometheus.CounterOpts{
-			Namespace: Namespace, Subsystem: "reminder", Name: "lease_lost_total",
-			Help: "Claims whose lease ran out before a send, or that another dispatcher re-claimed before the outcome was recorded.",
-		}),
-		delay: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Namespace: Namespace, Subsystem: "reminder", Name: "due_to_sent_seconds",
-			Help:    "Time from a dose's due instant to the recorded send of its reminder.",
-			Buckets: []float64{1, 5, 15, 30, 60, 120, 300, 600, 1200},
-		}),
-		lastTick: prometheus.NewGauge(prometheus.GaugeOpts{
-			Namespace: Namespace, Subsystem: "reminder", Name: "last_tick_timestamp_seconds",
-			Help: "Unix time of the last pass that completed without error.",
-		}),
-		now: time.Now,
+		ticks: counterVec(sub, "ticks_total",
+			"Dispatcher passes, by result (error: the pass failed and is retried next interval).", "result"),
+		planned: counter(sub, "planned_total",
+			"Due doses found by the planning step (each dose is counted by every pass that sees it within the grace)."),
+		deliveries: counterVec(sub, "deliveries_total",
+			"Outcomes recorded by this dispatcher: sent, retry (will be retried), failed (after max_attempts or a permanent FCM error), no_device, already_recorded.",
+			"outcome"),
+		leaseLost: counter(sub, "lease_lost_total",
+			"Claims whose lease ran out before a send, or that another dispatcher re-claimed before the outcome was recorded."),
+		delay: prometheus.NewHistogram(histogramOpts(sub, "due_to_sent_seconds",
+			"Time from a dose's due instant to the recorded send of its reminder.",
+			[]float64{1, 5, 15, 30, 60, 120, 300, 600, 1200})),
+		lastTick: gauge(sub, "last_tick_timestamp_seconds", "Unix time of the last pass that completed without error."),
+		now:      time.Now,
 	}
 	for _, o := range outcomes {
 		m.deliveries.WithLabelValues(o) // every outcome exported from the start, so rate() sees the first one

@@ -31,6 +31,24 @@ import (
 // Namespace prefixes every series this package defines.
 const Namespace = "soomcare"
 
+// counter, counterVec, gauge and histogramOpts describe the series
+// soomcare_<subsystem>_<name> of this package.
+func counter(subsystem, name, help string) prometheus.Counter {
+	return prometheus.NewCounter(prometheus.CounterOpts{Namespace: Namespace, Subsystem: subsystem, Name: name, Help: help})
+}
+
+func counterVec(subsystem, name, help string, labels ...string) *prometheus.CounterVec {
+	return prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: Namespace, Subsystem: subsystem, Name: name, Help: help}, labels)
+}
+
+func gauge(subsystem, name, help string) prometheus.Gauge {
+	return prometheus.NewGauge(prometheus.GaugeOpts{Namespace: Namespace, Subsystem: subsystem, Name: name, Help: help})
+}
+
+func histogramOpts(subsystem, name, help string, buckets []float64) prometheus.HistogramOpts {
+	return prometheus.HistogramOpts{Namespace: Namespace, Subsystem: subsystem, Name: name, Help: help, Buckets: buckets}
+}
+
 // NewRegistry returns a registry with the Go runtime collector (GC,
 // goroutines, GOMAXPROCS, GOMEMLIMIT), the process collector (CPU, RSS, file
 // descriptors) and soomcare_memory_limit_bytes.

@@ -20,14 +20,7 @@ var ClusterNodes = []string{"osc1", "osc2", "osc3"}
 // not part of the default environment: tests that need it skip without it.
 func OpenSearchClusterURLs(t testing.TB) []string {
 	t.Helper()
-	if !Enabled() {
-		t.Skipf("integration test: set %s=1 (the README's test command does)", EnvIntegration)
-	}
-	v := os.Getenv(EnvOpenSearchClusterURLs)
-	if v == "" {
-		t.Skipf("needs the OpenSearch cluster: scripts/testenv.sh up opensearch-cluster, then set %s", EnvOpenSearchClusterURLs)
-	}
-	return strings.Split(v, ",")
+	return strings.Split(optional(t, EnvOpenSearchClusterURLs, "OpenSearch cluster", "opensearch-cluster"), ",")
 }
 
 // ClusterNode runs `scripts/testenv.sh VERB NODE` (kill: SIGKILL, stop:

@@ -1,9 +1,6 @@
 package testenv
 
-import (
-	"os"
-	"testing"
-)
+import "testing"
 
 // EnvMySQLReplicaDSN is the read replica of the MariaDB instance
 // (`scripts/testenv.sh up mariadb-replica`): server_id 2, log_slave_updates,
@@ -15,12 +12,5 @@ const EnvMySQLReplicaDSN = "SOOMCARE_TEST_MYSQL_REPLICA_DSN"
 // replica is optional: tests skip without it.
 func MySQLReplicaDSN(t testing.TB) string {
 	t.Helper()
-	if !Enabled() {
-		t.Skipf("integration test: set %s=1 (the README's test command does)", EnvIntegration)
-	}
-	v := os.Getenv(EnvMySQLReplicaDSN)
-	if v == "" {
-		t.Skipf("needs the MariaDB replica: scripts/testenv.sh up mariadb-replica, then set %s", EnvMySQLReplicaDSN)
-	}
-	return v
+	return optional(t, EnvMySQLReplicaDSN, "MariaDB replica", "mariadb-replica")
 }

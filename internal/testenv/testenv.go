@@ -28,14 +28,32 @@ func Enabled() bool { return os.Getenv(EnvIntegration) == "1" }
 // of the named variable, failing t when it is empty.
 func Require(t testing.TB, name string) string {
 	t.Helper()
-	if !Enabled() {
-		t.Skipf("integration test: set %s=1 (the README's test command does)", EnvIntegration)
-	}
+	skipUnlessEnabled(t)
 	v := os.Getenv(name)
 	if v == "" {
 		t.Fatalf("%s=1 but %s is empty: start the engines with scripts/testenv.sh up and source `scripts/testenv.sh env`", EnvIntegration, name)
 	}
 	return v
+}
+
+// optional is Require for a service outside the default environment: an
+// empty variable skips t, naming the service and the testenv.sh service
+// that starts it.
+func optional(t testing.TB, name, what, service string) string {
+	t.Helper()
+	skipUnlessEnabled(t)
+	v := os.Getenv(name)
+	if v == "" {
+		t.Skipf("needs the %s: scripts/testenv.sh up %s, then set %s", what, service, name)
+	}
+	return v
+}
+
+func skipUnlessEnabled(t testing.TB) {
+	t.Helper()
+	if !Enabled() {
+		t.Skipf("integration test: set %s=1 (the README's test command does)", EnvIntegration)
+	}
 }
 
 // MySQLDSN returns the DSN of the private MariaDB instance (binlog ROW).
