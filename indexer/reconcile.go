@@ -10,7 +10,7 @@ import (
 // It returns how many it rewrote and how many rows are searchable. With the
 // searchable set tracked during the load it only lists MySQL's ids (hard
 // deletes); without it, it rebuilds every row's document to decide.
-func (r *Reindexer) reconcile(ctx context.Context, name, physical string, searchable map[uint64]bool, unindexable *int64) (fixed, count int64, err error) {
+func (r *Reindexer) reconcile(ctx context.Context, name, physical string, searchable map[uint64]bool, left *leftOut) (fixed, count int64, err error) {
 	if err := r.life.Refresh(ctx, physical); err != nil {
 		return 0, 0, err
 	}
@@ -26,7 +26,7 @@ func (r *Reindexer) reconcile(ctx context.Context, name, physical string, search
 	if len(stale) == 0 {
 		return 0, int64(len(want)), nil
 	}
-	err = r.rewrite(ctx, name, physical, stale, unindexable, func(docs []Doc) {
+	err = r.rewrite(ctx, name, physical, stale, left, func(docs []Doc) {
 		for _, d := range docs { // the rows' current truth
 			if d.Doc != nil {
 				want[d.ID] = true
@@ -93,7 +93,7 @@ func differing(want, have map[uint64]bool) []uint64 {
 // deletes for rows gone, not searchable or unindexable) with the version of
 // the binlog position noted before reading them; visit, when set, sees each
 // chunk's documents once written.
-func (r *Reindexer) rewrite(ctx context.Context, name, physical string, ids []uint64, unindexable *int64, visit func([]Doc)) error {
+func (r *Reindexer) rewrite(ctx context.Context, name, physical string, ids []uint64, left *leftOut, visit func([]Doc)) error {
 	p, _, err := r.mark(ctx)
 	if err != nil {
 		return err
@@ -103,7 +103,7 @@ func (r *Reindexer) rewrite(ctx context.Context, name, physical string, ids []ui
 		return err
 	}
 	for i := 0; i < len(ids); i += 1000 {
-		docs, err := r.readByIDs(ctx, name, ids[i:min(i+1000, len(ids))], v, unindexable)
+		docs, err := r.readByIDs(ctx, name, ids[i:min(i+1000, len(ids))], v, left)
 		if err != nil {
 			return err
 		}

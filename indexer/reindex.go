@@ -142,6 +142,7 @@ func (r *Reindexer) Run(ctx context.Context, name string, opts ReindexOptions) (
 		return rep, err
 	}
 	rep.StartedFrom, rep.Physical = b.p0, b.physical
+	b.left = newLeftOut(&rep.Unindexable)
 	swapped := false
 	defer func() {
 		if err != nil && !swapped && opts.OnPage == nil {
@@ -174,7 +175,7 @@ func (r *Reindexer) Run(ctx context.Context, name string, opts ReindexOptions) (
 		return rep, err
 	}
 	swapped = true
-	if err := r.settleAfterSwap(ctx, name, b.physical, b.since, opts.BatchSize, b.searchable, &rep); err != nil {
+	if err := r.settleAfterSwap(ctx, name, b.physical, b.since, opts.BatchSize, b.searchable, b.left, &rep); err != nil {
 		return rep, fmt.Errorf("alias swapped to %s, but the post-swap catch-up failed (run 'soomcare verify %s'; a reindex again converges it): %w", b.physical, name, err)
 	}
 	if rep.Pruned, err = r.life.Prune(ctx, name, opts.Keep); err != nil {
@@ -207,6 +208,7 @@ type build struct {
 	// searchable tracks, per primary key, whether the row is in the index;
 	// nil after a resume (the id reconciliation then rescans MySQL).
 	searchable map[uint64]bool
+	left       *leftOut // rows left out, counted in the run's Report.Unindexable
 }
 
 // begin resumes the interrupted load of opts.Resume when its index still
@@ -285,11 +287,9 @@ func (r *Reindexer) load(ctx context.Context, name string, b *build, opts Reinde
 		if pg.err != nil {
 			return pg.err
 		}
-		n, err := r.badRows(ctx, name, v0, pg.Bad)
-		if err != nil {
+		if err := r.badRows(ctx, name, v0, pg.Bad, b.left); err != nil {
 			return err
 		}
-		rep.Unindexable += n
 		if _, err := r.apply(ctx, b.physical, pg.Docs, v0, false); err != nil {
 			return err
 		}
@@ -324,7 +324,7 @@ func (r *Reindexer) catchUpUntilQuiet(ctx context.Context, name string, b *build
 
 // catchUpRound rewrites the rows changed since b.since and moves the mark.
 func (r *Reindexer) catchUpRound(ctx context.Context, name string, b *build, opts ReindexOptions, rep *Report) (int64, error) {
-	n, next, err := r.catchUp(ctx, name, b.physical, b.since, opts.BatchSize, b.searchable, &rep.Unindexable)
+	n, next, err := r.catchUp(ctx, name, b.physical, b.since, opts.BatchSize, b.searchable, b.left)
 	if err != nil {
 		return n, err
 	}
@@ -337,7 +337,7 @@ func (r *Reindexer) catchUpRound(ctx context.Context, name string, b *build, opt
 // that keep changing get up to three tries, with a catch-up between them.
 func (r *Reindexer) verify(ctx context.Context, name string, b *build, opts ReindexOptions, rep *Report) error {
 	for attempt := 1; ; attempt++ {
-		fixed, want, err := r.reconcile(ctx, name, b.physical, b.searchable, &rep.Unindexable)
+		fixed, want, err := r.reconcile(ctx, name, b.physical, b.searchable, b.left)
 		if err != nil {
 			return err
 		}
@@ -364,13 +364,13 @@ func (r *Reindexer) verify(ctx context.Context, name string, b *build, opts Rein
 // between the last round and the swap: rows changed since the last round
 // (catch-up) and rows hard-deleted meanwhile, which no catch-up can find (an
 // id reconciliation: the delete went to the old index only).
-func (r *Reindexer) afterSwap(ctx context.Context, name, physical string, since time.Time, batch int, searchable map[uint64]bool, rep *Report) error {
-	n, _, err := r.catchUp(ctx, name, physical, since, batch, searchable, &rep.Unindexable)
+func (r *Reindexer) afterSwap(ctx context.Context, name, physical string, since time.Time, batch int, searchable map[uint64]bool, left *leftOut, rep *Report) error {
+	n, _, err := r.catchUp(ctx, name, physical, since, batch, searchable, left)
 	if err != nil {
 		return err
 	}
 	rep.CaughtUp += n
-	fixed, _, err := r.reconcile(ctx, name, physical, searchable, &rep.Unindexable)
+	fixed, _, err := r.reconcile(ctx, name, physical, searchable, left)
 	if err != nil {
 		return err
 	}
@@ -385,10 +385,10 @@ const afterSwapPatience = 2 * time.Minute
 // afterSwapPatience passes (waits of 1 s doubling to 10 s): the alias has
 // moved, so giving up at the first MySQL or engine error would leave the new
 // index without what the CDC applied to the old one just before the swap.
-func (r *Reindexer) settleAfterSwap(ctx context.Context, name, physical string, since time.Time, batch int, searchable map[uint64]bool, rep *Report) error {
+func (r *Reindexer) settleAfterSwap(ctx context.Context, name, physical string, since time.Time, batch int, searchable map[uint64]bool, left *leftOut, rep *Report) error {
 	deadline := time.Now().Add(afterSwapPatience)
 	for wait := time.Second; ; wait = min(2*wait, 10*time.Second) {
-		err := r.afterSwap(ctx, name, physical, since, batch, searchable, rep)
+		err := r.afterSwap(ctx, name, physical, since, batch, searchable, left, rep)
 		if err == nil || time.Now().Add(wait).After(deadline) {
 			return err
 		}
@@ -438,9 +438,9 @@ func (r *Reindexer) mark(ctx context.Context) (mysql.Position, time.Time, error)
 }
 
 // catchUp rewrites every row changed since `since` (a row that cannot become
-// a document: a delete, counted in unindexable); it returns how many and the
+// a document: a delete, counted in left); it returns how many and the
 // clock mark for the next round.
-func (r *Reindexer) catchUp(ctx context.Context, name, physical string, since time.Time, batch int, searchable map[uint64]bool, unindexable *int64) (int64, time.Time, error) {
+func (r *Reindexer) catchUp(ctx context.Context, name, physical string, since time.Time, batch int, searchable map[uint64]bool, left *leftOut) (int64, time.Time, error) {
 	p, next, err := r.mark(ctx)
 	if err != nil {
 		return 0, since, err
@@ -454,11 +454,9 @@ func (r *Reindexer) catchUp(ctx context.Context, name, physical string, since ti
 		if err != nil {
 			return n, since, err
 		}
-		bad, err := r.badRows(ctx, name, v, c.Bad)
-		if err != nil {
+		if err := r.badRows(ctx, name, v, c.Bad, left); err != nil {
 			return n, since, err
 		}
-		*unindexable += bad
 		docs := c.WithoutDocs()
 		if _, err := r.apply(ctx, physical, docs, v, true); err != nil {
 			return n, since, err

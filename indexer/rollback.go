@@ -173,25 +173,25 @@ func (r *Reindexer) rollbackTo(ctx context.Context, p rollbackPlan, byRollback b
 			"index", p.name, "physical", p.to.Physical, "since", rep.Since)
 	}
 	opts.Progress("catch-up", 0, 0)
-	n, next, err := r.catchUp(ctx, p.name, p.to.Physical, rep.Since, opts.BatchSize, nil, &rep.Unindexable)
+	left := newLeftOut(&rep.Unindexable)
+	n, next, err := r.catchUp(ctx, p.name, p.to.Physical, rep.Since, opts.BatchSize, nil, left)
 	if err != nil {
 		return rep, false, err
 	}
 	rep.CaughtUp = n
 	opts.Progress("catch-up", n, n)
-	if rep.Documents, rep.Fixed, err = r.verifyTarget(ctx, p.name, p.to.Physical, &rep.Unindexable); err != nil {
+	if rep.Documents, rep.Fixed, err = r.verifyTarget(ctx, p.name, p.to.Physical, left); err != nil {
 		return rep, false, fmt.Errorf("alias %s left on %s: %w", r.life.Alias(p.name), p.from, err)
 	}
 	if err := r.swap(ctx, p.name, p.to.Physical, byRollback); err != nil {
 		return rep, false, err
 	}
 	var after Report
-	if err := r.settleAfterSwap(ctx, p.name, p.to.Physical, next, opts.BatchSize, nil, &after); err != nil {
+	if err := r.settleAfterSwap(ctx, p.name, p.to.Physical, next, opts.BatchSize, nil, left, &after); err != nil {
 		return rep, true, fmt.Errorf("alias moved to %s, but the catch-up after the move failed (run 'soomcare verify %s'; a reindex converges it): %w", p.to.Physical, p.name, err)
 	}
 	rep.CaughtUp += after.CaughtUp
 	rep.Fixed += after.Reconciled
-	rep.Unindexable += after.Unindexable
 	rep.Took = time.Since(start)
 	return rep, true, nil
 }
@@ -206,7 +206,7 @@ func (r *Reindexer) rollbackTo(ctx context.Context, p rollbackPlan, byRollback b
 // and the catch-up and id reconciliation after the swap cover them again.
 // Any other difference after three comparisons fails with ErrVerify. It
 // returns the documents and how many it rewrote.
-func (r *Reindexer) verifyTarget(ctx context.Context, name, physical string, unindexable *int64) (docs int, fixed int64, err error) {
+func (r *Reindexer) verifyTarget(ctx context.Context, name, physical string, left *leftOut) (docs int, fixed int64, err error) {
 	var prev time.Time // database clock before the previous comparison
 	for attempt := 1; ; attempt++ {
 		if err := r.life.Refresh(ctx, physical); err != nil {
@@ -236,7 +236,7 @@ func (r *Reindexer) verifyTarget(ctx context.Context, name, physical string, uni
 		if !churn && attempt == 3 {
 			return 0, fixed, fmt.Errorf("%w: %s", ErrVerify, d)
 		}
-		if err := r.rewrite(ctx, name, physical, ids, unindexable, nil); err != nil {
+		if err := r.rewrite(ctx, name, physical, ids, left, nil); err != nil {
 			return 0, fixed, err
 		}
 		fixed += int64(len(ids))

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -50,5 +51,31 @@ func TestPostDocCountOutOfRange(t *testing.T) {
 	}
 	if _, ok, err := PostDoc(PostRow{ID: 1, Status: "visible", AuthorStatus: "active", LikeCount: 2147483647}); err != nil || !ok {
 		t.Errorf("like_count at the limit: %v %v", ok, err)
+	}
+}
+
+// A build counts, logs and records a bad row once, however many of its
+// passes read it.
+func TestLeftOutCountsEachRowOnce(t *testing.T) {
+	var n int64
+	left := newLeftOut(&n)
+	passes := []struct {
+		bad       []RowError
+		wantFresh []uint64
+		wantN     int64
+	}{
+		{[]RowError{{ID: 3}, {ID: 8}}, []uint64{3, 8}, 2},
+		{[]RowError{{ID: 3}}, nil, 2},
+		{[]RowError{{ID: 8}, {ID: 9}, {ID: 9}}, []uint64{9}, 3},
+		{nil, nil, 3},
+	}
+	for i, p := range passes {
+		var got []uint64
+		for _, b := range left.add(p.bad) {
+			got = append(got, b.ID)
+		}
+		if !slices.Equal(got, p.wantFresh) || n != p.wantN {
+			t.Errorf("pass %d: fresh %v, count %d; want %v, %d", i, got, n, p.wantFresh, p.wantN)
+		}
 	}
 }
