@@ -108,7 +108,8 @@ the newest event that failed for it, never a newer one: a write the CDC made sin
 has a higher version and wins, so a retry can never regress the index, and the row's current state
 is what is written. Acknowledged documents get their dead letters resolved; rows that still cannot
 become documents, and documents the engine refuses again, stay open (the reason is printed).
-Run it after fixing a mapping or the engine; a row fixed in MySQL heals by itself.`,
+Run it after fixing a mapping or the engine; a row fixed in MySQL heals by itself.
+Exits 0 when every retried document was written (or there was nothing open), 1 when any still fails.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
@@ -143,6 +144,9 @@ Run it after fixing a mapping or the engine; a row fixed in MySQL heals by itsel
 			fmt.Fprintf(e.stdout, "resolved %d documents, %d still failing\n", len(rep.Resolved), len(rep.Failed))
 			for k, why := range rep.Failed {
 				fmt.Fprintf(e.stdout, "  %s/%s: %s\n", k.Index, k.DocID, why)
+			}
+			if len(rep.Failed) > 0 {
+				return fmt.Errorf("%d documents still failing (see above); their dead letters stay open", len(rep.Failed))
 			}
 			return nil
 		},

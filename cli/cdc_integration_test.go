@@ -51,7 +51,7 @@ func TestIntegrationCDCCommands(t *testing.T) {
 			[]string{"1 rows cannot become documents and were left out"}, []string{"secret", "비밀"}},
 		{"list", []string{"cdc", "dead-letters", "list"}, "", ExitOK, []string{prefix + "-contents", "61", "row", "open"}, []string{"secret", "비밀"}},
 		{"list one table and id", []string{"cdc", "dead-letters", "list", "--table", "contents", "--id", "61"}, "", ExitOK, []string{"61"}, nil},
-		{"retry, still bad", []string{"cdc", "dead-letters", "retry"}, "", ExitOK, []string{"resolved 0 documents, 1 still failing", "contents/61"}, []string{"secret", "비밀"}},
+		{"retry, still bad", []string{"cdc", "dead-letters", "retry"}, "", ExitFailure, []string{"resolved 0 documents, 1 still failing", "contents/61"}, []string{"secret", "비밀"}},
 		{"retry, fixed", []string{"cdc", "dead-letters", "retry"}, `UPDATE contents SET tags = '["고침"]' WHERE id = 61`, ExitOK, []string{"resolved 1 documents, 0 still failing"}, nil},
 		{"nothing open", []string{"cdc", "dead-letters", "list"}, "", ExitOK, []string{"no dead letters"}, nil},
 		{"resolved with --all", []string{"cdc", "dead-letters", "list", "--all"}, "", ExitOK, []string{"RESOLVED", "contents  61"}, []string{"open"}},
