@@ -129,6 +129,6 @@ func newDispatcher(c *config.Config, db *sql.DB, sender reminder.Sender, log *sl
 func observeReminders(m *telemetry.Reminders) func(reminder.Stats, error) {
 	return func(st reminder.Stats, err error) {
 		m.Observe(telemetry.ReminderTick{Planned: st.Planned, Sent: st.Sent, Retry: st.Retry, Failed: st.Failed,
-			NoDevice: st.NoDevice, Recorded: st.Recorded, LeaseLost: st.LeaseLost, Err: err})
+			NoDevice: st.NoDevice, Recorded: st.Recorded, LeaseLost: st.LeaseLost, TokenDeleteFailed: st.TokenDeleteFailed, Err: err})
 	}
 }

@@ -11,8 +11,8 @@ import (
 // ReminderTick is one dispatcher pass (reminder.Stats and the pass's error;
 // telemetry imports no domain package, cli maps one onto the other).
 type ReminderTick struct {
-	Planned, Sent, Retry, Failed, NoDevice, Recorded, LeaseLost int
-	Err                                                         error
+	Planned, Sent, Retry, Failed, NoDevice, Recorded, LeaseLost, TokenDeleteFailed int
+	Err                                                                            error
 }
 
 // Reminders holds the dispatcher's series; Observe takes each pass and Sent
@@ -22,6 +22,7 @@ type Reminders struct {
 	planned    prometheus.Counter
 	deliveries *prometheus.CounterVec
 	leaseLost  prometheus.Counter
+	tokenStuck prometheus.Counter // unregistered tokens that could not be deleted
 	delay      prometheus.Histogram
 	lastTick   prometheus.Gauge
 	now        func() time.Time
@@ -36,6 +37,7 @@ var outcomes = []string{"sent", "retry", "failed", "no_device", "already_recorde
 //	soomcare_reminder_planned_total
 //	soomcare_reminder_deliveries_total{outcome="sent|retry|failed|no_device|already_recorded"}
 //	soomcare_reminder_lease_lost_total
+//	soomcare_reminder_token_delete_failed_total
 //	soomcare_reminder_due_to_sent_seconds   (histogram)
 //	soomcare_reminder_last_tick_timestamp_seconds
 func NewReminders(reg prometheus.Registerer) *Reminders {
@@ -50,6 +52,8 @@ func NewReminders(reg prometheus.Registerer) *Reminders {
 			"outcome"),
 		leaseLost: counter(sub, "lease_lost_total",
 			"Claims whose lease ran out before a send, or that another dispatcher re-claimed before the outcome was recorded."),
+		tokenStuck: counter(sub, "token_delete_failed_total",
+			"Device tokens FCM called unregistered that could not be deleted (the next send to one tries again; a rise means the MySQL writes of the dispatcher fail)."),
 		delay: prometheus.NewHistogram(histogramOpts(sub, "due_to_sent_seconds",
 			"Time from a dose's due instant to the recorded send of its reminder.",
 			[]float64{1, 5, 15, 30, 60, 120, 300, 600, 1200})),
@@ -61,7 +65,7 @@ func NewReminders(reg prometheus.Registerer) *Reminders {
 	}
 	m.ticks.WithLabelValues("ok")
 	m.ticks.WithLabelValues("error")
-	reg.MustRegister(m.ticks, m.planned, m.deliveries, m.leaseLost, m.delay, m.lastTick)
+	reg.MustRegister(m.ticks, m.planned, m.deliveries, m.leaseLost, m.tokenStuck, m.delay, m.lastTick)
 	return m
 }
 
@@ -80,6 +84,7 @@ func (m *Reminders) Observe(st ReminderTick) {
 		m.deliveries.WithLabelValues(o).Add(float64(n))
 	}
 	m.leaseLost.Add(float64(st.LeaseLost))
+	m.tokenStuck.Add(float64(st.TokenDeleteFailed))
 }
 
 // Sent records the time from a dose's due instant to its recorded send.

@@ -180,7 +180,7 @@ func TestRemindersObserve(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	m := NewReminders(reg)
 	m.now = func() time.Time { return time.Unix(1_800_000_000, 0) }
-	m.Observe(ReminderTick{Planned: 4, Sent: 2, Failed: 1, Retry: 1, LeaseLost: 1})
+	m.Observe(ReminderTick{Planned: 4, Sent: 2, Failed: 1, Retry: 1, LeaseLost: 1, TokenDeleteFailed: 2})
 	m.Sent(2 * time.Second)
 	m.Sent(40 * time.Second)
 	m.Observe(ReminderTick{Err: errors.New("mysql: gone")})
@@ -193,6 +193,7 @@ func TestRemindersObserve(t *testing.T) {
 		m.ticks.WithLabelValues("error"):       1,
 		m.planned:                              4,
 		m.leaseLost:                            1,
+		m.tokenStuck:                           2,
 		m.lastTick:                             1_800_000_000,
 	}
 	for c, want := range checks {
