@@ -22,6 +22,7 @@ import (
 	"github.com/soomcare/soomcare/indexer"
 	"github.com/soomcare/soomcare/indexer/bulk"
 	"github.com/soomcare/soomcare/insights"
+	"github.com/soomcare/soomcare/internal/tick"
 	"github.com/soomcare/soomcare/mappings"
 	"github.com/soomcare/soomcare/searchapi"
 	"github.com/soomcare/soomcare/seed"
@@ -332,16 +333,7 @@ func interleave(offReqs, onReqs []Request) []Request {
 
 // scrapeEvery gathers reg like a Prometheus scrape until ctx ends.
 func scrapeEvery(ctx context.Context, reg *prometheus.Registry, every time.Duration) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			_, _ = reg.Gather()
-		}
-	}
+	tick.Every(ctx, every, func() { _, _ = reg.Gather() })
 }
 
 // Print writes the report with its targets.

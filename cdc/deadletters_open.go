@@ -2,8 +2,8 @@ package cdc
 
 import (
 	"context"
-	"time"
 
+	"github.com/soomcare/soomcare/internal/tick"
 	"github.com/soomcare/soomcare/mappings"
 )
 
@@ -22,16 +22,7 @@ func (w *Worker) watchOpenLetters(ctx context.Context) {
 	for _, n := range mappings.Names() {
 		known[w.life.Alias(n)] = true
 	}
-	t := time.NewTicker(w.cfg.DeadLetterPoll)
-	defer t.Stop()
-	for {
-		w.countOpenLetters(ctx, known)
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
+	tick.Every(ctx, w.cfg.DeadLetterPoll, func() { w.countOpenLetters(ctx, known) })
 }
 
 func (w *Worker) countOpenLetters(ctx context.Context, known map[string]bool) {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"sync/atomic"
 	"time"
+
+	"github.com/soomcare/soomcare/internal/tick"
 )
 
 // Invariant 12: a stall shows. soomcare_cdc_lag_seconds is now − the commit
@@ -85,16 +87,7 @@ func (l *lagClock) observe(now time.Time, m *Metrics) {
 
 // run observes every interval until ctx ends.
 func (l *lagClock) run(ctx context.Context, every time.Duration, now func() time.Time, m *Metrics) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			l.observe(now(), m)
-		}
-	}
+	tick.Every(ctx, every, func() { l.observe(now(), m) })
 }
 
 // publishOldest tells the lag goroutine the oldest unacknowledged event's

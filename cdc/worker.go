@@ -29,6 +29,7 @@ import (
 	"github.com/soomcare/soomcare/engine"
 	"github.com/soomcare/soomcare/indexer"
 	"github.com/soomcare/soomcare/indexer/bulk"
+	"github.com/soomcare/soomcare/internal/tick"
 	"github.com/soomcare/soomcare/mappings"
 	"github.com/soomcare/soomcare/mysql"
 )
@@ -402,18 +403,11 @@ func (w *Worker) heldByOther(ctx context.Context, name string, token int64) bool
 }
 
 func (w *Worker) heartbeat(ctx context.Context) {
-	t := time.NewTicker(w.cfg.HeartbeatInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if err := w.store.Beat(ctx, time.Now()); err != nil && ctx.Err() == nil {
-				w.logger.Warn("heartbeat write failed", "err", err)
-			}
+	tick.Every(ctx, w.cfg.HeartbeatInterval, func() {
+		if err := w.store.Beat(ctx, time.Now()); err != nil && ctx.Err() == nil {
+			w.logger.Warn("heartbeat write failed", "err", err)
 		}
-	}
+	})
 }
 
 // checkPosition fails with ErrBinlogPurged when the file is gone.

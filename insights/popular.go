@@ -15,6 +15,7 @@ import (
 
 	"github.com/soomcare/soomcare/engine"
 	"github.com/soomcare/soomcare/hangul"
+	"github.com/soomcare/soomcare/internal/tick"
 	"github.com/soomcare/soomcare/searchapi"
 )
 
@@ -312,7 +313,7 @@ type RefreshOptions struct {
 // Refresh rebuilds p from r now and then every o.Every until ctx ends. A
 // failed rebuild keeps the previous list and is logged.
 func (p *Popular) Refresh(ctx context.Context, r *Reader, o RefreshOptions) {
-	every(ctx, o.Every, func() {
+	tick.Every(ctx, o.Every, func() {
 		counts, err := r.Popular(ctx, time.Now(), o.Window, o.MinClients, o.MinCount)
 		switch {
 		case err == nil:
@@ -331,7 +332,7 @@ func (p *Popular) Refresh(ctx context.Context, r *Reader, o RefreshOptions) {
 func (p *Popular) FollowBlocks(ctx context.Context, s *BlockStore, interval time.Duration, logger *slog.Logger) {
 	var seen uint64
 	loaded := false
-	every(ctx, interval, func() {
+	tick.Every(ctx, interval, func() {
 		v, err := s.Version(ctx)
 		if err == nil && loaded && v == seen {
 			return
@@ -349,18 +350,4 @@ func (p *Popular) FollowBlocks(ctx context.Context, s *BlockStore, interval time
 		p.SetBlocks(blocks)
 		seen, loaded = v, true
 	})
-}
-
-// every runs fn now and then every d until ctx ends.
-func every(ctx context.Context, d time.Duration, fn func()) {
-	t := time.NewTicker(d)
-	defer t.Stop()
-	for {
-		fn()
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
 }

@@ -46,6 +46,7 @@ import (
 	"time"
 
 	"github.com/soomcare/soomcare/care"
+	"github.com/soomcare/soomcare/internal/tick"
 	"github.com/soomcare/soomcare/medication"
 )
 
@@ -107,9 +108,7 @@ func NewDispatcher(db *sql.DB, sender Sender, opts Options) *Dispatcher {
 
 // Run ticks until ctx ends; a failed tick is logged and retried next tick.
 func (d *Dispatcher) Run(ctx context.Context) error {
-	t := time.NewTicker(d.opts.Interval)
-	defer t.Stop()
-	for {
+	tick.Every(ctx, d.opts.Interval, func() {
 		st, err := d.Tick(ctx)
 		if d.opts.OnTick != nil {
 			d.opts.OnTick(st, err)
@@ -119,12 +118,8 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		} else if st.Claimed > 0 {
 			d.opts.Logger.Info("reminders", "planned", st.Planned, "sent", st.Sent, "retry", st.Retry, "failed", st.Failed, "no_device", st.NoDevice, "already_recorded", st.Recorded, "lease_lost", st.LeaseLost, "token_delete_failed", st.TokenDeleteFailed)
 		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-		}
-	}
+	})
+	return nil
 }
 
 // Stats counts one tick's work.
