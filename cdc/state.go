@@ -323,6 +323,25 @@ func (s *Store) DeadLetterCount(ctx context.Context) (int64, error) {
 	return n, err
 }
 
+// DismissDeadLetters resolves the open dead letters with these ids by hand
+// (an operator has dealt with them: an unreadable id, which no later change
+// can heal, or a row deleted on purpose) and returns how many it closed.
+func (s *Store) DismissDeadLetters(ctx context.Context, ids []int64) (int64, error) {
+	if len(ids) == 0 {
+		return 0, nil
+	}
+	args := []any{s.name}
+	for _, id := range ids {
+		args = append(args, id)
+	}
+	res, err := s.db.ExecContext(ctx, "UPDATE cdc_dead_letters SET resolved_at = CURRENT_TIMESTAMP(6) WHERE pipeline = ? AND resolved_at IS NULL AND id IN (?"+
+		strings.Repeat(", ?", len(ids)-1)+")", args...)
+	if err != nil {
+		return 0, fmt.Errorf("dismiss dead letters: %w", err)
+	}
+	return res.RowsAffected()
+}
+
 // OpenDeadLettersByIndex counts the pipeline's open dead letters of each
 // index (an index without one is absent).
 func (s *Store) OpenDeadLettersByIndex(ctx context.Context) (map[string]int64, error) {

@@ -15,11 +15,11 @@ import (
 	"github.com/soomcare/soomcare/mappings"
 )
 
-// newCDCDeadLettersCmd is `soomcare cdc dead-letters list|retry`.
+// newCDCDeadLettersCmd is `soomcare cdc dead-letters list|retry|dismiss`.
 func newCDCDeadLettersCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "dead-letters",
-		Short: "List or retry the CDC's dead letters",
+		Short: "List, retry or dismiss the CDC's dead letters",
 		Long: `A dead letter is a row the CDC could not index, recorded in cdc_dead_letters with its index,
 document id, the binlog version of the event and a reason (never the row's content):
   source row     the row cannot become a document (malformed JSON in a JSON column, a value out of
@@ -27,10 +27,12 @@ document id, the binlog version of the event and a reason (never the row's conte
                  the row stays bad, so search never shows a stale state.
   source engine  the engine refused the document (a mapping error, a term too long).
 The stream never stops for a dead letter. It stays open until a later change of the row is
-acknowledged by the engine (fix the row in MySQL: the CDC heals it by itself) or 'retry' succeeds.`,
+acknowledged by the engine (fix the row in MySQL: the CDC heals it by itself), 'retry' succeeds,
+or an operator dismisses it ('dismiss ID…': for letters nothing can heal, e.g. an unreadable id).
+Open letters feed the alert SoomcareCDCDeadLettersOpen.`,
 		Args: cobra.NoArgs,
 	}
-	cmd.AddCommand(newCDCDeadLettersListCmd(e), newCDCDeadLettersRetryCmd(e))
+	cmd.AddCommand(newCDCDeadLettersListCmd(e), newCDCDeadLettersRetryCmd(e), newCDCDeadLettersDismissCmd(e))
 	return cmd
 }
 
@@ -176,4 +178,33 @@ func printDeadLetters(w io.Writer, letters []cdc.DeadLetterRecord) {
 			l.CreatedAt.UTC().Format(time.RFC3339), resolved, reason)
 	}
 	tw.Flush()
+}
+
+func newCDCDeadLettersDismissCmd(e *env) *cobra.Command {
+	return &cobra.Command{
+		Use:   "dismiss ID...",
+		Short: "Close open dead letters by hand (the ID column of 'list')",
+		Long: `Mark open dead letters resolved without writing anything to the index: for letters no later
+change can heal (an unreadable id) or rows you dealt with otherwise. The letters stay in the table
+('list --all' shows them with the time they were dismissed). Already resolved or unknown ids are skipped.`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ids := make([]int64, 0, len(args))
+			for _, a := range args {
+				id, err := strconv.ParseInt(a, 10, 64)
+				if err != nil || id <= 0 {
+					return usageError{fmt.Errorf("dead letter id %q: want the positive number of the ID column of 'soomcare cdc dead-letters list'", a)}
+				}
+				ids = append(ids, id)
+			}
+			return e.withCDCStore(cmd.Context(), func(store *cdc.Store) error {
+				n, err := store.DismissDeadLetters(cmd.Context(), ids)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(e.stdout, "dismissed %d of %d dead letters (the others were not open)\n", n, len(ids))
+				return nil
+			})
+		},
+	}
 }
