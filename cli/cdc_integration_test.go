@@ -3,13 +3,8 @@ package cli
 import (
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/soomcare/soomcare/care/caretest"
-	"github.com/soomcare/soomcare/config"
-	"github.com/soomcare/soomcare/engine"
-	"github.com/soomcare/soomcare/internal/testdb"
-	"github.com/soomcare/soomcare/internal/testenv"
 )
 
 // The operator's CDC commands against real MariaDB and OpenSearch: a
@@ -18,25 +13,13 @@ import (
 // and resolves it once fixed; `cdc status` and `migrate status` read MySQL;
 // `cdc reset` forgets the checkpoint; `dismiss` closes a letter by hand.
 func TestIntegrationCDCCommands(t *testing.T) {
-	osURL := testenv.OpenSearchURL(t)
-	db, dsn := testdb.New(t)
-	es, err := engine.New(config.Search{Engine: config.EngineOpenSearch, Addresses: []string{osURL}, RequestTimeout: 30 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	prefix := randomPrefix(t, "d")
-	deleteIndices(t, es, prefix)
+	s := newCLIScratch(t, "d")
+	db, environ, prefix := s.db, s.environ, s.prefix
 	author := caretest.NewUser(t, db, "기록하는고래")
 	if _, err := db.Exec(`INSERT INTO contents (id, author_id, title, body, category, tags, status, published_at)
 	  VALUES (61, ?, '독성 행', '비밀 본문', '약물', '{"secret": 1}', 'published', NOW()),
 	         (62, ?, '좋은 행', '본문', '약물', '["좋은"]', 'published', NOW())`, author, author); err != nil {
 		t.Fatal(err)
-	}
-	environ := []string{
-		"SOOMCARE_MYSQL_DSN=" + dsn,
-		"SOOMCARE_SEARCH_ENGINE=opensearch",
-		"SOOMCARE_SEARCH_ADDRESSES=" + osURL,
-		"SOOMCARE_SEARCH_INDEX_PREFIX=" + prefix,
 	}
 	tests := []struct {
 		name     string

@@ -72,14 +72,8 @@ func contentHits(t *testing.T, h http.Handler, q string) []uint64 {
 // all`; the change is audited with the editor's id. `soomcare analyze
 // --with-synonym` shows the change's tokens before it is saved.
 func TestIntegrationSynonymLiveByReindexUndoneByRollback(t *testing.T) {
-	osURL := testenv.OpenSearchURL(t)
-	db, dsn := testdb.New(t)
-	es, err := engine.New(config.Search{Engine: config.EngineOpenSearch, Addresses: []string{osURL}, RequestTimeout: 30 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	prefix := randomPrefix(t, "d")
-	deleteIndices(t, es, prefix)
+	sc := newCLIScratch(t, "d")
+	db, es, prefix, environ := sc.db, sc.es, sc.prefix, sc.environ
 	editor := web.Principal{UserID: caretest.NewUser(t, db, "편집자"), Role: web.RoleEditor}
 	res, err := db.Exec(`INSERT INTO contents (author_id, title, body, summary, category, status, published_at)
 		VALUES (?, '제습기 고르는 법', '습도를 낮추면 집먼지진드기가 줄어요.', '', '환경', 'published', NOW(6))`, editor.UserID)
@@ -87,12 +81,6 @@ func TestIntegrationSynonymLiveByReindexUndoneByRollback(t *testing.T) {
 		t.Fatal(err)
 	}
 	article, _ := res.LastInsertId()
-	environ := []string{
-		"SOOMCARE_MYSQL_DSN=" + dsn,
-		"SOOMCARE_SEARCH_ENGINE=opensearch",
-		"SOOMCARE_SEARCH_ADDRESSES=" + osURL,
-		"SOOMCARE_SEARCH_INDEX_PREFIX=" + prefix,
-	}
 	reindex := func(args ...string) string {
 		t.Helper()
 		code, out, stderr := run(t, environ, append([]string{"reindex", "--no-progress"}, args...)...)

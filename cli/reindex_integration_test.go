@@ -3,13 +3,8 @@ package cli
 import (
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/soomcare/soomcare/care/caretest"
-	"github.com/soomcare/soomcare/config"
-	"github.com/soomcare/soomcare/engine"
-	"github.com/soomcare/soomcare/internal/testdb"
-	"github.com/soomcare/soomcare/internal/testenv"
 )
 
 // The operator's view of reindex, rollback and verify: a rollback says what
@@ -17,23 +12,11 @@ import (
 // and moves nothing; --max-age/--force without --rollback is a usage error;
 // verify names the differing ids and what to do.
 func TestIntegrationReindexRollbackVerifyCLI(t *testing.T) {
-	osURL := testenv.OpenSearchURL(t)
-	db, dsn := testdb.New(t)
-	es, err := engine.New(config.Search{Engine: config.EngineOpenSearch, Addresses: []string{osURL}, RequestTimeout: 30 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	prefix := randomPrefix(t, "r")
-	deleteIndices(t, es, prefix)
+	s := newCLIScratch(t, "r")
+	db, environ, prefix := s.db, s.environ, s.prefix
 	author := caretest.NewUser(t, db, "숨쉬는고래")
 	if _, err := db.Exec(`INSERT INTO posts (id, user_id, category, title, body) VALUES (1, ?, '질문', '밤 기침', '본문'), (2, ?, '자유', '흡입기', '본문')`, author, author); err != nil {
 		t.Fatal(err)
-	}
-	environ := []string{
-		"SOOMCARE_MYSQL_DSN=" + dsn,
-		"SOOMCARE_SEARCH_ENGINE=opensearch",
-		"SOOMCARE_SEARCH_ADDRESSES=" + osURL,
-		"SOOMCARE_SEARCH_INDEX_PREFIX=" + prefix,
 	}
 	tests := []struct {
 		name     string
