@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"strings"
 	"testing"
 
 	"github.com/soomcare/soomcare/care/caretest"
@@ -14,21 +13,14 @@ import (
 // `cdc reset` forgets the checkpoint; `dismiss` closes a letter by hand.
 func TestIntegrationCDCCommands(t *testing.T) {
 	s := newCLIScratch(t, "d")
-	db, environ, prefix := s.db, s.environ, s.prefix
+	db, prefix := s.db, s.prefix
 	author := caretest.NewUser(t, db, "기록하는고래")
 	if _, err := db.Exec(`INSERT INTO contents (id, author_id, title, body, category, tags, status, published_at)
 	  VALUES (61, ?, '독성 행', '비밀 본문', '약물', '{"secret": 1}', 'published', NOW()),
 	         (62, ?, '좋은 행', '본문', '약물', '["좋은"]', 'published', NOW())`, author, author); err != nil {
 		t.Fatal(err)
 	}
-	tests := []struct {
-		name     string
-		args     []string
-		setup    string
-		wantCode int
-		want     []string
-		never    []string
-	}{
+	s.play(t, []cliStep{
 		// One bad row is one row left out, however many passes read it (before: "7 rows").
 		{"reindex leaves the row out", []string{"reindex", "--no-progress", "--warm", "0", "contents"}, "", ExitOK,
 			[]string{"1 rows cannot become documents and were left out"}, []string{"secret", "비밀"}},
@@ -47,26 +39,5 @@ func TestIntegrationCDCCommands(t *testing.T) {
 		{"status without a checkpoint", []string{"cdc", "status"}, "", ExitOK, []string{"snapshot"}, nil},
 		{"reset", []string{"cdc", "reset"}, "", ExitOK, []string{"checkpoint"}, nil},
 		{"migrate status", []string{"migrate", "status"}, "", ExitOK, []string{"APPLIED AT", "00048_user_role_changes.sql"}, nil},
-	}
-	for _, tt := range tests {
-		if tt.setup != "" {
-			if _, err := db.Exec(tt.setup); err != nil {
-				t.Fatal(err)
-			}
-		}
-		code, out, stderr := run(t, environ, tt.args...)
-		if code != tt.wantCode {
-			t.Fatalf("%s: %v exit %d, want %d\n%s%s", tt.name, tt.args, code, tt.wantCode, out, stderr)
-		}
-		for _, w := range tt.want {
-			if !strings.Contains(out+stderr, w) {
-				t.Errorf("%s: %v output lacks %q:\n%s%s", tt.name, tt.args, w, out, stderr)
-			}
-		}
-		for _, n := range tt.never {
-			if strings.Contains(out+stderr, n) {
-				t.Errorf("%s: %v output quotes the row (%q):\n%s%s", tt.name, tt.args, n, out, stderr)
-			}
-		}
-	}
+	})
 }

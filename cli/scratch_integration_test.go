@@ -2,6 +2,7 @@ package cli
 
 import (
 	"database/sql"
+	"strings"
 	"testing"
 	"time"
 
@@ -37,4 +38,42 @@ func newCLIScratch(t *testing.T, p string) cliScratch {
 		"SOOMCARE_SEARCH_ADDRESSES=" + osURL,
 		"SOOMCARE_SEARCH_INDEX_PREFIX=" + prefix,
 	}}
+}
+
+// cliStep is one command of a scripted CLI session: setup (SQL, optional)
+// runs first; the command must exit wantCode and print every want and no
+// never (row text that must not leak, say), on stdout or stderr.
+type cliStep struct {
+	name     string
+	args     []string
+	setup    string
+	wantCode int
+	want     []string
+	never    []string
+}
+
+// play runs the steps in order; a wrong exit code stops the session.
+func (s cliScratch) play(t *testing.T, steps []cliStep) {
+	t.Helper()
+	for _, st := range steps {
+		if st.setup != "" {
+			if _, err := s.db.Exec(st.setup); err != nil {
+				t.Fatal(err)
+			}
+		}
+		code, out, stderr := run(t, s.environ, st.args...)
+		if code != st.wantCode {
+			t.Fatalf("%s: %v exit %d, want %d\n%s%s", st.name, st.args, code, st.wantCode, out, stderr)
+		}
+		for _, w := range st.want {
+			if !strings.Contains(out+stderr, w) {
+				t.Errorf("%s: %v output lacks %q:\n%s%s", st.name, st.args, w, out, stderr)
+			}
+		}
+		for _, n := range st.never {
+			if strings.Contains(out+stderr, n) {
+				t.Errorf("%s: %v output has %q:\n%s%s", st.name, st.args, n, out, stderr)
+			}
+		}
+	}
 }
