@@ -265,12 +265,7 @@ func (r *Reader) searchStream(ctx context.Context, body M, into any) error {
 func (r *Reader) searched(ctx context.Context, now time.Time, window time.Duration, minCount int) ([]QueryCount, error) {
 	var ans struct {
 		Aggregations struct {
-			Top struct {
-				Buckets []struct {
-					Key      string `json:"key"`
-					DocCount int64  `json:"doc_count"`
-				} `json:"buckets"`
-			} `json:"top"`
+			Top topTerms `json:"top"`
 		} `json:"aggregations"`
 	}
 	if err := r.searchStream(ctx, searchedBody(now.Add(-window), minCount), &ans); err != nil {

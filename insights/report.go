@@ -97,14 +97,17 @@ type bucketCount struct {
 	DocCount int64 `json:"doc_count"`
 }
 
+// topTerms is a terms aggregation's buckets: each key and how many records.
+type topTerms struct {
+	Buckets []struct {
+		Key      string `json:"key"`
+		DocCount int64  `json:"doc_count"`
+	} `json:"buckets"`
+}
+
 type termsAgg struct {
-	DocCount int64 `json:"doc_count"`
-	Top      struct {
-		Buckets []struct {
-			Key      string `json:"key"`
-			DocCount int64  `json:"doc_count"`
-		} `json:"buckets"`
-	} `json:"top"`
+	DocCount int64    `json:"doc_count"`
+	Top      topTerms `json:"top"`
 }
 
 type reportAnswer struct {
