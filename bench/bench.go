@@ -209,6 +209,7 @@ func (r ReindexReport) Print(w io.Writer) {
 	fmt.Fprintf(w, "  ratio               %9.2f        target ≥ 0.80: %s\n", r.Ratio, pass(r.Ratio >= 0.8))
 	fmt.Fprintf(w, "  duration            %9.1f s      target ≤ %.0f s: %s\n", r.ReindexTook.Seconds(), r.TargetSeconds, pass(r.ReindexTook.Seconds() <= r.TargetSeconds))
 	fmt.Fprintf(w, "  peak RSS (process)  %9.0f MiB\n", r.PeakRSSMiB)
+	fmt.Fprintf(w, "  load average        %9.2f        (1 min, as the reindex began; compare runs only at a like load)\n", r.Load)
 	printSizes(w, r.Sizes)
 }
 

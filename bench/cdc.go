@@ -32,6 +32,7 @@ type CDCReport struct {
 	PeakRSSMiB  float64
 	InsertTook  time.Duration
 	SteadyTotal int
+	Load        [2]float64 // 1-min load average before the throughput phase and after the lag phase
 }
 
 // cdcScratch is the scratch database of the CDC benches, with the 20
@@ -77,12 +78,14 @@ func CDC(ctx context.Context, env Env, n int, rate int, d time.Duration) (CDCRep
 	if _, err := r.acks.wait(ctx, rep.Warmup, r.done); err != nil {
 		return rep, err
 	}
+	rep.Load[0] = loadAvg()
 	if err := r.throughput(ctx, &rep, n); err != nil {
 		return rep, err
 	}
 	if err := r.steadyLag(ctx, &rep, uint64(rep.Warmup+n+1), rate, d); err != nil {
 		return rep, err
 	}
+	rep.Load[1] = loadAvg()
 	if err := r.ceilings(ctx, &rep, n); err != nil {
 		return rep, err
 	}
@@ -334,4 +337,5 @@ func (r CDCReport) Print(w io.Writer) {
 	fmt.Fprintf(w, "  lag at %.0f events/s  p50 %s  p99 %s  (%d of %d rows)  target p99 ≤ 1s: %s\n",
 		r.SteadyRate, r.LagP50.Round(time.Millisecond), r.LagP99.Round(time.Millisecond), r.LagSamples, r.SteadyTotal, pass(r.LagSamples == r.SteadyTotal && r.LagP99 <= time.Second))
 	fmt.Fprintf(w, "  peak RSS (process)  %9.0f MiB\n", r.PeakRSSMiB)
+	fmt.Fprintf(w, "  load average        %.2f before, %.2f after the measured phases (1 min)\n", r.Load[0], r.Load[1])
 }

@@ -37,6 +37,7 @@ type LoadFunc func(ctx context.Context, spec LoadSpec) (LoadResult, error)
 type SearchReport struct {
 	Docs       int
 	Rate       float64
+	Load       [2]float64 // 1-min load average before and after the API/direct blocks
 	API        LoadResult
 	Direct     LoadResult
 	APIMetrics LoadResult // Paired.Metrics: the API with the metrics middleware and request logging on, …
@@ -98,9 +99,11 @@ func Search(ctx context.Context, env Env, docs int, rate float64, dur time.Durat
 	if err := warmCold(ctx, env, life); err != nil {
 		return rep, err
 	}
+	rep.Load[0] = loadAvg()
 	if rep.API, rep.Direct, err = loadABBA(ctx, env.Out, load, rate, dur, reqs); err != nil {
 		return rep, err
 	}
+	rep.Load[1] = loadAvg()
 	if paired.Metrics {
 		if rep.APIPaired, rep.APIMetrics, err = loadPaired(ctx, env.Out, load, rate, dur, "metrics and request logging", reqs.quiet, reqs.metrics); err != nil {
 			return rep, err
@@ -369,6 +372,7 @@ func (r SearchReport) Print(w io.Writer) {
 	if r.API.Errors+r.Direct.Errors > 0 {
 		fmt.Fprintf(w, "  errors: %d through the API, %d direct\n", r.API.Errors, r.Direct.Errors)
 	}
+	fmt.Fprintf(w, "  load average          %.2f before, %.2f after the API/direct blocks (1 min)\n", r.Load[0], r.Load[1])
 }
 
 // serveInsights serves a third API server with search insights on: the

@@ -45,11 +45,11 @@ func TestIntegrationBenchCommands(t *testing.T) {
 		want []string
 	}{
 		{[]string{"bench", "reindex", "--docs", "1000"},
-			[]string{"raw _bulk ceiling", "soomcare reindex", "ratio", "bytes/doc"}},
+			[]string{"raw _bulk ceiling", "soomcare reindex", "ratio", "bytes/doc", "load average"}},
 		{[]string{"bench", "cdc", "--events", "1000", "--rate", "50", "--duration", "1s"},
-			[]string{"raw _bulk ceiling", "cdc end to end", "ratio to the live ceiling", "lag at", "(100 of 100 rows)"}},
+			[]string{"raw _bulk ceiling", "cdc end to end", "ratio to the live ceiling", "lag at", "(100 of 100 rows)", "load average"}},
 		{[]string{"bench", "search", "--docs", "1000", "--rate", "40", "--duration", "1s"},
-			[]string{"through the API", "straight to the engine", "API p50 / direct p50", " 0 errors"}},
+			[]string{"through the API", "straight to the engine", "API p50 / direct p50", " 0 errors", "load average"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.args[1], func(t *testing.T) {
