@@ -16,9 +16,9 @@ import (
 // session stops; whichever worker asks first afterwards is active.
 
 // AcquireLock waits until it holds the lock or ctx ends, calling waiting at
-// every poll that finds another worker holding it (first: the first time). Query and connection errors (MySQL
-// restarting) are logged and retried with backoff: a standby outlives a
-// MySQL restart.
+// every poll that finds another worker holding it (first: the first time).
+// Query and connection errors (MySQL restarting) are logged and retried with
+// backoff: a standby outlives a MySQL restart.
 func AcquireLock(ctx context.Context, db *sql.DB, name string, poll time.Duration, logger *slog.Logger, waiting func(ctx context.Context, first bool)) (*mysql.NamedLock, error) {
 	told, failures := false, 0
 	for {

@@ -334,8 +334,8 @@ func (s *Store) DismissDeadLetters(ctx context.Context, ids []int64) (int64, err
 	for _, id := range ids {
 		args = append(args, id)
 	}
-	res, err := s.db.ExecContext(ctx, "UPDATE cdc_dead_letters SET resolved_at = CURRENT_TIMESTAMP(6) WHERE pipeline = ? AND resolved_at IS NULL AND id IN (?"+
-		strings.Repeat(", ?", len(ids)-1)+")", args...)
+	res, err := s.db.ExecContext(ctx, "UPDATE cdc_dead_letters SET resolved_at = CURRENT_TIMESTAMP(6) WHERE pipeline = ? AND resolved_at IS NULL AND id IN "+
+		mysql.Placeholders(len(ids)), args...)
 	if err != nil {
 		return 0, fmt.Errorf("dismiss dead letters: %w", err)
 	}

@@ -131,7 +131,7 @@ func (Store) OpenReasons(ctx context.Context, q mysql.Querier, ids []any) ([]pos
 	rs, err := mysql.QueryAll(ctx, q, func(r mysql.Scanner) (pr postReason, err error) {
 		return pr, r.Scan(&pr.postID, &pr.Reason, &pr.Count)
 	}, `SELECT post_id, reason, COUNT(*) FROM post_reports
-		WHERE moderation_id IS NULL AND post_id IN `+placeholders(len(ids))+` GROUP BY post_id, reason ORDER BY post_id, COUNT(*) DESC, reason`, ids...)
+		WHERE moderation_id IS NULL AND post_id IN `+mysql.Placeholders(len(ids))+` GROUP BY post_id, reason ORDER BY post_id, COUNT(*) DESC, reason`, ids...)
 	if err != nil {
 		return nil, fmt.Errorf("community: queue reasons: %w", err)
 	}
@@ -145,15 +145,11 @@ func (Store) LastDecisions(ctx context.Context, q mysql.Querier, ids []any) ([]D
 		return d, r.Scan(&d.PostID, &d.Decision, &d.Status, &d.DecidedBy.ID, &d.DecidedBy.Nickname, &d.DecidedAt, &d.ResolvedReports)
 	}, `SELECT m.post_id, m.decision, p.status, m.decided_by, u.nickname, m.decided_at, m.resolved_reports
 		FROM post_moderations m JOIN posts p ON p.id = m.post_id JOIN users u ON u.id = m.decided_by
-		WHERE m.id IN (SELECT MAX(id) FROM post_moderations WHERE post_id IN `+placeholders(len(ids))+` GROUP BY post_id)`, ids...)
+		WHERE m.id IN (SELECT MAX(id) FROM post_moderations WHERE post_id IN `+mysql.Placeholders(len(ids))+` GROUP BY post_id)`, ids...)
 	if err != nil {
 		return nil, fmt.Errorf("community: queue decisions: %w", err)
 	}
 	return ds, nil
-}
-
-func placeholders(n int) string {
-	return "(" + strings.TrimSuffix(strings.Repeat("?,", n), ",") + ")"
 }
 
 // RecordDecision saves an admin's decision on a post (d: post, decision,

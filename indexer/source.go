@@ -220,7 +220,7 @@ func (s *Source) ByIDsRows(ctx context.Context, name string, ids []uint64) (docs
 	if err != nil {
 		return nil, nil, err
 	}
-	q := sel + " WHERE " + idCol + " IN (?" + repeat(",?", len(ids)-1) + ")" + s.lock
+	q := sel + " WHERE " + idCol + " IN " + mysql.Placeholders(len(ids)) + s.lock
 	args := make([]any, len(ids))
 	for i, id := range ids {
 		args[i] = id
@@ -267,14 +267,6 @@ func (s *Source) ByIDsRows(ctx context.Context, name string, ids []uint64) (docs
 		bad = slices.DeleteFunc(bad, func(r RowError) bool { return r.ID == 0 })
 	}
 	return docs, bad, nil
-}
-
-func repeat(s string, n int) string {
-	b := make([]byte, 0, len(s)*n)
-	for range n {
-		b = append(b, s...)
-	}
-	return string(b)
 }
 
 // scanDoc reads one row into its document. A failure of the row itself (a
@@ -365,9 +357,9 @@ func (s *Source) IDsByUser(ctx context.Context, index string, users []uint64, af
 	var q string
 	switch index {
 	case mappings.Posts:
-		q = "SELECT id FROM posts WHERE user_id IN (?" + repeat(",?", len(users)-1) + ") AND id > ? ORDER BY id LIMIT ?" + s.lock
+		q = "SELECT id FROM posts WHERE user_id IN " + mysql.Placeholders(len(users)) + " AND id > ? ORDER BY id LIMIT ?" + s.lock
 	case mappings.Contents:
-		q = "SELECT id FROM contents WHERE author_id IN (?" + repeat(",?", len(users)-1) + ") AND id > ? ORDER BY id LIMIT ?" + s.lock
+		q = "SELECT id FROM contents WHERE author_id IN " + mysql.Placeholders(len(users)) + " AND id > ? ORDER BY id LIMIT ?" + s.lock
 	default:
 		return nil, fmt.Errorf("%w %q has no per-user fan-out", mappings.ErrUnknownIndex, index)
 	}

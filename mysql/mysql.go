@@ -148,6 +148,12 @@ func QueryAll[T any](ctx context.Context, q Querier, scan func(Scanner) (T, erro
 	return out, rows.Err()
 }
 
+// Placeholders is the parenthesised list of n bind markers of an IN clause,
+// "(?,?,?)"; n must be at least 1.
+func Placeholders(n int) string {
+	return "(" + strings.TrimSuffix(strings.Repeat("?,", n), ",") + ")"
+}
+
 // QueryIDs runs a query whose only column is an unsigned id and returns the ids.
 func QueryIDs(ctx context.Context, q Querier, query string, args ...any) ([]uint64, error) {
 	return QueryAll(ctx, q, func(r Scanner) (id uint64, err error) { return id, r.Scan(&id) }, query, args...)

@@ -275,3 +275,11 @@ func ExampleParseDSN() {
 	fmt.Println(cfg.Addr, cfg.DBName, cfg.ParseTime, cfg.Loc, cfg.Collation)
 	// Output: 127.0.0.1:3306 soomcare true UTC utf8mb4_unicode_ci
 }
+
+func TestPlaceholders(t *testing.T) {
+	for n, want := range map[int]string{1: "(?)", 2: "(?,?)", 4: "(?,?,?,?)"} {
+		if got := Placeholders(n); got != want {
+			t.Errorf("Placeholders(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
